@@ -1,0 +1,44 @@
+"""massdriver: launch windows and delta-v budgets for satellites fired from a lunar mass driver.
+
+The public API is re-exported here lazily (PEP 562), so ``import massdriver`` and the CLI's
+``--help`` stay fast: numba, scipy and astropy load only when a name that needs them is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("massdriver")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0+unknown"
+
+# public name -> "module:attribute" (module relative to this package)
+_EXPORTS: dict[str, str] = {
+    "MassdriverError": "errors:MassdriverError",
+    "ConfigError": "errors:ConfigError",
+    "InputError": "errors:InputError",
+    "EphemerisRangeError": "errors:EphemerisRangeError",
+    "bodies": "bodies:",
+    "ephemeris": "ephemeris:",
+    "config": "config:",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str):
+    try:
+        target = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module 'massdriver' has no attribute {name!r}") from None
+    module_name, _, attribute = target.partition(":")
+    module = importlib.import_module(f".{module_name}", __name__)
+    value = getattr(module, attribute) if attribute else module
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
