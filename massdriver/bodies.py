@@ -53,13 +53,13 @@ J2_MOON = 2.0321568e-4                  # unnormalized, principal-axis frame
 C22_MOON = 2.2382740e-5                 # unnormalized, principal-axis frame
 MOON_MEAN_DISTANCE = 384400.0           # km, mean Earth-Moon distance (for scale only)
 
-# --- Earth-Moon CR3BP [JPL-3B] ---------------------------------------------------------------------
+# --- Earth-Moon CR3BP [JPL-3B] ---------------------------------------------------------------
 CR3BP_MU = 1.215058560962404e-2         # M_moon / (M_earth + M_moon)
 CR3BP_LENGTH_UNIT = 389703.0            # km
 CR3BP_TIME_UNIT = 382981.0              # s  (the rotating frame turns at 1 rad per time unit)
 CR3BP_VELOCITY_UNIT = CR3BP_LENGTH_UNIT / CR3BP_TIME_UNIT   # km/s
 
-# --- Misc -------------------------------------------------------------------------------------------
+# --- Misc ------------------------------------------------------------------------------------
 ESCAPE_RADIUS = 1.5e6                   # km from the Earth: "left the Earth-Moon system" event
 G0 = 9.80665                            # m/s^2, standard gravity (g units for the launcher)
 DAY = 86400.0                           # s

@@ -1,12 +1,14 @@
 """Exceptions raised by massdriver.
 
-Every error a user can cause derives from :class:`MassdriverError`; the CLI prints its message on one
-line and exits with status 2. Anything else escaping is a bug.
+Every error a user can cause derives from :class:`MassdriverError`; the CLI prints its message
+on one line and exits with status 2. Anything else escaping is a bug.
 """
 
 from __future__ import annotations
 
-__all__ = ["MassdriverError", "ConfigError", "InputError", "EphemerisRangeError", "OutputExistsError"]
+__all__ = [
+    "MassdriverError", "ConfigError", "InputError", "EphemerisRangeError", "OutputExistsError",
+]
 
 
 class MassdriverError(Exception):

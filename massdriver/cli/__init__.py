@@ -1,0 +1,75 @@
+"""The ``massdriver`` command line: thin, it parses, calls the API and prints or writes.
+
+Each subcommand is one module in this package with ``add_parser(subparsers)`` and ``run(args)``;
+those modules import nothing heavy at module level so ``massdriver --help`` stays fast.
+Every user error (:class:`massdriver.errors.MassdriverError`) becomes one line on stderr and exit
+status 2; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+__all__ = ["main", "build_parser", "SUBCOMMANDS"]
+
+#: subcommand modules, in the order ``--help`` lists them
+SUBCOMMANDS = ("solve", "windows", "shoot", "coilgun", "campaign", "report", "warmup")
+
+
+def _version() -> str:
+    from massdriver import __version__
+
+    return __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser with every available subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="massdriver",
+        description=(
+            "Launch windows and delta-v budgets for satellites fired from a lunar mass driver "
+            "into Earth orbit."
+        ),
+        epilog="Run 'massdriver COMMAND --help' for a command's options.",
+    )
+    parser.add_argument("--version", action="version", version=f"massdriver {_version()}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show a full traceback on errors (for bug reports)")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in SUBCOMMANDS:
+        try:
+            module = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:  # a subcommand not built yet
+            if exc.name == f"{__name__}.{name}":
+                continue
+            raise
+        module.add_parser(subparsers)
+    return parser
+
+
+class _ArgumentError(Exception):
+    pass
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI with ``argv`` (default: ``sys.argv[1:]``) and return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    from massdriver.errors import MassdriverError
+
+    try:
+        return int(args.run(args) or 0)
+    except MassdriverError as exc:
+        if args.debug:
+            raise
+        print(f"massdriver {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("massdriver: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,323 @@
+"""TOML configuration: validated, immutable views of config files.
+
+A config file is data only (``tomllib``: no evaluation of any kind). :class:`Table` wraps one TOML
+table and knows its key path, so every error names the key, the value and what is allowed, in one
+line, e.g.::
+
+    launcher.speed_max = '2.9 kg': unit 'kg' is not allowed here; give a value convertible to km / s
+
+Typed getters return astropy ``Quantity`` / ``Time`` values; :meth:`Table.finish` rejects unknown
+keys (with a close-match suggestion). The sections of the mission file are assembled by
+:func:`load_mission` into :class:`MissionConfig`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from massdriver.errors import ConfigError
+
+__all__ = ["Table", "read_toml", "REQUIRED", "parse_quantity", "parse_epoch"]
+
+
+class _Required:
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+#: sentinel: the key must be present
+REQUIRED: Any = _Required()
+
+_MAX_FILE_BYTES = 4 * 1024 * 1024
+
+
+def read_toml(path: str | Path) -> Table:
+    """Read a TOML file into a root :class:`Table`.
+
+    Raises
+    ------
+    ConfigError
+        The file is missing, unreadable, too large, or not valid TOML (the parser's message and
+        line are kept).
+    """
+    p = Path(path)
+    if not p.exists():
+        raise ConfigError(f"config file {p} does not exist")
+    if p.is_dir():
+        raise ConfigError(f"config file {p} is a directory, expected a .toml file")
+    if p.stat().st_size > _MAX_FILE_BYTES:
+        raise ConfigError(f"config file {p} is larger than {_MAX_FILE_BYTES // 2**20} MiB")
+    try:
+        with p.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{p}: cannot read: {exc}") from None
+    return Table(data, "", source=str(p))
+
+
+def _fmt(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def parse_quantity(value: Any, unit: str, where: str = "value"):
+    """Parse ``value`` (number in ``unit``, or a string with its own unit) into a Quantity.
+
+    Parameters
+    ----------
+    value : float, int or str
+        ``2.5`` (taken in ``unit``) or ``"2.5 km/s"`` / ``"2500 m/s"``.
+    unit : str
+        The expected unit (anything convertible to it is accepted).
+    where : str
+        Key path used in error messages.
+
+    Returns
+    -------
+    astropy.units.Quantity
+        The value converted to ``unit``.
+    """
+    import astropy.units as u
+
+    target = u.Unit(unit)
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ConfigError(
+            f"{where} = {_fmt(value)}: expected a number (in {target}) or a string like "
+            f"'1.0 {target}'"
+        )
+    if isinstance(value, str):
+        try:
+            q = u.Quantity(value.strip())
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"{where} = {_fmt(value)}: cannot read a quantity; write e.g. '1.0 {target}'"
+            ) from None
+        if q.unit == u.dimensionless_unscaled and target != u.dimensionless_unscaled:
+            q = q.value * target
+        try:
+            q = q.to(target)
+        except u.UnitConversionError:
+            raise ConfigError(
+                f"{where} = {_fmt(value)}: unit '{q.unit}' is not allowed here; give a value "
+                f"convertible to {target}"
+            ) from None
+    else:
+        q = float(value) * target
+    if not math.isfinite(float(q.value)):
+        raise ConfigError(f"{where} = {_fmt(value)}: must be a finite number")
+    return q
+
+
+def parse_epoch(value: Any):
+    """Parse an epoch: ISO 8601 text (UTC unless suffixed ' TDB'/' TT'/' UTC') or a datetime.
+
+    Parameters
+    ----------
+    value : str or datetime.datetime or datetime.date
+        E.g. ``"2027-03-01T00:00"``, ``"2027-03-01 12:00:00 TDB"``, a TOML datetime (UTC).
+
+    Returns
+    -------
+    astropy.time.Time
+        In the scale given (UTC by default).
+
+    Raises
+    ------
+    ValueError
+        The text is not an ISO epoch (the message says what is accepted).
+    """
+    import datetime as _dt
+
+    from astropy.time import Time
+
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(_dt.UTC).replace(tzinfo=None)
+        return Time(value, scale="utc")
+    if isinstance(value, _dt.date):
+        return Time(value.isoformat(), scale="utc")
+    if not isinstance(value, str):
+        raise ValueError("expected an ISO 8601 epoch such as '2027-03-01T00:00' (UTC)")
+    text = value.strip()
+    scale = "utc"
+    for name in ("UTC", "TDB", "TT", "TAI"):
+        if text.upper().endswith(" " + name) or text.upper().endswith("Z") and name == "UTC":
+            scale = name.lower()
+            text = text[: -len(name)].strip() if not text.upper().endswith("Z") else text[:-1]
+            break
+    try:
+        t = Time(text, format="isot" if "T" in text else "iso", scale=scale)
+    except ValueError:
+        raise ValueError(
+            "expected an ISO 8601 epoch such as '2027-03-01T00:00' (UTC) or "
+            "'2027-03-01 00:00 TDB'"
+        ) from None
+    return t
+
+
+@dataclass(frozen=True)
+class Table:
+    """A validated view of one TOML table.
+
+    Parameters
+    ----------
+    data : dict
+        The parsed TOML table.
+    path : str
+        Its key path ("" for the root, "launcher", "target.walker", ...).
+    source : str
+        The file it came from (for messages).
+    """
+
+    data: dict
+    path: str = ""
+    source: str = "<config>"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_used", set())
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def key_path(self, key: str) -> str:
+        """The full dotted path of ``key`` in this table."""
+        return f"{self.path}.{key}" if self.path else key
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.data
+
+    def _get(self, key: str, default: Any) -> Any:
+        self._used.add(key)  # type: ignore[attr-defined]
+        if key in self.data:
+            return self.data[key]
+        if default is REQUIRED:
+            where = f"[{self.path}]" if self.path else "the top level"
+            raise ConfigError(f"{self.key_path(key)} is missing: it is required in {where}")
+        return default
+
+    def _range(self, key: str, shown: Any, x: float, minimum, maximum, exclusive_minimum: bool,
+               unit: str = "") -> None:
+        suffix = f" {unit}" if unit else ""
+        too_low = minimum is not None and (x <= minimum if exclusive_minimum else x < minimum)
+        too_high = maximum is not None and x > maximum
+        if too_low or too_high:
+            lo = "" if minimum is None else (
+                f"> {minimum:g}{suffix}" if exclusive_minimum else f">= {minimum:g}{suffix}")
+            hi = "" if maximum is None else f"<= {maximum:g}{suffix}"
+            allowed = " and ".join(s for s in (lo, hi) if s)
+            raise ConfigError(f"{self.key_path(key)} = {_fmt(shown)}: must be {allowed}")
+
+    # -- typed getters ---------------------------------------------------------------------------
+    def quantity(self, key: str, unit: str, *, default: Any = REQUIRED,
+                 minimum: float | None = None, maximum: float | None = None,
+                 exclusive_minimum: bool = False):
+        """A physical quantity in (or convertible to) ``unit``; bounds are in ``unit``.
+
+        A ``default`` (used when the key is absent) may be a Quantity, a number in ``unit``,
+        a string with a unit, or ``None``.
+        """
+        value = self._get(key, default)
+        if key not in self.data:
+            if value is None or hasattr(value, "unit"):
+                return value
+            return parse_quantity(value, unit, self.key_path(key))
+        q = parse_quantity(value, unit, self.key_path(key))
+        self._range(key, value, float(q.value), minimum, maximum, exclusive_minimum, unit)
+        return q
+
+    def number(self, key: str, *, default: Any = REQUIRED, minimum: float | None = None,
+               maximum: float | None = None, exclusive_minimum: bool = False) -> float:
+        """A finite real number."""
+        value = self._get(key, default)
+        if key not in self.data:
+            return value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{self.key_path(key)} = {_fmt(value)}: expected a number")
+        x = float(value)
+        if not math.isfinite(x):
+            raise ConfigError(f"{self.key_path(key)} = {_fmt(value)}: must be a finite number")
+        self._range(key, value, x, minimum, maximum, exclusive_minimum)
+        return x
+
+    def integer(self, key: str, *, default: Any = REQUIRED, minimum: int | None = None,
+                maximum: int | None = None) -> int:
+        """An integer."""
+        value = self._get(key, default)
+        if key not in self.data:
+            return value
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{self.key_path(key)} = {_fmt(value)}: expected an integer")
+        self._range(key, value, float(value), minimum, maximum, False)
+        return int(value)
+
+    def string(self, key: str, *, default: Any = REQUIRED, choices: tuple[str, ...] | None = None
+               ) -> str:
+        """A string, optionally one of ``choices``."""
+        value = self._get(key, default)
+        if key not in self.data:
+            return value
+        if not isinstance(value, str):
+            raise ConfigError(f"{self.key_path(key)} = {_fmt(value)}: expected a string")
+        if choices is not None and value not in choices:
+            raise ConfigError(
+                f"{self.key_path(key)} = {_fmt(value)}: must be one of {', '.join(choices)}"
+            )
+        return value
+
+    def boolean(self, key: str, *, default: Any = REQUIRED) -> bool:
+        """``true`` or ``false``."""
+        value = self._get(key, default)
+        if key not in self.data:
+            return value
+        if not isinstance(value, bool):
+            raise ConfigError(f"{self.key_path(key)} = {_fmt(value)}: expected true or false")
+        return value
+
+    def time(self, key: str, *, default: Any = REQUIRED):
+        """An epoch: ISO 8601 string (UTC unless it ends in ' TDB'), or a TOML datetime.
+
+        Returns
+        -------
+        astropy.time.Time
+        """
+        value = self._get(key, default)
+        if key not in self.data:
+            return value
+        try:
+            return parse_epoch(value)
+        except ValueError as exc:
+            raise ConfigError(f"{self.key_path(key)} = {_fmt(value)}: {exc}") from None
+
+    def table(self, key: str, *, required: bool = True) -> Table | None:
+        """A sub-table (``[key]`` or ``key = {...}``)."""
+        value = self._get(key, REQUIRED if required else None)
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise ConfigError(f"{self.key_path(key)} = {_fmt(value)}: expected a table [{key}]")
+        return Table(value, self.key_path(key), self.source)
+
+    def tables(self, key: str, *, required: bool = True) -> list[Table]:
+        """An array of tables (``[[key]]``)."""
+        value = self._get(key, REQUIRED if required else [])
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise ConfigError(
+                f"{self.key_path(key)} = {_fmt(value)}: expected an array of tables [[{key}]]"
+            )
+        return [Table(v, f"{self.key_path(key)}[{i}]", self.source) for i, v in enumerate(value)]
+
+    def finish(self) -> None:
+        """Reject keys that were never read (typos), suggesting the closest known key."""
+        used: set = self._used  # type: ignore[attr-defined]
+        unknown = [k for k in self.data if k not in used]
+        if unknown:
+            key = unknown[0]
+            close = difflib.get_close_matches(key, sorted(used), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else (
+                f"; known keys here: {', '.join(sorted(used))}" if used else "")
+            raise ConfigError(f"{self.key_path(key)}: unknown key{hint}")
