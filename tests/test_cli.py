@@ -1,0 +1,54 @@
+"""The command line: help, version, errors as one line with exit status 2."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+import massdriver
+from massdriver.cli import main
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip() == f"massdriver {massdriver.__version__}"
+
+
+def test_no_command_prints_help_and_fails(capsys):
+    assert main([]) == 2
+    assert "usage: massdriver" in capsys.readouterr().err
+
+
+def test_unknown_command_exit_2(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["frobnicate"])
+    assert exc.value.code == 2
+
+
+def test_help_is_fast_and_imports_nothing_heavy():
+    """``massdriver --help`` must answer in well under a second: numba/scipy/astropy load lazily."""
+    code = (
+        "import sys, time; t=time.perf_counter();"
+        "from massdriver.cli import build_parser; build_parser().format_help();"
+        "heavy=[m for m in ('numba','scipy','astropy','matplotlib','numpy') if m in sys.modules];"
+        "print(time.perf_counter()-t, ','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True).stdout.split()
+    assert float(out[0]) < 0.3
+    assert len(out) == 1, f"heavy modules imported by --help: {out[1:]}"
+
+
+def test_python_dash_m_entry_point():
+    t0 = time.perf_counter()
+    res = subprocess.run([sys.executable, "-m", "massdriver", "--help"], capture_output=True,
+                         text=True, env={**os.environ})
+    assert res.returncode == 0
+    assert "COMMAND" in res.stdout
+    assert time.perf_counter() - t0 < 5.0
