@@ -23,6 +23,16 @@ _EXPORTS: dict[str, str] = {
     "bodies": "bodies:",
     "ephemeris": "ephemeris:",
     "config": "config:",
+    "Ephemeris": "ephemeris:Ephemeris",
+    "moon_state": "ephemeris:moon_state",
+    "sun_state": "ephemeris:sun_state",
+    "moon_orientation": "ephemeris:moon_orientation",
+    "LaunchSite": "site:LaunchSite",
+    "LaunchState": "site:LaunchState",
+    "site": "site:",
+    "timescales": "timescales:",
+    "to_tdb_seconds": "timescales:to_tdb_seconds",
+    "from_tdb_seconds": "timescales:from_tdb_seconds",
 }
 
 __all__ = ["__version__", *_EXPORTS]
