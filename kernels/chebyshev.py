@@ -76,13 +76,15 @@ def record_and_s(n_records, init, intlen, t):
     s : float
         Normalised time, in ``[-1, 1]`` inside the table (beyond it when extrapolating).
     """
-    offset = t - init
-    index = int(math.floor(offset / intlen))
+    index = int(math.floor((t - init) / intlen))
     if index < 0:
         index = 0
     elif index > n_records - 1:
         index = n_records - 1
-    s = 2.0 * (offset - index * intlen) / intlen - 1.0
+    # measure t from the record midpoint (exact for the integral init/intlen of JPL files): t - mid
+    # is then exact, whereas t - init (up to 5e9 s) would round to ~1e-6 s (3 cm for the Earth)
+    half = 0.5 * intlen
+    s = (t - (init + index * intlen + half)) / half
     return index, s
 
 
