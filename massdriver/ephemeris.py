@@ -18,9 +18,9 @@ access. The Chebyshev coefficients are handed to the compiled kernels as the ``e
 documented in :mod:`massdriver.kernels.chebyshev`.
 
 The quick alternative, astropy's built-in ERFA model (``ephemeris="builtin"``, Moon from the
-ELP2000-82 truncation of Meeus 1998, Earth/Sun from ``epv00``) is only for fast previews: it is
-about 10-30 km off for the Moon and 1-5 km for the Sun (measured in tests/test_ephemeris.py) and it
-has no lunar orientation, so it cannot drive the kernels.
+ELP2000-82 truncation of Meeus 1998, Earth/Sun from ``epv00``) is only for fast previews: over
+1950-2049 it is up to 18 km off for the Moon and up to 10 km for the Sun (measured in
+tests/test_ephemeris.py), and it has no lunar orientation, so it cannot drive the kernels.
 """
 
 from __future__ import annotations
@@ -460,7 +460,7 @@ def moon_state(epoch, ephemeris=None) -> BodyState:
     epoch : astropy.time.Time
         Epoch(s), any time scale (converted to TDB), scalar or array.
     ephemeris : Ephemeris or "builtin", optional
-        Default: DE421. ``"builtin"`` uses astropy's ERFA model (quick; ~10-30 km off).
+        Default: DE421. ``"builtin"`` uses astropy's ERFA model (quick; up to ~20 km off).
 
     Returns
     -------
