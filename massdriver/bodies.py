@@ -22,6 +22,11 @@ Sources
           mass ratio mu = 1.215058560962404e-2, length unit 389703 km, time unit 382981 s
           (https://ssd.jpl.nasa.gov/tools/periodic_orbits.html).
 [SP-413]  NASA SP-413, "Space Settlements: A Design Study" (1977), appendix F: lunar mass driver.
+[CODATA]  E. Tiesinga et al., "CODATA recommended values of the fundamental physical constants:
+          2018", Rev. Mod. Phys. 93, 025010 (2021): mu_0 = 1.25663706212e-6 N/A^2.
+[IACS]    International Annealed Copper Standard (IEC 60028): 1/58 Ohm mm^2/m = 1.7241e-8 Ohm m
+          at 20 C. Aluminium: 2.65e-8 Ohm m at 20 C (CRC Handbook of Chemistry and Physics,
+          "Electrical resistivity of pure metals").
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ __all__ = [
     "GM_EARTH", "GM_MOON", "GM_SUN", "R_EARTH", "R_MOON", "R_MOON_GRAVITY", "J2_EARTH",
     "J2_MOON", "C22_MOON", "OMEGA_EARTH", "EARTH_ATMOSPHERE_ALTITUDE", "ESCAPE_RADIUS",
     "CR3BP_MU", "CR3BP_LENGTH_UNIT", "CR3BP_TIME_UNIT", "CR3BP_VELOCITY_UNIT",
-    "MOON_MEAN_DISTANCE", "G0", "DAY", "quantity",
+    "MOON_MEAN_DISTANCE", "G0", "DAY", "MU_0", "RHO_COPPER", "RHO_ALUMINIUM", "quantity",
 ]
 
 # --- Gravitational parameters [DE421], km^3 / s^2 ------------------------------------------------
@@ -64,12 +69,17 @@ ESCAPE_RADIUS = 1.5e6                   # km from the Earth: "left the Earth-Moo
 G0 = 9.80665                            # m/s^2, standard gravity (g units for the launcher)
 DAY = 86400.0                           # s
 
+# --- Electromagnetism and conductors (coilgun, SI) [CODATA], [IACS] ------------------------------
+MU_0 = 1.25663706212e-6                 # N/A^2 (= H/m), vacuum permeability
+RHO_COPPER = 1.7241e-8                  # Ohm m, annealed copper at 20 C (100 % IACS)
+RHO_ALUMINIUM = 2.65e-8                 # Ohm m, pure aluminium at 20 C
+
 _UNITS = {
     "GM_SUN": "km3 / s2", "GM_EARTH": "km3 / s2", "GM_MOON": "km3 / s2",
     "R_EARTH": "km", "R_MOON": "km", "R_MOON_GRAVITY": "km", "MOON_MEAN_DISTANCE": "km",
     "EARTH_ATMOSPHERE_ALTITUDE": "km", "ESCAPE_RADIUS": "km", "OMEGA_EARTH": "rad / s",
     "CR3BP_LENGTH_UNIT": "km", "CR3BP_TIME_UNIT": "s", "CR3BP_VELOCITY_UNIT": "km / s",
-    "G0": "m / s2", "DAY": "s",
+    "G0": "m / s2", "DAY": "s", "MU_0": "H / m", "RHO_COPPER": "Ohm m", "RHO_ALUMINIUM": "Ohm m",
 }
 
 
