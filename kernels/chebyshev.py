@@ -259,13 +259,14 @@ def moon_sun_positions_into(t, eph, out):
     Allocation-free.
     """
     spans = eph[5]
-    for i in range(6):
+    for i in range(3):
         out[i] = 0.0
+    cheb_add_position(eph[1], spans[1, 0], spans[1, 1], t, -1.0, out, 0)   # -(Earth wrt EMB)
+    for i in range(3):
+        out[3 + i] = out[i]
     cheb_add_position(eph[0], spans[0, 0], spans[0, 1], t, 1.0, out, 0)
-    cheb_add_position(eph[1], spans[1, 0], spans[1, 1], t, -1.0, out, 0)
     cheb_add_position(eph[3], spans[3, 0], spans[3, 1], t, 1.0, out, 3)
     cheb_add_position(eph[2], spans[2, 0], spans[2, 1], t, -1.0, out, 3)
-    cheb_add_position(eph[1], spans[1, 0], spans[1, 1], t, -1.0, out, 3)
 
 
 @jit

@@ -118,11 +118,13 @@ def launch_states(t, speed, site_body, dir_body, eph):
     """
     n = t.shape[0]
     out = np.empty((n, 6))
-    m = np.empty((n, 3, 3))
-    dm = np.empty((n, 3, 3))
-    work = np.empty((n, 6))
-    for i in numba.prange(n):
-        launch_state_into(t[i], speed[i], site_body, dir_body, eph, out[i], m[i], dm[i], work[i])
+    n_chunks = min(n, 256)         # static chunks (get_num_threads() would defeat caching)
+    for chunk in numba.prange(n_chunks):
+        m = np.empty((3, 3))          # per-chunk scratch (no per-shot allocation)
+        dm = np.empty((3, 3))
+        work = np.empty(6)
+        for i in range(chunk * n // n_chunks, (chunk + 1) * n // n_chunks):
+            launch_state_into(t[i], speed[i], site_body, dir_body, eph, out[i], m, dm, work)
     return out
 
 
@@ -131,12 +133,13 @@ def launch_states_steered(t, speed, site_body, dir_body, eph):
     """As :func:`launch_states` with one launch direction per shot, ``dir_body`` shape (n, 3)."""
     n = t.shape[0]
     out = np.empty((n, 6))
-    m = np.empty((n, 3, 3))
-    dm = np.empty((n, 3, 3))
-    work = np.empty((n, 6))
-    for i in numba.prange(n):
-        launch_state_into(t[i], speed[i], site_body, dir_body[i], eph, out[i], m[i], dm[i],
-                          work[i])
+    n_chunks = min(n, 256)         # static chunks (get_num_threads() would defeat caching)
+    for chunk in numba.prange(n_chunks):
+        m = np.empty((3, 3))
+        dm = np.empty((3, 3))
+        work = np.empty(6)
+        for i in range(chunk * n // n_chunks, (chunk + 1) * n // n_chunks):
+            launch_state_into(t[i], speed[i], site_body, dir_body[i], eph, out[i], m, dm, work)
     return out
 
 
