@@ -1,0 +1,375 @@
+"""Shots from a lunar track to an Earth perigee: the speed solve behind the window scan (numba).
+
+Units: km, s, km/s; epochs in TDB seconds past J2000; Earth-centred ICRF; high-fidelity force
+model (:data:`massdriver.kernels.forces.MODEL_EPHEMERIS`) integrated with the DOP853 kernel.
+
+The signed perigee function
+---------------------------
+For a launch at epoch ``t`` with exit speed ``w`` the coast is integrated to the first Earth
+perigee (or a terminal event). From the final state the *osculating* geocentric perigee radius
+``r_p = h^2 / (GM (1 + e))`` is formed, and signed by the sense of motion relative to the Moon's
+orbit: ``q(w) = sign(h . n_moon) sqrt(r_p)`` with ``n_moon`` the Moon's orbit normal at launch.
+
+``q`` is continuous and, for a track pointing against the Moon's orbital motion, decreasing in
+``w``: ``h`` passes through zero (a radial fall) between the prograde arrivals (``q > 0``) and the
+retrograde ones (``q < 0``), and ``sqrt(r_p)`` is proportional to ``|h|`` for near-parabolic
+arrivals, so ``q`` is nearly linear in ``w``. A target perigee radius ``r_t`` thus has up to two
+solutions, one per *branch*: ``q = +sqrt(r_t)`` (prograde) and ``q = -sqrt(r_t)`` (retrograde).
+Using the osculating value at an Earth-impact or escape stop keeps ``q`` defined on both sides of
+the root; a lunar impact (speed below lunar escape) is mapped to ``+Q_MOON``, i.e. "did not come
+down", which is consistent with the ordering.
+
+A perigee event farther than ``far_perigee_radius`` from the Earth (a shallow minimum of the
+geocentric distance right after launch) is skipped and the coast continues.
+
+Root finding: from a guess, a doubling search brackets the root, then the Anderson-Bjorck
+(Illinois-type) regula falsi refines it until the bracket is below ``speed_tol``. Epochs are solved
+in fixed chunks of consecutive epochs (each root seeds the next), and chunks run in parallel:
+results do not depend on the thread count.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+from massdriver.kernels.chebyshev import geocentric_moon_into
+from massdriver.kernels.dop853 import STATUS_EVENT, integrate
+from massdriver.kernels.forces import (
+    EV_EARTH_IMPACT,
+    EV_ESCAPE,
+    EV_MOON_IMPACT,
+    EV_PERIGEE,
+    MODEL_EPHEMERIS,
+    N_EVENTS,
+    P_GM_EARTH,
+)
+from massdriver.kernels.frames import launch_state_into
+from massdriver.kernels.jit import jit, jit_parallel
+
+__all__ = [
+    "OUTCOME_PERIGEE", "OUTCOME_EARTH_IMPACT", "OUTCOME_MOON_IMPACT", "OUTCOME_ESCAPE",
+    "OUTCOME_TIMEOUT", "OUTCOME_FAILED", "OUTCOME_NAMES", "SOLVE_CONVERGED", "SOLVE_NO_ROOT",
+    "SOLVE_NOT_CONVERGED", "SOLVE_NAMES", "Q_MOON", "CHUNK",
+    "osculating_perigee", "coast_to_perigee", "signed_perigee", "solve_speed", "solve_speeds",
+]
+
+OUTCOME_PERIGEE = 0
+OUTCOME_EARTH_IMPACT = 1
+OUTCOME_MOON_IMPACT = 2
+OUTCOME_ESCAPE = 3
+OUTCOME_TIMEOUT = 4
+OUTCOME_FAILED = 5
+OUTCOME_NAMES = ("perigee", "earth_impact", "moon_impact", "escape", "timeout", "failed")
+
+SOLVE_CONVERGED = 0
+SOLVE_NO_ROOT = 1
+SOLVE_NOT_CONVERGED = 2
+SOLVE_NAMES = ("converged", "no_root_in_speed_range", "not_converged")
+
+#: q assigned to shots that fall back onto the Moon (sqrt(km))
+Q_MOON = 1.0e4
+#: consecutive epochs solved in sequence (continuation); fixed, so results ignore the thread count
+CHUNK = 16
+_MAX_ITER = 60
+
+
+@jit
+def osculating_perigee(y, gm):
+    """Osculating two-body perigee radius (km) and angular-momentum vector of state ``y``."""
+    hx = y[1] * y[5] - y[2] * y[4]
+    hy = y[2] * y[3] - y[0] * y[5]
+    hz = y[0] * y[4] - y[1] * y[3]
+    r = math.sqrt(y[0] * y[0] + y[1] * y[1] + y[2] * y[2])
+    ex = (y[4] * hz - y[5] * hy) / gm - y[0] / r
+    ey = (y[5] * hx - y[3] * hz) / gm - y[1] / r
+    ez = (y[3] * hy - y[4] * hx) / gm - y[2] / r
+    e = math.sqrt(ex * ex + ey * ey + ez * ez)
+    h2 = hx * hx + hy * hy + hz * hz
+    return h2 / (gm * (1.0 + e)), hx, hy, hz
+
+
+@jit
+def coast_to_perigee(t0, y0, t_max, rtol, atol, params, eph, far_perigee_radius):
+    """Integrate a shot to its first Earth perigee closer than ``far_perigee_radius``.
+
+    Returns
+    -------
+    outcome : int
+        ``OUTCOME_*``.
+    t_stop : float
+        Epoch of the stop (perigee, impact, escape or ``t_max``), TDB s.
+    y_stop : ndarray, shape (6,)
+        State there (km, km/s).
+    nfev : int
+        Right-hand-side evaluations.
+    """
+    modes = np.zeros(N_EVENTS, dtype=np.int64)
+    modes[EV_PERIGEE] = 1
+    modes[EV_MOON_IMPACT] = 1
+    modes[EV_EARTH_IMPACT] = 1
+    modes[EV_ESCAPE] = 1
+    empty = np.empty(0)
+    t = t0
+    y = y0.copy()
+    nfev = 0
+    for _ in range(8):
+        out = integrate(MODEL_EPHEMERIS, t, y, t_max, rtol, atol, np.inf, 0.0, params, eph,
+                        modes, empty, False, 200000, 1)
+        status = out[0]
+        t = out[1]
+        y = out[2]
+        nfev += out[3]
+        term = out[13]
+        if status < 0:
+            return OUTCOME_FAILED, t, y, nfev
+        if status != STATUS_EVENT:
+            return OUTCOME_TIMEOUT, t, y, nfev
+        if term == EV_PERIGEE:
+            r = math.sqrt(y[0] * y[0] + y[1] * y[1] + y[2] * y[2])
+            if r <= far_perigee_radius:
+                return OUTCOME_PERIGEE, t, y, nfev
+            continue  # a shallow distance minimum near the Moon: keep coasting
+        if term == EV_EARTH_IMPACT:
+            return OUTCOME_EARTH_IMPACT, t, y, nfev
+        if term == EV_MOON_IMPACT:
+            return OUTCOME_MOON_IMPACT, t, y, nfev
+        return OUTCOME_ESCAPE, t, y, nfev
+    return OUTCOME_TIMEOUT, t, y, nfev
+
+
+@jit
+def signed_perigee(t0, speed, site_body, dir_body, t_max, rtol, atol, params, eph,
+                   far_perigee_radius, y_stop_out):
+    """``q(speed)`` of a launch at ``t0`` (see the module notes); writes the stop state.
+
+    Returns
+    -------
+    q : float
+        Signed square root of the osculating perigee radius, sqrt(km).
+    outcome : int
+    t_stop : float
+    nfev : int
+    """
+    y0 = np.empty(6)
+    m = np.empty((3, 3))
+    dm = np.empty((3, 3))
+    work = np.empty(6)
+    launch_state_into(t0, speed, site_body, dir_body, eph, y0, m, dm, work)
+    moon = np.empty(6)
+    geocentric_moon_into(t0, eph, moon)
+    nx = moon[1] * moon[5] - moon[2] * moon[4]
+    ny = moon[2] * moon[3] - moon[0] * moon[5]
+    nz = moon[0] * moon[4] - moon[1] * moon[3]
+    outcome, t, y, nfev = coast_to_perigee(t0, y0, t_max, rtol, atol, params, eph,
+                                           far_perigee_radius)
+    for i in range(6):
+        y_stop_out[i] = y[i]
+    if outcome == OUTCOME_MOON_IMPACT:
+        return Q_MOON, outcome, t, nfev
+    if outcome == OUTCOME_FAILED:
+        return np.nan, outcome, t, nfev
+    rp, hx, hy, hz = osculating_perigee(y, params[P_GM_EARTH])
+    sign = 1.0 if hx * nx + hy * ny + hz * nz >= 0.0 else -1.0
+    return sign * math.sqrt(rp), outcome, t, nfev
+
+
+@jit(inline="always")
+def _clean(outcome):
+    """Outcomes on which q is a smooth function of speed (a bracket end must be one)."""
+    return outcome == OUTCOME_PERIGEE or outcome == OUTCOME_EARTH_IMPACT
+
+
+@jit
+def solve_speed(t0, branch, r_target, guess, speed_min, speed_max, speed_tol, site_body,
+                dir_body, t_max, rtol, atol, params, eph, far_perigee_radius, y_out):
+    """Exit speed giving perigee radius ``r_target`` on ``branch`` (+1 prograde, -1 retrograde).
+
+    Parameters
+    ----------
+    t0 : float
+        Launch epoch, TDB s past J2000.
+    branch : float
+        +1.0 or -1.0.
+    r_target : float
+        Target perigee radius, km.
+    guess : float
+        Starting speed (km/s), e.g. the previous epoch's solution; NaN: bracket the root on a
+        grid spanning ``[speed_min, speed_max]``.
+    speed_min, speed_max : float
+        Launcher speed range, km/s.
+    speed_tol : float
+        Convergence: bracket width (km/s); the perigee radius is then also checked to within
+        ``1e-3 * (1 + speed_tol / 1e-9)`` km... in practice ~1 m for ``speed_tol = 1e-9``.
+    y_out : ndarray, shape (6,)
+        Receives the perigee state of the solution.
+
+    Returns
+    -------
+    speed : float
+        Solution (NaN unless ``SOLVE_CONVERGED``).
+    solve_status : int
+        ``SOLVE_*``.
+    outcome : int
+        ``OUTCOME_*`` of the shot at the solution.
+    t_perigee : float
+        Perigee epoch of the solution, TDB s.
+    nfev : int
+        Total right-hand-side evaluations.
+    """
+    q_target = branch * math.sqrt(r_target)
+    y_tmp = np.empty(6)
+    nfev_total = 0
+    found = False
+    lo = hi = flo = fhi = 0.0
+    if guess == guess:
+        # continuation: secant-accelerated search outwards from the guess
+        a = min(max(guess, speed_min), speed_max)
+        qa, oa, ta, nf = signed_perigee(t0, a, site_body, dir_body, t_max, rtol, atol, params,
+                                        eph, far_perigee_radius, y_tmp)
+        nfev_total += nf
+        if qa == qa and _clean(oa):
+            fa = qa - q_target
+            direction = 1.0 if fa > 0.0 else -1.0   # q decreases with speed
+            b = min(max(a + direction * 1e-3, speed_min), speed_max)
+            for _ in range(12):
+                if b == a:
+                    break
+                qb, ob, tb, nf = signed_perigee(t0, b, site_body, dir_body, t_max, rtol, atol,
+                                                params, eph, far_perigee_radius, y_tmp)
+                nfev_total += nf
+                if not (qb == qb and _clean(ob)):
+                    break
+                fb = qb - q_target
+                if (fb > 0.0) != (fa > 0.0):
+                    found = True
+                    if fa > 0.0:
+                        lo, flo, hi, fhi = a, fa, b, fb
+                    else:
+                        lo, flo, hi, fhi = b, fb, a, fa
+                    break
+                slope = (fb - fa) / (b - a)
+                if slope < 0.0:
+                    c = b + 1.3 * (-fb / slope)          # overshoot to bracket the root
+                    c = b + direction * min(max(abs(c - b), 1e-6), 0.05)
+                else:
+                    c = b + direction * 2.0 * abs(b - a)
+                a, fa = b, fb
+                b = min(max(c, speed_min), speed_max)
+    if not found:
+        # a grid over the whole speed range; the first clean sign change on this branch
+        n_grid = 13
+        width = (speed_max - speed_min) / (n_grid - 1)
+        prev_f = 0.0
+        prev_clean = False
+        for k in range(n_grid):
+            v = speed_min + k * width
+            qv, ov, tv, nf = signed_perigee(t0, v, site_body, dir_body, t_max, rtol, atol,
+                                            params, eph, far_perigee_radius, y_tmp)
+            nfev_total += nf
+            ok = qv == qv and _clean(ov)
+            fv = qv - q_target if ok else 0.0
+            if ok and prev_clean and (fv > 0.0) != (prev_f > 0.0) and prev_f > 0.0:
+                lo, flo, hi, fhi = v - width, prev_f, v, fv
+                found = True
+                break
+            prev_f = fv
+            prev_clean = ok
+    if not found:
+        return np.nan, SOLVE_NO_ROOT, OUTCOME_TIMEOUT, t0, nfev_total
+    # Anderson-Bjorck regula falsi on [lo, hi], f(lo) > 0 > f(hi)
+    side = 0
+    best_f = np.inf
+    best_v = np.nan
+    best_o = OUTCOME_FAILED
+    best_t = t0
+    f_tol = 1e-7 * math.sqrt(r_target)      # relative 2e-7 in r_p (~1.4 m at LEO)
+    for _ in range(_MAX_ITER):
+        c = (lo * fhi - hi * flo) / (fhi - flo)
+        if not (lo < c < hi):
+            c = 0.5 * (lo + hi)
+        qc, oc, tc, nf = signed_perigee(t0, c, site_body, dir_body, t_max, rtol, atol, params,
+                                        eph, far_perigee_radius, y_tmp)
+        nfev_total += nf
+        if not (qc == qc and _clean(oc)):
+            return np.nan, SOLVE_NOT_CONVERGED, oc, tc, nfev_total
+        fc = qc - q_target
+        if abs(fc) < best_f:
+            best_f = abs(fc)
+            best_v = c
+            best_o = oc
+            best_t = tc
+            for i in range(6):
+                y_out[i] = y_tmp[i]
+        if best_f <= f_tol or hi - lo <= speed_tol:
+            break
+        if fc > 0.0:
+            if side == 1:
+                m = 1.0 - fc / flo
+                fhi *= m if m > 0.0 else 0.5
+            lo, flo = c, fc
+            side = 1
+        else:
+            if side == -1:
+                m = 1.0 - fc / fhi
+                flo *= m if m > 0.0 else 0.5
+            hi, fhi = c, fc
+            side = -1
+    if best_o != OUTCOME_PERIGEE or best_f > 1e3 * f_tol:
+        return np.nan, SOLVE_NOT_CONVERGED, best_o, best_t, nfev_total
+    return best_v, SOLVE_CONVERGED, best_o, best_t, nfev_total
+
+
+@jit_parallel
+def solve_speeds(t0s, branch, r_target, speed_min, speed_max, speed_tol, site_body, dir_body,
+                 flight_time_max, rtol, atol, params, eph, far_perigee_radius):
+    """:func:`solve_speed` for many launch epochs (parallel over chunks of ``CHUNK`` epochs).
+
+    Parameters
+    ----------
+    t0s : ndarray, shape (n,)
+        Launch epochs in increasing order, TDB s past J2000.
+    flight_time_max : float
+        Coast limit, s.
+    (others as :func:`solve_speed`)
+
+    Returns
+    -------
+    speed : ndarray (n,)
+        km/s (NaN where no solution).
+    solve_status, outcome : ndarray of int64 (n,)
+    t_perigee : ndarray (n,)
+        TDB s.
+    y_perigee : ndarray (n, 6)
+        Perigee state, km, km/s.
+    nfev : ndarray of int64 (n,)
+    """
+    n = t0s.shape[0]
+    speed = np.full(n, np.nan)
+    solve_status = np.zeros(n, dtype=np.int64)
+    outcome = np.zeros(n, dtype=np.int64)
+    t_perigee = np.full(n, np.nan)
+    y_perigee = np.full((n, 6), np.nan)
+    nfev = np.zeros(n, dtype=np.int64)
+    n_chunks = (n + CHUNK - 1) // CHUNK
+    for k in numba.prange(n_chunks):
+        guess = np.nan
+        y = np.empty(6)
+        for i in range(k * CHUNK, min(n, (k + 1) * CHUNK)):
+            s, st, oc, tp, nf = solve_speed(t0s[i], branch, r_target, guess, speed_min,
+                                            speed_max, speed_tol, site_body, dir_body,
+                                            t0s[i] + flight_time_max, rtol, atol, params, eph,
+                                            far_perigee_radius, y)
+            speed[i] = s
+            solve_status[i] = st
+            outcome[i] = oc
+            nfev[i] = nf
+            if st == SOLVE_CONVERGED:
+                t_perigee[i] = tp
+                for j in range(6):
+                    y_perigee[i, j] = y[j]
+                guess = s
+            else:
+                guess = np.nan
+    return speed, solve_status, outcome, t_perigee, y_perigee, nfev
