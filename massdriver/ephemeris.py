@@ -59,11 +59,13 @@ def _package_dir(package: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
+@functools.cache
 def default_spk_path() -> Path:
     """Path of JPL DE421 (``de421.bsp``) inside the ``skyfield-data`` package."""
     return _package_dir("skyfield_data") / "data" / "de421.bsp"
 
 
+@functools.cache
 def default_pck_path() -> Path:
     """Path of the DE421 lunar PA binary PCK inside the ``lunarsky`` package."""
     return _package_dir("lunarsky") / "data" / "pck" / "moon_pa_de421_1900-2050.bpc"
@@ -307,8 +309,15 @@ class Ephemeris:
         return Coverage(start=from_tdb_seconds(self._start), stop=from_tdb_seconds(self._stop),
                         start_seconds=self._start, stop_seconds=self._stop)
 
-    def check_range(self, t_tdb_seconds) -> None:
+    def check_range(self, t_tdb_seconds, epoch=None) -> None:
         """Raise if any epoch (TDB s past J2000) lies outside :attr:`coverage` or is not finite.
+
+        Parameters
+        ----------
+        t_tdb_seconds : float or array_like
+            Epochs, TDB s past J2000.
+        epoch : astropy.time.Time, optional
+            The same epochs as given by the user, shown in the message in their own scale.
 
         Raises
         ------
@@ -318,8 +327,15 @@ class Ephemeris:
         t = np.atleast_1d(np.asarray(t_tdb_seconds, dtype=np.float64))
         bad = ~(np.isfinite(t) & (t >= self._start) & (t <= self._stop))
         if np.any(bad):
-            first = t[np.argmax(bad)]
-            shown = (from_tdb_seconds(first).isot + " TDB") if np.isfinite(first) else str(first)
+            index = int(np.argmax(bad))
+            first = t[index]
+            if epoch is not None and np.isfinite(first):
+                given = epoch.ravel()[index] if epoch.shape else epoch
+                shown = f"{given.isot} {given.scale.upper()}"
+            elif np.isfinite(first):
+                shown = from_tdb_seconds(first).isot + " TDB"
+            else:
+                shown = str(first)
             more = f" ({int(bad.sum())} of {t.size} epochs)" if t.size > 1 else ""
             raise EphemerisRangeError(
                 f"epoch {shown}{more} is outside the ephemeris coverage "
@@ -372,7 +388,7 @@ class Ephemeris:
 
     def _seconds_checked(self, epoch):
         seconds = to_tdb_seconds(epoch)
-        self.check_range(seconds)
+        self.check_range(seconds, epoch)
         return seconds
 
     def _states(self, epoch, body: int) -> BodyState:

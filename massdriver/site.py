@@ -269,7 +269,7 @@ class LaunchSite:
 
         ephemeris = Ephemeris() if ephemeris is None else ephemeris
         seconds = to_tdb_seconds(epoch)
-        ephemeris.check_range(seconds)
+        ephemeris.check_range(seconds, epoch)
         if not isinstance(speed, u.Quantity) or not speed.unit.is_equivalent(u.km / u.s):
             raise InputError(f"speed = {speed!r}: give a velocity Quantity, e.g. 2.5 * u.km / u.s")
         speed_km_s = np.asarray(speed.to_value(u.km / u.s), dtype=np.float64)
