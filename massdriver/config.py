@@ -321,3 +321,205 @@ class Table:
             hint = f"; did you mean '{close[0]}'?" if close else (
                 f"; known keys here: {', '.join(sorted(used))}" if used else "")
             raise ConfigError(f"{self.key_path(key)}: unknown key{hint}")
+
+
+# ------------------------------------------------------------------------------------------------
+# The mission file: [site], [launcher], [target], [search], [dispersion], [output]
+# ------------------------------------------------------------------------------------------------
+
+#: the earliest/latest epochs DE421 (and the lunar PA kernel) cover, as ISO UTC strings
+EPHEMERIS_SPAN = ("1900-01-02", "2050-01-01")
+
+
+@dataclass(frozen=True)
+class SearchSpec:
+    """What span of launch epochs to scan, how finely, and what counts as a window.
+
+    Attributes
+    ----------
+    start : astropy.time.Time
+        First launch epoch of the scan.
+    span : astropy.units.Quantity
+        Length of the scan (days).
+    step : astropy.units.Quantity
+        Coarse grid spacing (minutes); windows are then refined between grid points.
+    threshold : astropy.units.Quantity
+        A window is a contiguous span where the total delta-v is below this (km/s).
+    model : str
+        Force model of the coast: ``"ephemeris"`` (DE421 Earth, Moon, Sun, J2) or ``"cr3bp"``.
+    rtol : float
+        Relative tolerance of the DOP853 integration.
+    max_flight_time : astropy.units.Quantity
+        Shots not at Earth perigee after this long are reported as timed out (days).
+    """
+
+    start: Any
+    span: Any
+    step: Any
+    threshold: Any
+    model: str = "ephemeris"
+    rtol: float = 1e-10
+    max_flight_time: Any = None
+
+    @classmethod
+    def from_config(cls, t: Table) -> SearchSpec:
+        """Parse a ``[search]`` table."""
+        import astropy.units as u
+        from astropy.time import Time
+
+        start = t.time("start")
+        lo, hi = (Time(s, scale="utc") for s in EPHEMERIS_SPAN)
+        if start < lo or start > hi:
+            raise ConfigError(
+                f"{t.key_path('start')} = '{start.isot}': outside the ephemeris (DE421 covers "
+                f"{EPHEMERIS_SPAN[0]} to {EPHEMERIS_SPAN[1]})"
+            )
+        span = t.quantity("span", "day", minimum=0.0, exclusive_minimum=True, maximum=3660.0)
+        if start + span > hi:
+            raise ConfigError(
+                f"{t.key_path('span')} = {span:g}: the scan would end after {EPHEMERIS_SPAN[1]}, "
+                "the end of the ephemeris"
+            )
+        step = t.quantity("step", "min", default=60.0, minimum=1.0, maximum=1440.0)
+        if step > span:
+            raise ConfigError(
+                f"{t.key_path('step')} = {step:g}: must not exceed the span ({span:g})"
+            )
+        threshold = t.quantity("threshold", "km/s", minimum=0.0, exclusive_minimum=True,
+                               maximum=20.0)
+        model = t.string("model", default="ephemeris", choices=("ephemeris", "cr3bp"))
+        rtol = t.number("rtol", default=1e-10, minimum=1e-13, maximum=1e-6)
+        tof = t.quantity("max_flight_time", "day", default=8.0, minimum=1.0, maximum=30.0)
+        t.finish()
+        return cls(start=start, span=span.to(u.day), step=step.to(u.min), threshold=threshold,
+                   model=model, rtol=rtol, max_flight_time=tof.to(u.day))
+
+
+@dataclass(frozen=True)
+class LauncherSpec:
+    """What the launcher can deliver: exit-speed range, payload mass, optional coilgun model.
+
+    Attributes
+    ----------
+    speed_min, speed_max : astropy.units.Quantity
+        Exit speeds the launcher can be charged for (km/s).
+    payload_mass : astropy.units.Quantity
+        Mass of one satellite plus carrier share leaving the track (kg).
+    speed_sigma : astropy.units.Quantity
+        1-sigma exit-speed error (m/s), for the dispersion margin.
+    pointing_sigma : astropy.units.Quantity
+        1-sigma pointing error of the track, per axis (deg).
+    coilgun : object or None
+        A :class:`massdriver.coilgun.Coilgun` when the config names a coilgun file.
+    """
+
+    speed_min: Any
+    speed_max: Any
+    payload_mass: Any
+    speed_sigma: Any
+    pointing_sigma: Any
+    coilgun: Any = None
+
+    @classmethod
+    def from_config(cls, t: Table, base_dir: Path | None = None) -> LauncherSpec:
+        """Parse a ``[launcher]`` table (``coilgun = "file.toml"`` is relative to the config)."""
+        speed_min = t.quantity("speed_min", "km/s", default=2.30, minimum=1.0, maximum=5.0)
+        speed_max = t.quantity("speed_max", "km/s", default=2.80, minimum=1.0, maximum=5.0)
+        if speed_max <= speed_min:
+            raise ConfigError(
+                f"{t.key_path('speed_max')} = {speed_max:g}: must exceed "
+                f"{t.key_path('speed_min')} = {speed_min:g}"
+            )
+        mass = t.quantity("payload_mass", "kg", default=1000.0, minimum=0.0,
+                          exclusive_minimum=True, maximum=1e7)
+        speed_sigma = t.quantity("speed_sigma", "m/s", default=0.05, minimum=0.0, maximum=100.0)
+        pointing_sigma = t.quantity("pointing_sigma", "deg", default=1e-3, minimum=0.0,
+                                    maximum=5.0)
+        coilgun = None
+        coilgun_file = t.string("coilgun", default=None)
+        if coilgun_file is not None:
+            path = Path(coilgun_file)
+            if not path.is_absolute() and base_dir is not None:
+                path = base_dir / path
+            if not path.exists():
+                raise ConfigError(
+                    f"{t.key_path('coilgun')} = {_fmt(coilgun_file)}: file {path} does not exist"
+                )
+            from massdriver.coilgun import Coilgun
+
+            root = read_toml(path)
+            coilgun = Coilgun.from_config(root)
+        t.finish()
+        return cls(speed_min=speed_min, speed_max=speed_max, payload_mass=mass,
+                   speed_sigma=speed_sigma, pointing_sigma=pointing_sigma, coilgun=coilgun)
+
+
+def site_from_config(t: Table):
+    """Parse a ``[site]`` table into a :class:`massdriver.site.LaunchSite`."""
+    from massdriver.errors import InputError
+    from massdriver.site import LaunchSite
+
+    kwargs = dict(
+        lat=t.quantity("lat", "deg", minimum=-90.0, maximum=90.0),
+        lon=t.quantity("lon", "deg", minimum=-360.0, maximum=360.0),
+        height=t.quantity("height", "km", default=0.0, minimum=-10.0, maximum=20.0),
+        azimuth=t.quantity("azimuth", "deg", minimum=0.0, maximum=360.0),
+        elevation=t.quantity("elevation", "deg", default=0.0, minimum=0.0, maximum=90.0),
+        name=t.string("name", default=""),
+        frame=t.string("frame", default="PA", choices=("PA", "ME")),
+    )
+    t.finish()
+    try:
+        return LaunchSite(**kwargs)
+    except InputError as exc:
+        raise ConfigError(f"[{t.path}] {exc}") from None
+
+
+@dataclass(frozen=True)
+class MissionConfig:
+    """A whole mission file: where, with what, to which orbit, when.
+
+    Attributes
+    ----------
+    name : str
+    site : massdriver.site.LaunchSite
+    launcher : LauncherSpec
+    target : massdriver.targets.TargetOrbit
+    search : SearchSpec
+    mid_course : bool
+        Whether the mid-course-correction strategy is considered.
+    source : str
+        The file it was read from.
+    """
+
+    name: str
+    site: Any
+    launcher: LauncherSpec
+    target: Any
+    search: SearchSpec
+    mid_course: bool = True
+    source: str = "<config>"
+
+
+def load_mission(path: str | Path) -> MissionConfig:
+    """Read and validate a mission TOML file (the input of ``massdriver solve``).
+
+    Raises
+    ------
+    ConfigError
+        One line naming the key, the value and what is allowed.
+    """
+    from massdriver.targets import TargetOrbit
+
+    root = read_toml(path)
+    base = Path(path).resolve().parent
+    name = root.string("name", default=Path(path).stem)
+    site = site_from_config(root.table("site"))
+    launcher_table = root.table("launcher", required=False)
+    launcher = LauncherSpec.from_config(launcher_table or Table({}, "launcher"), base)
+    target = TargetOrbit.from_config(root.table("target"))
+    search = SearchSpec.from_config(root.table("search"))
+    mid_course = root.boolean("mid_course", default=True)
+    root.finish()
+    return MissionConfig(name=name, site=site, launcher=launcher, target=target, search=search,
+                         mid_course=mid_course, source=str(path))

@@ -1,0 +1,438 @@
+"""One shot from a lunar track to the Earth: :func:`shoot` and its :class:`Trajectory` result.
+
+The coast is integrated by the compiled DOP853 kernel (:mod:`massdriver.kernels.dop853`) under
+one of two force models:
+
+``"ephemeris"``
+    Earth-centred ICRF axes; point-mass Earth, Moon and Sun from DE421 inside the kernel, Earth
+    J2, lunar J2/C22 near the Moon (:mod:`massdriver.kernels.forces`).
+``"cr3bp"``
+    The Earth-Moon circular restricted three-body problem, the fast preview. The launch state is
+    computed with the ephemeris (real Moon and libration) and mapped into the CR3BP rotating frame
+    defined by the instantaneous Earth-Moon line and the Moon's orbit normal at launch; results
+    are mapped back by the frame's uniform rotation (1 rad per time unit) about that normal.
+
+Units are stripped in :func:`shoot` and restored in :class:`Trajectory`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from massdriver import bodies
+from massdriver.errors import InputError
+
+__all__ = ["Event", "PerigeeArrival", "Trajectory", "shoot", "MODELS", "STATUSES",
+           "perigee_arrival_from_state"]
+
+MODELS = ("ephemeris", "cr3bp")
+STATUSES = ("perigee", "moon_impact", "earth_impact", "atmosphere", "escape", "timeout", "failed")
+#: a perigee event farther than this from the Earth (a shallow minimum of the geocentric distance
+#: just after launch) does not end the coast, km
+FAR_PERIGEE_RADIUS = 150_000.0
+
+
+@dataclass(frozen=True)
+class Event:
+    """An event of the coast.
+
+    Attributes
+    ----------
+    kind : str
+        ``moon_impact``, ``perigee``, ``atmosphere``, ``earth_impact`` or ``escape``.
+    epoch : astropy.time.Time
+        When (TDB).
+    time_of_flight : astropy.units.Quantity
+        Since launch (days).
+    radius : astropy.units.Quantity
+        Geocentric distance (km).
+    position, velocity : astropy.units.Quantity
+        Geocentric ICRF state (km, km/s).
+    """
+
+    kind: str
+    epoch: Any
+    time_of_flight: Any
+    radius: Any
+    position: Any
+    velocity: Any
+
+
+@dataclass(frozen=True)
+class PerigeeArrival:
+    """Osculating geocentric state and elements at the Earth perigee of a coast.
+
+    Attributes
+    ----------
+    epoch : astropy.time.Time
+    time_of_flight : astropy.units.Quantity (day)
+    radius, altitude : astropy.units.Quantity (km)
+        Perigee radius and altitude above the equatorial radius.
+    speed : astropy.units.Quantity (km/s)
+    inclination, raan, argument_of_perigee : astropy.units.Quantity (deg)
+        Relative to the ICRF equator.
+    eccentricity : float
+    position, velocity : astropy.units.Quantity (km, km/s)
+    """
+
+    epoch: Any
+    time_of_flight: Any
+    radius: Any
+    altitude: Any
+    speed: Any
+    inclination: Any
+    raan: Any
+    argument_of_perigee: Any
+    eccentricity: float
+    position: Any
+    velocity: Any
+
+    def to_dict(self) -> dict:
+        """Plain-JSON view (units in the key names)."""
+        import astropy.units as u
+
+        return {
+            "epoch_tdb": self.epoch.tdb.isot,
+            "time_of_flight_days": float(self.time_of_flight.to_value(u.day)),
+            "radius_km": float(self.radius.to_value(u.km)),
+            "altitude_km": float(self.altitude.to_value(u.km)),
+            "speed_km_s": float(self.speed.to_value(u.km / u.s)),
+            "inclination_deg": float(self.inclination.to_value(u.deg)),
+            "raan_deg": float(self.raan.to_value(u.deg)),
+            "argument_of_perigee_deg": float(self.argument_of_perigee.to_value(u.deg)),
+            "eccentricity": float(self.eccentricity),
+            "position_km": self.position.to_value(u.km).tolist(),
+            "velocity_km_s": self.velocity.to_value(u.km / u.s).tolist(),
+        }
+
+
+def perigee_arrival_from_state(t_perigee: float, t_launch: float, y) -> PerigeeArrival:
+    """Build a :class:`PerigeeArrival` from kernel floats (TDB s, km, km/s): units restored here."""
+    import astropy.units as u
+
+    from massdriver.kernels.twobody import rv2coe
+    from massdriver.timescales import from_tdb_seconds
+
+    y = np.asarray(y, dtype=np.float64)
+    r = y[:3].copy()
+    v = y[3:6].copy()
+    _p, ecc, inc, raan, argp, _nu = rv2coe(bodies.GM_EARTH, r, v)
+    radius = float(np.linalg.norm(r))
+    return PerigeeArrival(
+        epoch=from_tdb_seconds(t_perigee),
+        time_of_flight=((t_perigee - t_launch) / bodies.DAY) * u.day,
+        radius=radius * u.km,
+        altitude=(radius - bodies.R_EARTH) * u.km,
+        speed=float(np.linalg.norm(v)) * u.km / u.s,
+        inclination=math.degrees(inc) * u.deg,
+        raan=math.degrees(raan) * u.deg,
+        argument_of_perigee=math.degrees(argp) * u.deg,
+        eccentricity=float(ecc),
+        position=r * u.km,
+        velocity=v * u.km / u.s,
+    )
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """A coast from the lunar track to its end (perigee or another terminal event).
+
+    Attributes
+    ----------
+    model : str
+        ``"ephemeris"`` or ``"cr3bp"``.
+    status : str
+        How the coast ended: one of :data:`STATUSES`.
+    launch_epoch : astropy.time.Time
+        Track exit (TDB).
+    exit_speed : astropy.units.Quantity
+        Speed relative to the lunar surface (km/s).
+    times : astropy.time.Time
+        Epochs of the stored points (every accepted step).
+    positions, velocities : astropy.units.Quantity
+        Geocentric ICRF states at ``times``, shape ``(n, 3)`` (km, km/s).
+    moon_positions : astropy.units.Quantity
+        Geocentric Moon at ``times`` (km), for plots in the rotating frame.
+    events : tuple of Event
+    perigee : PerigeeArrival or None
+        The arrival, when the coast ended at a perigee.
+    nfev, steps, rejected : int
+        Integrator counters (summed over segments).
+    cr3bp : dict or None
+        For the CR3BP model: ``mu``, ``length_unit_km``, ``time_unit_s`` and the non-dimensional
+        initial state ``initial_state_nd``.
+    """
+
+    model: str
+    status: str
+    launch_epoch: Any
+    exit_speed: Any
+    times: Any
+    positions: Any
+    velocities: Any
+    moon_positions: Any
+    events: tuple = ()
+    perigee: PerigeeArrival | None = None
+    nfev: int = 0
+    steps: int = 0
+    rejected: int = 0
+    cr3bp: dict | None = None
+    site: Any = field(default=None, compare=False)
+
+    @property
+    def initial_position(self):
+        """Geocentric ICRF position at track exit (km)."""
+        return self.positions[0]
+
+    @property
+    def initial_velocity(self):
+        """Geocentric ICRF velocity at track exit (km/s)."""
+        return self.velocities[0]
+
+    @property
+    def time_of_flight(self):
+        """Launch to the end of the coast (days)."""
+        import astropy.units as u
+
+        return (self.times[-1] - self.launch_epoch).to(u.day)
+
+    def to_dict(self) -> dict:
+        """Plain-JSON summary (the ``massdriver shoot --json`` object)."""
+        import astropy.units as u
+
+        out = {
+            "status": self.status,
+            "model": self.model,
+            "epoch_tdb": self.launch_epoch.tdb.isot,
+            "epoch_utc": self.launch_epoch.utc.isot,
+            "exit_speed_km_s": float(self.exit_speed.to_value(u.km / u.s)),
+            "initial_state": {
+                "frame": "ICRF, Earth-centred",
+                "position_km": self.initial_position.to_value(u.km).tolist(),
+                "velocity_km_s": self.initial_velocity.to_value(u.km / u.s).tolist(),
+            },
+            "events": [
+                {
+                    "kind": e.kind,
+                    "epoch_tdb": e.epoch.tdb.isot,
+                    "time_of_flight_days": float(e.time_of_flight.to_value(u.day)),
+                    "radius_km": float(e.radius.to_value(u.km)),
+                }
+                for e in self.events
+            ],
+            "perigee": None if self.perigee is None else self.perigee.to_dict(),
+            "time_of_flight_days": float(self.time_of_flight.to_value(u.day)),
+            "nfev": int(self.nfev),
+            "steps": int(self.steps),
+            "rejected": int(self.rejected),
+        }
+        if self.cr3bp is not None:
+            out["initial_state"]["cr3bp"] = self.cr3bp
+        return out
+
+    def to_table(self):
+        """The stored states as an astropy ``QTable`` (ECSV-ready)."""
+        from astropy.table import QTable
+
+        return QTable(
+            {
+                "epoch_tdb": self.times.tdb,
+                "x": self.positions[:, 0], "y": self.positions[:, 1], "z": self.positions[:, 2],
+                "vx": self.velocities[:, 0], "vy": self.velocities[:, 1],
+                "vz": self.velocities[:, 2],
+                "moon_x": self.moon_positions[:, 0], "moon_y": self.moon_positions[:, 1],
+                "moon_z": self.moon_positions[:, 2],
+            },
+            meta={"frame": "ICRF, Earth-centred", "model": self.model, "status": self.status},
+        )
+
+
+def _speed_km_s(speed) -> float:
+    import astropy.units as u
+
+    try:
+        value = float(u.Quantity(speed).to_value(u.km / u.s))
+    except (TypeError, ValueError, u.UnitConversionError):
+        raise InputError(f"speed = {speed!r}: expected a velocity Quantity, e.g. 2.5 km/s") from None
+    if not math.isfinite(value) or not 0.0 < value < 20.0:
+        raise InputError(f"speed = {speed!r}: must be a finite speed in (0, 20) km/s")
+    return value
+
+
+def _cr3bp_frame(moon_state: np.ndarray):
+    """Rotation (columns x, y, z of the rotating frame in ICRF) from a geocentric Moon state."""
+    r = moon_state[:3]
+    v = moon_state[3:]
+    x = r / np.linalg.norm(r)
+    z = np.cross(r, v)
+    z /= np.linalg.norm(z)
+    y = np.cross(z, x)
+    return np.column_stack((x, y, z))
+
+
+def shoot(site, epoch, speed, *, model: str = "ephemeris", days: float = 8.0,
+          rtol: float = 1e-11, ephemeris=None) -> Trajectory:
+    """Fire one shot from ``site`` at ``epoch`` with exit ``speed`` and coast to the Earth.
+
+    Parameters
+    ----------
+    site : massdriver.site.LaunchSite
+        Track location and pointing.
+    epoch : astropy.time.Time
+        Track exit (any scale; TDB is used inside).
+    speed : astropy.units.Quantity
+        Exit speed relative to the lunar surface (velocity units).
+    model : {"ephemeris", "cr3bp"}
+        Force model of the coast.
+    days : float
+        Longest coast before the shot is reported as ``timeout`` (days, 0 < days <= 60).
+    rtol : float
+        DOP853 relative tolerance (1e-13 .. 1e-6); the absolute tolerance is
+        ``rtol * 1 km`` (and ``rtol * 1 mm/s``).
+    ephemeris : massdriver.ephemeris.Ephemeris, optional
+        Default DE421.
+
+    Returns
+    -------
+    Trajectory
+        States at every accepted step, events, the perigee arrival and counters.
+
+    Raises
+    ------
+    InputError
+        Unknown model, bad speed/duration/tolerance.
+    EphemerisRangeError
+        Epoch outside the ephemeris.
+    """
+    import astropy.units as u
+
+    from massdriver.ephemeris import Ephemeris
+    from massdriver.kernels import dop853, forces
+    from massdriver.kernels.chebyshev import geocentric_states
+    from massdriver.timescales import from_tdb_seconds, to_tdb_seconds
+
+    if model not in MODELS:
+        raise InputError(f"model = {model!r}: must be one of {', '.join(MODELS)}")
+    if not (isinstance(days, (int, float)) and math.isfinite(days) and 0.0 < days <= 60.0):
+        raise InputError(f"days = {days!r}: must be a number in (0, 60]")
+    if not (isinstance(rtol, float) and 1e-13 <= rtol <= 1e-6):
+        raise InputError(f"rtol = {rtol!r}: must be a float in [1e-13, 1e-6]")
+    speed_km_s = _speed_km_s(speed)
+    eph_obj = ephemeris or Ephemeris()
+    t0 = float(to_tdb_seconds(epoch))
+    t_end = t0 + days * bodies.DAY
+    eph_obj.check_range(np.array([t0, t_end]))
+    tables = eph_obj.kernel_tables()
+    r0, v0 = site.launch_state_raw(t0, speed_km_s, tables)
+    y_icrf = np.concatenate([r0, v0])
+
+    terminal = ["perigee", "moon_impact", "earth_impact", "atmosphere", "escape"]
+    modes = dop853.event_modes(terminal=terminal)
+    cr3bp_info = None
+    if model == "ephemeris":
+        params = forces.ephemeris_params()
+        y_start, t_start, t_stop, eph_arg = y_icrf, t0, t_end, tables
+        atol = np.array([rtol] * 3 + [rtol * 1e-6] * 3)
+        far = FAR_PERIGEE_RADIUS
+    else:
+        L, T, mu = bodies.CR3BP_LENGTH_UNIT, bodies.CR3BP_TIME_UNIT, bodies.CR3BP_MU
+        moon0 = geocentric_states(np.array([t0]), tables, 0)[0]
+        C = _cr3bp_frame(moon0)
+        # keep the selenocentric launch state (the real site, the real exit velocity) and place
+        # it at the model Moon, (1 - mu, 0, 0); the frame turns at 1 rad per time unit
+        r_rel = C.T @ (r0 - moon0[:3]) / L
+        v_rel = C.T @ (v0 - moon0[3:]) / (L / T)
+        r_rot = np.array([1.0 - mu, 0.0, 0.0]) + r_rel
+        v_rot = v_rel - np.cross([0.0, 0.0, 1.0], r_rel)
+        y_start = np.concatenate([r_rot, v_rot])
+        t_start, t_stop = 0.0, days * bodies.DAY / T
+        params = forces.cr3bp_params()
+        eph_arg = forces.dummy_ephemeris()
+        atol = np.full(6, rtol * 1e-3)
+        far = FAR_PERIGEE_RADIUS / L
+        cr3bp_info = {"mu": mu, "length_unit_km": L, "time_unit_s": T,
+                      "initial_state_nd": y_start.tolist(),
+                      "frame": "Earth-Moon rotating, barycentric, x Earth->Moon at launch"}
+
+    ts, ys, events = [], [], []
+    nfev = steps = rejected = 0
+    status = "timeout"
+    t_cur, y_cur = t_start, y_start
+    for _ in range(16):
+        prop = dop853.propagate(forces.MODEL_EPHEMERIS if model == "ephemeris"
+                                else forces.MODEL_CR3BP, t_cur, y_cur, t_stop, params, eph_arg,
+                                rtol=rtol, atol=atol, events=modes, store_steps=True)
+        nfev += prop.nfev
+        steps += prop.nsteps
+        rejected += prop.nrejected
+        ts.append(prop.t if not ts else prop.t[1:])
+        ys.append(prop.y if not ys else prop.y[1:])
+        if prop.status < 0:
+            status = "failed"
+            break
+        if prop.terminal_event < 0:
+            status = "timeout"
+            break
+        kind = forces.EVENT_NAMES[prop.terminal_event]
+        events.append((kind, prop.t_final, prop.y_final.copy()))
+        if kind == "perigee":
+            earth = np.array([-bodies.CR3BP_MU, 0, 0]) if model == "cr3bp" else np.zeros(3)
+            if np.linalg.norm(prop.y_final[:3] - earth) > far:
+                t_cur, y_cur = prop.t_final, prop.y_final
+                continue
+        status = kind
+        break
+    t_all = np.concatenate(ts)
+    y_all = np.concatenate(ys)
+
+    if model == "cr3bp":
+        L, T, mu = bodies.CR3BP_LENGTH_UNIT, bodies.CR3BP_TIME_UNIT, bodies.CR3BP_MU
+
+        def to_icrf(t_nd, y_nd):
+            c, s = np.cos(t_nd), np.sin(t_nd)
+            x_rot = y_nd[..., :3] + np.array([mu, 0.0, 0.0])       # Earth-centred, rotating
+            v_rot = y_nd[..., 3:]
+            v_in_rot = v_rot + np.cross([0.0, 0.0, 1.0], x_rot)
+            def rot(a):
+                return np.stack([c * a[..., 0] - s * a[..., 1], s * a[..., 0] + c * a[..., 1],
+                                 a[..., 2]], axis=-1)
+            r_in = rot(x_rot) * L
+            v_in = rot(v_in_rot) * (L / T)
+            return r_in @ C.T, v_in @ C.T
+
+        r_all, v_all = to_icrf(t_all, y_all)
+        sec = t0 + t_all * T
+        ang = t_all
+        moon_nd = np.stack([np.cos(ang), np.sin(ang), np.zeros_like(ang)], axis=-1) * L
+        moon_all = moon_nd @ C.T
+        ev_conv = []
+        for kind, te, ye in events:
+            re, ve = to_icrf(np.array(te), ye)
+            ev_conv.append((kind, t0 + te * T, np.concatenate([re, ve])))
+        events = ev_conv
+    else:
+        sec = t_all
+        r_all, v_all = y_all[:, :3], y_all[:, 3:]
+        moon_all = geocentric_states(np.ascontiguousarray(sec), tables, 0)[:, :3]
+
+    event_objs = tuple(
+        Event(kind=k, epoch=from_tdb_seconds(te), time_of_flight=((te - t0) / bodies.DAY) * u.day,
+              radius=float(np.linalg.norm(ye[:3])) * u.km, position=ye[:3] * u.km,
+              velocity=ye[3:] * u.km / u.s)
+        for k, te, ye in events
+    )
+    perigee = None
+    if status == "perigee":
+        _, te, ye = events[-1]
+        perigee = perigee_arrival_from_state(te, t0, ye)
+    return Trajectory(
+        model=model, status=status, launch_epoch=from_tdb_seconds(t0),
+        exit_speed=speed_km_s * u.km / u.s, times=from_tdb_seconds(np.asarray(sec)),
+        positions=r_all * u.km, velocities=v_all * u.km / u.s, moon_positions=moon_all * u.km,
+        events=event_objs, perigee=perigee, nfev=nfev, steps=steps, rejected=rejected,
+        cr3bp=cr3bp_info, site=site,
+    )
