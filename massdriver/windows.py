@@ -1,0 +1,751 @@
+"""Launch windows: scan the launch epochs, solve the exit speed, price the arrival, refine.
+
+The pipeline (docs/windows.md):
+
+1. **Grid.** Launch epochs ``start + k * step`` over the span.
+2. **Speed solve** (compiled, parallel; :func:`massdriver.kernels.shots.solve_speeds`). For each
+   epoch and each *branch* (prograde / retrograde arrival, see :mod:`massdriver.kernels.shots`)
+   the exit speed in the launcher's range that puts the Earth perigee at the target perigee
+   radius, with the DE421 force model.
+3. **Budget** of every arrival (:func:`massdriver.budget.budget_arrays`): the cheapest of a
+   combined perigee burn and a high-ellipse capture with the plane change at apoapsis.
+4. **Windows.** Contiguous grid runs whose total is under the threshold; each run's edges are
+   located by root finding on the epoch (``scipy.optimize.brentq``) and its minimum by
+   ``scipy.optimize.minimize_scalar`` (bounded), each evaluation a fresh speed solve.
+5. **Best-epoch budget.** At the refined minimum: the strategies above, a mid-course correction
+   found by differential correction (:func:`mid_course_correction`), and a Monte Carlo
+   dispersion margin over the launcher's speed and pointing errors.
+
+Units are stripped in :func:`solve` and restored in the result dataclasses.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from massdriver import bodies
+from massdriver.errors import InputError
+
+__all__ = ["ScanResult", "LaunchWindow", "Plan", "MidCourseCorrection", "solve", "scan",
+           "mid_course_correction", "BRANCHES"]
+
+BRANCHES = {"prograde": 1.0, "retrograde": -1.0}
+_FAR_PERIGEE = 150_000.0
+_SPEED_TOL = 1e-10        # km/s, bracket width of the speed solve
+
+
+@dataclass(frozen=True)
+class _Problem:
+    """Kernel floats of one solve (units stripped here, once)."""
+
+    site_body: np.ndarray
+    dir_body: np.ndarray
+    r_target: float
+    speed_min: float
+    speed_max: float
+    flight_time_max: float
+    rtol: float
+    atol: np.ndarray
+    params: np.ndarray
+    eph: tuple
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """Every grid epoch of a scan, per branch (plain arrays; units in the names).
+
+    Attributes
+    ----------
+    t_launch_tdb : ndarray (n,)
+        Launch epochs, TDB s past J2000.
+    branch : ndarray (n,) of str
+        ``prograde`` or ``retrograde``.
+    speed_km_s, t_perigee_tdb : ndarray (n,)
+        Solved exit speed and perigee epoch (NaN where unsolved).
+    solve_status : ndarray (n,) of str
+        ``converged``, ``no_root_in_speed_range`` or ``not_converged``.
+    perigee_state : ndarray (n, 6)
+        km, km/s.
+    total_km_s, insertion_km_s, plane_change_km_s, circularization_km_s : ndarray (n,)
+        Budget of the cheapest Earth strategy (no MCC, no margin); NaN where unsolved.
+    strategy : ndarray (n,) of str
+    inclination_deg, raan_deg : ndarray (n,)
+        Arrival plane.
+    nfev : ndarray (n,) of int
+    """
+
+    t_launch_tdb: np.ndarray
+    branch: np.ndarray
+    speed_km_s: np.ndarray
+    t_perigee_tdb: np.ndarray
+    solve_status: np.ndarray
+    perigee_state: np.ndarray
+    total_km_s: np.ndarray
+    insertion_km_s: np.ndarray
+    plane_change_km_s: np.ndarray
+    circularization_km_s: np.ndarray
+    strategy: np.ndarray
+    inclination_deg: np.ndarray
+    raan_deg: np.ndarray
+    nfev: np.ndarray
+
+    def to_table(self):
+        """An astropy ``QTable`` with units (ECSV-ready)."""
+        import astropy.units as u
+        from astropy.table import QTable
+
+        from massdriver.timescales import from_tdb_seconds
+
+        tof = (self.t_perigee_tdb - self.t_launch_tdb) / bodies.DAY
+        return QTable({
+            "launch_utc": from_tdb_seconds(self.t_launch_tdb).utc,
+            "branch": self.branch,
+            "solve_status": self.solve_status,
+            "speed": self.speed_km_s * u.km / u.s,
+            "time_of_flight": tof * u.day,
+            "total": self.total_km_s * u.km / u.s,
+            "insertion": self.insertion_km_s * u.km / u.s,
+            "plane_change": self.plane_change_km_s * u.km / u.s,
+            "circularization": self.circularization_km_s * u.km / u.s,
+            "strategy": self.strategy,
+            "inclination": self.inclination_deg * u.deg,
+            "raan": self.raan_deg * u.deg,
+        })
+
+
+@dataclass(frozen=True)
+class MidCourseCorrection:
+    """An impulsive correction during the coast that puts the perigee in the target plane.
+
+    Attributes
+    ----------
+    epoch : astropy.time.Time
+    time_after_launch : astropy.units.Quantity (day)
+    delta_v : astropy.units.Quantity (3,), km/s, ICRF
+    magnitude : astropy.units.Quantity, km/s
+    converged : bool
+    iterations : int
+    """
+
+    epoch: Any
+    time_after_launch: Any
+    delta_v: Any
+    magnitude: Any
+    converged: bool
+    iterations: int
+
+
+@dataclass(frozen=True)
+class LaunchWindow:
+    """A contiguous span of launch epochs whose total delta-v is under the threshold.
+
+    Attributes
+    ----------
+    open, close, best_epoch : astropy.time.Time
+        Window edges (``open``/``close`` are the scan's ends when the window touches them) and
+        the refined epoch of least delta-v (UTC scale; use ``.tdb`` for TDB).
+    branch : str
+        ``prograde`` or ``retrograde`` arrival.
+    speed : astropy.units.Quantity
+        Exit speed at ``best_epoch`` (km/s).
+    time_of_flight : astropy.units.Quantity
+        Launch to perigee (days).
+    perigee : massdriver.trajectory.PerigeeArrival
+        Arrival (uncorrected) at ``best_epoch``.
+    budget : massdriver.budget.DeltaVBudget
+        The cheapest strategy (others in ``budget.alternatives``), dispersion margin included.
+    mid_course : MidCourseCorrection or None
+        The correction priced for the ``mid_course_correction`` strategy.
+    energy_per_shot : astropy.units.Quantity
+        Kinetic energy given to the payload at exit (J); a launcher's bank energy is this over
+        its efficiency.
+    optimizer : dict
+        ``converged`` (bool), ``message``, ``nfev`` (evaluations of the epoch objective).
+    """
+
+    open: Any
+    close: Any
+    best_epoch: Any
+    branch: str
+    speed: Any
+    time_of_flight: Any
+    perigee: Any
+    budget: Any
+    mid_course: MidCourseCorrection | None
+    energy_per_shot: Any
+    optimizer: dict = field(default_factory=dict)
+
+    @property
+    def duration(self):
+        """``close - open`` (hours)."""
+        import astropy.units as u
+
+        return (self.close - self.open).to(u.hour)
+
+    def to_dict(self) -> dict:
+        """Plain-JSON view (units in the key names)."""
+        import astropy.units as u
+
+        out = {
+            "open_utc": self.open.utc.isot,
+            "close_utc": self.close.utc.isot,
+            "best_utc": self.best_epoch.utc.isot,
+            "best_tdb": self.best_epoch.tdb.isot,
+            "duration_hours": float(self.duration.to_value(u.hour)),
+            "branch": self.branch,
+            "speed_km_s": float(self.speed.to_value(u.km / u.s)),
+            "time_of_flight_days": float(self.time_of_flight.to_value(u.day)),
+            "perigee_altitude_km": float(self.perigee.altitude.to_value(u.km)),
+            "inclination_deg": float(self.perigee.inclination.to_value(u.deg)),
+            "raan_deg": float(self.perigee.raan.to_value(u.deg)),
+            "perigee": self.perigee.to_dict(),
+            "budget": self.budget.as_dict(),
+            "energy_per_shot_j": float(self.energy_per_shot.to_value(u.J)),
+            "optimizer": dict(self.optimizer),
+        }
+        if self.mid_course is not None:
+            m = self.mid_course
+            out["mid_course"] = {
+                "epoch_tdb": m.epoch.tdb.isot,
+                "time_after_launch_days": float(m.time_after_launch.to_value(u.day)),
+                "delta_v_km_s": m.delta_v.to_value(u.km / u.s).tolist(),
+                "magnitude_km_s": float(m.magnitude.to_value(u.km / u.s)),
+                "converged": bool(m.converged),
+                "iterations": int(m.iterations),
+            }
+        return out
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The answer to a mission: its windows, the scan behind them, and the inputs.
+
+    Attributes
+    ----------
+    windows : tuple of LaunchWindow
+        In launch order.
+    scan : ScanResult
+    mission : massdriver.config.MissionConfig or None
+        The inputs (``None`` when called through the API with plain arguments).
+    inputs : dict
+        Plain description of the inputs (site, target, span, threshold, model).
+    version : str
+        massdriver version that made the plan.
+    message : str
+        Why there is no window, when there is none (closest approach of the budget).
+    """
+
+    windows: tuple
+    scan: ScanResult
+    mission: Any
+    inputs: dict
+    version: str
+    message: str = ""
+
+    @property
+    def best(self) -> LaunchWindow | None:
+        """The window with the lowest total delta-v (``None`` if there is none)."""
+        if not self.windows:
+            return None
+        return min(self.windows, key=lambda w: w.budget.total.to_value("km/s"))
+
+    def to_table(self):
+        """The windows as an astropy ``QTable`` with units (ECSV-ready)."""
+        import astropy.units as u
+        from astropy.table import QTable
+        from astropy.time import Time
+
+        cols: dict[str, Any] = {}
+        w = self.windows
+        cols["open_utc"] = Time([x.open.utc for x in w]) if w else Time([], format="jd")
+        cols["close_utc"] = Time([x.close.utc for x in w]) if w else Time([], format="jd")
+        cols["best_utc"] = Time([x.best_epoch.utc for x in w]) if w else Time([], format="jd")
+        cols["branch"] = [x.branch for x in w]
+        cols["speed"] = [x.speed.to_value(u.km / u.s) for x in w] * u.km / u.s
+        cols["time_of_flight"] = [x.time_of_flight.to_value(u.day) for x in w] * u.day
+        cols["perigee_altitude"] = [x.perigee.altitude.to_value(u.km) for x in w] * u.km
+        cols["inclination"] = [x.perigee.inclination.to_value(u.deg) for x in w] * u.deg
+        cols["raan"] = [x.perigee.raan.to_value(u.deg) for x in w] * u.deg
+        for part in ("mcc", "insertion", "plane_change", "circularization", "margin", "total"):
+            cols[part] = [getattr(x.budget, part).to_value(u.km / u.s) for x in w] * u.km / u.s
+        cols["strategy"] = [x.budget.strategy for x in w]
+        cols["energy_per_shot"] = [x.energy_per_shot.to_value(u.J) for x in w] * u.J
+        return QTable(cols, meta={"massdriver_version": self.version, **self.inputs})
+
+    def to_dict(self) -> dict:
+        """Plain-JSON view (the ``plan.json`` file and ``massdriver solve --json``)."""
+        return {
+            "massdriver_version": self.version,
+            "inputs": self.inputs,
+            "message": self.message,
+            "windows": [w.to_dict() for w in self.windows],
+        }
+
+
+# ------------------------------------------------------------------------------------------------
+def _problem(site, target, launcher, rtol: float, flight_time_max: float, ephemeris,
+             t_first: float, t_last: float) -> _Problem:
+    from massdriver.kernels import forces
+
+    site_body, dir_body = site.kernel_arguments()
+    tables = ephemeris.kernel_tables()
+    ephemeris.check_range(np.array([t_first, t_last + flight_time_max]))
+    q = float(target.perigee_radius.to_value("km"))
+    return _Problem(
+        site_body=np.ascontiguousarray(site_body, dtype=np.float64),
+        dir_body=np.ascontiguousarray(dir_body, dtype=np.float64),
+        r_target=q,
+        speed_min=float(launcher.speed_min.to_value("km/s")),
+        speed_max=float(launcher.speed_max.to_value("km/s")),
+        flight_time_max=flight_time_max, rtol=rtol,
+        atol=np.array([rtol] * 3 + [rtol * 1e-6] * 3), params=forces.ephemeris_params(),
+        eph=tables)
+
+
+def _scan_branch(problem: _Problem, t: np.ndarray, branch: float,
+                 progress: Callable[[int], None] | None, block: int) -> tuple:
+    from massdriver.kernels.shots import CHUNK, solve_speeds
+
+    n = t.shape[0]
+    parts = []
+    step = max(CHUNK, (block // CHUNK) * CHUNK)      # keeps the chunks (and results) aligned
+    for s in range(0, n, step):
+        tt = np.ascontiguousarray(t[s:s + step])
+        parts.append(solve_speeds(tt, branch, problem.r_target, problem.speed_min,
+                                  problem.speed_max, _SPEED_TOL, problem.site_body,
+                                  problem.dir_body, problem.flight_time_max, problem.rtol,
+                                  problem.atol, problem.params, problem.eph, _FAR_PERIGEE))
+        if progress is not None:
+            progress(tt.shape[0])
+    return tuple(np.concatenate([p[k] for p in parts]) for k in range(6))
+
+
+def _price(target, y: np.ndarray, t_perigee: np.ndarray) -> dict:
+    """Budget arrays for the solved rows (NaN elsewhere)."""
+    from massdriver.budget import STRATEGIES, budget_arrays
+
+    n = y.shape[0]
+    out = {k: np.full(n, np.nan) for k in ("total", "insertion", "plane_change",
+                                           "circularization", "inclination", "raan")}
+    out["strategy"] = np.full(n, "", dtype=object)
+    ok = np.isfinite(y[:, 0])
+    if np.any(ok):
+        arr = budget_arrays(y[ok, :3], y[ok, 3:], t_perigee[ok], target)
+        idx = np.arange(arr.total.shape[0])
+        out["total"][ok] = arr.total
+        out["insertion"][ok] = arr.insertion[idx, arr.best]
+        out["plane_change"][ok] = arr.plane_change[idx, arr.best]
+        out["circularization"][ok] = arr.circularization[idx, arr.best]
+        out["strategy"][ok] = np.array(STRATEGIES, dtype=object)[arr.best]
+        h = np.cross(y[ok, :3], y[ok, 3:])
+        hn = np.linalg.norm(h, axis=1)
+        out["inclination"][ok] = np.degrees(np.arccos(np.clip(h[:, 2] / hn, -1, 1)))
+        out["raan"][ok] = np.degrees(np.arctan2(h[:, 0], -h[:, 1])) % 360.0
+    return out
+
+
+def scan(problem: _Problem, t: np.ndarray, target, branches: tuple[str, ...],
+         progress: Callable[[int], None] | None = None, block: int = 256) -> ScanResult:
+    """Solve and price every grid epoch for each branch (see the module notes)."""
+    from massdriver.kernels.shots import SOLVE_NAMES
+
+    rows: dict[str, list] = {k: [] for k in ScanResult.__dataclass_fields__}
+    for name in branches:
+        speed, status, _outcome, tp, yp, nfev = _scan_branch(problem, t, BRANCHES[name],
+                                                             progress, block)
+        priced = _price(target, yp, tp)
+        rows["t_launch_tdb"].append(t)
+        rows["branch"].append(np.full(t.shape[0], name, dtype=object))
+        rows["speed_km_s"].append(speed)
+        rows["t_perigee_tdb"].append(tp)
+        rows["solve_status"].append(np.array(SOLVE_NAMES, dtype=object)[status])
+        rows["perigee_state"].append(yp)
+        rows["total_km_s"].append(priced["total"])
+        rows["insertion_km_s"].append(priced["insertion"])
+        rows["plane_change_km_s"].append(priced["plane_change"])
+        rows["circularization_km_s"].append(priced["circularization"])
+        rows["strategy"].append(priced["strategy"])
+        rows["inclination_deg"].append(priced["inclination"])
+        rows["raan_deg"].append(priced["raan"])
+        rows["nfev"].append(nfev)
+    return ScanResult(**{k: np.concatenate(v) for k, v in rows.items()})
+
+
+def _solve_one(problem: _Problem, t0: float, branch: float, guess: float = np.nan):
+    from massdriver.kernels.shots import SOLVE_CONVERGED, solve_speed
+
+    y = np.full(6, np.nan)
+    speed, status, _oc, tp, _nf = solve_speed(
+        float(t0), branch, problem.r_target, guess, problem.speed_min, problem.speed_max,
+        _SPEED_TOL, problem.site_body, problem.dir_body, float(t0) + problem.flight_time_max,
+        problem.rtol, problem.atol, problem.params, problem.eph, _FAR_PERIGEE, y)
+    if status != SOLVE_CONVERGED:
+        return None
+    return speed, tp, y
+
+
+def _objective(problem: _Problem, target, branch: float, guess: float):
+    """total delta-v (km/s) as a function of the launch epoch; unsolved epochs cost +inf."""
+    cache: dict[float, tuple] = {}
+
+    def f(t0: float) -> float:
+        if t0 not in cache:
+            sol = _solve_one(problem, t0, branch, guess)
+            if sol is None:
+                cache[t0] = (math.inf, None)
+            else:
+                priced = _price(target, sol[2][None, :], np.array([sol[1]]))
+                cache[t0] = (float(priced["total"][0]), sol)
+        return cache[t0][0]
+
+    return f, cache
+
+
+def mid_course_correction(problem: _Problem, target, t_launch: float, speed: float,
+                          t_mcc: float, *, max_iter: int = 12):
+    """Differential correction: the impulse at ``t_mcc`` putting the perigee in the target plane.
+
+    Unknown: the impulse vector (km/s, ICRF). Conditions at the next Earth perigee: radius equal
+    to the target perigee radius, and the orbit plane equal to the target plane (two conditions:
+    the arrival normal has no component along two axes orthogonal to the target normal) or, for a
+    free-RAAN target, the inclination equal to the target's (one condition). Newton iterations on
+    a finite-difference Jacobian (minimum-norm steps via least squares), starting from no impulse.
+
+    Returns
+    -------
+    (delta_v (3,), perigee_epoch, perigee_state (6,), converged, iterations) or None
+    """
+    from massdriver.kernels import dop853, forces
+    from massdriver.kernels.frames import launch_state
+    from massdriver.kernels.shots import OUTCOME_PERIGEE, coast_to_perigee
+
+    r0, v0 = launch_state(float(t_launch), float(speed), problem.site_body, problem.dir_body,
+                          problem.eph)
+    prop = dop853.propagate(forces.MODEL_EPHEMERIS, float(t_launch), np.concatenate([r0, v0]),
+                            float(t_mcc), problem.params, problem.eph, rtol=problem.rtol,
+                            atol=problem.atol, store_steps=False)
+    if prop.status < 0:
+        return None
+    y_m = prop.y_final.copy()
+    t_max = float(t_launch) + problem.flight_time_max
+    plane = target.plane_arrays(np.array([t_max]))
+    pole = plane.pole[0]
+    normal = plane.normal[0]
+    if not target.free_raan:
+        u1 = np.cross(normal, pole if abs(normal @ pole) < 0.99 else np.array([1.0, 0, 0]))
+        u1 /= np.linalg.norm(u1)
+        u2 = np.cross(normal, u1)
+    cos_i = plane.cos_inclination
+    r_t = problem.r_target
+
+    def residual(dv: np.ndarray):
+        y = y_m.copy()
+        y[3:] += dv
+        oc, tp, yp, _nf = coast_to_perigee(float(t_mcc), y, t_max, problem.rtol, problem.atol,
+                                           problem.params, problem.eph, _FAR_PERIGEE)
+        if oc != OUTCOME_PERIGEE:
+            return None
+        h = np.cross(yp[:3], yp[3:])
+        n = h / np.linalg.norm(h)
+        rad = (np.linalg.norm(yp[:3]) - r_t) / r_t
+        if target.free_raan:
+            res = np.array([rad, n @ pole - cos_i])
+        else:
+            res = np.array([rad, n @ u1, n @ u2])
+            if n @ normal < 0:          # the opposite sense of motion is not the target orbit
+                res[1:] += np.sign(res[1:] + 1e-300) * 2.0
+        return res, tp, yp
+
+    dv = np.zeros(3)
+    first = residual(dv)
+    if first is None:
+        return None
+    res, tp, yp = first
+    eps = 1e-6
+    for it in range(1, max_iter + 1):
+        jac = np.empty((res.shape[0], 3))
+        for k in range(3):
+            d = np.zeros(3)
+            d[k] = eps
+            trial = residual(dv + d)
+            if trial is None:
+                return None
+            jac[:, k] = (trial[0] - res) / eps
+        step = np.linalg.lstsq(jac, -res, rcond=None)[0]
+        # damped Newton: halve the step until the residual drops
+        scale = 1.0
+        while scale > 1e-3:
+            trial = residual(dv + scale * step)
+            if trial is not None and np.linalg.norm(trial[0]) < np.linalg.norm(res):
+                break
+            scale *= 0.5
+        else:
+            return dv, tp, yp, False, it
+        dv = dv + scale * step
+        res, tp, yp = trial
+        if np.linalg.norm(res) < 1e-9:
+            return dv, tp, yp, True, it
+    return dv, tp, yp, bool(np.linalg.norm(res) < 1e-7), max_iter
+
+
+def _dispersion(problem: _Problem, target, t0: float, speed: float, branch: float, launcher,
+                n_samples: int, seed: int, y_nominal: np.ndarray):
+    """Monte Carlo of launcher errors mapped linearly to the perigee, priced as corrections.
+
+    Sensitivities of the perigee state to exit speed and to the two pointing angles come from
+    finite differences of the full coast; each error sample's perigee deviation is removed by a
+    correction costed as the change in the insertion budget (:func:`budget_arrays`).
+    """
+    from massdriver.budget import budget_arrays, dispersion_margin
+    from massdriver.kernels.frames import launch_state
+    from massdriver.kernels.shots import OUTCOME_PERIGEE, coast_to_perigee
+
+    sig_speed = float(launcher.speed_sigma.to_value("km/s"))
+    sig_point = float(launcher.pointing_sigma.to_value("rad"))
+    base_dir = problem.dir_body
+    # two unit vectors perpendicular to the track direction (body frame)
+    a = np.cross(base_dir, [0.0, 0.0, 1.0])
+    if np.linalg.norm(a) < 1e-6:
+        a = np.cross(base_dir, [1.0, 0.0, 0.0])
+    a /= np.linalg.norm(a)
+    b = np.cross(base_dir, a)
+
+    def perigee(dspeed: float, da: float, db: float):
+        d = base_dir + da * a + db * b
+        d = d / np.linalg.norm(d)
+        r0, v0 = launch_state(float(t0), float(speed + dspeed), problem.site_body,
+                              np.ascontiguousarray(d), problem.eph)
+        oc, tp, yp, _ = coast_to_perigee(float(t0), np.concatenate([r0, v0]),
+                                         float(t0) + problem.flight_time_max, problem.rtol,
+                                         problem.atol, problem.params, problem.eph, _FAR_PERIGEE)
+        return (tp, yp) if oc == OUTCOME_PERIGEE else None
+
+    steps = (max(sig_speed, 1e-7), max(sig_point, 1e-8), max(sig_point, 1e-8))
+    columns = []
+    for k, h in enumerate(steps):
+        dp = [0.0, 0.0, 0.0]
+        dp[k] = h
+        plus = perigee(*dp)
+        dp[k] = -h
+        minus = perigee(*dp)
+        if plus is None or minus is None:
+            return None
+        columns.append((plus[1] - minus[1]) / (2 * h))
+    jac = np.column_stack(columns)                       # d(perigee state) / d(errors)
+    base_total = float(budget_arrays(y_nominal[:3], y_nominal[3:], t0, target).total[0])
+
+    def correction(samples: np.ndarray) -> np.ndarray:
+        ys = y_nominal[None, :] + samples @ jac.T
+        tot = budget_arrays(ys[:, :3], ys[:, 3:], np.full(len(ys), t0), target).total
+        return np.abs(tot - base_total)
+
+    return dispersion_margin(correction, [sig_speed, sig_point, sig_point],
+                             n_samples=n_samples, seed=seed)
+
+
+def _windows_from_runs(ok: np.ndarray) -> list[tuple[int, int]]:
+    runs, start = [], None
+    for i, flag in enumerate(ok):
+        if flag and start is None:
+            start = i
+        if not flag and start is not None:
+            runs.append((start, i - 1))
+            start = None
+    if start is not None:
+        runs.append((start, len(ok) - 1))
+    return runs
+
+
+def solve(site, target, start, span, *, threshold, launcher=None, step=None,
+          rtol: float = 1e-10, max_flight_time=None, branches=("prograde", "retrograde"),
+          mid_course: bool = True, dispersion_samples: int = 2000, seed: int = 0,
+          ephemeris=None, mission=None, progress: Callable[[int, int], None] | None = None,
+          ) -> Plan:
+    """Find the launch windows of a mission.
+
+    Parameters
+    ----------
+    site : massdriver.site.LaunchSite
+        Track on the Moon.
+    target : massdriver.targets.TargetOrbit
+        Earth orbit to reach; its perigee radius is the arrival perigee radius solved for.
+    start : astropy.time.Time
+        First launch epoch.
+    span : astropy.units.Quantity
+        Length of the scan (time).
+    threshold : astropy.units.Quantity
+        Total delta-v under which an epoch belongs to a window (km/s).
+    launcher : massdriver.config.LauncherSpec, optional
+        Speed range and error sigmas (default 2.30-2.80 km/s, 1000 kg, 0.05 m/s, 0.001 deg).
+    step : astropy.units.Quantity, optional
+        Grid spacing (default 60 min).
+    rtol : float
+        DOP853 relative tolerance of every coast.
+    max_flight_time : astropy.units.Quantity, optional
+        Longest coast (default 8 days).
+    branches : tuple of str
+        Which arrival branches to solve: ``"prograde"``, ``"retrograde"``.
+    mid_course : bool
+        Price the mid-course-correction strategy for each window.
+    dispersion_samples, seed : int
+        Monte Carlo samples and seed of the dispersion margin.
+    ephemeris : massdriver.ephemeris.Ephemeris, optional
+    mission : massdriver.config.MissionConfig, optional
+        Kept in the plan as the inputs.
+    progress : callable, optional
+        ``progress(done, total)`` in grid evaluations.
+
+    Returns
+    -------
+    Plan
+    """
+    import astropy.units as u
+    from scipy.optimize import brentq, minimize_scalar
+
+    import massdriver
+    from massdriver.budget import budget_with_mcc, delta_v_budget
+    from massdriver.config import LauncherSpec
+    from massdriver.ephemeris import Ephemeris
+    from massdriver.timescales import from_tdb_seconds, to_tdb_seconds
+    from massdriver.trajectory import perigee_arrival_from_state
+
+    if launcher is None:
+        launcher = LauncherSpec(speed_min=2.30 * u.km / u.s, speed_max=2.80 * u.km / u.s,
+                                payload_mass=1000 * u.kg, speed_sigma=0.05 * u.m / u.s,
+                                pointing_sigma=1e-3 * u.deg)
+    for name in branches:
+        if name not in BRANCHES:
+            raise InputError(f"branch {name!r}: must be one of {', '.join(BRANCHES)}")
+    step_s = float((step if step is not None else 60 * u.min).to_value(u.s))
+    span_s = float(u.Quantity(span).to_value(u.s))
+    thr = float(u.Quantity(threshold).to_value(u.km / u.s))
+    if not (span_s > 0 and step_s > 0 and math.isfinite(span_s) and math.isfinite(step_s)):
+        raise InputError("span and step must be positive and finite")
+    if step_s > span_s:
+        raise InputError(f"step ({step_s:g} s) must not exceed the span ({span_s:g} s)")
+    if not (thr > 0 and math.isfinite(thr)):
+        raise InputError(f"threshold = {threshold}: must be a positive speed")
+    tof_s = float((max_flight_time if max_flight_time is not None else 8 * u.day)
+                  .to_value(u.s))
+    ephemeris = ephemeris or Ephemeris()
+    t_start = float(to_tdb_seconds(start))
+    n = int(math.floor(span_s / step_s + 1e-9)) + 1
+    t = t_start + step_s * np.arange(n)
+    problem = _problem(site, target, launcher, rtol, tof_s, ephemeris, t[0], t[-1])
+
+    total_evals = n * len(branches)
+    done = [0]
+
+    def tick(k: int) -> None:
+        done[0] += k
+        if progress is not None:
+            progress(done[0], total_evals)
+
+    result = scan(problem, t, target, tuple(branches), progress=tick)
+    mass = float(launcher.payload_mass.to_value(u.kg))
+
+    windows = []
+    for name in branches:
+        sel = np.nonzero(result.branch == name)[0]
+        tot = result.total_km_s[sel]
+        ok = np.isfinite(tot) & (tot < thr)
+        for i0, i1 in _windows_from_runs(ok):
+            b = BRANCHES[name]
+            k = i0 + int(np.nanargmin(tot[i0:i1 + 1]))
+            guess = float(result.speed_km_s[sel][k])
+            f, cache = _objective(problem, target, b, guess)
+            lo = t[max(k - 1, i0)]
+            hi = t[min(k + 1, i1)]
+            opt = {"converged": True, "message": "grid minimum", "nfev": 0}
+            t_best = t[k]
+            if hi > lo:
+                res = minimize_scalar(f, bounds=(lo, hi), method="bounded",
+                                      options={"xatol": 1.0})
+                opt = {"converged": bool(res.success), "message": str(res.message),
+                       "nfev": int(res.nfev)}
+                if res.success and math.isfinite(res.fun) and res.fun <= tot[k]:
+                    t_best = float(res.x)
+            f(t_best)
+            speed, tp, yp = cache[t_best][1]
+
+            def edge(ta: float, tb: float, f=f) -> float:
+                def g(x: float) -> float:
+                    return min(f(x), 1e3) - thr
+                try:
+                    return float(brentq(g, ta, tb, xtol=1.0))
+                except ValueError:
+                    return tb
+            t_open = t[i0] if i0 == 0 else edge(t[i0 - 1], t[i0])
+            t_close = t[i1] if i1 == n - 1 else edge(t[i1 + 1], t[i1])
+
+            uncorrected = delta_v_budget(yp[:3] * u.km, yp[3:] * u.km / u.s,
+                                         from_tdb_seconds(tp), target)
+            disp = _dispersion(problem, target, t_best, speed, b, launcher, dispersion_samples,
+                               seed, yp)
+            margin = disp.margin if disp is not None else 0.0 * u.km / u.s
+            budget = delta_v_budget(yp[:3] * u.km, yp[3:] * u.km / u.s, from_tdb_seconds(tp),
+                                    target, margin=margin)
+            mcc_obj = None
+            if mid_course:
+                best_mcc = None
+                for frac in (0.25, 0.5, 0.75):
+                    t_m = t_best + frac * (tp - t_best)
+                    sol = mid_course_correction(problem, target, t_best, speed, t_m)
+                    if sol is not None and sol[3]:
+                        mag = float(np.linalg.norm(sol[0]))
+                        if best_mcc is None or mag < best_mcc[0]:
+                            best_mcc = (mag, t_m, sol)
+                if best_mcc is not None:
+                    mag, t_m, (dv, tpc, ypc, conv, its) = best_mcc
+                    mcc_obj = MidCourseCorrection(
+                        epoch=from_tdb_seconds(t_m),
+                        time_after_launch=((t_m - t_best) / bodies.DAY) * u.day,
+                        delta_v=dv * u.km / u.s, magnitude=mag * u.km / u.s, converged=conv,
+                        iterations=its)
+                    budget = budget_with_mcc(ypc[:3] * u.km, ypc[3:] * u.km / u.s,
+                                             from_tdb_seconds(tpc), target, mag * u.km / u.s,
+                                             uncorrected=uncorrected, margin=margin)
+            windows.append(LaunchWindow(
+                open=from_tdb_seconds(t_open).utc, close=from_tdb_seconds(t_close).utc,
+                best_epoch=from_tdb_seconds(t_best).utc, branch=name,
+                speed=speed * u.km / u.s,
+                time_of_flight=((tp - t_best) / bodies.DAY) * u.day,
+                perigee=perigee_arrival_from_state(tp, t_best, yp), budget=budget,
+                mid_course=mcc_obj,
+                energy_per_shot=(0.5 * mass * (speed * 1e3) ** 2) * u.J,
+                optimizer=opt))
+    windows.sort(key=lambda w: w.best_epoch.jd)
+
+    message = ""
+    if not windows:
+        tot = result.total_km_s
+        if np.any(np.isfinite(tot)):
+            k = int(np.nanargmin(tot))
+            message = (f"no window under {thr:.3f} km/s: the lowest total on the grid is "
+                       f"{tot[k]:.3f} km/s at {from_tdb_seconds(t[k % n]).utc.isot} UTC "
+                       f"({result.branch[k]} branch)")
+        else:
+            message = ("no window: no exit speed in the launcher's range reaches the target "
+                       "perigee at any grid epoch")
+    inputs = {
+        "site": {"name": site.name, "lat_deg": float(site.lat.to_value(u.deg)),
+                 "lon_deg": float(site.lon.to_value(u.deg)),
+                 "azimuth_deg": float(site.azimuth.to_value(u.deg)),
+                 "elevation_deg": float(site.elevation.to_value(u.deg))},
+        "target": target.describe(),
+        "start_utc": from_tdb_seconds(t_start).utc.isot,
+        "span_days": span_s / bodies.DAY,
+        "step_minutes": step_s / 60.0,
+        "threshold_km_s": thr,
+        "speed_range_km_s": [problem.speed_min, problem.speed_max],
+        "model": "ephemeris (DE421: Earth, Moon, Sun, Earth J2, lunar J2/C22)",
+        "rtol": rtol,
+        "branches": list(branches),
+    }
+    return Plan(windows=tuple(windows), scan=result, mission=mission, inputs=inputs,
+                version=massdriver.__version__, message=message)
