@@ -670,7 +670,15 @@ def solve(site, target, start, span, *, threshold, launcher=None, step=None,
                        "nfev": int(res.nfev)}
                 if res.success and math.isfinite(res.fun) and res.fun <= tot[k]:
                     t_best = float(res.x)
-            f(t_best)
+            if not math.isfinite(f(t_best)):
+                t_best = float(t[k])
+                opt["converged"] = False
+                opt["message"] += "; kept the grid epoch"
+            if cache.get(t_best, (0, None))[1] is None:   # the scan's own solution
+                j = sel[k]
+                cache[t_best] = (float(tot[k]), (float(result.speed_km_s[j]),
+                                                 float(result.t_perigee_tdb[j]),
+                                                 result.perigee_state[j].copy()))
             speed, tp, yp = cache[t_best][1]
 
             def edge(ta: float, tb: float, f=f) -> float:

@@ -1,0 +1,52 @@
+"""``massdriver windows CONFIG.toml``: the window scan alone (no files written)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "windows", help="scan a mission's span for launch windows (prints, writes nothing)",
+        description="Scan for launch windows of a mission file; --from/--days override its span.")
+    p.add_argument("config", help="mission TOML file")
+    p.add_argument("--from", dest="start", metavar="ISO_UTC", help="first launch epoch (UTC)")
+    p.add_argument("--days", type=float, help="length of the scan, days")
+    p.add_argument("--json", action="store_true", help="print the plan as one JSON object")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import dataclasses
+    import math
+
+    import astropy.units as u
+
+    from massdriver.cli._common import emit_json
+    from massdriver.cli.solve import _progress, print_windows
+    from massdriver.config import load_mission, parse_epoch
+    from massdriver.errors import InputError
+    from massdriver.windows import solve
+
+    mission = load_mission(args.config)
+    search = mission.search
+    if args.start is not None:
+        try:
+            search = dataclasses.replace(search, start=parse_epoch(args.start))
+        except ValueError as exc:
+            raise InputError(f"--from {args.start!r}: {exc}") from None
+    if args.days is not None:
+        if not (math.isfinite(args.days) and 0 < args.days <= 3660):
+            raise InputError(f"--days {args.days}: must be in (0, 3660]")
+        search = dataclasses.replace(search, span=args.days * u.day)
+    plan = solve(mission.site, mission.target, search.start, search.span,
+                 threshold=search.threshold, launcher=mission.launcher, step=search.step,
+                 rtol=search.rtol, max_flight_time=search.max_flight_time,
+                 mid_course=mission.mid_course, mission=mission,
+                 progress=_progress(args.quiet))
+    if args.json:
+        emit_json(plan.to_dict())
+    else:
+        print_windows(plan)
+    return 0
