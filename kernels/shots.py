@@ -73,6 +73,8 @@ Q_MOON = 1.0e4
 #: consecutive epochs solved in sequence (continuation); fixed, so results ignore the thread count
 CHUNK = 16
 _MAX_ITER = 60
+#: seconds coasted with the perigee event off after a skipped far perigee
+PERIGEE_HOP = 600.0
 
 
 @jit
@@ -110,13 +112,19 @@ def coast_to_perigee(t0, y0, t_max, rtol, atol, params, eph, far_perigee_radius)
     modes[EV_MOON_IMPACT] = 1
     modes[EV_EARTH_IMPACT] = 1
     modes[EV_ESCAPE] = 1
+    hop_modes = modes.copy()
+    hop_modes[EV_PERIGEE] = 0
     empty = np.empty(0)
     t = t0
     y = y0.copy()
     nfev = 0
-    for _ in range(8):
-        out = integrate(MODEL_EPHEMERIS, t, y, t_max, rtol, atol, np.inf, 0.0, params, eph,
-                        modes, empty, False, 200000, 1)
+    hop = False
+    for _ in range(64):
+        # after a skipped (far) perigee, coast PERIGEE_HOP seconds with the perigee event off:
+        # restarting on the root itself would find the same event again
+        t_stop = min(t + PERIGEE_HOP, t_max) if hop else t_max
+        out = integrate(MODEL_EPHEMERIS, t, y, t_stop, rtol, atol, np.inf, 0.0, params, eph,
+                        hop_modes if hop else modes, empty, False, 200000, 1)
         status = out[0]
         t = out[1]
         y = out[2]
@@ -125,12 +133,17 @@ def coast_to_perigee(t0, y0, t_max, rtol, atol, params, eph, far_perigee_radius)
         if status < 0:
             return OUTCOME_FAILED, t, y, nfev
         if status != STATUS_EVENT:
+            if hop and t < t_max:
+                hop = False
+                continue
             return OUTCOME_TIMEOUT, t, y, nfev
+        hop = False
         if term == EV_PERIGEE:
             r = math.sqrt(y[0] * y[0] + y[1] * y[1] + y[2] * y[2])
             if r <= far_perigee_radius:
                 return OUTCOME_PERIGEE, t, y, nfev
-            continue  # a shallow distance minimum near the Moon: keep coasting
+            hop = True  # a shallow distance minimum near the Moon: keep coasting
+            continue
         if term == EV_EARTH_IMPACT:
             return OUTCOME_EARTH_IMPACT, t, y, nfev
         if term == EV_MOON_IMPACT:

@@ -34,6 +34,8 @@ STATUSES = ("perigee", "moon_impact", "earth_impact", "atmosphere", "escape", "t
 #: a perigee event farther than this from the Earth (a shallow minimum of the geocentric distance
 #: just after launch) does not end the coast, km
 FAR_PERIGEE_RADIUS = 150_000.0
+#: most coast segments (two per skipped far perigee) before a coast is reported ``failed``
+MAX_SEGMENTS = 10_000
 
 
 @dataclass(frozen=True)
@@ -257,7 +259,8 @@ def _speed_km_s(speed) -> float:
     try:
         value = float(u.Quantity(speed).to_value(u.km / u.s))
     except (TypeError, ValueError, u.UnitConversionError):
-        raise InputError(f"speed = {speed!r}: expected a velocity Quantity, e.g. 2.5 km/s") from None
+        raise InputError(f"speed = {speed!r}: expected a velocity Quantity, e.g. 2.5 km/s") \
+            from None
     if not math.isfinite(value) or not 0.0 < value < 20.0:
         raise InputError(f"speed = {speed!r}: must be a finite speed in (0, 20) km/s")
     return value
@@ -351,41 +354,58 @@ def shoot(site, epoch, speed, *, model: str = "ephemeris", days: float = 8.0,
         y_start = np.concatenate([r_rot, v_rot])
         t_start, t_stop = 0.0, days * bodies.DAY / T
         params = forces.cr3bp_params()
-        eph_arg = forces.dummy_ephemeris()
+        eph_arg = None                       # the CR3BP specialisation has no ephemeris code
         atol = np.full(6, rtol * 1e-3)
         far = FAR_PERIGEE_RADIUS / L
         cr3bp_info = {"mu": mu, "length_unit_km": L, "time_unit_s": T,
                       "initial_state_nd": y_start.tolist(),
                       "frame": "Earth-Moon rotating, barycentric, x Earth->Moon at launch"}
 
+    from massdriver.kernels.shots import PERIGEE_HOP
+
+    hop_modes = modes.copy()
+    hop_modes[forces.EV_PERIGEE] = 0
+    hop_span = PERIGEE_HOP if model == "ephemeris" else PERIGEE_HOP / bodies.CR3BP_TIME_UNIT
+    model_id = forces.MODEL_EPHEMERIS if model == "ephemeris" else forces.MODEL_CR3BP
     ts, ys, events = [], [], []
     nfev = steps = rejected = 0
     status = "timeout"
     t_cur, y_cur = t_start, y_start
-    for _ in range(16):
-        prop = dop853.propagate(forces.MODEL_EPHEMERIS if model == "ephemeris"
-                                else forces.MODEL_CR3BP, t_cur, y_cur, t_stop, params, eph_arg,
-                                rtol=rtol, atol=atol, events=modes, store_steps=True)
+    hop = False
+    for _ in range(MAX_SEGMENTS):
+        # after a skipped far perigee, coast a short hop with the perigee event off (restarting
+        # on the event's root would find it again)
+        t_seg_end = min(t_cur + hop_span, t_stop) if hop else t_stop
+        prop = dop853.propagate(model_id, t_cur, y_cur, t_seg_end, params, eph_arg,
+                                rtol=rtol, atol=atol, events=hop_modes if hop else modes,
+                                store_steps=True)
         nfev += prop.nfev
         steps += prop.nsteps
         rejected += prop.nrejected
         ts.append(prop.t if not ts else prop.t[1:])
         ys.append(prop.y if not ys else prop.y[1:])
+        t_cur, y_cur = prop.t_final, prop.y_final
         if prop.status < 0:
             status = "failed"
             break
         if prop.terminal_event < 0:
+            if hop and t_cur < t_stop:
+                hop = False
+                continue
             status = "timeout"
             break
+        hop = False
         kind = forces.EVENT_NAMES[prop.terminal_event]
         events.append((kind, prop.t_final, prop.y_final.copy()))
         if kind == "perigee":
             earth = np.array([-bodies.CR3BP_MU, 0, 0]) if model == "cr3bp" else np.zeros(3)
             if np.linalg.norm(prop.y_final[:3] - earth) > far:
-                t_cur, y_cur = prop.t_final, prop.y_final
+                hop = True
                 continue
         status = kind
         break
+    else:
+        status = "failed"       # MAX_SEGMENTS segments before t_stop: not a timeout
     t_all = np.concatenate(ts)
     y_all = np.concatenate(ys)
 
