@@ -1,0 +1,986 @@
+"""Multi-stage coaxial coilgun: coupled circuits + carrier motion in one compiled call (SI units).
+
+Units: m, s, kg, A, V, H, F, Ohm, J, N.
+
+Model
+-----
+The carrier (payload + armature) moves along the axis: position ``x``, speed ``v``. Its armature is
+``n_arm`` coaxial circuits (one driven coil, or the rings of a conducting sleeve) with a constant
+inductance matrix ``L_arm`` and resistances ``R_arm``. Stage ``k`` is a drive coil (inductance
+``L_k``, at ``x_k``) fed by a capacitor bank ``C_k`` charged to ``V0_k`` through ``R_on,k`` (coil +
+bank + switch); the switch closes when the carrier reaches the trigger position. Switch modes:
+
+``SCR`` (0)
+    thyristor: conducts one way, opens at the first current zero (the bank keeps its residual,
+    possibly reversed, charge).
+``CROWBAR`` (1)
+    when the capacitor voltage reaches zero a crowbar diode takes the coil current, which then
+    freewheels through ``R_free,k`` (coil + crowbar); the capacitor is out of the circuit.
+``RING`` (2)
+    bidirectional switch: the RLC rings until the stage is retired.
+
+With ``I`` the vector of circuit currents (armature circuits first, then the active stages) and
+``Lm(x)`` the full inductance matrix (constant self and stage-stage terms, stage-armature mutual
+inductances ``M_kj(x - x_k)``), Faraday's law for every circuit is
+
+    Lm(x) dI/dt = e,   e = V_src - R I - v (dLm/dx) I,      dV_k/dt = -I_k / C_k (bank in circuit)
+    m dv/dt = F = sum_k sum_j I_k I_j dM_kj/dx,              dx/dt = v.
+
+``Lm`` is symmetric positive definite; it is factorised (Cholesky) at every right-hand side. Two
+quadratures ride along: the resistive loss ``int sum R I^2 dt`` and the armature's share of it.
+Energy is then conserved identically: ``d/dt(1/2 I^T Lm I + sum 1/2 C V^2 + 1/2 m v^2) =
+-sum R I^2``; the kernel reports every term so the balance can be checked.
+
+Couplings come from tables (one per distinct stage coil and armature layer) of ``M`` and ``dM/dxi``
+on a uniform grid, built by :mod:`massdriver.kernels.elliptic` (filament sums, Maxwell's formula)
+and multiplied by a smooth taper to exactly zero at the table ends. They are interpolated with
+cubic Hermite polynomials, and the force uses the derivative of the *same* interpolant, so the
+discrete model is exactly conservative. Outside its table a stage is decoupled from the carrier.
+
+Active set
+----------
+Only fired, unretired stages are integrated ("slots"). A stage retires (leaves the state vector)
+exactly at its SCR current zero; at a RING current zero once the carrier has left its coupling
+window; or, in any mode, once the carrier has left the window and ``|I| <= retire_tol * peak``.
+Whatever magnetic and capacitor energy a retired stage still held is booked to the resistive
+loss it will end up in (``post_loss``), so the energy account stays exact. The cost of a shot is
+therefore linear in the number of stages.
+
+Integrator
+----------
+Adaptive Dormand-Prince 5(4) (FSAL, Hairer-Norsett-Wanner step control) with ``rtol`` scaled by the
+problem's own magnitudes (track length, speed, peak current, bank voltage, bank energy). Events
+(trigger positions, current zeros, capacitor-voltage zeros, muzzle, stall) are located by the
+Illinois method on the step size, starting from a cubic Hermite estimate; the step then lands on
+the crossed side of the event.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from massdriver.kernels.jit import jit
+
+__all__ = [
+    "SCR", "CROWBAR", "RING", "STATUS_MUZZLE", "STATUS_STALLED", "STATUS_TIME_LIMIT",
+    "STATUS_STEP_LIMIT", "STATUS_TOO_MANY_ACTIVE", "STATUS_STEP_UNDERFLOW",
+    "STATUS_NOT_POSITIVE_DEFINITE",
+    "taper", "hermite_table", "hermite_eval", "simulate_shot", "constant_acceleration",
+]
+
+SCR = 0
+CROWBAR = 1
+RING = 2
+
+STATUS_MUZZLE = 0
+STATUS_STALLED = 1
+STATUS_TIME_LIMIT = 2
+STATUS_STEP_LIMIT = 3
+STATUS_TOO_MANY_ACTIVE = 4
+STATUS_STEP_UNDERFLOW = 5
+STATUS_NOT_POSITIVE_DEFINITE = 6
+
+# stage states
+_IDLE = 0
+_ON = 1          # bank in circuit
+_FREE = 2        # crowbarred, freewheeling
+_DONE = 3
+
+# stage parameter columns (sp[k, :])
+P_X = 0          # coil centre, m
+P_TRIG = 1       # trigger position of the carrier reference point, m
+P_L = 2          # coil self-inductance, H
+P_RON = 3        # coil + bank + switch resistance, Ohm
+P_RFREE = 4      # coil + crowbar resistance, Ohm
+P_C = 5          # capacitance, F
+P_V0 = 6         # initial (signed) bank voltage, V
+P_XEXIT = 7      # carrier position beyond which the stage is decoupled, m
+N_SP = 8
+
+# event kinds
+_EV_TRIGGER = 0
+_EV_MUZZLE = 1
+_EV_STALL = 2
+_EV_ZERO_I = 3
+_EV_ZERO_V = 4
+
+# Dormand-Prince 5(4) tableau
+_A21 = 1.0 / 5.0
+_A31, _A32 = 3.0 / 40.0, 9.0 / 40.0
+_A41, _A42, _A43 = 44.0 / 45.0, -56.0 / 15.0, 32.0 / 9.0
+_A51, _A52, _A53, _A54 = 19372.0 / 6561.0, -25360.0 / 2187.0, 64448.0 / 6561.0, -212.0 / 729.0
+_A61, _A62, _A63, _A64, _A65 = (9017.0 / 3168.0, -355.0 / 33.0, 46732.0 / 5247.0, 49.0 / 176.0,
+                                -5103.0 / 18656.0)
+_B1, _B3, _B4, _B5, _B6 = 35.0 / 384.0, 500.0 / 1113.0, 125.0 / 192.0, -2187.0 / 6784.0, 11.0 / 84.0
+_E1, _E3, _E4, _E5, _E6, _E7 = (71.0 / 57600.0, -71.0 / 16695.0, 71.0 / 1920.0,
+                                -17253.0 / 339200.0, 22.0 / 525.0, -1.0 / 40.0)
+
+
+# --------------------------------------------------------------------------------------------
+# Coupling tables
+# --------------------------------------------------------------------------------------------
+@jit
+def taper(xi, x_lo, x_hi, width):
+    """Smooth window (C2 quintic) that is 1 inside ``[x_lo + width, x_hi - width]`` and 0 outside
+    ``[x_lo, x_hi]``; returns the value and its derivative."""
+    if xi <= x_lo or xi >= x_hi:
+        return 0.0, 0.0
+    if xi < x_lo + width:
+        s = (xi - x_lo) / width
+        return s * s * s * (10.0 - 15.0 * s + 6.0 * s * s), 30.0 * s * s * (1.0 - s) ** 2 / width
+    if xi > x_hi - width:
+        s = (x_hi - xi) / width
+        return s * s * s * (10.0 - 15.0 * s + 6.0 * s * s), -30.0 * s * s * (1.0 - s) ** 2 / width
+    return 1.0, 0.0
+
+
+@jit
+def hermite_table(mut, dmut, xi, width):
+    """Apply the taper to sampled M, dM/dxi on the uniform grid ``xi``; returns an (n, 2) table."""
+    n = xi.size
+    out = np.empty((n, 2))
+    for i in range(n):
+        w, dw = taper(xi[i], xi[0], xi[n - 1], width)
+        out[i, 0] = mut[i] * w
+        out[i, 1] = dmut[i] * w + mut[i] * dw
+    return out
+
+
+@jit
+def hermite_eval(tab, n, x0, h, xi):
+    """Cubic Hermite interpolation of a coupling table; returns (M, dM/dxi), zero outside it."""
+    u = (xi - x0) / h
+    if u <= 0.0 or u >= n - 1:
+        return 0.0, 0.0
+    i = int(u)
+    if i > n - 2:
+        i = n - 2
+    t = u - i
+    m0 = tab[i, 0]
+    m1 = tab[i + 1, 0]
+    d0 = tab[i, 1] * h
+    d1 = tab[i + 1, 1] * h
+    t2 = t * t
+    t3 = t2 * t
+    val = (2.0 * t3 - 3.0 * t2 + 1.0) * m0 + (t3 - 2.0 * t2 + t) * d0 \
+        + (-2.0 * t3 + 3.0 * t2) * m1 + (t3 - t2) * d1
+    der = (6.0 * t2 - 6.0 * t) * m0 + (3.0 * t2 - 4.0 * t + 1.0) * d0 \
+        + (-6.0 * t2 + 6.0 * t) * m1 + (3.0 * t2 - 2.0 * t) * d1
+    return val, der / h
+
+
+# --------------------------------------------------------------------------------------------
+# Right-hand side
+# --------------------------------------------------------------------------------------------
+@jit
+def _couplings(x, n_slots, slot_stage, sp, geom, tab, tab_n, tab_x0, tab_h, n_layers,
+               arm_offset, arm_layer, mk, dmk):
+    n_arm = arm_offset.size
+    for s in range(n_slots):
+        k = slot_stage[s]
+        base = geom[k] * n_layers
+        for j in range(n_arm):
+            g = base + arm_layer[j]
+            m, dm = hermite_eval(tab[g], tab_n[g], tab_x0[g], tab_h[g],
+                                 x - sp[k, P_X] + arm_offset[j])
+            mk[s, j] = m
+            dmk[s, j] = dm
+
+
+@jit
+def _assemble(n_slots, slot_stage, sp, mss, l_arm, mk, amat):
+    """Full inductance matrix (armature circuits first, then the slots)."""
+    n_arm = l_arm.shape[0]
+    dim = n_arm + n_slots
+    for i in range(n_arm):
+        for j in range(n_arm):
+            amat[i, j] = l_arm[i, j]
+    depth = mss.shape[1]
+    for s in range(n_slots):
+        k = slot_stage[s]
+        r = n_arm + s
+        for j in range(n_arm):
+            amat[r, j] = mk[s, j]
+            amat[j, r] = mk[s, j]
+        amat[r, r] = sp[k, P_L]
+        for s2 in range(s + 1, n_slots):
+            k2 = slot_stage[s2]
+            d = k2 - k if k2 > k else k - k2
+            val = 0.0
+            if 0 < d <= depth:
+                val = mss[k, d - 1] if k2 > k else mss[k2, d - 1]
+            amat[r, n_arm + s2] = val
+            amat[n_arm + s2, r] = val
+    return dim
+
+
+@jit
+def _cholesky_solve(amat, dim, rhs):
+    """Solve amat x = rhs in place (rhs <- x); amat is overwritten by its Cholesky factor.
+
+    Returns False if the matrix is not positive definite."""
+    for j in range(dim):
+        s = amat[j, j]
+        for k in range(j):
+            s -= amat[j, k] * amat[j, k]
+        if s <= 0.0:
+            return False
+        d = math.sqrt(s)
+        amat[j, j] = d
+        for i in range(j + 1, dim):
+            t = amat[i, j]
+            for k in range(j):
+                t -= amat[i, k] * amat[j, k]
+            amat[i, j] = t / d
+    for i in range(dim):
+        t = rhs[i]
+        for k in range(i):
+            t -= amat[i, k] * rhs[k]
+        rhs[i] = t / amat[i, i]
+    for i in range(dim - 1, -1, -1):
+        t = rhs[i]
+        for k in range(i + 1, dim):
+            t -= amat[k, i] * rhs[k]
+        rhs[i] = t / amat[i, i]
+    return True
+
+
+@jit
+def _rhs(y, n_slots, slot_stage, slot_mode, sp, geom, mss, tab, tab_n, tab_x0, tab_h, n_layers,
+         l_arm, r_arm, arm_offset, arm_layer, inv_mass, mk, dmk, amat, e, dy):
+    """dy/dt; returns (force in N, ok flag)."""
+    n_arm = r_arm.size
+    x = y[0]
+    v = y[1]
+    _couplings(x, n_slots, slot_stage, sp, geom, tab, tab_n, tab_x0, tab_h, n_layers,
+               arm_offset, arm_layer, mk, dmk)
+    dim = _assemble(n_slots, slot_stage, sp, mss, l_arm, mk, amat)
+    base = 4 + n_arm
+    force = 0.0
+    loss = 0.0
+    loss_arm = 0.0
+    for j in range(n_arm):
+        ij = y[4 + j]
+        e[j] = -r_arm[j] * ij
+        loss_arm += r_arm[j] * ij * ij
+    for s in range(n_slots):
+        k = slot_stage[s]
+        ik = y[base + 2 * s]
+        vc = y[base + 2 * s + 1]
+        if slot_mode[s] == _ON:
+            r = sp[k, P_RON]
+            e[n_arm + s] = vc - r * ik
+            dy[base + 2 * s + 1] = -ik / sp[k, P_C]
+        else:
+            r = sp[k, P_RFREE]
+            e[n_arm + s] = -r * ik
+            dy[base + 2 * s + 1] = 0.0
+        loss += r * ik * ik
+        for j in range(n_arm):
+            ij = y[4 + j]
+            g = dmk[s, j]
+            e[n_arm + s] -= v * g * ij
+            e[j] -= v * g * ik
+            force += ik * ij * g
+    ok = _cholesky_solve(amat, dim, e)
+    for j in range(n_arm):
+        dy[4 + j] = e[j]
+    for s in range(n_slots):
+        dy[base + 2 * s] = e[n_arm + s]
+    dy[0] = v
+    dy[1] = force * inv_mass
+    dy[2] = loss + loss_arm
+    dy[3] = loss_arm
+    return force, ok
+
+
+@jit
+def _magnetic_energy(y, n_slots, slot_stage, sp, geom, mss, tab, tab_n, tab_x0, tab_h, n_layers,
+                     l_arm, arm_offset, arm_layer, mk, dmk, amat):
+    """1/2 I^T Lm(x) I for the current state."""
+    n_arm = l_arm.shape[0]
+    _couplings(y[0], n_slots, slot_stage, sp, geom, tab, tab_n, tab_x0, tab_h, n_layers,
+               arm_offset, arm_layer, mk, dmk)
+    dim = _assemble(n_slots, slot_stage, sp, mss, l_arm, mk, amat)
+    w = 0.0
+    for a in range(dim):
+        ia = y[4 + a] if a < n_arm else y[4 + n_arm + 2 * (a - n_arm)]
+        for b in range(dim):
+            ib = y[4 + b] if b < n_arm else y[4 + n_arm + 2 * (b - n_arm)]
+            w += 0.5 * amat[a, b] * ia * ib
+    return w
+
+
+@jit
+def _slot_energy(y, s, n_slots, slot_stage, slot_mode, sp, geom, mss, tab, tab_n, tab_x0, tab_h,
+                 n_layers, l_arm, arm_offset, arm_layer, mk, dmk, amat):
+    """Energy that leaves the model when slot ``s`` is removed (magnetic share + capacitor)."""
+    n_arm = l_arm.shape[0]
+    _couplings(y[0], n_slots, slot_stage, sp, geom, tab, tab_n, tab_x0, tab_h, n_layers,
+               arm_offset, arm_layer, mk, dmk)
+    _assemble(n_slots, slot_stage, sp, mss, l_arm, mk, amat)
+    base = 4 + n_arm
+    r = n_arm + s
+    ik = y[base + 2 * s]
+    w = 0.5 * amat[r, r] * ik * ik
+    for j in range(n_arm):
+        w += amat[r, j] * ik * y[4 + j]
+    for s2 in range(n_slots):
+        if s2 != s:
+            w += amat[r, n_arm + s2] * ik * y[base + 2 * s2]
+    k = slot_stage[s]
+    vc = y[base + 2 * s + 1]
+    if slot_mode[s] == _ON:
+        w += 0.5 * sp[k, P_C] * vc * vc
+    return w
+
+
+# --------------------------------------------------------------------------------------------
+# One Dormand-Prince step
+# --------------------------------------------------------------------------------------------
+@jit
+def _dp5_step(y, f0, h, nst, n_slots, slot_stage, slot_mode, sp, geom, mss, tab, tab_n, tab_x0,
+              tab_h, n_layers, l_arm, r_arm, arm_offset, arm_layer, inv_mass, mk, dmk, amat, e,
+              k2, k3, k4, k5, k6, k7, yt, y1, err):
+    """y1 = y + h * (5th-order solution), err = h * (error estimate), k7 = f(y1). Returns ok."""
+    ok = True
+    for i in range(nst):
+        yt[i] = y[i] + h * _A21 * f0[i]
+    ok &= _rhs(yt, n_slots, slot_stage, slot_mode, sp, geom, mss, tab, tab_n, tab_x0, tab_h,
+               n_layers, l_arm, r_arm, arm_offset, arm_layer, inv_mass, mk, dmk, amat, e, k2)[1]
+    for i in range(nst):
+        yt[i] = y[i] + h * (_A31 * f0[i] + _A32 * k2[i])
+    ok &= _rhs(yt, n_slots, slot_stage, slot_mode, sp, geom, mss, tab, tab_n, tab_x0, tab_h,
+               n_layers, l_arm, r_arm, arm_offset, arm_layer, inv_mass, mk, dmk, amat, e, k3)[1]
+    for i in range(nst):
+        yt[i] = y[i] + h * (_A41 * f0[i] + _A42 * k2[i] + _A43 * k3[i])
+    ok &= _rhs(yt, n_slots, slot_stage, slot_mode, sp, geom, mss, tab, tab_n, tab_x0, tab_h,
+               n_layers, l_arm, r_arm, arm_offset, arm_layer, inv_mass, mk, dmk, amat, e, k4)[1]
+    for i in range(nst):
+        yt[i] = y[i] + h * (_A51 * f0[i] + _A52 * k2[i] + _A53 * k3[i] + _A54 * k4[i])
+    ok &= _rhs(yt, n_slots, slot_stage, slot_mode, sp, geom, mss, tab, tab_n, tab_x0, tab_h,
+               n_layers, l_arm, r_arm, arm_offset, arm_layer, inv_mass, mk, dmk, amat, e, k5)[1]
+    for i in range(nst):
+        yt[i] = y[i] + h * (_A61 * f0[i] + _A62 * k2[i] + _A63 * k3[i] + _A64 * k4[i]
+                            + _A65 * k5[i])
+    ok &= _rhs(yt, n_slots, slot_stage, slot_mode, sp, geom, mss, tab, tab_n, tab_x0, tab_h,
+               n_layers, l_arm, r_arm, arm_offset, arm_layer, inv_mass, mk, dmk, amat, e, k6)[1]
+    for i in range(nst):
+        y1[i] = y[i] + h * (_B1 * f0[i] + _B3 * k3[i] + _B4 * k4[i] + _B5 * k5[i] + _B6 * k6[i])
+    ok &= _rhs(y1, n_slots, slot_stage, slot_mode, sp, geom, mss, tab, tab_n, tab_x0, tab_h,
+               n_layers, l_arm, r_arm, arm_offset, arm_layer, inv_mass, mk, dmk, amat, e, k7)[1]
+    for i in range(nst):
+        err[i] = h * (_E1 * f0[i] + _E3 * k3[i] + _E4 * k4[i] + _E5 * k5[i] + _E6 * k6[i]
+                      + _E7 * k7[i])
+    return ok
+
+
+@jit
+def _hermite_root(g0, g1, d0, d1):
+    """First root in (0, 1] of the cubic Hermite through (0, g0, d0) and (1, g1, d1)."""
+    prev_t = 0.0
+    prev_g = g0
+    for i in range(1, 33):
+        t = i / 32.0
+        t2 = t * t
+        t3 = t2 * t
+        g = (2 * t3 - 3 * t2 + 1) * g0 + (t3 - 2 * t2 + t) * d0 + (-2 * t3 + 3 * t2) * g1 \
+            + (t3 - t2) * d1
+        if (g >= 0.0) != (prev_g >= 0.0):
+            lo = prev_t
+            hi = t
+            glo = prev_g
+            for _ in range(40):
+                mid = 0.5 * (lo + hi)
+                m2 = mid * mid
+                m3 = m2 * mid
+                gm = (2 * m3 - 3 * m2 + 1) * g0 + (m3 - 2 * m2 + mid) * d0 \
+                    + (-2 * m3 + 3 * m2) * g1 + (m3 - m2) * d1
+                if (gm >= 0.0) == (glo >= 0.0):
+                    lo = mid
+                    glo = gm
+                else:
+                    hi = mid
+            return hi
+        prev_t = t
+        prev_g = g
+    return 1.0
+
+
+# --------------------------------------------------------------------------------------------
+# The shot
+# --------------------------------------------------------------------------------------------
+@jit
+def simulate_shot(sp, mode, geom, fire_order, mss, tab, tab_n, tab_x0, tab_h, n_layers,
+                  l_arm, r_arm, i_arm0, arm_offset, arm_layer, mass, x0, v0, x_muzzle,
+                  t_max, rtol, retire_tol, max_slots, max_steps, i_scale, record):
+    """Integrate one shot from the carrier at ``x0`` (speed ``v0``) to the muzzle.
+
+    Parameters
+    ----------
+    sp : ndarray, shape (N, 8)
+        Stage parameters, columns ``P_X .. P_XEXIT`` (SI).
+    mode : ndarray of int64, shape (N,)
+        Switch mode of each stage: ``SCR``, ``CROWBAR`` or ``RING``.
+    geom : ndarray of int64, shape (N,)
+        Coil-geometry index of each stage (selects its coupling tables).
+    fire_order : ndarray of int64, shape (N,)
+        Stages sorted by trigger position.
+    mss : ndarray, shape (N, D)
+        ``mss[k, d]``: mutual inductance (H) of stage ``k`` with stage ``k + d + 1``.
+    tab : ndarray, shape (G * n_layers, n_max, 2)
+        Coupling tables (M in H, dM/dxi in H/m) of geometry ``g`` with armature layer ``l`` at row
+        ``g * n_layers + l``, on uniform grids ``tab_x0 + i * tab_h``, ``i < tab_n``.
+    l_arm : ndarray, shape (n_arm, n_arm)
+        Armature inductance matrix, H.
+    r_arm, i_arm0, arm_offset : ndarray, shape (n_arm,)
+        Armature circuit resistances (Ohm), initial currents (A), axial offsets from the carrier
+        reference point (m).
+    arm_layer : ndarray of int64, shape (n_arm,)
+        Coupling-table layer of each armature circuit.
+    mass : float
+        Moving mass, kg; ``inf`` holds the carrier fixed.
+    x0, v0 : float
+        Initial position (m) and speed (m/s) of the carrier reference point.
+    x_muzzle : float
+        End of the track, m.
+    t_max : float
+        Time limit, s.
+    rtol : float
+        Relative tolerance of the step control.
+    retire_tol : float
+        A decoupled stage retires once ``|I| <= retire_tol * peak |I|``.
+    max_slots : int
+        Maximum number of simultaneously active stages.
+    max_steps : int
+        Step limit.
+    i_scale : float
+        Current scale for the absolute tolerance, A.
+    record : bool
+        Record the trajectory at every accepted step.
+
+    Returns
+    -------
+    tuple
+        ``(status, counters, scalars, stage_out, trace)``; see :mod:`massdriver.coilgun`.
+    """
+    n_stage = sp.shape[0]
+    n_arm = r_arm.size
+    nst_max = 4 + n_arm + 2 * max_slots
+    dim_max = n_arm + max_slots
+    inv_mass = 0.0 if not math.isfinite(mass) else 1.0 / mass
+
+    # work arrays
+    y = np.zeros(nst_max)
+    y1 = np.zeros(nst_max)
+    yl = np.zeros(nst_max)
+    f0 = np.zeros(nst_max)
+    k2 = np.zeros(nst_max)
+    k3 = np.zeros(nst_max)
+    k4 = np.zeros(nst_max)
+    k5 = np.zeros(nst_max)
+    k6 = np.zeros(nst_max)
+    k7 = np.zeros(nst_max)
+    kl = np.zeros(nst_max)
+    yt = np.zeros(nst_max)
+    err = np.zeros(nst_max)
+    mk = np.zeros((max_slots, max(n_arm, 1)))
+    dmk = np.zeros((max_slots, max(n_arm, 1)))
+    amat = np.zeros((dim_max, dim_max))
+    e = np.zeros(dim_max)
+    slot_stage = np.zeros(max_slots, dtype=np.int64)
+    slot_mode = np.zeros(max_slots, dtype=np.int64)
+
+    # per-stage outputs
+    state = np.zeros(n_stage, dtype=np.int64)
+    t_fire = np.full(n_stage, np.nan)
+    t_off = np.full(n_stage, np.nan)
+    peak_i = np.zeros(n_stage)
+    peak_v = np.zeros(n_stage)
+    min_v = np.zeros(n_stage)          # most negative V * sign(V0) seen (reversal), V
+    v_end = np.zeros(n_stage)          # capacitor voltage left in the bank at the end, V
+    post_loss = np.zeros(n_stage)      # energy booked at retirement, J
+    e_drawn_stage = np.zeros(n_stage)
+
+    # scales for the error norm
+    v_scale = 0.0
+    e_scale = 0.0
+    vmax = 0.0
+    for k in range(n_stage):
+        e_scale += 0.5 * sp[k, P_C] * sp[k, P_V0] * sp[k, P_V0]
+        vmax = max(vmax, abs(sp[k, P_V0]))
+    e_arm0 = 0.0
+    for a in range(n_arm):
+        for b in range(n_arm):
+            e_arm0 += 0.5 * l_arm[a, b] * i_arm0[a] * i_arm0[b]
+    e_scale += e_arm0
+    if math.isfinite(mass):
+        v_scale = max(abs(v0), math.sqrt(2.0 * e_scale / mass))
+    else:
+        v_scale = 1.0
+    x_scale = max(abs(x_muzzle - x0), 1e-3)
+    vmax = max(vmax, 1.0)
+    i_scale = max(i_scale, 1e-6)
+    e_scale = max(e_scale, 1e-12)
+
+    y[0] = x0
+    y[1] = v0
+    for j in range(n_arm):
+        y[4 + j] = i_arm0[j]
+    n_slots = 0
+    t = 0.0
+    status = -1
+    next_fire = 0
+
+    # trace buffers
+    cap = 1024 if record else 1
+    tr = np.zeros((cap, 7))
+    n_tr = 0
+
+    n_steps = 0
+    n_rej = 0
+    n_rhs = 0
+    n_events = 0
+    peak_slots = 0
+    max_abs_acc = 0.0
+
+    # fire the stages whose trigger lies behind the start
+    while next_fire < n_stage and sp[fire_order[next_fire], P_TRIG] <= y[0]:
+        k = fire_order[next_fire]
+        if n_slots >= max_slots:
+            status = STATUS_TOO_MANY_ACTIVE
+            break
+        slot_stage[n_slots] = k
+        slot_mode[n_slots] = _ON
+        y[4 + n_arm + 2 * n_slots] = 0.0
+        y[4 + n_arm + 2 * n_slots + 1] = sp[k, P_V0]
+        n_slots += 1
+        state[k] = _ON
+        t_fire[k] = t
+        next_fire += 1
+
+    nst = 4 + n_arm + 2 * n_slots
+    force, ok = _rhs(y, n_slots, slot_stage, slot_mode, sp, geom, mss, tab, tab_n, tab_x0, tab_h,
+                     n_layers, l_arm, r_arm, arm_offset, arm_layer, inv_mass, mk, dmk, amat, e,
+                     f0)
+    n_rhs += 1
+    if not ok:
+        status = STATUS_NOT_POSITIVE_DEFINITE
+
+    # initial step: a small fraction of the fastest circuit time
+    h = 1e-6
+    for k in range(n_stage):
+        tl = math.sqrt(sp[k, P_L] * sp[k, P_C])
+        if tl > 0.0:
+            h = min(h, 0.01 * tl)
+    if n_slots == 0 and v0 > 0.0:
+        h = 1e-3 * x_scale / v0
+    h_min = 1e-14 * max(t_max, 1.0)
+    accepted_prev_err = 1e-4
+
+    if record:
+        tr[0, 0] = t
+        tr[0, 1] = y[0]
+        tr[0, 2] = y[1]
+        tr[0, 3] = f0[1]
+        tr[0, 4] = y[4] if n_arm > 0 else 0.0
+        tr[0, 5] = 0.0
+        tr[0, 6] = n_slots
+        n_tr = 1
+
+    while status < 0:
+        if n_steps >= max_steps:
+            status = STATUS_STEP_LIMIT
+            break
+        if t >= t_max:
+            status = STATUS_TIME_LIMIT
+            break
+        if h > t_max - t:
+            h = t_max - t
+        ok = _dp5_step(y, f0, h, nst, n_slots, slot_stage, slot_mode, sp, geom, mss, tab, tab_n,
+                       tab_x0, tab_h, n_layers, l_arm, r_arm, arm_offset, arm_layer, inv_mass,
+                       mk, dmk, amat, e, k2, k3, k4, k5, k6, k7, yt, y1, err)
+        n_rhs += 6
+        if not ok:
+            status = STATUS_NOT_POSITIVE_DEFINITE
+            break
+        # error norm (RMS over components, each against its own scale)
+        acc = 0.0
+        for i in range(nst):
+            if i == 0:
+                sc = x_scale
+            elif i == 1:
+                sc = v_scale
+            elif i < 4:
+                sc = e_scale
+            elif i < 4 + n_arm:
+                sc = i_scale
+            elif (i - 4 - n_arm) % 2 == 0:
+                sc = i_scale
+            else:
+                sc = vmax
+            q = err[i] / (rtol * sc)
+            acc += q * q
+        enorm = math.sqrt(acc / nst)
+        if not math.isfinite(enorm):
+            enorm = 1e10
+        if enorm > 1.0:
+            n_rej += 1
+            h *= max(0.2, 0.9 * enorm ** -0.2)
+            if h < h_min:
+                status = STATUS_STEP_UNDERFLOW
+                break
+            continue
+
+        # ---------------- events inside the accepted step ----------------
+        h_try = h
+        ev_kind = -1
+        ev_slot = -1
+        for _pass in range(6):
+            # y1, k7 describe the end of the (possibly shortened) step of size h
+            best = 2.0
+            c_kind = -1
+            c_slot = -1
+            if next_fire < n_stage:
+                xt = sp[fire_order[next_fire], P_TRIG]
+                if y1[0] >= xt:
+                    best = _hermite_root(y[0] - xt, y1[0] - xt, h * f0[0], h * k7[0])
+                    c_kind = _EV_TRIGGER
+            if y1[0] >= x_muzzle:
+                th = _hermite_root(y[0] - x_muzzle, y1[0] - x_muzzle, h * f0[0], h * k7[0])
+                if th < best:
+                    best = th
+                    c_kind = _EV_MUZZLE
+            if inv_mass > 0.0 and y[1] > 0.0 and y1[1] <= 0.0:
+                th = _hermite_root(y[1], y1[1], h * f0[1], h * k7[1])
+                if th < best:
+                    best = th
+                    c_kind = _EV_STALL
+            for s in range(n_slots):
+                k = slot_stage[s]
+                ii = 4 + n_arm + 2 * s
+                if slot_mode[s] == _ON and (mode[k] == SCR or (mode[k] == RING
+                                                              and y1[0] > sp[k, P_XEXIT])):
+                    if y[ii] != 0.0 and (y1[ii] == 0.0 or (y[ii] > 0.0) != (y1[ii] > 0.0)):
+                        th = _hermite_root(y[ii], y1[ii], h * f0[ii], h * k7[ii])
+                        if th < best:
+                            best = th
+                            c_kind = _EV_ZERO_I
+                            c_slot = s
+                if slot_mode[s] == _ON and mode[k] == CROWBAR:
+                    iv = ii + 1
+                    if y[iv] != 0.0 and (y1[iv] == 0.0 or (y[iv] > 0.0) != (y1[iv] > 0.0)):
+                        th = _hermite_root(y[iv], y1[iv], h * f0[iv], h * k7[iv])
+                        if th < best:
+                            best = th
+                            c_kind = _EV_ZERO_V
+                            c_slot = s
+            if c_kind < 0 or (c_kind == ev_kind and c_slot == ev_slot):
+                break
+            ev_kind = c_kind
+            ev_slot = c_slot
+            # refine on the real step size (Illinois), landing on the crossed side
+            if ev_kind == _EV_TRIGGER:
+                comp = 0
+                target = sp[fire_order[next_fire], P_TRIG]
+                tol = 1e-10 * x_scale
+            elif ev_kind == _EV_MUZZLE:
+                comp = 0
+                target = x_muzzle
+                tol = 1e-10 * x_scale
+            elif ev_kind == _EV_STALL:
+                comp = 1
+                target = 0.0
+                tol = 1e-9 * v_scale
+            elif ev_kind == _EV_ZERO_I:
+                comp = 4 + n_arm + 2 * ev_slot
+                target = 0.0
+                tol = 1e-8 * i_scale
+            else:
+                comp = 4 + n_arm + 2 * ev_slot + 1
+                target = 0.0
+                tol = 1e-8 * vmax
+            g_lo = y[comp] - target
+            g_hi = y1[comp] - target
+            th_lo = 0.0
+            th_hi = 1.0
+            th = best
+            if th <= 0.0 or th >= 1.0:
+                th = 0.5
+            side = 0
+            if abs(g_hi) > tol:
+                for _it in range(60):
+                    _dp5_step(y, f0, th * h, nst, n_slots, slot_stage, slot_mode, sp, geom, mss,
+                              tab, tab_n, tab_x0, tab_h, n_layers, l_arm, r_arm, arm_offset,
+                              arm_layer, inv_mass, mk, dmk, amat, e, k2, k3, k4, k5, k6, kl, yt,
+                              yl, err)
+                    n_rhs += 6
+                    g = yl[comp] - target
+                    if (g >= 0.0) == (g_lo >= 0.0) and g != 0.0:
+                        if abs(g) <= tol:
+                            # close enough: the event happens here (its residual is booked)
+                            th_hi = th
+                            for i in range(nst):
+                                y1[i] = yl[i]
+                                k7[i] = kl[i]
+                            break
+                        th_lo = th
+                        g_lo = g
+                        if side == -1:
+                            g_hi *= 0.5
+                        side = -1
+                    else:
+                        th_hi = th
+                        g_hi = g
+                        for i in range(nst):
+                            y1[i] = yl[i]
+                            k7[i] = kl[i]
+                        if abs(g) <= tol:
+                            break
+                        if side == 1:
+                            g_lo *= 0.5
+                        side = 1
+                    if th_hi - th_lo <= 1e-14 * th_hi:
+                        break
+                    th = (th_lo * g_hi - th_hi * g_lo) / (g_hi - g_lo)
+                    if not (th_lo < th < th_hi):
+                        th = 0.5 * (th_lo + th_hi)
+            # y1, k7 hold the state at th_hi (crossed, or within tol of the event)
+            h = th_hi * h
+        h_step = h
+
+        # ---------------- accept ----------------
+        # peak acceleration: sampled at every Runge-Kutta stage of the step as well
+        if ev_kind < 0:
+            for kk in (k2[1], k3[1], k4[1], k5[1], k6[1]):
+                if abs(kk) > max_abs_acc:
+                    max_abs_acc = abs(kk)
+        t += h_step
+        n_steps += 1
+        for i in range(nst):
+            y[i] = y1[i]
+            f0[i] = k7[i]
+        changed = False
+        if ev_kind >= 0:
+            n_events += 1
+        if ev_kind == _EV_MUZZLE:
+            status = STATUS_MUZZLE
+        elif ev_kind == _EV_STALL:
+            status = STATUS_STALLED
+        elif ev_kind == _EV_ZERO_I:
+            s = ev_slot
+            k = slot_stage[s]
+            ii = 4 + n_arm + 2 * s
+            if mode[k] == SCR:
+                w = _slot_energy(y, s, n_slots, slot_stage, slot_mode, sp, geom, mss, tab, tab_n,
+                                 tab_x0, tab_h, n_layers, l_arm, arm_offset, arm_layer, mk, dmk,
+                                 amat)
+                vc = y[ii + 1]
+                post_loss[k] += w - 0.5 * sp[k, P_C] * vc * vc
+                v_end[k] = vc
+            else:
+                w = _slot_energy(y, s, n_slots, slot_stage, slot_mode, sp, geom, mss, tab, tab_n,
+                                 tab_x0, tab_h, n_layers, l_arm, arm_offset, arm_layer, mk, dmk,
+                                 amat)
+                post_loss[k] += w
+                v_end[k] = 0.0
+            y[ii] = 0.0
+            state[k] = _DONE
+            t_off[k] = t
+            # remove the slot: move the last one into its place
+            last = n_slots - 1
+            if s != last:
+                slot_stage[s] = slot_stage[last]
+                slot_mode[s] = slot_mode[last]
+                y[ii] = y[4 + n_arm + 2 * last]
+                y[ii + 1] = y[4 + n_arm + 2 * last + 1]
+            n_slots -= 1
+            changed = True
+        elif ev_kind == _EV_ZERO_V:
+            s = ev_slot
+            k = slot_stage[s]
+            iv = 4 + n_arm + 2 * s + 1
+            vc = y[iv]
+            post_loss[k] += 0.5 * sp[k, P_C] * vc * vc
+            y[iv] = 0.0
+            slot_mode[s] = _FREE
+            state[k] = _FREE
+            changed = True
+        # triggers (the event one and any others at the same position)
+        force_fire = ev_kind == _EV_TRIGGER
+        while next_fire < n_stage and (force_fire or sp[fire_order[next_fire], P_TRIG] <= y[0]):
+            force_fire = False
+            if ev_kind == _EV_MUZZLE or ev_kind == _EV_STALL:
+                break
+            k = fire_order[next_fire]
+            if n_slots >= max_slots:
+                status = STATUS_TOO_MANY_ACTIVE
+                break
+            slot_stage[n_slots] = k
+            slot_mode[n_slots] = _ON
+            y[4 + n_arm + 2 * n_slots] = 0.0
+            y[4 + n_arm + 2 * n_slots + 1] = sp[k, P_V0]
+            n_slots += 1
+            state[k] = _ON
+            t_fire[k] = t
+            next_fire += 1
+            changed = True
+        # tolerance retirement of decoupled stages
+        s = 0
+        while s < n_slots:
+            k = slot_stage[s]
+            ii = 4 + n_arm + 2 * s
+            ik = y[ii]
+            if abs(ik) > peak_i[k]:
+                peak_i[k] = abs(ik)
+            vc = y[ii + 1]
+            if slot_mode[s] == _ON:
+                if abs(vc) > peak_v[k]:
+                    peak_v[k] = abs(vc)
+                sgn = 1.0 if sp[k, P_V0] >= 0.0 else -1.0
+                if sgn * vc < min_v[k]:
+                    min_v[k] = sgn * vc
+            if y[0] > sp[k, P_XEXIT] and abs(ik) <= retire_tol * peak_i[k] \
+                    and (slot_mode[s] == _FREE or mode[k] != CROWBAR):
+                w = _slot_energy(y, s, n_slots, slot_stage, slot_mode, sp, geom, mss, tab, tab_n,
+                                 tab_x0, tab_h, n_layers, l_arm, arm_offset, arm_layer, mk, dmk,
+                                 amat)
+                post_loss[k] += w
+                v_end[k] = 0.0
+                state[k] = _DONE
+                t_off[k] = t
+                last = n_slots - 1
+                if s != last:
+                    slot_stage[s] = slot_stage[last]
+                    slot_mode[s] = slot_mode[last]
+                    y[ii] = y[4 + n_arm + 2 * last]
+                    y[ii + 1] = y[4 + n_arm + 2 * last + 1]
+                n_slots -= 1
+                changed = True
+                continue
+            s += 1
+        if n_slots > peak_slots:
+            peak_slots = n_slots
+        nst = 4 + n_arm + 2 * n_slots
+        if changed:
+            for i in range(nst, nst_max):
+                y[i] = 0.0
+            force, ok = _rhs(y, n_slots, slot_stage, slot_mode, sp, geom, mss, tab, tab_n,
+                             tab_x0, tab_h, n_layers, l_arm, r_arm, arm_offset, arm_layer,
+                             inv_mass, mk, dmk, amat, e, f0)
+            n_rhs += 1
+            if not ok:
+                status = STATUS_NOT_POSITIVE_DEFINITE
+        acc_now = f0[1]
+        if abs(acc_now) > max_abs_acc:
+            max_abs_acc = abs(acc_now)
+        if record:
+            if n_tr >= tr.shape[0]:
+                grown = np.zeros((2 * tr.shape[0], 7))
+                grown[:n_tr] = tr[:n_tr]
+                tr = grown
+            drive = 0.0
+            for s in range(n_slots):
+                drive += abs(y[4 + n_arm + 2 * s])
+            tr[n_tr, 0] = t
+            tr[n_tr, 1] = y[0]
+            tr[n_tr, 2] = y[1]
+            tr[n_tr, 3] = acc_now
+            tr[n_tr, 4] = y[4] if n_arm > 0 else 0.0
+            tr[n_tr, 5] = drive
+            tr[n_tr, 6] = n_slots
+            n_tr += 1
+        # step-size control (PI-free classic controller), capped after discontinuities
+        fac = 0.9 * max(enorm, 1e-10) ** -0.2
+        fac = min(5.0, max(0.2, fac))
+        if ev_kind >= 0:
+            fac = min(fac, 1.0)
+        h = h_step * fac if ev_kind < 0 else h_try * fac
+        if changed:
+            for s in range(n_slots):
+                k = slot_stage[s]
+                tl = math.sqrt(sp[k, P_L] * sp[k, P_C])
+                if t_fire[k] == t and 0.02 * tl < h:
+                    h = 0.02 * tl
+        if h < h_min:
+            h = h_min
+        accepted_prev_err = enorm
+
+    # ---------------- energy account ----------------
+    nst = 4 + n_arm + 2 * n_slots
+    w_mag = _magnetic_energy(y, n_slots, slot_stage, sp, geom, mss, tab, tab_n, tab_x0, tab_h,
+                             n_layers, l_arm, arm_offset, arm_layer, mk, dmk, amat)
+    w_cap = 0.0
+    for s in range(n_slots):
+        k = slot_stage[s]
+        vc = y[4 + n_arm + 2 * s + 1]
+        if slot_mode[s] == _ON:
+            v_end[k] = vc
+            w_cap += 0.5 * sp[k, P_C] * vc * vc
+        else:
+            v_end[k] = 0.0
+    e_drawn = 0.0
+    for k in range(n_stage):
+        if state[k] == _IDLE:
+            v_end[k] = sp[k, P_V0]
+        e_drawn_stage[k] = 0.5 * sp[k, P_C] * (sp[k, P_V0] ** 2 - v_end[k] ** 2)
+        e_drawn += e_drawn_stage[k]
+    loss_post = 0.0
+    for k in range(n_stage):
+        loss_post += post_loss[k]
+    if math.isfinite(mass):
+        ke = 0.5 * mass * (y[1] * y[1] - v0 * v0)
+    else:
+        ke = 0.0
+    counters = np.array([n_steps, n_rej, n_rhs, n_events, peak_slots, n_slots], dtype=np.int64)
+    scalars = np.array([t, y[0], y[1], y[2], y[3], loss_post, w_mag, w_cap, e_drawn, ke, e_arm0,
+                        max_abs_acc, accepted_prev_err])
+    stage_out = np.empty((n_stage, 8))
+    for k in range(n_stage):
+        stage_out[k, 0] = t_fire[k]
+        stage_out[k, 1] = t_off[k]
+        stage_out[k, 2] = peak_i[k]
+        stage_out[k, 3] = peak_v[k]
+        stage_out[k, 4] = min_v[k]
+        stage_out[k, 5] = v_end[k]
+        stage_out[k, 6] = e_drawn_stage[k]
+        stage_out[k, 7] = post_loss[k]
+    return status, counters, scalars, stage_out, tr[:n_tr].copy()
+
+
+# --------------------------------------------------------------------------------------------
+# Constant-acceleration sizing (the quick estimate)
+# --------------------------------------------------------------------------------------------
+@jit
+def constant_acceleration(speed, acceleration, mass, shots_per_year, efficiency, v0):
+    """Track length, time on track, kinetic energy, bank energy and average power.
+
+    Parameters
+    ----------
+    speed : float
+        Exit speed, m/s.
+    acceleration : float
+        Constant acceleration, m/s^2.
+    mass : float
+        Moving mass per shot, kg.
+    shots_per_year : float
+        Launch rate, 1/yr (Julian year of 365.25 d).
+    efficiency : float
+        Bank-to-kinetic efficiency (0, 1].
+    v0 : float
+        Entry speed, m/s.
+
+    Returns
+    -------
+    tuple of float
+        ``(length m, time s, kinetic energy J, bank energy J, average power W, peak power W)``;
+        the peak power is the mechanical power at the muzzle, ``m a v``, over the efficiency.
+    """
+    length = (speed * speed - v0 * v0) / (2.0 * acceleration)
+    time = (speed - v0) / acceleration
+    ke = 0.5 * mass * (speed * speed - v0 * v0)
+    bank = ke / efficiency
+    power = bank * shots_per_year / (365.25 * 86400.0)
+    peak = mass * acceleration * speed / efficiency
+    return length, time, ke, bank, power, peak
