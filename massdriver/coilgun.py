@@ -675,6 +675,82 @@ class Coilgun:
         return charge_for_speed(self, payload_mass, speed).shot.energy_drawn
 
     # -- config ----------------------------------------------------------------------------------
+    def to_toml(self) -> str:
+        """This launcher as a TOML coilgun file (readable by :meth:`from_config`).
+
+        Consecutive stages sharing a coil geometry and a uniform pitch form one ``[[sections]]``;
+        per-stage values are written as lists when they differ.
+        """
+        def num(v: float) -> str:
+            return repr(float(v))
+
+        def lst(a: np.ndarray) -> str:
+            if np.all(a == a[0]):
+                return num(a[0])
+            return "[" + ", ".join(num(v) for v in a) + "]"
+
+        x = self.positions.to_value(u.m)
+        lines = [
+            f"# {self.name or 'coilgun'} ({self.n_stages} stages), written by massdriver",
+            f"name = {self.name!r}".replace("'", '"'),
+            f'carrier_mass = "{num(self.carrier_mass.to_value(u.kg))} kg"',
+            f'switch = "{self.switch}"',
+            f'crowbar_resistance = "{num(self.crowbar_resistance.to_value(u.Ohm))} Ohm"',
+            f'start_position = "{num(self.start.to_value(u.m))} m"',
+            f'initial_speed = "{num(self.initial_speed.to_value(u.m / u.s))} m/s"',
+            f"stage_coupling = {'true' if self.stage_coupling else 'false'}",
+        ]
+        if self.payload_mass is not None:
+            lines.append(f'payload_mass = "{num(self.payload_mass.to_value(u.kg))} kg"')
+        if self.muzzle_position is not None:
+            lines.append(f'muzzle_position = "{num(self.muzzle_position.to_value(u.m))} m"')
+        if self.max_voltage is not None:
+            lines.append(f'max_voltage = "{num(self.max_voltage.to_value(u.V))} V"')
+        if self.max_g is not None:
+            lines.append(f"max_g = {num(self.max_g)}")
+        a = self.armature
+        lines += ["", "[armature]", f'kind = "{a.kind}"',
+                  f'inner_radius = "{num(a.inner_radius.to_value(u.m))} m"',
+                  f'outer_radius = "{num(a.outer_radius.to_value(u.m))} m"',
+                  f'length = "{num(a.length.to_value(u.m))} m"']
+        if a.kind == "driven":
+            lines += [f"turns = {num(a.turns)}", f'current = "{num(a.current.to_value(u.A))} A"',
+                      f'resistance = "{num((a.resistance or 0 * u.Ohm).to_value(u.Ohm))} Ohm"']
+            if a.inductance is not None:
+                lines.append(f'inductance = "{num(a.inductance.to_value(u.H))} H"')
+        else:
+            lines += [f'resistivity = "{num(a.resistivity.to_value(u.Ohm * u.m))} Ohm m"',
+                      f"rings = {a.rings}", f"radial_rings = {a.radial_rings}"]
+        # split into runs of equal geometry and uniform pitch
+        runs = []
+        start = 0
+        for i in range(1, self.n_stages + 1):
+            end_run = i == self.n_stages or self.coil_index[i] != self.coil_index[start]
+            if not end_run and i - start >= 2:
+                p0 = x[start + 1] - x[start]
+                end_run = abs((x[i] - x[i - 1]) - p0) > 1e-9 * max(abs(p0), 1e-12)
+            if end_run:
+                runs.append((start, i))
+                start = i
+        for lo, hi in runs:
+            c = self.coils[int(self.coil_index[lo])]
+            pitch = x[lo + 1] - x[lo] if hi - lo > 1 else 1.0
+            sl = slice(lo, hi)
+            lines += ["", "[[sections]]", f"stages = {hi - lo}",
+                      f'first_position = "{num(x[lo])} m"', f'pitch = "{num(pitch)} m"',
+                      f"trigger_offset = {lst(self.trigger_offset[sl].to_value(u.m))}",
+                      f"voltage = {lst(self.voltage[sl].to_value(u.V))}",
+                      f"capacitance = {lst(self.capacitance[sl].to_value(u.F))}",
+                      f"series_resistance = {lst(self.series_resistance[sl].to_value(u.Ohm))}",
+                      "[sections.coil]",
+                      f'inner_radius = "{num(c.inner_radius.to_value(u.m))} m"',
+                      f'outer_radius = "{num(c.outer_radius.to_value(u.m))} m"',
+                      f'length = "{num(c.length.to_value(u.m))} m"',
+                      f"turns = {num(c.turns)}",
+                      f'resistance = "{num(c.resistance_value().to_value(u.Ohm))} Ohm"',
+                      f'inductance = "{num(c.inductance_value().to_value(u.H))} H"']
+        return "\n".join(lines) + "\n"
+
     @classmethod
     def from_config(cls, table) -> Coilgun:
         """Build a launcher from a TOML table (a coilgun file's root, or a ``[coilgun]`` table).
