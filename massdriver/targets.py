@@ -593,7 +593,7 @@ def _j2_rate_deg_day(q: float, Q: float, inc_rad: float):
 
 
 def circular(altitude, inclination, raan=None, *, epoch=None, name: str | None = None,
-             raan_drift: bool = True) -> TargetOrbit:
+             raan_drift: bool = True, frame: str = "mean_of_date") -> TargetOrbit:
     """A circular orbit.
 
     Parameters
@@ -610,6 +610,9 @@ def circular(altitude, inclination, raan=None, *, epoch=None, name: str | None =
     name : str, optional
     raan_drift : bool
         Let the RAAN drift at the J2 secular rate from ``epoch`` (default True).
+    frame : str
+        ``"mean_of_date"`` (default: inclination/RAAN from the mean equator and equinox of date)
+        or ``"icrf"`` (from the ICRF equator and x axis).
     """
     import astropy.units as u
 
@@ -619,11 +622,11 @@ def circular(altitude, inclination, raan=None, *, epoch=None, name: str | None =
         raise InputError("circular(): a RAAN needs the epoch at which it holds (epoch=Time(...))")
     label = name or f"circular {h.to_value(u.km):g} km, i={inc.to_value(u.deg):g} deg"
     if raan is None:
-        return TargetOrbit(label, "circular", h, h, inc)
+        return TargetOrbit(label, "circular", h, h, inc, frame=frame)
     rate = _j2_rate_deg_day(R_EARTH + h.value, R_EARTH + h.value, inc.to_value(u.rad)) \
         if raan_drift else 0.0 * u.deg / u.day
     return TargetOrbit(label, "circular", h, h, inc, raan_reference=_qty(raan, "deg", "raan"),
-                       reference_epoch=epoch, raan_rate=rate)
+                       reference_epoch=epoch, raan_rate=rate, frame=frame)
 
 
 def _parse_ltan(ltan) -> float:

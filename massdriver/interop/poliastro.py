@@ -1,0 +1,197 @@
+"""Interoperability with the poliastro API (``boinor``, the maintained fork of poliastro).
+
+Optional: install with ``pip install "massdriver[poliastro]"``. boinor is imported lazily; without
+it every function here raises :class:`~massdriver.errors.InputError` saying how to install it.
+
+Frames: a boinor ``Orbit`` around the Earth (``Planes.EARTH_EQUATOR``) is expressed in GCRS,
+whose axes are the ICRF axes used by massdriver, so states pass through unchanged. Targets whose
+elements refer to the mean equator of date (the default for massdriver targets) are rotated with
+the IAU 1976 precession matrix.
+
+Gravitational parameter: boinor's ``Earth.k`` is the IERS/WGS value 398600.4418 km^3/s^2,
+massdriver's ``GM_EARTH`` the DE421 value 398600.4362 km^3/s^2 (relative difference 1.4e-8). The
+functions below keep each library's own value; pass ``mu=orbit.attractor.k`` to the budget
+functions to compare to boinor maneuvers exactly.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from massdriver.errors import InputError
+
+__all__ = ["to_orbit", "from_orbit", "elements_from_orbit", "target_from_orbit",
+           "budget_for_orbit"]
+
+
+def _boinor():
+    try:
+        from boinor.bodies import Earth
+        from boinor.twobody import Orbit
+    except ImportError:
+        raise InputError(
+            "the poliastro interop needs the 'boinor' package: pip install "
+            "'massdriver[poliastro]'"
+        ) from None
+    return Orbit, Earth
+
+
+def _check_earth(orbit) -> None:
+    _, Earth = _boinor()
+    if getattr(orbit, "attractor", None) is not Earth:
+        name = getattr(getattr(orbit, "attractor", None), "name", repr(orbit))
+        raise InputError(f"expected a boinor Orbit around the Earth, got one around {name}")
+
+
+def to_orbit(obj: Any, epoch=None, *, raan=None):
+    """A boinor (poliastro-API) ``Orbit`` around the Earth from a massdriver object.
+
+    Parameters
+    ----------
+    obj : ArrivalState, OrbitalElements, TargetOrbit or (position, velocity)
+        * :class:`~massdriver.budget.ArrivalState`: its state and epoch;
+        * :class:`~massdriver.targets.OrbitalElements`: its elements (``frame="icrf"``) or, for
+          ``frame="mean_of_date"``, the state rotated to ICRF axes at its epoch;
+        * :class:`~massdriver.targets.TargetOrbit`: the target at ``epoch`` (its RAAN then),
+          at periapsis (true anomaly 0, argument of perigee as given or 0);
+        * a ``(position, velocity)`` pair of Quantities, with ``epoch``.
+    epoch : Time, optional
+        Required for a target or a bare state; overrides nothing else.
+    raan : Quantity, optional
+        RAAN to use for a free-RAAN target (any plane of its inclination is acceptable, so one
+        must be picked to make an orbit).
+
+    Returns
+    -------
+    boinor.twobody.Orbit
+    """
+    import astropy.units as u
+
+    from massdriver.budget import ArrivalState
+    from massdriver.targets import (
+        OrbitalElements,
+        TargetOrbit,
+        _to,
+        _vector,
+        precession_matrix,
+        state_from_elements,
+    )
+    from massdriver.timescales import to_tdb_seconds
+
+    Orbit, Earth = _boinor()
+    if isinstance(obj, ArrivalState):
+        r = _vector(obj.position, "position", "km")
+        v = _vector(obj.velocity, "velocity", "km/s")
+        return Orbit.from_vectors(Earth, r * u.km, v * u.km / u.s, epoch=obj.epoch)
+    if isinstance(obj, OrbitalElements):
+        ep = obj.epoch if epoch is None else epoch
+        if ep is None:
+            raise InputError("to_orbit(): these elements have no epoch; pass epoch=Time(...)")
+        if obj.frame == "icrf":
+            nu = (obj.true_anomaly.to_value(u.deg) + 180.0) % 360.0 - 180.0
+            return Orbit.from_classical(
+                Earth, obj.semi_major_axis.to(u.km), obj.eccentricity * u.one,
+                obj.inclination.to(u.deg), obj.raan.to(u.deg),
+                obj.argument_of_periapsis.to(u.deg), nu * u.deg, epoch=ep)
+        # boinor's own mu, so the Orbit has exactly these elements in boinor's terms
+        r, v = state_from_elements(obj, mu=float(Earth.k.to_value(u.km**3 / u.s**2)))
+        P = precession_matrix(to_tdb_seconds(ep))
+        return Orbit.from_vectors(Earth, (P.T @ r.to_value(u.km)) * u.km,
+                                  (P.T @ v.to_value(u.km / u.s)) * u.km / u.s, epoch=ep)
+    if isinstance(obj, TargetOrbit):
+        if epoch is None:
+            raise InputError("to_orbit(target): pass epoch=Time(...) (the RAAN moves with time)")
+        if obj.free_raan:
+            if raan is None:
+                raise InputError(f"target {obj.name!r} has a free RAAN: pass raan=... to pick a "
+                                 f"plane")
+            raan_deg = _to(raan, "deg", "raan")
+        else:
+            raan_deg = float(obj.raan_at(epoch).to_value(u.deg))
+        argp = 0.0 if obj.argument_of_perigee is None else \
+            float(obj.argument_of_perigee.to_value(u.deg))
+        el = OrbitalElements(obj.semi_major_axis, obj.eccentricity, obj.inclination,
+                             raan_deg * u.deg, argp * u.deg, 0.0 * u.deg, epoch, obj.frame)
+        return to_orbit(el)
+    if isinstance(obj, (tuple, list)) and len(obj) == 2:
+        if epoch is None:
+            raise InputError("to_orbit((r, v)): pass epoch=Time(...)")
+        r = _vector(obj[0], "position", "km")
+        v = _vector(obj[1], "velocity", "km/s")
+        return Orbit.from_vectors(Earth, r * u.km, v * u.km / u.s, epoch=epoch)
+    raise InputError(f"to_orbit(): cannot make an Orbit from {type(obj).__name__}")
+
+
+def from_orbit(orbit):
+    """The state of a boinor ``Orbit`` around the Earth as an :class:`ArrivalState` (ICRF).
+
+    Parameters
+    ----------
+    orbit : boinor.twobody.Orbit
+
+    Returns
+    -------
+    massdriver.budget.ArrivalState
+    """
+    import astropy.units as u
+
+    from massdriver.budget import ArrivalState
+
+    _check_earth(orbit)
+    r, v = orbit.rv()
+    return ArrivalState(np.asarray(r.to_value(u.km)) * u.km,
+                        np.asarray(v.to_value(u.km / u.s)) * u.km / u.s, orbit.epoch)
+
+
+def elements_from_orbit(orbit):
+    """Classical elements of a boinor ``Orbit`` (computed by massdriver from its state).
+
+    Uses the orbit's own gravitational parameter (``orbit.attractor.k``).
+
+    Returns
+    -------
+    massdriver.targets.OrbitalElements
+        ``frame="icrf"``.
+    """
+    import astropy.units as u
+
+    from massdriver.targets import elements_from_state
+
+    state = from_orbit(orbit)
+    mu = float(orbit.attractor.k.to_value(u.km**3 / u.s**2))
+    return elements_from_state(state.position, state.velocity, state.epoch, mu=mu, frame="icrf")
+
+
+def target_from_orbit(orbit, *, name: str | None = None, raan_drift: bool = True):
+    """A :class:`~massdriver.targets.TargetOrbit` with the shape and plane of a boinor ``Orbit``.
+
+    The RAAN holds at the orbit's epoch (ICRF axes) and drifts at the J2 rate if ``raan_drift``.
+    """
+    from massdriver.targets import from_elements
+
+    el = elements_from_orbit(orbit)
+    if not 0.0 <= el.eccentricity < 1.0 or not math.isfinite(el.semi_major_axis.value):
+        raise InputError(f"target_from_orbit(): the orbit is not closed (e = {el.eccentricity:g})")
+    return from_elements(el.semi_major_axis, el.eccentricity, el.inclination, el.raan,
+                         el.argument_of_periapsis, orbit.epoch,
+                         name=name or "target from poliastro Orbit", frame="icrf",
+                         raan_drift=raan_drift)
+
+
+def budget_for_orbit(orbit, target, **kwargs):
+    """:func:`massdriver.budget.delta_v_budget` for an arrival given as a boinor ``Orbit``.
+
+    The orbit's current state (``orbit.rv()``) at ``orbit.epoch`` is the arrival point (it should
+    be the perigee of the approach). Keyword arguments go to ``delta_v_budget``; ``mu`` defaults
+    to the orbit's own ``attractor.k``.
+    """
+    import astropy.units as u
+
+    from massdriver.budget import delta_v_budget
+
+    state = from_orbit(orbit)
+    kwargs.setdefault("mu", float(orbit.attractor.k.to_value(u.km**3 / u.s**2)))
+    return delta_v_budget(state.position, state.velocity, state.epoch, target, **kwargs)
