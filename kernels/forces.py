@@ -760,7 +760,8 @@ def ephemeris_params(*, gm_earth: float = GM_EARTH, gm_moon: float = GM_MOON,
         Parameters (``P_MU`` is ``gm_moon / (gm_earth + gm_moon)``, informational).
     """
     p = np.zeros(N_PARAMS)
-    p[P_MU] = gm_moon / (gm_earth + gm_moon)
+    total = gm_earth + gm_moon
+    p[P_MU] = gm_moon / total if total > 0.0 else 0.0
     p[P_GM_EARTH] = gm_earth
     p[P_GM_MOON] = gm_moon
     p[P_GM_SUN] = gm_sun

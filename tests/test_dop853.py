@@ -251,3 +251,133 @@ def test_wrapper_validation(eph):
         dop853.event_modes(terminal=["perigee"], record=["lunch"])
     modes = dop853.event_modes(terminal={"perigee": 2}, record=["atmosphere"])
     assert modes[forces.EV_PERIGEE] == 2 and modes[forces.EV_ATMOSPHERE] == -1
+
+
+# --- events ------------------------------------------------------------------------------------
+
+
+def lunar_launch(eph, t, speed, elevation_deg=20.0, altitude=1.0):
+    """A shot from the lunar surface against the Moon's orbital motion (it falls earthwards)."""
+    from massdriver.kernels.chebyshev import geocentric_moon
+
+    rm, vm = geocentric_moon(t, eph)
+    along = -vm / np.linalg.norm(vm)
+    up = np.cross(np.cross(along, rm), along)
+    up /= np.linalg.norm(up)
+    along = np.cross(up, np.cross(along, up))
+    el = math.radians(elevation_deg)
+    r0 = rm + up * (bodies.R_MOON + altitude)
+    return np.r_[r0, vm + speed * (math.cos(el) * along + math.sin(el) * up)]
+
+
+def scipy_event(index, params, tab, terminal):
+    def g(t, y):
+        return forces.event_value(forces.MODEL_EPHEMERIS, index, t, y, params, tab)
+
+    g.direction = forces.EVENT_DIRECTIONS[index]
+    g.terminal = terminal
+    return g
+
+
+def test_perigee_and_atmosphere_events_match_scipy_to_1_ms(eph):
+    params = forces.ephemeris_params()
+    t1 = T0 + 6 * 86400.0
+    tab = forces.pack_ephemeris(eph, T0, t1)
+    # bisection on the exit speed for a perigee at 60 km altitude (an atmospheric entry):
+    # 2.50 km/s arrives at 8600 km, 2.60 km/s hits the Earth
+    lo, hi = 2.50, 2.60
+    target = bodies.R_EARTH + 60.0
+    modes = dop853.event_modes(terminal=["perigee", "earth_impact"])
+    for _ in range(40):
+        w = 0.5 * (lo + hi)
+        out = dop853.propagate(1, T0, lunar_launch(eph, T0, w), t1, params, eph, rtol=1e-10,
+                               atol=1e-10, events=modes, store_steps=False)
+        rp = np.linalg.norm(out.y_final[:3])
+        if out.terminal_event_name == "perigee" and rp > target:
+            lo = w
+        else:
+            hi = w
+        if out.terminal_event_name == "perigee" and abs(rp - target) < 5.0:
+            break
+    y0 = lunar_launch(eph, T0, w)
+    modes = dop853.event_modes(terminal=["earth_impact"], record=["perigee", "atmosphere",
+                                                                   "moon_impact"])
+    ours = dop853.propagate(1, T0, y0, t1, params, eph, rtol=1e-12, atol=1e-12, events=modes)
+    events = [scipy_event(e, params, tab, e == forces.EV_EARTH_IMPACT)
+              for e in (forces.EV_PERIGEE, forces.EV_ATMOSPHERE, forces.EV_MOON_IMPACT,
+                        forces.EV_EARTH_IMPACT)]
+    ref = solve_ivp(lambda t, y: forces.derivative(1, t, y, params, tab), (T0, t1), y0,
+                    method="DOP853", rtol=1e-12, atol=1e-12, events=events)
+    # a launch from 1 km above the Moon at atol = 1e-12 km starts with steps whose error
+    # estimates are at round-off level, where the two summation orders (see the module
+    # docstring) can change a step: the counters agree to a few steps, not exactly
+    assert abs(ours.nsteps - (len(ref.t) - 1)) <= 0.02 * ours.nsteps
+    t_perigee = ours.event_t[forces.EV_PERIGEE]
+    t_atm = ours.event_t[forces.EV_ATMOSPHERE]
+    assert ours.terminal_event == -1 and ours.status == 0       # perigee above the surface
+    assert t_perigee.size == 1 and t_atm.size == 1 and t_atm[0] < t_perigee[0]
+    assert 2.0 * 86400 < t_perigee[0] - T0 < 5.0 * 86400
+    assert ours.event_count[forces.EV_MOON_IMPACT] == 0
+    for ours_t, ref_t in ((t_perigee, ref.t_events[0]), (t_atm, ref.t_events[1])):
+        assert ref_t.size == 1
+        assert abs(ours_t[0] - ref_t[0]) < 1e-3                     # s
+    # the located states satisfy the event equations
+    y_p = ours.event_y[forces.EV_PERIGEE][0]
+    assert abs(y_p[:3] @ y_p[3:]) < 1e-9 * np.linalg.norm(y_p[:3]) * np.linalg.norm(y_p[3:])
+    y_a = ours.event_y[forces.EV_ATMOSPHERE][0]
+    assert np.linalg.norm(y_a[:3]) == pytest.approx(bodies.R_EARTH + 120.0, abs=1e-6)
+    # against a much tighter reference (the truth for this model), still under 1 ms
+    truth = dop853.propagate(1, T0, y0, t1, params, eph, rtol=1e-13, atol=1e-14, events=modes)
+    assert abs(truth.event_t[forces.EV_PERIGEE][0] - t_perigee[0]) < 1e-3
+    assert abs(truth.event_t[forces.EV_ATMOSPHERE][0] - t_atm[0]) < 1e-3
+    # terminal at the atmosphere: the integration stops there, with the event state
+    stop = dop853.propagate(1, T0, y0, t1, params, eph, rtol=1e-12, atol=1e-12,
+                            events=dop853.event_modes(terminal=["atmosphere", "perigee"]))
+    assert stop.status == dop853.STATUS_EVENT and stop.terminal_event_name == "atmosphere"
+    assert stop.t_final == stop.event_t[forces.EV_ATMOSPHERE][0] == stop.t[-1]
+    assert stop.event_count[forces.EV_PERIGEE] == 0
+
+
+def test_below_lunar_escape_speed_reports_moon_impact(eph):
+    params = forces.ephemeris_params()
+    # (perigee only recorded: the geocentric distance of a short hop can pass a minimum)
+    modes = dop853.event_modes(terminal=["moon_impact", "earth_impact", "escape"],
+                               record=["perigee"])
+    for speed in (1.0, 1.7, 2.2):
+        y0 = lunar_launch(eph, T0, speed, elevation_deg=30.0)
+        out = dop853.propagate(1, T0, y0, T0 + 5 * 86400.0, params, eph, rtol=1e-10,
+                               atol=1e-10, events=modes)
+        assert out.status == dop853.STATUS_EVENT
+        assert out.terminal_event_name == "moon_impact"
+        assert np.all(np.isfinite(out.y_final)) and np.all(np.isfinite(out.y))
+        from massdriver.kernels.chebyshev import geocentric_moon
+
+        rm, _ = geocentric_moon(out.t_final, eph)
+        assert np.linalg.norm(out.y_final[:3] - rm) == pytest.approx(bodies.R_MOON, abs=1e-6)
+
+
+def test_cr3bp_events_match_scipy():
+    """Perigee (rotating-frame radial velocity about the Earth) and escape in the CR3BP."""
+    params = forces.cr3bp_params()
+    y0 = np.array([0.8234, 0.0, 0.0, 0.0, 0.1263, 0.0])
+
+    def ev(index, terminal=False):
+        def g(t, y):
+            return forces.event_value(forces.MODEL_CR3BP, index, t, y, params, None)
+        g.direction = forces.EVENT_DIRECTIONS[index]
+        g.terminal = terminal
+        return g
+
+    ref = solve_ivp(lambda t, y: forces.derivative(0, t, y, params, None), (0.0, 20.0), y0,
+                    method="DOP853", rtol=1e-11, atol=1e-13,
+                    events=[ev(forces.EV_PERIGEE), ev(forces.EV_MOON_IMPACT, True)])
+    modes = dop853.event_modes(terminal=["moon_impact"], record=["perigee"])
+    ours = dop853.propagate(0, 0.0, y0, 20.0, params, None, rtol=1e-11, atol=1e-13,
+                            events=modes, max_event_records=64)
+    assert ours.nfev == ref.nfev
+    # (the first one is at t = 0: vx0 = 0 makes r.v vanish there, which scipy counts too)
+    assert ours.event_count[forces.EV_PERIGEE] == ref.t_events[0].size >= 3
+    one_ms = 1e-3 / bodies.CR3BP_TIME_UNIT
+    np.testing.assert_allclose(ours.event_t[forces.EV_PERIGEE], ref.t_events[0], rtol=0,
+                               atol=one_ms)
+    assert ours.status == ref.status
