@@ -37,6 +37,9 @@ __all__ = ["ScanResult", "LaunchWindow", "Plan", "MidCourseCorrection", "solve",
 BRANCHES = {"prograde": 1.0, "retrograde": -1.0}
 _FAR_PERIGEE = 150_000.0
 _SPEED_TOL = 1e-10        # km/s, bracket width of the speed solve
+#: MCC residual (relative perigee radius, plane-normal components in rad): stop / accept
+_MCC_TOL = 1e-9
+_MCC_ACCEPT = 1e-6        # 7 m of perigee radius at LEO, 0.2 arcsec of plane
 
 
 @dataclass(frozen=True)
@@ -406,19 +409,58 @@ def _objective(problem: _Problem, target, branch: float, guess: float):
     return f, cache
 
 
-def mid_course_correction(problem: _Problem, target, t_launch: float, speed: float,
-                          t_mcc: float, *, max_iter: int = 12):
-    """Differential correction: the impulse at ``t_mcc`` putting the perigee in the target plane.
+def _rotate(vec: np.ndarray, axis: np.ndarray, angle: float) -> np.ndarray:
+    """Rodrigues rotation of ``vec`` about the unit ``axis`` by ``angle`` (rad)."""
+    c, s = math.cos(angle), math.sin(angle)
+    return vec * c + np.cross(axis, vec) * s + axis * (axis @ vec) * (1.0 - c)
 
-    Unknown: the impulse vector (km/s, ICRF). Conditions at the next Earth perigee: radius equal
-    to the target perigee radius, and the orbit plane equal to the target plane (two conditions:
-    the arrival normal has no component along two axes orthogonal to the target normal) or, for a
-    free-RAAN target, the inclination equal to the target's (one condition). Newton iterations on
-    a finite-difference Jacobian (minimum-norm steps via least squares), starting from no impulse.
+
+def _plane_turn(r: np.ndarray, v: np.ndarray, free: bool, normal: np.ndarray, pole: np.ndarray,
+                cos_i: float) -> float | None:
+    """Smallest turn (rad) of the orbit plane about ``r`` that reaches the target plane, or None.
+
+    Fixed plane: only possible when ``r`` lies in it (a node); the turn is the angle between
+    the two normals. Free RAAN: the turn giving ``n . pole = cos_i``.
+    """
+    rh = r / np.linalg.norm(r)
+    h = np.cross(r, v)
+    n = h / np.linalg.norm(h)
+    m = np.cross(rh, n)                  # n(theta) = n cos(theta) + m sin(theta)
+    if free:
+        a, b = n @ pole, m @ pole
+        amp = math.hypot(a, b)
+        if amp < abs(cos_i):
+            return None
+        phi = math.atan2(b, a)
+        d = math.acos(max(-1.0, min(1.0, cos_i / amp)))
+        thetas = [(phi + d + math.pi) % (2 * math.pi) - math.pi,
+                  (phi - d + math.pi) % (2 * math.pi) - math.pi]
+        return min(thetas, key=abs)
+    theta = math.atan2(m @ normal, n @ normal)
+    return theta
+
+
+def mid_course_correction(problem: _Problem, target, t_launch: float, speed: float, *,
+                          samples: int = 240, max_iter: int = 12):
+    """A mid-course correction that puts the perigee in the target plane at the target radius.
+
+    1. **Guess** (two-body geometry on the coast): an impulse can only turn the orbit plane
+       about the current radius vector, so a fixed target plane is reachable only at one of its
+       nodes on the coast, and a free-RAAN plane (given inclination) where ``|declination| <=
+       inclination``. Along the sampled coast the turn angle ``theta`` is computed and the
+       impulse that rotates the velocity about the radius by ``theta``, of magnitude
+       ``2 v_t sin(|theta| / 2)`` (``v_t`` the transverse speed), is priced; the cheapest point
+       is kept. In two-body motion this leaves the perigee radius unchanged.
+    2. **Differential correction** with the full force model: unknowns the impulse vector and
+       its epoch, conditions at the next Earth perigee: radius = target perigee radius; the
+       plane equals the target plane (two conditions) or, for a free RAAN, the inclination
+       equals the target's (one). Damped Newton with minimum-norm (``lstsq``) steps on a
+       forward-difference Jacobian.
 
     Returns
     -------
-    (delta_v (3,), perigee_epoch, perigee_state (6,), converged, iterations) or None
+    (delta_v (3,), mcc_epoch, perigee_epoch, perigee_state (6,), converged, iterations) or None
+        Epochs in TDB s past J2000, states in km, km/s.
     """
     from massdriver.kernels import dop853, forces
     from massdriver.kernels.frames import launch_state
@@ -426,71 +468,130 @@ def mid_course_correction(problem: _Problem, target, t_launch: float, speed: flo
 
     r0, v0 = launch_state(float(t_launch), float(speed), problem.site_body, problem.dir_body,
                           problem.eph)
-    prop = dop853.propagate(forces.MODEL_EPHEMERIS, float(t_launch), np.concatenate([r0, v0]),
-                            float(t_mcc), problem.params, problem.eph, rtol=problem.rtol,
-                            atol=problem.atol, store_steps=False)
-    if prop.status < 0:
-        return None
-    y_m = prop.y_final.copy()
+    y_launch = np.concatenate([r0, v0])
     t_max = float(t_launch) + problem.flight_time_max
-    plane = target.plane_arrays(np.array([t_max]))
-    pole = plane.pole[0]
-    normal = plane.normal[0]
-    if not target.free_raan:
+    # the target plane moves (J2 drift, the mean Sun): take it at the arrival epoch
+    oc, t_p, _yp, _ = coast_to_perigee(float(t_launch), y_launch, t_max, problem.rtol,
+                                       problem.atol, problem.params, problem.eph, _FAR_PERIGEE)
+    if oc != OUTCOME_PERIGEE:
+        return None
+
+    def plane_at(t_arrival: float):
+        plane = target.plane_arrays(np.array([t_arrival]))
+        pole, normal, cos_i = plane.pole[0], plane.normal[0], plane.cos_inclination
+        # a free RAAN with an (anti-)equatorial inclination is a fixed plane: n . pole = +-1
+        # has a zero gradient at the solution, so constrain the components across the pole
+        free = bool(target.free_raan) and abs(cos_i) < math.cos(math.radians(1.0))
+        if target.free_raan and not free:
+            normal = pole * (1.0 if cos_i > 0 else -1.0)
         u1 = np.cross(normal, pole if abs(normal @ pole) < 0.99 else np.array([1.0, 0, 0]))
         u1 /= np.linalg.norm(u1)
-        u2 = np.cross(normal, u1)
-    cos_i = plane.cos_inclination
+        return free, pole, normal, cos_i, u1, np.cross(normal, u1)
+
+    free, pole, normal, cos_i, u1, u2 = plane_at(t_p)
     r_t = problem.r_target
 
-    def residual(dv: np.ndarray):
-        y = y_m.copy()
-        y[3:] += dv
-        oc, tp, yp, _nf = coast_to_perigee(float(t_mcc), y, t_max, problem.rtol, problem.atol,
+    # --- 1. the nominal coast, sampled, and the cheapest plane turn on it ----------------------
+    t_eval = np.linspace(t_launch + 0.01 * bodies.DAY, t_p - 0.01 * (t_p - t_launch), samples)
+    prop = dop853.propagate(forces.MODEL_EPHEMERIS, float(t_launch), y_launch, float(t_eval[-1]),
+                            problem.params, problem.eph, rtol=problem.rtol, atol=problem.atol,
+                            t_eval=t_eval, store_steps=False)
+    ys = prop.y_eval[:prop.n_eval]
+    best = None
+    prev_side = None
+    for k in range(ys.shape[0]):
+        r, v = ys[k, :3], ys[k, 3:]
+        if free:
+            theta = _plane_turn(r, v, True, normal, pole, cos_i)
+        else:
+            side = float(np.sign(normal @ r))
+            theta = None
+            if prev_side is not None and side != prev_side and k > 0:
+                # node between samples k-1 and k: interpolate its position linearly
+                g0, g1 = normal @ ys[k - 1, :3], normal @ r
+                w = g0 / (g0 - g1)
+                yk = ys[k - 1] + w * (ys[k] - ys[k - 1])
+                r, v = yk[:3], yk[3:]
+                theta = _plane_turn(r, v, False, normal, pole, cos_i)
+                t_k = t_eval[k - 1] + w * (t_eval[k] - t_eval[k - 1])
+            prev_side = side
+        if theta is None:
+            continue
+        t_k = t_eval[k] if free else t_k
+        rh = r / np.linalg.norm(r)
+        dv = _rotate(v, rh, theta) - v
+        mag = float(np.linalg.norm(dv))
+        if best is None or mag < best[0]:
+            best = (mag, float(t_k), dv)
+    if best is None:
+        return None
+    _mag0, t_mcc, dv0 = best
+
+    # --- 2. differential correction in the full model -----------------------------------------
+    def state_at(t_m: float):
+        p = dop853.propagate(forces.MODEL_EPHEMERIS, float(t_launch), y_launch, float(t_m),
+                             problem.params, problem.eph, rtol=problem.rtol, atol=problem.atol,
+                             store_steps=False)
+        return None if p.status < 0 else p.y_final.copy()
+
+    def residual(x: np.ndarray):
+        t_m = t_mcc + x[3] * bodies.DAY
+        if not (t_launch + 0.02 * bodies.DAY < t_m < t_max - 0.02 * bodies.DAY):
+            return None
+        y = state_at(t_m)
+        if y is None:
+            return None
+        y[3:] += x[:3]
+        oc, tp, yp, _nf = coast_to_perigee(float(t_m), y, t_max, problem.rtol, problem.atol,
                                            problem.params, problem.eph, _FAR_PERIGEE)
-        if oc != OUTCOME_PERIGEE:
+        if oc != OUTCOME_PERIGEE or tp <= t_m:
             return None
         h = np.cross(yp[:3], yp[3:])
         n = h / np.linalg.norm(h)
         rad = (np.linalg.norm(yp[:3]) - r_t) / r_t
-        if target.free_raan:
+        free, pole, normal, cos_i, u1, u2 = plane_at(tp)
+        if free:
             res = np.array([rad, n @ pole - cos_i])
         else:
             res = np.array([rad, n @ u1, n @ u2])
             if n @ normal < 0:          # the opposite sense of motion is not the target orbit
                 res[1:] += np.sign(res[1:] + 1e-300) * 2.0
-        return res, tp, yp
+        return res, t_m, tp, yp
 
-    dv = np.zeros(3)
-    first = residual(dv)
-    if first is None:
+    x = np.concatenate([dv0, [0.0]])
+    cur = residual(x)
+    if cur is None:
         return None
-    res, tp, yp = first
-    eps = 1e-6
+    steps = np.array([1e-6, 1e-6, 1e-6, 1e-4])   # km/s, km/s, km/s, days
     for it in range(1, max_iter + 1):
-        jac = np.empty((res.shape[0], 3))
-        for k in range(3):
-            d = np.zeros(3)
-            d[k] = eps
-            trial = residual(dv + d)
+        res = cur[0]
+        if np.linalg.norm(res) < _MCC_TOL:
+            return x[:3].copy(), cur[1], cur[2], cur[3], True, it - 1
+        jac = np.empty((res.shape[0], 4))
+        for k in range(4):
+            d = np.zeros(4)
+            d[k] = steps[k]
+            trial = residual(x + d)
             if trial is None:
-                return None
-            jac[:, k] = (trial[0] - res) / eps
+                d[k] = -steps[k]
+                trial = residual(x + d)
+                if trial is None:
+                    return None
+            jac[:, k] = (trial[0] - res) / d[k]
         step = np.linalg.lstsq(jac, -res, rcond=None)[0]
-        # damped Newton: halve the step until the residual drops
         scale = 1.0
-        while scale > 1e-3:
-            trial = residual(dv + scale * step)
+        while scale > 1e-4:
+            trial = residual(x + scale * step)
             if trial is not None and np.linalg.norm(trial[0]) < np.linalg.norm(res):
                 break
             scale *= 0.5
-        else:
-            return dv, tp, yp, False, it
-        dv = dv + scale * step
-        res, tp, yp = trial
-        if np.linalg.norm(res) < 1e-9:
-            return dv, tp, yp, True, it
-    return dv, tp, yp, bool(np.linalg.norm(res) < 1e-7), max_iter
+        else:   # no descent left: converged if within the looser tolerance
+            ok = bool(np.linalg.norm(res) < _MCC_ACCEPT)
+            return x[:3].copy(), cur[1], cur[2], cur[3], ok, it
+        x = x + scale * step
+        cur = trial
+    ok = bool(np.linalg.norm(cur[0]) < _MCC_ACCEPT)
+    return x[:3].copy(), cur[1], cur[2], cur[3], ok, max_iter
 
 
 def _dispersion(problem: _Problem, target, t0: float, speed: float, branch: float, launcher,
@@ -701,15 +802,11 @@ def solve(site, target, start, span, *, threshold, launcher=None, step=None,
             mcc_obj = None
             if mid_course:
                 best_mcc = None
-                for frac in (0.25, 0.5, 0.75):
-                    t_m = t_best + frac * (tp - t_best)
-                    sol = mid_course_correction(problem, target, t_best, speed, t_m)
-                    if sol is not None and sol[3]:
-                        mag = float(np.linalg.norm(sol[0]))
-                        if best_mcc is None or mag < best_mcc[0]:
-                            best_mcc = (mag, t_m, sol)
+                sol = mid_course_correction(problem, target, t_best, speed)
+                if sol is not None and sol[4]:
+                    best_mcc = (float(np.linalg.norm(sol[0])), sol)
                 if best_mcc is not None:
-                    mag, t_m, (dv, tpc, ypc, conv, its) = best_mcc
+                    mag, (dv, t_m, tpc, ypc, conv, its) = best_mcc
                     mcc_obj = MidCourseCorrection(
                         epoch=from_tdb_seconds(t_m),
                         time_after_launch=((t_m - t_best) / bodies.DAY) * u.day,
