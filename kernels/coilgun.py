@@ -408,6 +408,41 @@ def _hermite_root(g0, g1, d0, d1):
     return 1.0
 
 
+@jit
+def _hermite_absmax(g0, g1, d0, d1):
+    """max |p(t)| on [0, 1] of the cubic Hermite through (0, g0, d0) and (1, g1, d1)."""
+    best = max(abs(g0), abs(g1))
+    # p'(t) = a t^2 + b t + c
+    a = 6.0 * g0 + 3.0 * d0 - 6.0 * g1 + 3.0 * d1
+    b = -6.0 * g0 - 4.0 * d0 + 6.0 * g1 - 2.0 * d1
+    c = d0
+    roots = np.empty(2)
+    nr = 0
+    if abs(a) > 1e-300:
+        disc = b * b - 4.0 * a * c
+        if disc >= 0.0:
+            sq = math.sqrt(disc)
+            q = -0.5 * (b + sq) if b >= 0.0 else -0.5 * (b - sq)
+            roots[0] = q / a
+            nr = 1
+            if q != 0.0:
+                roots[1] = c / q
+                nr = 2
+    elif abs(b) > 1e-300:
+        roots[0] = -c / b
+        nr = 1
+    for i in range(nr):
+        t = roots[i]
+        if 0.0 < t < 1.0:
+            t2 = t * t
+            t3 = t2 * t
+            v = (2 * t3 - 3 * t2 + 1) * g0 + (t3 - 2 * t2 + t) * d0 + (-2 * t3 + 3 * t2) * g1 \
+                + (t3 - t2) * d1
+            if abs(v) > best:
+                best = abs(v)
+    return best
+
+
 # --------------------------------------------------------------------------------------------
 # The shot
 # --------------------------------------------------------------------------------------------
@@ -756,6 +791,12 @@ def simulate_shot(sp, mode, geom, fire_order, mss, tab, tab_n, tab_x0, tab_h, n_
             for kk in (k2[1], k3[1], k4[1], k5[1], k6[1]):
                 if abs(kk) > max_abs_acc:
                     max_abs_acc = abs(kk)
+        # stage peak currents: maximum of the cubic Hermite interpolant over the step
+        for s in range(n_slots):
+            ii = 4 + n_arm + 2 * s
+            pk = _hermite_absmax(y[ii], y1[ii], h_step * f0[ii], h_step * k7[ii])
+            if pk > peak_i[slot_stage[s]]:
+                peak_i[slot_stage[s]] = pk
         t += h_step
         n_steps += 1
         for i in range(nst):

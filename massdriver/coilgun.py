@@ -534,8 +534,8 @@ class Coilgun:
             extent = 0.5 * cl + 0.5 * arm.length.to_value(u.m) + 16.0 * max(
                 co, arm.outer_radius.to_value(u.m))
             scale = min(cl, arm_len, max(ci, 1e-6))
-            h = scale / 16.0
-            npts = int(min(8001, max(257, math.ceil(2.0 * extent / h) + 1)))
+            h = scale / 32.0
+            npts = int(min(16001, max(257, math.ceil(2.0 * extent / h) + 1)))
             xi = np.linspace(-extent, extent, npts)
             x_half.append(extent)
             for ri, ro in layers:
