@@ -13,6 +13,8 @@ from dataclasses import replace
 import astropy.units as u
 import numpy as np
 import pytest
+from massdriver.kernels import coilgun as kc
+from massdriver.kernels import elliptic as el
 from scipy import integrate, linalg, special
 
 from massdriver.bodies import G0, MU_0
@@ -26,8 +28,6 @@ from massdriver.coilgun import (
     simulate,
 )
 from massdriver.errors import InputError
-from massdriver.kernels import coilgun as kc
-from massdriver.kernels import elliptic as el
 
 
 # ------------------------------------------------------------------------------------------
