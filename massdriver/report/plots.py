@@ -381,7 +381,7 @@ def plot_budget_bars(windows: Sequence[dict], threshold_km_s: float):
     ax.set_xlim(-0.7, max(n, 1) - 0.3)
     ax.set_ylim(0.0, 1.18 * max([threshold_km_s, *base.tolist()]))
     ax.set_ylabel("delta-v [km/s]")
-    ax.set_xlabel("window (best launch epoch, arrival branch)")
+    ax.set_xlabel("window: best launch epoch (UTC), arrival branch")
     ax.set_title("Budget at the best epoch (total and strategy on top)")
 
     width = 0.8 / len(BUDGET_PARTS)
@@ -396,7 +396,7 @@ def plot_budget_bars(windows: Sequence[dict], threshold_km_s: float):
     ax_log.set_xticks(x, labels)
     ax_log.set_xlim(-0.7, max(n, 1) - 0.3)
     ax_log.set_ylabel("delta-v [m/s] (log scale)")
-    ax_log.set_xlabel("window (best launch epoch, arrival branch)")
+    ax_log.set_xlabel("window: best launch epoch (UTC), arrival branch")
     ax_log.set_title("The parts one by one")
     if n == 0:
         for a in (ax, ax_log):
