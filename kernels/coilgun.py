@@ -933,7 +933,8 @@ def simulate_shot(sp, mode, geom, fire_order, mss, tab, tab_n, tab_x0, tab_h, n_
             tr[n_tr, 6] = n_slots
             n_tr += 1
         # step-size control (PI-free classic controller), capped after discontinuities
-        fac = 0.9 * max(enorm, 1e-10) ** -0.2
+        # PI step control (Hairer's DOPRI5: beta = 0.04)
+        fac = 0.9 * max(enorm, 1e-10) ** -0.17 * max(accepted_prev_err, 1e-4) ** 0.04
         fac = min(5.0, max(0.2, fac))
         if ev_kind >= 0:
             fac = min(fac, 1.0)
