@@ -1,0 +1,514 @@
+"""Generate docs/config.md, the reference of every configuration key, from the parsers themselves.
+
+There is no separate schema to keep in step with the code: the real parsers
+(:func:`massdriver.config.load_mission`, :meth:`massdriver.coilgun.Coilgun.from_config`) are run
+on sample files with a :class:`massdriver.config.Table` subclass that records every key they
+ask for, with its type, unit, default, bounds and choices. Each kind of ``[target]`` and
+``[armature]`` is run once. Descriptions come from the numpydoc sections of the classes and
+functions the keys feed (``LaunchSite``, ``SearchSpec``, ``circular``, ``DriveCoil``...), or from
+:data:`DESCRIPTIONS` below when the parameter has another name or no docstring.
+
+Usage::
+
+    python docs/gen_config_reference.py            # rewrite docs/config.md
+    python docs/gen_config_reference.py --check    # exit 1 if docs/config.md is out of date
+
+``tests/test_docs.py`` runs the check, so a new or changed key fails the suite until the page
+is regenerated (and a key without any description fails it too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import inspect
+import math
+import re
+import sys
+import tomllib
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+ROOT = Path(__file__).resolve().parents[1]
+OUTPUT = ROOT / "docs" / "config.md"
+EXAMPLES = ROOT / "examples"
+
+#: descriptions of keys whose docstring parameter has another name, is shared or is missing:
+#: ``(file, section, key)`` or ``(file, section, key, kind)`` for one kind of a table with
+#: kinds; section ``""`` = the top level. They take precedence over the docstrings.
+DESCRIPTIONS: dict[tuple, str] = {
+    ("mission", "", "name"): "Mission name, shown in the report (default: the file name).",
+    ("mission", "", "site"): "Where the track is (see [site]).",
+    ("mission", "", "launcher"): "What the launcher can deliver (see [launcher]).",
+    ("mission", "", "target"): "The Earth orbit to reach (see [target]).",
+    ("mission", "", "search"): "Which launch epochs to scan and what makes a window "
+                               "(see [search]).",
+    ("mission", "launcher", "coilgun"): "A coilgun file (path relative to the mission file) "
+                                        "describing the launcher; see the coilgun file below.",
+    ("mission", "target", "kind"): "Which kind of target orbit; the other keys depend on it.",
+    ("mission", "target", "name"): "Label for reports (default: made from the kind and shape).",
+    ("mission", "target", "ltan"): "Mean local time of the ascending node: \"HH:MM\" (a "
+                                   "string) or hours as a number (default 6.0).",
+    ("mission", "target", "semi_major_axis"): "Semi-major axis; the perigee altitude "
+                                              "a (1 - e) - R_earth must be >= 120 km.",
+    ("mission", "target", "eccentricity"): "Eccentricity.",
+    ("mission", "target", "argument_of_perigee"): "Argument of perigee (kept for reference: the "
+                                                  "budgets leave the line of apsides free).",
+    ("mission", "target", "raan"): "Right ascension of the ascending node at `epoch`.",
+    ("mission", "target", "epoch"): "Epoch at which `raan` (or `raan0`) holds.",
+    ("mission", "target", "frame"): "Frame of the angles: mean equator and equinox of date, or "
+                                    "the ICRF equator and x axis.",
+    ("mission", "target", "raan_drift"): "Let the RAAN drift at the J2 secular rate from "
+                                         "`epoch`.",
+    ("mission", "target", "inclination", "elements"): "Inclination.",
+    ("mission", "target", "inclination", "walker"): "Inclination of every plane (mean equator "
+                                                    "of date).",
+    ("mission", "target", "total", "walker"): "T, the number of satellites (a multiple of "
+                                              "`planes`).",
+    ("mission", "target", "planes", "walker"): "P, the number of equally spaced planes.",
+    ("mission", "target", "phasing", "walker"): "F, the phasing, 0 .. planes - 1 (an in-plane "
+                                                "matter the budgets do not price).",
+    ("mission", "target", "plane"): "Which plane (0-based) of the constellation to launch to; "
+                                    "required in a mission file.",
+    ("coilgun", "", "name"): "Label for outputs and reports.",
+    ("coilgun", "", "coilgun"): "The whole coilgun may sit in a [coilgun] table instead of the "
+                                "top level (same keys).",
+    ("coilgun", "", "armature"): "The carrier's armature (see [armature]).",
+    ("coilgun", "", "sections"): "Runs of identical drive stages, in track order (see "
+                                 "[[sections]]); at least one.",
+    ("coilgun", "sections", "stages"): "Number of stages in this section.",
+    ("coilgun", "sections", "pitch"): "Distance between consecutive coil centres (required "
+                                      "when stages > 1).",
+    ("coilgun", "sections", "first_position"): "Centre of the section's first coil along the "
+                                               "track (default: one pitch after the previous "
+                                               "section's last coil, or 0).",
+    ("coilgun", "sections", "trigger_offset"): "Carrier position relative to the coil centre "
+                                               "at which the switch closes; one value or a "
+                                               "list of one per stage.",
+    ("coilgun", "sections", "voltage"): "Signed charge voltage of each bank (the sign sets the "
+                                        "current direction); one value or one per stage.",
+    ("coilgun", "sections", "capacitance"): "Capacitance of each bank; one value or one per "
+                                            "stage.",
+    ("coilgun", "sections", "series_resistance"): "Bank + switch + leads resistance in series "
+                                                  "with the coil; one value or one per stage.",
+    ("coilgun", "sections", "coil"): "Geometry of the section's drive coils (see "
+                                     "[sections.coil]).",
+}
+
+#: defaults that depend on the file and cannot be shown as the recorded value
+DEFAULT_TEXT: dict[tuple[str, str, str], str] = {
+    ("mission", "", "name"): "the file name",
+}
+
+_REQUIRED_TEXT = "**required**"
+
+
+@dataclass
+class Spec:
+    """One key as a parser asked for it."""
+
+    kind: str
+    unit: str = ""
+    default: Any = None
+    required: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_minimum: bool = False
+    choices: tuple | None = None
+
+
+@dataclass
+class Record:
+    file: str
+    variant: tuple[str, str] | None          # (section, kind) this run stands for
+    section: str
+    key: str
+    spec: Spec
+
+
+def _section(path: str) -> str:
+    """``sections[2].coil`` -> ``sections.coil``."""
+    return re.sub(r"\[\d+\]", "", path)
+
+
+def _recording_table(records: list[Record], file: str, variant):
+    from massdriver.config import REQUIRED, Table
+
+    def note(table, key, spec):
+        records.append(Record(file, variant, _section(table.path), key, spec))
+
+    class RecordingTable(Table):
+        def quantity(self, key, unit, *, default=REQUIRED, minimum=None, maximum=None,
+                     exclusive_minimum=False):
+            note(self, key, Spec("quantity", unit, default, default is REQUIRED, minimum,
+                                 maximum, exclusive_minimum))
+            return super().quantity(key, unit, default=default, minimum=minimum,
+                                    maximum=maximum, exclusive_minimum=exclusive_minimum)
+
+        def number(self, key, *, default=REQUIRED, minimum=None, maximum=None,
+                   exclusive_minimum=False):
+            note(self, key, Spec("number", "", default, default is REQUIRED, minimum, maximum,
+                                 exclusive_minimum))
+            return super().number(key, default=default, minimum=minimum, maximum=maximum,
+                                  exclusive_minimum=exclusive_minimum)
+
+        def integer(self, key, *, default=REQUIRED, minimum=None, maximum=None):
+            note(self, key, Spec("integer", "", default, default is REQUIRED, minimum, maximum))
+            return super().integer(key, default=default, minimum=minimum, maximum=maximum)
+
+        def string(self, key, *, default=REQUIRED, choices=None):
+            note(self, key, Spec("string", "", default, default is REQUIRED,
+                                 choices=tuple(choices) if choices else None))
+            return super().string(key, default=default, choices=choices)
+
+        def boolean(self, key, *, default=REQUIRED):
+            note(self, key, Spec("boolean", "", default, default is REQUIRED))
+            return super().boolean(key, default=default)
+
+        def time(self, key, *, default=REQUIRED):
+            note(self, key, Spec("epoch", "", default, default is REQUIRED))
+            return super().time(key, default=default)
+
+        def table(self, key, *, required=True):
+            note(self, key, Spec("table", "", None, required))
+            t = super().table(key, required=required)
+            return None if t is None else type(self)(t.data, t.path, t.source)
+
+        def tables(self, key, *, required=True):
+            note(self, key, Spec("array of tables", "", None, required))
+            return [type(self)(t.data, t.path, t.source)
+                    for t in super().tables(key, required=required)]
+
+    return RecordingTable
+
+
+# ------------------------------------------------------------------------------------------------
+# sample inputs: the example files, plus the kinds no example uses
+# ------------------------------------------------------------------------------------------------
+def _mission_samples() -> list[tuple[tuple[str, str], dict]]:
+    base = tomllib.loads((EXAMPLES / "leo_from_procellarum.toml").read_text())
+    base.get("launcher", {}).pop("coilgun", None)
+    base["mid_course"] = True
+    targets = {
+        "circular": base["target"],
+        "sun_synchronous": tomllib.loads((EXAMPLES / "sso_dawn_dusk.toml").read_text())["target"],
+        "geo": {"kind": "geo"},
+        "elements": {"kind": "elements", "semi_major_axis": "26560 km", "eccentricity": 0.01,
+                     "inclination": "55 deg", "raan": "30 deg", "epoch": "2027-01-01T00:00"},
+        "walker": {"kind": "walker", "inclination": "53 deg", "total": 24, "planes": 3,
+                   "phasing": 1, "altitude": "550 km", "plane": 0},
+    }
+    out = []
+    for kind, target in targets.items():
+        sample = copy.deepcopy(base)
+        sample["target"] = copy.deepcopy(target)
+        out.append((("target", kind), sample))
+    # the numeric form of ltan (the example uses "HH:MM")
+    sample = copy.deepcopy(base)
+    sample["target"] = {"kind": "sun_synchronous", "altitude": "600 km"}
+    out.append((("target", "sun_synchronous"), sample))
+    return out
+
+
+def _coilgun_samples() -> list[tuple[tuple[str, str], dict]]:
+    lab = tomllib.loads((EXAMPLES / "coilgun_lab.toml").read_text())
+    driven = copy.deepcopy(lab)
+    driven["armature"] = {"kind": "driven", "inner_radius": "18 mm", "outer_radius": "23 mm",
+                          "length": "30 mm", "turns": 100, "current": "500 A"}
+    return [(("armature", "induction"), lab), (("armature", "driven"), driven)]
+
+
+def collect() -> list[Record]:
+    """Run the parsers on the samples and return every key they read."""
+    import massdriver.config as config
+    from massdriver.coilgun import Coilgun
+
+    records: list[Record] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")        # ERFA "dubious year" for the 2050 range check
+        _run_parsers(records, config, Coilgun)
+    return records
+
+
+def _run_parsers(records: list[Record], config, coilgun_cls) -> None:
+    for variant, sample in _mission_samples():
+        table_cls = _recording_table(records, "mission", variant)
+
+        def fake_read(path, _sample=sample, _cls=table_cls):
+            return _cls(_sample, "", "<sample>")
+
+        with mock.patch.object(config, "read_toml", fake_read):
+            config.load_mission(EXAMPLES / "sample_mission.toml")
+    for variant, sample in _coilgun_samples():
+        table_cls = _recording_table(records, "coilgun", variant)
+        coilgun_cls.from_config(table_cls(sample, "", "<sample>"))
+
+
+# ------------------------------------------------------------------------------------------------
+# descriptions from docstrings
+# ------------------------------------------------------------------------------------------------
+def _doc_params(obj) -> dict[str, str]:
+    """``{name: first paragraph}`` from the Parameters/Attributes sections of a numpydoc."""
+    doc = inspect.getdoc(obj) or ""
+    out: dict[str, str] = {}
+    section = None
+    current: list[str] | None = None
+    lines = doc.splitlines()
+    for i, line in enumerate(lines):
+        nxt = lines[i + 1] if i + 1 < len(lines) else ""
+        if nxt and set(nxt.strip()) == {"-"} and line.strip():
+            section = line.strip()
+            current = None
+            continue
+        if set(line.strip()) == {"-"}:
+            continue
+        if section not in ("Parameters", "Attributes"):
+            continue
+        m = re.match(r"^(\w[\w, ]*?)\s*:\s*(.*)$", line)
+        if m and not line.startswith(" "):
+            current = []
+            for name in m.group(1).split(","):
+                out[name.strip()] = current          # shared list: filled below
+            continue
+        if current is not None:
+            if line.strip() == "":
+                if current:
+                    current = None                   # first paragraph only
+                continue
+            current.append(line.strip())
+    return {k: " ".join(v) for k, v in out.items() if v}
+
+
+def _doc_sources() -> dict[tuple[str, str, str | None], list[tuple[Any, dict[str, str]]]]:
+    """``(file, section, variant kind) -> [(object, {config key: docstring name})]``."""
+    from massdriver import coilgun, config, site, targets
+
+    elements_alias = {"semi_major_axis": "a", "eccentricity": "ecc", "inclination": "inc",
+                      "argument_of_perigee": "argp"}
+    return {
+        ("mission", "", None): [(config.MissionConfig, {})],
+        ("mission", "site", None): [(site.LaunchSite, {})],
+        ("mission", "launcher", None): [(config.LauncherSpec, {})],
+        ("mission", "search", None): [(config.SearchSpec, {})],
+        ("mission", "target", "circular"): [(targets.circular, {})],
+        ("mission", "target", "sun_synchronous"): [(targets.sun_synchronous, {})],
+        ("mission", "target", "geo"): [(targets.geo, {})],
+        ("mission", "target", "elements"): [(targets.from_elements, elements_alias)],
+        ("mission", "target", "walker"): [(targets.walker, {})],
+        ("coilgun", "", None): [(coilgun.Coilgun, {})],
+        ("coilgun", "armature", "induction"): [(coilgun.Armature, {})],
+        ("coilgun", "armature", "driven"): [(coilgun.Armature, {})],
+        ("coilgun", "sections", None): [(coilgun.Stage, {})],
+        ("coilgun", "sections.coil", None): [(coilgun.DriveCoil, {})],
+    }
+
+
+def _markdown(text: str) -> str:
+    """reST inline markup of docstrings -> Markdown: ``x`` and :role:`x` -> `x`."""
+    text = re.sub(r":\w+:`~?([^`]+)`", r"`\1`", text)
+    return text.replace("``", "`")
+
+
+def describe(file: str, section: str, kind: str | None, key: str) -> str:
+    """The description of one key ('' when there is none)."""
+    text = DESCRIPTIONS.get((file, section, key, kind)) or DESCRIPTIONS.get((file, section, key))
+    if text:
+        return text
+    for obj, alias in _doc_sources().get((file, section, kind), []):
+        params = _doc_params(obj)
+        name = alias.get(key, key)
+        if name in params:
+            return _markdown(params[name])
+    return ""
+
+
+# ------------------------------------------------------------------------------------------------
+# rendering
+# ------------------------------------------------------------------------------------------------
+def _g(x: float) -> str:
+    return f"{x:g}"
+
+
+def _default_text(spec: Spec) -> str:
+    if spec.required:
+        return _REQUIRED_TEXT
+    d = spec.default
+    if d is None:
+        return "none"
+    if isinstance(d, bool):
+        return "`true`" if d else "`false`"
+    if hasattr(d, "unit") and hasattr(d, "value"):
+        return f"{_g(float(d.value))} {d.unit.to_string()}".strip()
+    if isinstance(d, (int, float)):
+        return f"{_g(d)} {spec.unit}".strip()
+    if isinstance(d, str):
+        return f'`"{d}"`'
+    return str(d)
+
+
+def _allowed_text(spec: Spec) -> str:
+    if spec.choices:
+        return ", ".join(f'`"{c}"`' for c in spec.choices)
+    if spec.kind == "boolean":
+        return "`true`, `false`"
+    lo, hi = spec.minimum, spec.maximum
+    unit = f" {spec.unit}" if spec.unit else ""
+    parts = []
+    if lo is not None:
+        if lo == -math.inf:
+            lo = None
+    if lo is not None:
+        parts.append(f"{'>' if spec.exclusive_minimum else '>='} {_g(lo)}{unit}")
+    if hi is not None:
+        parts.append(f"<= {_g(hi)}{unit}")
+    return ", ".join(parts)
+
+
+def _type_text(spec: Spec) -> str:
+    if spec.kind == "quantity":
+        return f"quantity [{spec.unit}]"
+    return spec.kind
+
+
+def _merge(specs: list[Spec]) -> tuple[str, str, str]:
+    """Type, default and allowed text of one key asked for in several ways."""
+    types, defaults, allowed = [], [], []
+    for s in specs:
+        for lst, text in ((types, _type_text(s)), (defaults, _default_text(s)),
+                          (allowed, _allowed_text(s))):
+            if text and text not in lst:
+                lst.append(text)
+    if len(defaults) > 1 and _REQUIRED_TEXT in defaults:
+        defaults.remove(_REQUIRED_TEXT)             # optional in one of its forms
+    return " or ".join(types), "; ".join(defaults), "; ".join(allowed)
+
+
+def _escape(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _table(file: str, section: str, kind: str | None, keys: dict[str, list[Spec]],
+           missing: list[str]) -> list[str]:
+    lines = ["| key | type | default | allowed | description |",
+             "|---|---|---|---|---|"]
+    for key, specs in keys.items():
+        typ, default, allowed = _merge(specs)
+        default = DEFAULT_TEXT.get((file, section, key), default)
+        desc = describe(file, section, kind, key)
+        if not desc:
+            missing.append(f"{file}: [{section}] {key}" + (f" (kind {kind})" if kind else ""))
+        lines.append(f"| `{key}` | {_escape(typ)} | {_escape(default)} | {_escape(allowed)} | "
+                     f"{_escape(desc)} |")
+    return lines
+
+
+def _heading(section: str, records: list[Record]) -> str:
+    if not section:
+        return "Top level"
+    parent, _, leaf = section.rpartition(".")
+    is_array = any(r.section == parent and r.key == leaf and r.spec.kind == "array of tables"
+                   for r in records)
+    return f"[[{section}]]" if is_array else f"[{section}]"
+
+
+_FILES = {
+    "mission": (
+        "Mission file",
+        "The input of `massdriver solve` and `massdriver windows` "
+        "(examples: `examples/leo_from_procellarum.toml`, `examples/sso_dawn_dusk.toml`, "
+        "`examples/geo_from_procellarum.toml`)."),
+    "coilgun": (
+        "Coilgun file",
+        "The input of `massdriver coilgun`, and the file a mission's `[launcher] coilgun` "
+        "names (examples: `examples/coilgun_lab.toml`, `examples/coilgun_lunar_1000kg.toml`)."),
+}
+
+
+def render(records: list[Record] | None = None) -> tuple[str, list[str]]:
+    """The Markdown page and the keys that have no description."""
+    records = collect() if records is None else records
+    missing: list[str] = []
+    out = [
+        "# Configuration reference",
+        "",
+        "<!-- generated by docs/gen_config_reference.py from the parsers; do not edit by hand. "
+        "Regenerate with: python docs/gen_config_reference.py -->",
+        "",
+        "Every key each configuration file accepts, as the parsers read it: type, default, "
+        "allowed range and meaning. This page is generated by running the real parsers on "
+        "sample files and recording each key they ask for (`docs/gen_config_reference.py`); "
+        "the test suite fails when it is out of date.",
+        "",
+        "Value syntax (all files are [TOML](https://toml.io)):",
+        "",
+        "- a **quantity** is a number in the unit shown (`span = 28` means 28 d) or a string "
+        "with any compatible unit (`span = \"4 week\"`, `speed_min = \"2400 m/s\"`); ranges "
+        "are checked in the unit shown;",
+        "- an **epoch** is an ISO 8601 string, UTC unless it ends in ` TDB` "
+        "(`\"2027-03-01T00:00\"`, `\"2027-03-01 00:00 TDB\"`), or a TOML date-time (UTC);",
+        "- a key the parser does not know is an error that names it and suggests the closest "
+        "known key; every other error names the key, the value and what is allowed, and the "
+        "command exits with status 2.",
+        "",
+    ]
+    for file, (title, intro) in _FILES.items():
+        recs = [r for r in records if r.file == file]
+        out += [f"## {title}", "", intro, ""]
+        sections: list[str] = []
+        for r in recs:
+            if r.section not in sections:
+                sections.append(r.section)
+        for section in sections:
+            srecs = [r for r in recs if r.section == section]
+            kinds = []
+            for r in srecs:
+                if r.variant and r.variant[0] == section and r.variant[1] not in kinds:
+                    kinds.append(r.variant[1])
+            out += [f"### {_heading(section, recs)}", ""]
+            if not kinds:
+                keys: dict[str, list[Spec]] = {}
+                for r in srecs:
+                    keys.setdefault(r.key, [])
+                    if r.spec not in keys[r.key]:
+                        keys[r.key].append(r.spec)
+                out += _table(file, section, None, keys, missing) + [""]
+                continue
+            for kind in kinds:
+                keys = {}
+                for r in srecs:
+                    if r.variant == (section, kind):
+                        keys.setdefault(r.key, [])
+                        if r.spec not in keys[r.key]:
+                            keys[r.key].append(r.spec)
+                out += [f"#### `kind = \"{kind}\"`", ""]
+                out += _table(file, section, kind, keys, missing) + [""]
+    return "\n".join(out).rstrip() + "\n", missing
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true",
+                        help="do not write; exit 1 if docs/config.md differs")
+    args = parser.parse_args(argv)
+    text, missing = render()
+    if missing:
+        print("keys without a description (add to DESCRIPTIONS or the docstring):\n  "
+              + "\n  ".join(missing), file=sys.stderr)
+        return 1
+    if args.check:
+        current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
+        if current != text:
+            print(f"{OUTPUT} is out of date: run python docs/gen_config_reference.py",
+                  file=sys.stderr)
+            return 1
+        return 0
+    OUTPUT.write_text(text, encoding="utf-8")
+    print(f"wrote {OUTPUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
