@@ -195,3 +195,36 @@ def test_rotating_frame_puts_the_moon_on_x():
     assert np.allclose(p_rot[:, 0], 0.5 * m_rot[:, 0], rtol=1e-12)
     assert np.allclose(p_rot[:, 1], 0.0, atol=1e-6)
     assert np.allclose(p_rot[:, 2], 1000.0, rtol=1e-12)
+
+
+# --- massdriver warmup ----------------------------------------------------------------------------
+
+
+def test_warmup_steps_all_defined():
+    from massdriver import warmup
+
+    names = [name for name, _, _ in warmup.STEPS]
+    assert len(names) == len(set(names))
+    assert set(names) == set(warmup._FUNCTIONS)
+    assert {"shoot_ephemeris", "shoot_cr3bp", "shot_speeds", "coilgun"} <= set(names)
+
+
+def test_warmup_runs_steps_and_skips_missing_modules(monkeypatch, capsys):
+    from massdriver import warmup
+
+    steps = (("shoot_cr3bp", ("massdriver.trajectory",), "one CR3BP coast"),
+             ("batch", ("massdriver.kernels.no_such_module",), "missing"))
+    monkeypatch.setattr(warmup, "STEPS", steps)
+    seen = []
+    timings = warmup.warmup(progress=lambda name, sec, note: seen.append((name, sec, note)))
+    assert set(timings) == {"shoot_cr3bp", "total"}
+    assert timings["total"] >= timings["shoot_cr3bp"] > 0.0
+    assert seen[0][0] == "shoot_cr3bp" and seen[0][1] is not None
+    assert seen[1][0] == "batch" and seen[1][1] is None and "no_such_module" in seen[1][2]
+    # the CLI: timings on stderr, nothing with --quiet
+    assert main(["warmup"]) == 0
+    err = capsys.readouterr().err
+    assert "warmup shoot_cr3bp" in err and "skipped" in err and "numba cache" in err
+    assert main(["warmup", "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "" and captured.out == ""

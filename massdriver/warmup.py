@@ -1,0 +1,237 @@
+"""Compile every numba kernel ahead of use by calling the public API once on tiny problems.
+
+The kernels are compiled with ``cache=True`` (:mod:`massdriver.kernels.jit`), so numba writes the
+machine code to disk on first use: next to the kernel sources (``__pycache__``), or under
+``NUMBA_CACHE_DIR`` when that environment variable is set (needed when the install directory is
+read-only). After :func:`warmup` has run once, a new process loads the kernels from the cache in
+a fraction of a second instead of compiling them for tens of seconds.
+
+Each step calls the same public function a user calls, with the same argument types (numba
+compiles one specialisation per argument-type signature), so the cached specialisations are the
+ones used later. Steps whose module does not exist in this build are skipped.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import time
+from collections.abc import Callable
+
+__all__ = ["warmup", "STEPS", "cache_location"]
+
+#: warm-up steps in the order they run: (name, modules that must exist, description)
+STEPS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("shoot_ephemeris", ("massdriver.trajectory",),
+     "one DE421 coast (DOP853, ephemeris forces, events)"),
+    ("shoot_cr3bp", ("massdriver.trajectory",), "one CR3BP coast"),
+    ("shot_speeds", ("massdriver.kernels.shots",),
+     "exit-speed solve on 2 epochs (parallel kernel)"),
+    ("batch", ("massdriver.kernels.batch",),
+     "batch propagation, 2 shots per model (parallel kernel)"),
+    ("twobody_budgets", ("massdriver.budget", "massdriver.targets", "massdriver.kernels.twobody"),
+     "insertion delta-v budgets of one arrival"),
+    ("windows", ("massdriver.windows", "massdriver.targets"),
+     "window solve over 2 h (scan, refinement, mid-course correction, dispersion)"),
+    ("coilgun", ("massdriver.coilgun",), "a two-stage coilgun shot"),
+)
+
+
+def _available(modules: tuple[str, ...]) -> bool:
+    for name in modules:
+        try:
+            if importlib.util.find_spec(name) is None:
+                return False
+        except ModuleNotFoundError:          # a parent package is missing
+            return False
+    return True
+
+
+def cache_location() -> str:
+    """Where numba writes the compiled kernels (``NUMBA_CACHE_DIR`` or next to the sources)."""
+    import os
+
+    from massdriver.kernels import jit as jit_module
+
+    if not jit_module.CACHE:
+        return "disabled (MASSDRIVER_JIT_CACHE=0)"
+    directory = os.environ.get("NUMBA_CACHE_DIR")
+    if directory:
+        return directory
+    return os.path.join(os.path.dirname(jit_module.__file__), "__pycache__")
+
+
+# --- the steps (tiny problems, the argument types of real use) ---------------------------------
+
+
+def _site():
+    import astropy.units as u
+
+    from massdriver.site import LaunchSite
+
+    return LaunchSite(lat=0 * u.deg, lon=-55 * u.deg, azimuth=90 * u.deg, elevation=0 * u.deg)
+
+
+def _epoch():
+    from astropy.time import Time
+
+    return Time("2027-01-01T00:00", scale="utc")
+
+
+def _shoot(model: str):
+    import astropy.units as u
+
+    from massdriver.trajectory import shoot
+
+    return shoot(_site(), _epoch(), 2.5017 * u.km / u.s, model=model, days=6.0)
+
+
+def _shoot_ephemeris(state: dict) -> None:
+    state["trajectory"] = _shoot("ephemeris")
+
+
+def _shoot_cr3bp(state: dict) -> None:
+    _shoot("cr3bp")
+
+
+def _shot_speeds(state: dict) -> None:
+    import numpy as np
+
+    from massdriver import bodies
+    from massdriver.ephemeris import Ephemeris
+    from massdriver.kernels import forces, shots
+    from massdriver.timescales import to_tdb_seconds
+    from massdriver.trajectory import FAR_PERIGEE_RADIUS
+
+    site_body, dir_body = _site().kernel_arguments()
+    t0 = float(to_tdb_seconds(_epoch()))
+    epochs = t0 + np.array([0.0, 3600.0])
+    flight = 6.0 * bodies.DAY
+    tables = Ephemeris().kernel_tables(epochs[0] - bodies.DAY, epochs[-1] + flight + bodies.DAY)
+    atol = np.full(6, 1e-9)
+    for branch in (1.0, -1.0):
+        shots.solve_speeds(epochs, branch, bodies.R_EARTH + 400.0, 2.40, 2.70, 1e-9, site_body,
+                           dir_body, flight, 1e-10, atol, forces.ephemeris_params(), tables,
+                           FAR_PERIGEE_RADIUS)
+
+
+def _batch(state: dict) -> None:
+    import numpy as np
+
+    from massdriver import bodies
+    from massdriver.ephemeris import Ephemeris
+    from massdriver.kernels import batch, dop853, forces
+    from massdriver.timescales import to_tdb_seconds
+
+    site = _site()
+    t0 = float(to_tdb_seconds(_epoch()))
+    tables = Ephemeris().kernel_tables()
+    terminal = ["perigee", "moon_impact", "earth_impact", "atmosphere", "escape"]
+    modes = dop853.event_modes(terminal=terminal)
+    states = np.array([np.concatenate(site.launch_state_raw(t0 + k * 3600.0, 2.5, tables))
+                       for k in range(2)])
+    t_start = t0 + np.array([0.0, 3600.0])
+    batch.propagate_many(forces.MODEL_EPHEMERIS, t_start, states, t_start + 0.5 * bodies.DAY,
+                         forces.ephemeris_params(), tables, rtol=1e-10,
+                         atol=np.array([1e-10] * 3 + [1e-16] * 3), events=modes)
+    mu = bodies.CR3BP_MU
+    y_nd = np.array([[1.0 - mu + 0.0045, 0.0, 0.0, 0.0, 2.4, 0.0]] * 2)
+    batch.propagate_many(forces.MODEL_CR3BP, 0.0, y_nd, 0.5, forces.cr3bp_params(), None,
+                         rtol=1e-10, atol=1e-13, events=modes)
+
+
+def _twobody_budgets(state: dict) -> None:
+    import astropy.units as u
+
+    from massdriver.budget import delta_v_budget
+    from massdriver.targets import circular
+
+    trajectory = state.get("trajectory") or _shoot("ephemeris")
+    perigee = trajectory.perigee
+    if perigee is None:
+        raise RuntimeError(f"warm-up shot ended with {trajectory.status}, expected a perigee")
+    target = circular(400 * u.km, 28.5 * u.deg)
+    delta_v_budget(perigee.position, perigee.velocity, perigee.epoch, target)
+
+
+def _windows(state: dict) -> None:
+    import astropy.units as u
+
+    from massdriver.targets import circular
+    from massdriver.windows import solve
+
+    solve(_site(), circular(400 * u.km, 28.5 * u.deg), _epoch(), 2 * u.hour,
+          threshold=3.5 * u.km / u.s, step=60 * u.min, dispersion_samples=20)
+
+
+def _coilgun(state: dict) -> None:
+    import astropy.units as u
+
+    from massdriver.coilgun import Armature, Coilgun, DriveCoil, simulate
+
+    # two 1 kJ stages pushing a 1 kg carrier with an aluminium sleeve (about 20 m/s)
+    coil = DriveCoil(inner_radius=0.06 * u.m, outer_radius=0.08 * u.m, length=0.1 * u.m,
+                     turns=40)
+    armature = Armature(kind="induction", inner_radius=0.045 * u.m, outer_radius=0.055 * u.m,
+                        length=0.1 * u.m, rings=2)
+    gun = Coilgun(coils=(coil,), coil_index=[0, 0], positions=[0.2, 0.35] * u.m,
+                  capacitance=[2e-3, 2e-3] * u.F, voltage=[1000.0, 1000.0] * u.V,
+                  series_resistance=[0.005, 0.005] * u.Ohm,
+                  trigger_offset=[0.04, 0.04] * u.m, armature=armature,
+                  carrier_mass=0.5 * u.kg, payload_mass=0.5 * u.kg)
+    simulate(gun, record=True)
+    simulate(gun, record=False)
+
+
+_FUNCTIONS: dict[str, Callable[[dict], None]] = {
+    "shoot_ephemeris": _shoot_ephemeris,
+    "shoot_cr3bp": _shoot_cr3bp,
+    "shot_speeds": _shot_speeds,
+    "batch": _batch,
+    "twobody_budgets": _twobody_budgets,
+    "windows": _windows,
+    "coilgun": _coilgun,
+}
+
+
+def warmup(progress: Callable[[str, float | None, str], None] | None = None
+           ) -> dict[str, float]:
+    """Compile (or load from the on-disk cache) every kernel by running tiny problems.
+
+    Parameters
+    ----------
+    progress : callable, optional
+        Called after each step as ``progress(name, seconds, note)``; ``seconds`` is None when
+        the step was skipped (``note`` says why), else ``note`` describes the step.
+
+    Returns
+    -------
+    dict of str to float
+        Wall-clock seconds per step that ran, in order (see :data:`STEPS`), plus ``"total"``.
+
+    Notes
+    -----
+    The first run in a fresh environment compiles everything (about a minute or two on one
+    core); later runs only load the cache and take a few seconds, most of it importing numba,
+    scipy and astropy and reading DE421.
+    """
+    import warnings
+
+    timings: dict[str, float] = {}
+    state: dict = {}
+    start = time.perf_counter()
+    for name, modules, description in STEPS:
+        if not _available(modules):
+            missing = ", ".join(m for m in modules if not _available((m,)))
+            if progress is not None:
+                progress(name, None, f"skipped: {missing} not in this build")
+            continue
+        tic = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")          # ERFA/astropy notes are not the point here
+            _FUNCTIONS[name](state)
+        timings[name] = time.perf_counter() - tic
+        if progress is not None:
+            progress(name, timings[name], description)
+    timings["total"] = time.perf_counter() - start
+    return timings
