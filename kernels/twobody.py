@@ -277,26 +277,40 @@ def _free_plane_through(ph, ha, pole, cos_inc):
 
 
 @jit(inline="always")
-def _trim(ha, ta, rh, psi, normal, pole, inc, free_raan, p_t, e_t, nu_r, mu):
-    """Cost of the residual plane rotation after burn 1 in plane ``P(psi)`` (see module doc)."""
-    cp, sp = math.cos(psi), math.sin(psi)
+def _perigee_cost(vr0, vh0, vr1, vh1, dv2, sh, ch, ha, ta, rh, normal, pole, inc, free_raan,
+                  sq_p, e_t, cnr, snr):
+    """Strategy-0 cost for one burn-1 shape and a rotation ``psi`` about ``rh`` at perigee.
+
+    ``sh, ch = sin(psi/2), cos(psi/2)``; ``sq_p = sqrt(mu/p_t)``, ``e_t`` the target shape;
+    ``cnr, snr`` = cos, sin of the true anomaly (on the final orbit) of the arrival direction.
+    Cost = rotated burn 1 + in-plane burn 2 + trim ``2 v_h sin(d/2)`` of the remaining dihedral
+    ``d`` about the node line of ``P(psi)`` and the target plane, at the node where the final
+    orbit's horizontal speed ``sqrt(mu/p) (1 + e cos nu)`` is smaller.
+    """
+    burn = _rotated_burn(vr0, vh0, vr1, vh1, sh)
+    cp = 1.0 - 2.0 * sh * sh
+    sp = 2.0 * sh * ch
     n = _lin(ha, cp, ta, -sp)
     if free_raan:
         line = _cross(pole, n)
         ln = _norm(line)
-        dih = abs(math.atan2(ln, _dot(n, pole)) - inc)
+        s_half = math.sin(0.5 * abs(math.atan2(ln, _dot(n, pole)) - inc))
     else:
         line = _cross(n, normal)
         ln = _norm(line)
-        dih = math.atan2(ln, _dot(n, normal))
-    if dih < 1e-15:
-        return 0.0
+        c = _dot(n, normal)
+        # half-angle sine without cancellation near 0 (ln) or near pi (1 - c)
+        s_half = ln / math.sqrt(2.0 * (1.0 + c)) if c >= 0.0 else math.sqrt(0.5 * (1.0 - c))
+    if s_half <= 0.0:
+        return burn + dv2
     if ln < _EPS:
         vfac = 1.0 - e_t
     else:
-        lam = math.atan2(_dot(_cross(rh, line), n), _dot(rh, line))
-        vfac = 1.0 - e_t * abs(math.cos(nu_r + lam))
-    return 2.0 * math.sqrt(mu / p_t) * vfac * math.sin(0.5 * dih)
+        # node direction at angle lam from rh in P(psi): cos(lam) = x/ln, sin(lam) = y/ln
+        x = _dot(rh, line)
+        y = _dot(_cross(rh, line), n)
+        vfac = 1.0 - e_t * abs(cnr * x - snr * y) / ln
+    return burn + dv2 + 2.0 * sq_p * vfac * s_half
 
 
 @jit(inline="always")
@@ -304,33 +318,38 @@ def _shape(k, R, q_t, Q_t, mu):
     """Burn-1 end state for shape option ``k`` at radius ``R``.
 
     k = 0, 1: the target shape through ``R`` with outward / inward radial velocity (only when
-    ``q_t <= R <= Q_t``); k = 2, 3: a transfer orbit with apsides ``R`` and ``X = q_t`` / ``Q_t``,
-    burn 2 at ``X`` sets the other apsis to the remaining target apsis.
+    ``q_t <= R <= Q_t``; k = 1 only if that radial velocity is not zero); k = 2, 3: a transfer
+    orbit with apsides ``R`` and ``X = q_t`` / ``Q_t``, burn 2 at ``X`` sets the other apsis to
+    the remaining target apsis (k = 3 only for an elliptic target).
 
-    Returns ``(valid, vr1, vh1, dv2, nu_r)`` where ``nu_r`` is the true anomaly, on the final
-    (target-shape) orbit, of the direction of the arrival point.
+    Returns ``(valid, vr1, vh1, dv2, cos_nu, sin_nu)`` where ``nu`` is the true anomaly, on the
+    final (target-shape) orbit, of the direction of the arrival point.
     """
     if k <= 1:
         if R < q_t * (1.0 - 1e-12) or R > Q_t * (1.0 + 1e-12):
-            return False, 0.0, 0.0, 0.0, 0.0
+            return False, 0.0, 0.0, 0.0, 1.0, 0.0
         s = q_t + Q_t
-        h = math.sqrt(2.0 * mu * q_t * Q_t / s)
-        vh1 = h / R
+        vh1 = math.sqrt(2.0 * mu * q_t * Q_t / s) / R
         vr = _radial_speed(mu, q_t, Q_t, R)
-        p_t = 2.0 * q_t * Q_t / s
         if k == 1:
+            if vr == 0.0:
+                return False, 0.0, 0.0, 0.0, 1.0, 0.0
             vr = -vr
-        # e sin(nu) = vr sqrt(p/mu), e cos(nu) = p/R - 1 (accurate at the apsides, unlike acos)
-        nu = math.atan2(vr * math.sqrt(p_t / mu), p_t / R - 1.0)
-        return True, vr, vh1, 0.0, nu
+        p_t = 2.0 * q_t * Q_t / s
+        # e cos(nu) = p/R - 1, e sin(nu) = vr sqrt(p/mu) (accurate at the apsides, unlike acos)
+        ec = p_t / R - 1.0
+        es = vr * math.sqrt(p_t / mu)
+        e = math.sqrt(ec * ec + es * es)
+        if e < 1e-300:
+            return True, vr, vh1, 0.0, 1.0, 0.0
+        return True, vr, vh1, 0.0, ec / e, es / e
     if k == 3 and Q_t == q_t:
-        return False, 0.0, 0.0, 0.0, 0.0
+        return False, 0.0, 0.0, 0.0, 1.0, 0.0
     x = q_t if k == 2 else Q_t
     y = Q_t if k == 2 else q_t
     vh1 = apsis_speed(mu, R, x)
     dv2 = abs(apsis_speed(mu, x, y) - apsis_speed(mu, x, R))
-    nu = 0.0 if y <= x else math.pi
-    return True, 0.0, vh1, dv2, nu
+    return True, 0.0, vh1, dv2, (1.0 if y <= x else -1.0), 0.0
 
 
 @jit
@@ -384,49 +403,55 @@ def perigee_strategy(rh, R, vr0, vh0, ha, ta, normal, pole, cos_inc, free_raan, 
     s_t = q_t + Q_t
     p_t = 2.0 * q_t * Q_t / s_t
     e_t = (Q_t - q_t) / s_t
-    sin_hp = math.sin(0.5 * psi_p)
+    sq_p = math.sqrt(mu / p_t)
+    half = 0.5 * psi_p
+    sh1, ch1 = math.sin(half), math.cos(half)
+    shm, chm = math.sin(0.5 * half), math.cos(0.5 * half)
 
     # pick the shape on a 3-point look (s = 0, 1/2, 1), then golden-search s for that shape
     best_k = -1
     best_f = np.inf
     for k in range(4):
-        ok, vr1, vh1, dv2, nu_r = _shape(k, R, q_t, Q_t, mu)
+        ok, vr1, vh1, dv2, cnr, snr = _shape(k, R, q_t, Q_t, mu)
         if not ok:
             continue
-        for j in range(3):
-            psi = 0.5 * j * psi_p
-            f = (_rotated_burn(vr0, vh0, vr1, vh1, math.sin(0.5 * psi)) + dv2
-                 + _trim(ha, ta, rh, psi, normal, pole, inc, free_raan, p_t, e_t, nu_r, mu))
-            if f < best_f:
-                best_f = f
-                best_k = k
-    ok, vr1, vh1, dv2, nu_r = _shape(best_k, R, q_t, Q_t, mu)
-    f0 = (_rotated_burn(vr0, vh0, vr1, vh1, 0.0) + dv2
-          + _trim(ha, ta, rh, 0.0, normal, pole, inc, free_raan, p_t, e_t, nu_r, mu))
-    f1 = (_rotated_burn(vr0, vh0, vr1, vh1, sin_hp) + dv2
-          + _trim(ha, ta, rh, psi_p, normal, pole, inc, free_raan, p_t, e_t, nu_r, mu))
+        f = min(
+            _perigee_cost(vr0, vh0, vr1, vh1, dv2, 0.0, 1.0, ha, ta, rh, normal, pole, inc,
+                          free_raan, sq_p, e_t, cnr, snr),
+            _perigee_cost(vr0, vh0, vr1, vh1, dv2, shm, chm, ha, ta, rh, normal, pole, inc,
+                          free_raan, sq_p, e_t, cnr, snr),
+            _perigee_cost(vr0, vh0, vr1, vh1, dv2, sh1, ch1, ha, ta, rh, normal, pole, inc,
+                          free_raan, sq_p, e_t, cnr, snr))
+        if f < best_f:
+            best_f = f
+            best_k = k
+    ok, vr1, vh1, dv2, cnr, snr = _shape(best_k, R, q_t, Q_t, mu)
+    f0 = _perigee_cost(vr0, vh0, vr1, vh1, dv2, 0.0, 1.0, ha, ta, rh, normal, pole, inc,
+                       free_raan, sq_p, e_t, cnr, snr)
+    f1 = _perigee_cost(vr0, vh0, vr1, vh1, dv2, sh1, ch1, ha, ta, rh, normal, pole, inc,
+                       free_raan, sq_p, e_t, cnr, snr)
     best_s, best_f = (0.0, f0) if f0 <= f1 else (1.0, f1)
     if abs(psi_p) > 1e-12:
         a, b = 0.0, 1.0
         c = b - _GOLDEN * (b - a)
         d = a + _GOLDEN * (b - a)
-        fc = (_rotated_burn(vr0, vh0, vr1, vh1, math.sin(0.5 * c * psi_p)) + dv2
-              + _trim(ha, ta, rh, c * psi_p, normal, pole, inc, free_raan, p_t, e_t, nu_r, mu))
-        fd = (_rotated_burn(vr0, vh0, vr1, vh1, math.sin(0.5 * d * psi_p)) + dv2
-              + _trim(ha, ta, rh, d * psi_p, normal, pole, inc, free_raan, p_t, e_t, nu_r, mu))
+        fc = _perigee_cost(vr0, vh0, vr1, vh1, dv2, math.sin(c * half), math.cos(c * half), ha,
+                           ta, rh, normal, pole, inc, free_raan, sq_p, e_t, cnr, snr)
+        fd = _perigee_cost(vr0, vh0, vr1, vh1, dv2, math.sin(d * half), math.cos(d * half), ha,
+                           ta, rh, normal, pole, inc, free_raan, sq_p, e_t, cnr, snr)
         for _ in range(24):
             if fc < fd:
                 b, d, fd = d, c, fc
                 c = b - _GOLDEN * (b - a)
-                fc = (_rotated_burn(vr0, vh0, vr1, vh1, math.sin(0.5 * c * psi_p)) + dv2
-                      + _trim(ha, ta, rh, c * psi_p, normal, pole, inc, free_raan, p_t, e_t,
-                              nu_r, mu))
+                fc = _perigee_cost(vr0, vh0, vr1, vh1, dv2, math.sin(c * half),
+                                   math.cos(c * half), ha, ta, rh, normal, pole, inc, free_raan,
+                                   sq_p, e_t, cnr, snr)
             else:
                 a, c, fc = c, d, fd
                 d = a + _GOLDEN * (b - a)
-                fd = (_rotated_burn(vr0, vh0, vr1, vh1, math.sin(0.5 * d * psi_p)) + dv2
-                      + _trim(ha, ta, rh, d * psi_p, normal, pole, inc, free_raan, p_t, e_t,
-                              nu_r, mu))
+                fd = _perigee_cost(vr0, vh0, vr1, vh1, dv2, math.sin(d * half),
+                                   math.cos(d * half), ha, ta, rh, normal, pole, inc, free_raan,
+                                   sq_p, e_t, cnr, snr)
         if fc < best_f:
             best_s, best_f = c, fc
         if fd < best_f:
@@ -481,13 +506,94 @@ def _high_ellipse_cost(R, vr0, vh0, rA, q_t, Q_t, mu, cos_nu, sin_nu, sin_half, 
     return dcap + best + d4, dcap, best_plane, best_circ + d4, best_j
 
 
+@jit(inline="always")
+def _fixed_nodes(rh, ha, normal, cos_nu, sin_nu, sin_half):
+    """Plane-change candidates for a fixed target plane: the two nodes of the arrival plane with
+    it (true anomalies from the arrival perigee ``rh``). Returns the number of candidates."""
+    sh = math.sin(0.5 * _angle(ha, normal))
+    line = _cross(ha, normal)
+    if _norm(line) < _EPS:
+        cos_nu[0] = -1.0
+        sin_nu[0] = 0.0
+        sin_half[0] = sh
+        return 1
+    x = _dot(rh, line)
+    y = _dot(_cross(rh, line), ha)
+    ln = math.sqrt(x * x + y * y)
+    cos_nu[0], sin_nu[0], sin_half[0] = x / ln, y / ln, sh
+    cos_nu[1], sin_nu[1], sin_half[1] = -x / ln, -y / ln, sh
+    return 2
+
+
+@jit(inline="always")
+def _free_points(rh, ha, ta, pole, cos_inc, cos_nu, sin_nu, sin_half):
+    """Plane-change candidates for a free RAAN: ``N_FREE_GRID`` evenly spaced true anomalies
+    of the capture ellipse plus the two equator crossings of the arrival plane. ``sin_half`` is
+    the sine of half the least rotation about the radius there reaching the target inclination
+    (-1 where none does). Returns the number of candidates."""
+    n_cand = 0
+    for j in range(N_FREE_GRID + 2):
+        if j < N_FREE_GRID:
+            nu = _TWO_PI * j / N_FREE_GRID
+        else:
+            line = _cross(pole, ha)   # ascending node of the arrival plane on the equator
+            if _norm(line) < _EPS:
+                break
+            nu = math.atan2(_dot(_cross(rh, line), ha), _dot(rh, line))
+            if j == N_FREE_GRID + 1:
+                nu += math.pi
+        cn, sn = math.cos(nu), math.sin(nu)
+        ph = _lin(rh, cn, ta, sn)
+        _n, rot, residual = _free_plane_through(ph, ha, pole, cos_inc)
+        cos_nu[n_cand] = cn
+        sin_nu[n_cand] = sn
+        sin_half[n_cand] = abs(math.sin(0.5 * rot)) if residual == 0.0 else -1.0
+        n_cand += 1
+    return n_cand
+
+
+@jit(inline="always")
+def _sequence_time(R, rA, q_t, mu):
+    """Time from the arrival perigee to the last burn of strategy 1, s: half a period of the
+    capture ellipse ``(R, rA)`` plus half a period of the intermediate ellipse ``(q_t, rA)``
+    (exact when the plane changes at the apoapsis)."""
+    a1 = 0.5 * (R + rA)
+    a2 = 0.5 * (q_t + rA)
+    return math.pi * (math.sqrt(a1 * a1 * a1 / mu) + math.sqrt(a2 * a2 * a2 / mu))
+
+
+@jit(inline="always")
+def _rotate_about(v, k, angle):
+    """Rodrigues rotation of ``v`` about the unit axis ``k`` by ``angle`` (rad)."""
+    c, s = math.cos(angle), math.sin(angle)
+    kv = _cross(k, v)
+    kd = _dot(k, v) * (1.0 - c)
+    return (v[0] * c + kv[0] * s + k[0] * kd, v[1] * c + kv[1] * s + k[1] * kd,
+            v[2] * c + kv[2] * s + k[2] * kd)
+
+
+@jit(inline="always")
+def _high_ellipse_total(R, vr0, vh0, rA, q_t, Q_t, mu, rh, ha, normal, pole, raan_rate,
+                        moving, cos_nu, sin_nu, sin_half, n_cand):
+    """:func:`_high_ellipse_cost`, first re-aiming a fixed target plane that moves (``moving``)
+    at the plane it will have at the last burn (RAAN advanced by ``raan_rate`` times
+    :func:`_sequence_time`)."""
+    if moving:
+        dt = _sequence_time(R, rA, q_t, mu)
+        n_cand = _fixed_nodes(rh, ha, _rotate_about(normal, pole, raan_rate * dt), cos_nu,
+                              sin_nu, sin_half)
+    return _high_ellipse_cost(R, vr0, vh0, rA, q_t, Q_t, mu, cos_nu, sin_nu, sin_half, n_cand)
+
+
 @jit
 def high_ellipse_strategy(rh, R, vr0, vh0, ha, ta, normal, pole, cos_inc, free_raan, q_t, Q_t,
-                          mu, ra_max, optimize):
+                          mu, ra_max, optimize, raan_rate):
     """Strategy 1 (capture into a high ellipse, plane change there, then lower) for one arrival.
 
     Parameters are those of :func:`perigee_strategy` plus ``ra_max`` (km; the fixed capture
-    apoapsis when ``optimize`` is false, else the upper bound of the search over ``[R, ra_max]``).
+    apoapsis when ``optimize`` is false, else the upper bound of the search over ``[R, ra_max]``)
+    and ``raan_rate`` (rad/s): the secular rate of the target's RAAN about ``pole``; the plane
+    change aims at the target plane as it will be at the last burn, about a day later.
 
     Returns
     -------
@@ -499,76 +605,67 @@ def high_ellipse_strategy(rh, R, vr0, vh0, ha, ta, normal, pole, cos_inc, free_r
     sin_nu = np.empty(n_max)
     sin_half = np.empty(n_max)
     n_cand = 0
+    moving = (not free_raan) and raan_rate != 0.0
     if free_raan:
-        for j in range(N_FREE_GRID + 2):
-            if j < N_FREE_GRID:
-                nu = _TWO_PI * j / N_FREE_GRID
-            else:
-                line = _cross(pole, ha)   # ascending node of the arrival plane on the equator
-                if _norm(line) < _EPS:
-                    break
-                nu = math.atan2(_dot(_cross(rh, line), ha), _dot(rh, line))
-                if j == N_FREE_GRID + 1:
-                    nu += math.pi
-            cn, sn = math.cos(nu), math.sin(nu)
-            ph = _lin(rh, cn, ta, sn)
-            _n, rot, residual = _free_plane_through(ph, ha, pole, cos_inc)
-            cos_nu[n_cand] = cn
-            sin_nu[n_cand] = sn
-            sin_half[n_cand] = abs(math.sin(0.5 * rot)) if residual == 0.0 else -1.0
-            n_cand += 1
+        n_cand = _free_points(rh, ha, ta, pole, cos_inc, cos_nu, sin_nu, sin_half)
     else:
-        cth = math.sin(0.5 * _angle(ha, normal))
-        line = _cross(ha, normal)
-        if _norm(line) < _EPS:
-            cos_nu[0] = -1.0
-            sin_nu[0] = 0.0
-            sin_half[0] = cth
-            n_cand = 1
-        else:
-            nu = math.atan2(_dot(_cross(rh, line), ha), _dot(rh, line))
-            cn, sn = math.cos(nu), math.sin(nu)
-            cos_nu[0], sin_nu[0], sin_half[0] = cn, sn, cth
-            cos_nu[1], sin_nu[1], sin_half[1] = -cn, -sn, cth
-            n_cand = 2
+        n_cand = _fixed_nodes(rh, ha, normal, cos_nu, sin_nu, sin_half)
     hi = ra_max if ra_max > R else R
     if not optimize or hi <= R * (1.0 + 1e-9):
-        tot, ins, pl, ci, j = _high_ellipse_cost(R, vr0, vh0, hi, q_t, Q_t, mu, cos_nu, sin_nu,
-                                                 sin_half, n_cand)
+        tot, ins, pl, ci, j = _high_ellipse_total(R, vr0, vh0, hi, q_t, Q_t, mu, rh, ha, normal,
+                                                  pole, raan_rate, moving, cos_nu, sin_nu,
+                                                  sin_half, n_cand)
         return ins, pl, ci, hi
-    # coarse log grid over [R, hi], then golden section around the best node
+    # coarse log grid over [R, hi], then golden section around the best grid point
     n_grid = 9
     lo_l = math.log(R)
     hi_l = math.log(hi)
     step = (hi_l - lo_l) / (n_grid - 1)
     best_t = np.inf
     best_i = 0
+    best_j = 0
     for i in range(n_grid):
-        tot, ins, pl, ci, j = _high_ellipse_cost(R, vr0, vh0, math.exp(lo_l + i * step), q_t, Q_t,
-                                                 mu, cos_nu, sin_nu, sin_half, n_cand)
+        tot, ins, pl, ci, j = _high_ellipse_total(R, vr0, vh0, math.exp(lo_l + i * step), q_t,
+                                                  Q_t, mu, rh, ha, normal, pole, raan_rate,
+                                                  moving, cos_nu, sin_nu, sin_half, n_cand)
         if tot < best_t:
             best_t = tot
             best_i = i
+            best_j = j
+    if not moving:
+        # the golden section follows the plane-change point that won on the grid (a free RAAN
+        # has up to N_FREE_GRID + 2 of them); the final cost below uses all points again
+        cos_nu[0], sin_nu[0], sin_half[0] = cos_nu[best_j], sin_nu[best_j], sin_half[best_j]
+        n_g = 1
+    else:
+        n_g = n_cand
     a = lo_l + max(best_i - 1, 0) * step
     b = lo_l + min(best_i + 1, n_grid - 1) * step
     best_x = lo_l + best_i * step
+    if best_i == n_grid - 1:
+        # usual case: the cost still falls at the upper bound -> the optimum is the bound
+        f_in = _high_ellipse_total(R, vr0, vh0, math.exp(hi_l - 1e-4 * step), q_t, Q_t, mu, rh,
+                                   ha, normal, pole, raan_rate, moving, cos_nu, sin_nu,
+                                   sin_half, n_g)[0]
+        if f_in >= best_t:
+            a = b = hi_l
     c = b - _GOLDEN * (b - a)
     d = a + _GOLDEN * (b - a)
-    fc = _high_ellipse_cost(R, vr0, vh0, math.exp(c), q_t, Q_t, mu, cos_nu, sin_nu, sin_half,
-                            n_cand)[0]
-    fd = _high_ellipse_cost(R, vr0, vh0, math.exp(d), q_t, Q_t, mu, cos_nu, sin_nu, sin_half,
-                            n_cand)[0]
-    for _ in range(20):
+    fc = _high_ellipse_total(R, vr0, vh0, math.exp(c), q_t, Q_t, mu, rh, ha, normal, pole,
+                             raan_rate, moving, cos_nu, sin_nu, sin_half, n_g)[0]
+    fd = _high_ellipse_total(R, vr0, vh0, math.exp(d), q_t, Q_t, mu, rh, ha, normal, pole,
+                             raan_rate, moving, cos_nu, sin_nu, sin_half, n_g)[0]
+    for _ in range(20 if b > a else 0):
         if fc < fd:
             b, d, fd = d, c, fc
             c = b - _GOLDEN * (b - a)
-            fc = _high_ellipse_cost(R, vr0, vh0, math.exp(c), q_t, Q_t, mu, cos_nu, sin_nu,
-                                    sin_half, n_cand)[0]
+            fc = _high_ellipse_total(R, vr0, vh0, math.exp(c), q_t, Q_t, mu, rh, ha, normal,
+                                     pole, raan_rate, moving, cos_nu, sin_nu, sin_half, n_g)[0]
         else:
             a, c, fc = c, d, fd
             d = a + _GOLDEN * (b - a)
-            fd = _high_ellipse_cost(R, vr0, vh0, math.exp(d), q_t, Q_t, mu, cos_nu, sin_nu,
-                                    sin_half, n_cand)[0]
+            fd = _high_ellipse_total(R, vr0, vh0, math.exp(d), q_t, Q_t, mu, rh, ha, normal,
+                                     pole, raan_rate, moving, cos_nu, sin_nu, sin_half, n_g)[0]
     if fc < best_t:
         best_t, best_x = fc, c
     if fd < best_t:
@@ -576,14 +673,21 @@ def high_ellipse_strategy(rh, R, vr0, vh0, ha, ta, normal, pole, cos_inc, free_r
     rA = math.exp(best_x)
     if best_i == n_grid - 1 and best_x >= hi_l - 1e-12:
         rA = hi
-    tot, ins, pl, ci, j = _high_ellipse_cost(R, vr0, vh0, rA, q_t, Q_t, mu, cos_nu, sin_nu,
-                                             sin_half, n_cand)
+    if not moving:
+        # restore the full candidate set (slot 0 was overwritten)
+        if free_raan:
+            n_cand = _free_points(rh, ha, ta, pole, cos_inc, cos_nu, sin_nu, sin_half)
+        else:
+            n_cand = _fixed_nodes(rh, ha, normal, cos_nu, sin_nu, sin_half)
+    tot, ins, pl, ci, j = _high_ellipse_total(R, vr0, vh0, rA, q_t, Q_t, mu, rh, ha, normal,
+                                              pole, raan_rate, moving, cos_nu, sin_nu, sin_half,
+                                              n_cand)
     return ins, pl, ci, rA
 
 
 @jit_parallel
 def insertion_budgets(r, v, normal, pole, cos_inc, free_raan, q_t, Q_t, mu, ra_max, optimize,
-                      out, out_ra, out_geom):
+                      raan_rate, out, out_ra, out_geom):
     """Price both insertion strategies for many arrivals (parallel over rows).
 
     Parameters
@@ -607,6 +711,9 @@ def insertion_budgets(r, v, normal, pole, cos_inc, free_raan, q_t, Q_t, mu, ra_m
         Capture apoapsis radius of strategy 1 (km): fixed, or the search's upper bound.
     optimize : bool
         Optimise the capture apoapsis in ``[|r|, ra_max]``.
+    raan_rate : float
+        Secular rate of the target RAAN about ``pole``, rad/s (strategy 1 aims its plane change
+        at the plane the target will have at its last burn).
     out : ndarray (N, 2, 3)
         Written: ``out[i, s] = (insertion, plane_change, circularization)`` of strategy ``s``
         (0 = perigee burn, 1 = high ellipse), km/s.
@@ -638,7 +745,8 @@ def insertion_budgets(r, v, normal, pole, cos_inc, free_raan, q_t, Q_t, mu, ra_m
         out[i, 0, 1] = pl
         out[i, 0, 2] = ci
         ins, pl, ci, ra = high_ellipse_strategy(rh, R, vr0, vh0, ha, ta, nt, pk, cos_inc,
-                                                free_raan, q_t, Q_t, mu, ra_max, optimize)
+                                                free_raan, q_t, Q_t, mu, ra_max, optimize,
+                                                raan_rate)
         out[i, 1, 0] = ins
         out[i, 1, 1] = pl
         out[i, 1, 2] = ci

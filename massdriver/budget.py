@@ -158,7 +158,8 @@ def budget_arrays(r, v, t_tdb, target: TargetOrbit, *,
     out_geom = np.empty((n, 3))
     insertion_budgets(rr, vv, plane.normal, plane.pole, plane.cos_inclination, plane.free_raan,
                       plane.perigee_radius, plane.apogee_radius, float(mu),
-                      float(capture_apoapsis), bool(optimize_capture), out, out_ra, out_geom)
+                      float(capture_apoapsis), bool(optimize_capture), plane.raan_rate, out,
+                      out_ra, out_geom)
     strategy_total = out.sum(axis=2)
     best = np.argmin(strategy_total, axis=1)
     return BudgetArrays(

@@ -348,6 +348,8 @@ class TargetPlaneArrays:
     free_raan : bool
     perigee_radius, apogee_radius : float
         km.
+    raan_rate : float
+        Secular rate of the RAAN about ``pole``, rad/s (0 for a free RAAN).
     """
 
     normal: np.ndarray
@@ -356,6 +358,7 @@ class TargetPlaneArrays:
     free_raan: bool
     perigee_radius: float
     apogee_radius: float
+    raan_rate: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -534,8 +537,10 @@ class TargetOrbit:
             normal = np.zeros_like(pole)
         else:
             normal = np.ascontiguousarray(self.plane_normal(t))
+        rate = 0.0 if self.free_raan else (
+            SUN_MEAN_MOTION if self.ltan is not None else self._rate)
         return TargetPlaneArrays(normal, pole, math.cos(self._inc), self.free_raan, self._q,
-                                 self._Q)
+                                 self._Q, rate)
 
     def describe(self) -> str:
         """One line: name, shape and plane."""

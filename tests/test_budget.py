@@ -78,8 +78,12 @@ def arrival(n_plane, rhat, R, speed, vr=0.0):
     return rhat * R, vr * rhat + vh * th
 
 
-def fixed_target(alt_km, inc_deg=51.6, raan_deg=40.0):
-    return tg.circular(alt_km * u.km, inc_deg * u.deg, raan_deg * u.deg, epoch=EPOCH)
+def fixed_target(alt_km, inc_deg=51.6, raan_deg=40.0, drift=False):
+    """A fixed-RAAN circular target; by default without J2 drift, so that closed forms for an
+    instantaneous geometry apply to the high-ellipse strategy too (it aims at the plane the
+    target will have about a day later, see test_high_ellipse_aims_at_the_drifted_plane)."""
+    return tg.circular(alt_km * u.km, inc_deg * u.deg, raan_deg * u.deg, epoch=EPOCH,
+                       raan_drift=drift)
 
 
 # --- coplanar closed forms -----------------------------------------------------------------------
@@ -180,6 +184,35 @@ def test_combined_perigee_burn_on_the_line_of_nodes(di_deg):
     assert b.strategy_total[0, HE] == pytest.approx(
         (va - aps(rp, ra)) + 2 * v_apo * math.sin(di / 2) + (aps(rp, ra) - vc(rp)), abs=1e-9)
     assert b.capture_apoapsis_radius[0] == ra
+
+
+def test_high_ellipse_aims_at_the_drifted_plane():
+    """A sun-synchronous plane turns ~1 deg/day: the high-ellipse plane change must reach the
+    plane the target will have at the last burn (perigee -> apoapsis -> perigee later)."""
+    alt = 600.0
+    rp = R_EARTH + alt
+    ra = 1e5
+    target = tg.sun_synchronous(alt * u.km, "09:00")
+    n_t = target.plane_normal(T0)[0]
+    pole = target.pole(T0)[0]
+    rhat = perp_unit(n_t, 13)
+    va = math.sqrt(0.8**2 + 2 * MU / rp)
+    r, v = arrival(n_t, rhat, rp, va)          # coplanar with the target at arrival
+    b = budget_arrays(r, v, T0, target, capture_apoapsis=ra, optimize_capture=False)
+    assert b.plane_change[0, PB] == pytest.approx(0.0, abs=1e-7)
+    dt = math.pi * (math.sqrt((0.5 * (rp + ra)) ** 3 / MU) * 2)      # two half periods
+    n_late = rotate(n_t, pole, tg.SUN_MEAN_MOTION * dt)
+    theta = math.acos(np.clip(n_late @ n_t, -1, 1))
+    assert math.degrees(theta) == pytest.approx(1.2, abs=0.3)
+    line = np.cross(n_t, n_late)
+    th = np.cross(n_t, rhat)
+    nu = math.atan2(line @ th, line @ rhat)
+    e = (ra - rp) / (ra + rp)
+    p = 2 * rp * ra / (rp + ra)
+    vh_node = min(math.sqrt(MU / p) * (1 + e * math.cos(x)) for x in (nu, nu + math.pi))
+    assert b.plane_change[0, HE] == pytest.approx(2 * vh_node * math.sin(theta / 2), rel=1e-9)
+    assert b.insertion[0, HE] + b.circularization[0, HE] == pytest.approx(va - vc(rp),
+                                                                          abs=1e-9)
 
 
 def test_free_raan_pays_only_the_inclination():
