@@ -36,6 +36,7 @@ _EXPORTS: dict[str, str] = {
     "targets": "targets:",
     "TargetOrbit": "targets:TargetOrbit",
     "budget": "budget:",
+    "report": "report:",
     "DeltaVBudget": "budget:DeltaVBudget",
     "Ephemeris": "ephemeris:Ephemeris",
     "moon_state": "ephemeris:moon_state",
