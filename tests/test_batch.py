@@ -1,0 +1,125 @@
+"""Tests of the parallel batch kernel (massdriver.kernels.batch).
+
+The reference is the single-shot kernel itself (massdriver.kernels.dop853.propagate): each shot
+of a batch must be bit-identical to its one-at-a-time propagation, whatever the thread count.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+import pytest
+from massdriver.kernels import batch, dop853, forces
+
+from massdriver import bodies
+from massdriver.ephemeris import Ephemeris
+
+MU = bodies.CR3BP_MU
+L = bodies.CR3BP_LENGTH_UNIT
+V = bodies.CR3BP_VELOCITY_UNIT
+T0 = 8.6e8
+
+
+def cr3bp_shots(n, seed=0):
+    """Launches from the lunar surface (1 km up) in random directions at 2.2-2.8 km/s."""
+    rng = np.random.default_rng(seed)
+    u = rng.normal(size=(n, 3))
+    u /= np.linalg.norm(u, axis=1)[:, None]
+    w = rng.normal(size=(n, 3))
+    w -= (w * u).sum(axis=1)[:, None] * u
+    w /= np.linalg.norm(w, axis=1)[:, None]
+    el = np.radians(rng.uniform(5, 60, n))[:, None]
+    d = np.cos(el) * w + np.sin(el) * u
+    speed = rng.uniform(2.2, 2.8, n)[:, None] / V
+    r = np.array([1 - MU, 0, 0]) + u * (bodies.R_MOON + 1.0) / L
+    return np.hstack([r, speed * d])
+
+
+MODES = dop853.event_modes(terminal=["moon_impact", "earth_impact", "escape"],
+                           record=["perigee", "atmosphere"])
+
+
+def test_batch_equals_single_shots_cr3bp():
+    y0 = cr3bp_shots(64)
+    t_end = 6 * 86400 / bodies.CR3BP_TIME_UNIT
+    params = forces.cr3bp_params()
+    res = batch.propagate_many(forces.MODEL_CR3BP, 0.0, y0, t_end, params, None, rtol=1e-10,
+                               atol=1e-13, events=MODES)
+    assert set(res.status) <= {0, 1}
+    # the sample covers the outcomes: some fall back on the Moon, some reach a perigee
+    assert np.any(res.terminal_event == forces.EV_MOON_IMPACT)
+    assert np.any(res.event_count[:, forces.EV_PERIGEE] > 0)
+    for i in range(len(y0)):
+        one = dop853.propagate(forces.MODEL_CR3BP, 0.0, y0[i], t_end, params, None, rtol=1e-10,
+                               atol=1e-13, events=MODES, store_steps=False)
+        assert res.status[i] == one.status
+        assert res.terminal_event[i] == one.terminal_event
+        assert res.t_final[i] == one.t_final
+        assert np.array_equal(res.y_final[i], one.y_final)
+        assert (res.nfev[i], res.nsteps[i], res.nrejected[i]) == (one.nfev, one.nsteps,
+                                                                   one.nrejected)
+        assert np.array_equal(res.event_count[i], one.event_count)
+        for e in range(forces.N_EVENTS):
+            if one.event_count[e]:
+                assert res.first_t[i, e] == one.event_t[e][0]
+                assert np.array_equal(res.first_y[i, e], one.event_y[e][0])
+            else:
+                assert math.isnan(res.first_t[i, e]) and np.all(np.isnan(res.first_y[i, e]))
+    t_p, y_p = res.first("perigee")
+    assert np.array_equal(t_p, res.first_t[:, forces.EV_PERIGEE], equal_nan=True)
+    assert y_p.shape == (len(y0), 6)
+
+
+def test_batch_is_independent_of_thread_count():
+    y0 = cr3bp_shots(200, seed=1)
+    params = forces.cr3bp_params()
+    previous = numba.get_num_threads()
+    results = []
+    try:
+        for threads in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
+            numba.set_num_threads(threads)
+            results.append(batch.propagate_many(forces.MODEL_CR3BP, 0.0, y0, 1.2, params, None,
+                                                rtol=1e-10, atol=1e-13, events=MODES))
+    finally:
+        numba.set_num_threads(previous)
+    for a, b in zip(results[0], results[1], strict=True):
+        assert np.array_equal(a, b, equal_nan=True)
+
+
+def test_batch_equals_single_shots_ephemeris_with_epochs():
+    from massdriver.kernels.chebyshev import geocentric_moon
+
+    eph = Ephemeris().kernel_tables()
+    params = forces.ephemeris_params()
+    epochs = T0 + np.linspace(0.0, 27.3 * 86400, 12)
+    y0 = []
+    for t in epochs:                 # 2.5 km/s from the trailing point, 20 deg up
+        rm, vm = geocentric_moon(t, eph)
+        along = -vm / np.linalg.norm(vm)
+        up = np.cross(np.cross(along, rm), along)
+        up /= np.linalg.norm(up)
+        along = np.cross(up, np.cross(along, up))
+        d = math.cos(math.radians(20)) * along + math.sin(math.radians(20)) * up
+        y0.append(np.r_[rm + up * (bodies.R_MOON + 1.0), vm + 2.5 * d])
+    y0 = np.array(y0)
+    modes = dop853.event_modes(terminal=["perigee", "moon_impact", "earth_impact"])
+    res = batch.propagate_many(forces.MODEL_EPHEMERIS, epochs, y0, epochs + 6 * 86400, params,
+                               eph, rtol=1e-10, atol=1e-10, events=modes)
+    assert np.sum(res.terminal_event == forces.EV_PERIGEE) >= 6
+    for i in range(len(epochs)):
+        one = dop853.propagate(forces.MODEL_EPHEMERIS, epochs[i], y0[i], epochs[i] + 6 * 86400,
+                               params, eph, rtol=1e-10, atol=1e-10, events=modes,
+                               store_steps=False)
+        assert res.t_final[i] == one.t_final and np.array_equal(res.y_final[i], one.y_final)
+        assert res.nfev[i] == one.nfev and res.terminal_event[i] == one.terminal_event
+
+
+def test_batch_validation():
+    with pytest.raises(ValueError):
+        batch.propagate_many(forces.MODEL_CR3BP, 0.0, np.zeros((3, 4)), 1.0,
+                             forces.cr3bp_params(), None)
+    with pytest.raises(ValueError):
+        batch.propagate_many(forces.MODEL_EPHEMERIS, 0.0, np.zeros((3, 6)), 1.0,
+                             forces.ephemeris_params(), None)
