@@ -20,7 +20,7 @@ import astropy.units as u
 import numpy as np
 import pytest
 from astropy.time import Time
-from massdriver.kernels.twobody import rv2coe
+from massdriver.kernels.twobody import coe2rv, rv2coe
 from scipy import optimize, stats
 from scipy.spatial.transform import Rotation
 
@@ -313,6 +313,141 @@ def test_split_plane_change_matches_brute_force():
         best = np.min(burn + 2 * vc(rp) * np.sin(dih / 2))
         assert b.strategy_total[0, PB] == pytest.approx(best, abs=2e-7)
         assert b.strategy_total[0, PB] <= best + 1e-9
+
+
+def _coast_to(r0, v0, d, mu=MU):
+    """Two-body state where the orbit of (r0, v0) crosses the direction d (in its plane)."""
+    p, e, i, raan, argp, nu = rv2coe(mu, r0, v0)
+    h = np.cross(r0, v0)
+    h /= np.linalg.norm(h)
+    rh0 = r0 / np.linalg.norm(r0)
+    ang = math.atan2(np.cross(rh0, d) @ h, rh0 @ d)
+    rn, vn = coe2rv(mu, p, e, i, raan, argp, nu + ang)
+    return np.array(rn), np.array(vn)
+
+
+def test_perigee_strategy_sequence_replayed_with_vectors():
+    """Replay the perigee_burn plan as explicit impulses and check it lands on the target.
+
+    Elliptic target, arrival radius between its apsides and 3 deg off its plane. For each burn-1
+    option (the target shape through r, either radial sign; or a transfer orbit with an apsis at
+    r and the other at q or Q, finished by a tangential burn at the far apsis), with the kernel's
+    share of the rotation at perigee: burn 1 at r into the plane P(psi), coast, burn 2, coast to
+    the node of the final orbit with the target plane and rotate the velocity about the node
+    line onto the target plane (cheaper crossing). The final orbit must be the target (plane, p,
+    e) and the cheapest replay must cost what the kernel says."""
+    q, Q = R_EARTH + 500.0, R_EARTH + 3000.0
+    target = tg.from_elements(0.5 * (q + Q) * u.km, (Q - q) / (Q + q), 63.4 * u.deg,
+                              10 * u.deg, 0 * u.deg, EPOCH, raan_drift=False)
+    n_t = target.plane_normal(T0)[0]
+    a_t, e_t = 0.5 * (q + Q), (Q - q) / (Q + q)
+    p_t = a_t * (1 - e_t**2)
+    line0 = perp_unit(n_t, 21)
+    n_off = rotate(n_t, line0, math.radians(3.0))          # a plane 3 deg off the target
+    rhat = rotate(np.cross(n_off, line0), n_off, 0.6)       # arrival point in it, off the node
+    for R, turn, vr in ((0.5 * (q + Q) - 300.0, -20.0, 0.05), (q + 40.0, 8.0, 0.0),
+                        (Q + 900.0, 35.0, -0.02)):
+        n_a = rotate(n_off, rhat, math.radians(turn))
+        va = math.sqrt(0.8**2 + 2 * MU / R)
+        r, v = arrival(n_a, rhat, R, va, vr=vr)
+        b = budget_arrays(r, v, T0, target)
+        s = b.perigee_rotation_fraction[0]
+        proj = n_t - (n_t @ rhat) * rhat
+        proj /= np.linalg.norm(proj)
+        h = np.cross(r, v)
+        ha = h / np.linalg.norm(h)
+        psi_p = math.atan2(np.cross(ha, proj) @ rhat, ha @ proj)
+        n_psi = rotate(ha, rhat, s * psi_p)
+        th = np.cross(n_psi, rhat)
+        options = []
+        if q <= R <= Q:
+            vh1 = math.sqrt(MU * p_t) / R
+            vr1 = math.sqrt(max(MU * (2 / R - 1 / a_t) - vh1**2, 0.0))
+            options += [(sign * vr1 * rhat + vh1 * th, None) for sign in (1.0, -1.0)]
+        options += [(aps(R, x) * th, (x, y)) for x, y in ((q, Q), (Q, q))]
+        totals = []
+        for v1, two in options:
+            cost = np.linalg.norm(v1 - v)
+            r1, w1 = r, v1
+            if two is not None:                      # burn 2 at the far apsis
+                x, y = two
+                r1, w1 = _coast_to(r, v1, -rhat)
+                assert np.linalg.norm(r1) == pytest.approx(x, rel=1e-9)
+                w2 = w1 * aps(x, y) / np.linalg.norm(w1)
+                cost += np.linalg.norm(w2 - w1)
+                w1 = w2
+            pf, ef, *_ = rv2coe(MU, r1, w1)
+            assert pf == pytest.approx(p_t, rel=1e-9) and ef == pytest.approx(e_t, abs=1e-9)
+            node = np.cross(n_psi, n_t)
+            node /= np.linalg.norm(node)
+            dih = math.acos(np.clip(n_psi @ n_t, -1, 1))
+            best = np.inf
+            for d in (node, -node):
+                rn, vn = _coast_to(r1, w1, d)
+                rot = Rotation.from_rotvec(d * dih)
+                if np.linalg.norm(rot.apply(n_psi) - n_t) > 1e-9:
+                    rot = Rotation.from_rotvec(-d * dih)
+                v_after = rot.apply(vn)
+                hf = np.cross(rn, v_after)
+                np.testing.assert_allclose(hf / np.linalg.norm(hf), n_t, atol=1e-9)
+                pf, ef, *_ = rv2coe(MU, rn, v_after)
+                assert pf == pytest.approx(p_t, rel=1e-9)
+                assert ef == pytest.approx(e_t, abs=1e-9)
+                best = min(best, np.linalg.norm(v_after - vn))
+            totals.append(cost + best)
+        assert b.strategy_total[0, PB] == pytest.approx(min(totals), abs=1e-9)
+
+
+def test_high_ellipse_sequence_replayed_with_vectors():
+    """Replay the high_ellipse plan as explicit impulses: capture at r (tangential), coast to a
+    node of the arrival and target planes, one burn there that turns the plane and re-aims the
+    orbit to periapsis min(q, r_node) (apoapsis kept), [raise the periapsis at apoapsis], lower
+    the apoapsis at periapsis. The final orbit must be the target; the cheaper node must cost
+    what the kernel says."""
+    q = R_EARTH + 700.0
+    target = fixed_target(700.0, 97.0, 55.0)
+    n_t = target.plane_normal(T0)[0]
+    ra = 60000.0
+    for R, turn, rot_deg in ((q, 30.0, 0.4), (q + 500.0, 60.0, 2.0), (q - 150.0, 15.0, 2.8)):
+        line = perp_unit(n_t, 31)
+        n_a = rotate(n_t, line, math.radians(turn))
+        rhat = rotate(line, n_a, rot_deg)        # perigee rot_deg rad after the node
+        va = math.sqrt(0.7**2 + 2 * MU / R)
+        r, v = arrival(n_a, rhat, R, va)
+        b = budget_arrays(r, v, T0, target, capture_apoapsis=ra, optimize_capture=False)
+        v_cap = aps(R, ra) * v / np.linalg.norm(v)
+        cost0 = np.linalg.norm(v_cap - v)
+        totals = []
+        for d in (line, -line):
+            rn, vn = _coast_to(r, v_cap, d)
+            rnn = np.linalg.norm(rn)
+            qn = min(q, rnn)
+            vr_old = vn @ rn / rnn
+            vh = math.sqrt(2 * MU * qn * ra / (qn + ra)) / rnn
+            vr = math.copysign(math.sqrt(max(MU * (2 / rnn - 2 / (qn + ra)) - vh**2, 0.0)),
+                               vr_old)
+            v_new = vr * rn / rnn + vh * np.cross(n_t, rn / rnn)
+            cost = cost0 + np.linalg.norm(v_new - vn)
+            p1, e1, *_ = rv2coe(MU, rn, v_new)
+            assert p1 * (1 + e1) / (1 - e1**2) == pytest.approx(ra, rel=1e-9)   # apoapsis
+            # to apoapsis (raise periapsis if needed), then to periapsis, lower apoapsis
+            h1 = np.cross(rn, v_new)
+            e_vec = np.cross(v_new, h1) / MU - rn / rnn
+            r_apo, v_apo = _coast_to(rn, v_new, -e_vec / np.linalg.norm(e_vec))
+            if qn < q:
+                w = v_apo * aps(ra, q) / np.linalg.norm(v_apo)
+                cost += np.linalg.norm(w - v_apo)
+                v_apo = w
+            r_per, v_per = _coast_to(r_apo, v_apo, -r_apo / np.linalg.norm(r_apo))
+            assert np.linalg.norm(r_per) == pytest.approx(q, rel=1e-9)
+            w = v_per * vc(q) / np.linalg.norm(v_per)
+            cost += np.linalg.norm(w - v_per)
+            pf, ef, *_ = rv2coe(MU, r_per, w)
+            hf = np.cross(r_per, w)
+            np.testing.assert_allclose(hf / np.linalg.norm(hf), n_t, atol=1e-9)
+            assert pf == pytest.approx(q, rel=1e-9) and ef < 1e-9
+            totals.append(cost)
+        assert b.strategy_total[0, HE] == pytest.approx(min(totals), abs=1e-9)
 
 
 def test_capture_apoapsis_optimum_matches_minimize_scalar():
