@@ -33,6 +33,8 @@ Strategy 1, ``high_ellipse``
     ``q_t`` (the post-burn orbit has apsides ``(min(q_t, r_node), r_A)``); if needed raise the
     periapsis to ``q_t`` at apoapsis; finally set the apoapsis to ``Q_t`` at periapsis ``q_t``.
     ``r_A`` is either fixed or optimised in ``[|r|, r_A_max]`` (log grid + golden section).
+    A fixed target plane whose RAAN moves (``raan_rate``) is taken where it will be at the last
+    burn, half a capture period plus half an intermediate period after the arrival.
 
 Each strategy's cost is split into ``insertion`` (the first burn as if the arrival were coplanar),
 ``plane_change`` (the extra cost of the plane rotation: combined-burn excess plus trims) and
