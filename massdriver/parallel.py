@@ -9,15 +9,16 @@ answer is one :class:`massdriver.windows.ScanResult` per case.
 
 Where the work runs
 -------------------
-*In-process* (the default): one compiled call per case and branch, parallel over chunks of
-``CHUNK`` consecutive epochs with numba threads.
+*In-process* (the default): :func:`massdriver.windows.scan` itself, case after case (compiled
+calls of 256 epochs, parallel over chunks of ``CHUNK`` consecutive epochs with numba threads).
 
 *Dask* (``sweep(..., client=...)``, ``sweep(..., scheduler="tcp://host:8786")`` or inside
 ``with use_dask(client):``): the unit of work is a **task of consecutive epochs of one case and
 branch**, ``chunk`` epochs long, ``chunk`` a multiple of ``CHUNK`` and every task starting at a
 multiple of ``CHUNK`` in its case's grid. The speed solve treats each run of ``CHUNK`` epochs on
-its own (each root seeds the next inside the run, never across runs), so a task computes the same
-runs with the same arithmetic as the in-process call: the results are **identical bit for bit**.
+its own (each root seeds the next inside the run, never across runs), and a task solves its epochs
+through the same entry point as the scan (``windows._scan_branch``), so it computes the same runs
+with the same arithmetic as the in-process call: the results are **identical bit for bit**.
 Dask does the scheduling, the retries and the recovery from lost workers (the tasks of a worker
 that dies are run again elsewhere); results are gathered in task order. The arrivals are priced on
 the client after the gather (microseconds per arrival, against milliseconds per speed solve), with
@@ -53,7 +54,7 @@ __all__ = ["SweepCase", "SweepResult", "PendingSweep", "sweep", "sweep_async", "
 
 #: epochs per Dask task by default (a multiple of ``kernels.shots.CHUNK``)
 DEFAULT_CHUNK = 64
-#: epochs per compiled call in-process (rounded to whole chunks; progress is reported per call)
+#: epochs per compiled call in-process (as ``windows.solve``; progress is reported per call)
 _LOCAL_BLOCK = 256
 
 # the client of the innermost ``use_dask`` block (a context variable, not a module global: it
@@ -176,26 +177,26 @@ class _ShotTask:
 
 
 def _run_task(task: _ShotTask) -> tuple:
-    """Solve the exit speed at every epoch of ``task`` (runs on a Dask worker or in-process).
+    """Solve the exit speed at every epoch of ``task`` (runs on a Dask worker).
 
-    Returns the six arrays of :func:`massdriver.kernels.shots.solve_speeds`.
+    The solve goes through the window solver's own batch entry point
+    (``massdriver.windows._scan_branch``), so a task performs exactly the calls the in-process
+    scan performs on the same ``CHUNK`` runs. Returns its six arrays (speed, status, outcome,
+    perigee epoch, perigee state, evaluations).
     """
     import numba
 
     from massdriver.ephemeris import Ephemeris
-    from massdriver.kernels.shots import solve_speeds
-    from massdriver.windows import _FAR_PERIGEE, _SPEED_TOL
+    from massdriver.windows import _scan_branch
 
     p = task.problem
-    eph = p.eph if p.eph is not None else (task.ephemeris or Ephemeris()).kernel_tables()
+    if p.eph is None:
+        p = replace(p, eph=(task.ephemeris or Ephemeris()).kernel_tables())
     old = numba.get_num_threads()
-    threads = max(1, min(int(task.numba_threads), numba.config.NUMBA_NUM_THREADS))
-    numba.set_num_threads(threads)          # thread-local in numba: this worker thread only
-    try:
-        return solve_speeds(np.ascontiguousarray(task.t, dtype=np.float64), task.branch,
-                            p.r_target, p.speed_min, p.speed_max, _SPEED_TOL, p.site_body,
-                            p.dir_body, p.flight_time_max, p.rtol, p.atol, p.params, eph,
-                            _FAR_PERIGEE)
+    numba.set_num_threads(max(1, min(int(task.numba_threads), numba.config.NUMBA_NUM_THREADS)))
+    try:                                    # numba's thread count is per calling thread
+        return _scan_branch(p, np.ascontiguousarray(task.t, dtype=np.float64), task.branch,
+                            None, int(task.t.shape[0]))
     finally:
         numba.set_num_threads(old)
 
@@ -267,25 +268,23 @@ def _is_default_ephemeris(eph) -> bool:
     return (eph.spk_path == str(default_spk_path()) and eph.pck_path == str(default_pck_path()))
 
 
-def _task_plan(prepared: Sequence[_Prepared], chunk: int | None, numba_threads: int,
-               distributed: bool) -> tuple[list[_ShotTask], list[tuple[int, int, int, int]]]:
-    """Tasks and their ``(case, branch index, start, stop)`` slots, in result order."""
-    from massdriver.kernels.shots import CHUNK
+def _task_plan(prepared: Sequence[_Prepared], chunk: int, numba_threads: int
+               ) -> tuple[list[_ShotTask], list[tuple[int, int, int, int]]]:
+    """Dask tasks and their ``(case, branch index, start, stop)`` slots, in result order.
+
+    Every task starts at a multiple of ``chunk`` (itself a multiple of ``CHUNK``) in its case's
+    grid.
+    """
     from massdriver.windows import BRANCHES
 
     tasks, slots = [], []
     for ci, prep in enumerate(prepared):
         n = prep.t.shape[0]
-        if distributed:
-            problem = replace(prep.problem, eph=None)
-            eph = None if _is_default_ephemeris(prep.case.ephemeris) else prep.case.ephemeris
-            step = int(chunk)
-        else:   # blocks of whole CHUNK runs, large enough to keep every numba thread busy
-            problem, eph = prep.problem, None
-            step = max(_LOCAL_BLOCK, CHUNK * 4 * numba_threads) // CHUNK * CHUNK
+        problem = replace(prep.problem, eph=None)       # the workers open their own ephemeris
+        eph = None if _is_default_ephemeris(prep.case.ephemeris) else prep.case.ephemeris
         for bi, name in enumerate(prep.branches):
-            for s in range(0, n, step):
-                e = min(n, s + step)
+            for s in range(0, n, chunk):
+                e = min(n, s + chunk)
                 tasks.append(_ShotTask(problem=problem, ephemeris=eph, branch=BRANCHES[name],
                                        t=prep.t[s:e].copy(), numba_threads=numba_threads))
                 slots.append((ci, bi, s, e))
@@ -523,17 +522,22 @@ class PendingSweep:
         progress : callable, optional
             ``progress(shots done, shots)`` as tasks finish.
         """
+        import time
+
         distributed = _import_distributed()
+        deadline = None if timeout is None else time.monotonic() + float(timeout)
         if progress is not None:
             total = sum(e - s for _, _, s, e in self._slots)
             done = 0
             size = {f.key: e - s for f, (_, _, s, e) in zip(self.futures, self._slots,
                                                            strict=True)}
-            for fut in distributed.as_completed(self.futures, timeout=timeout):
+            for fut in distributed.as_completed(self.futures, loop=self._client.loop,
+                                                timeout=timeout):
                 done += size[fut.key]
                 progress(done, total)
-        if timeout is not None:
-            distributed.wait(self.futures, timeout=timeout)
+        if deadline is not None:
+            for fut in self.futures:      # raises TimeoutError (or the task's error) in time
+                fut.result(timeout=max(deadline - time.monotonic(), 0.0))
         results = self._client.gather(self.futures)
         scans = _assemble(self._prepared, self._slots, results)
         return SweepResult(cases=tuple(p.case for p in self._prepared), scans=scans,
@@ -576,7 +580,7 @@ def sweep_async(cases: Sequence[SweepCase], *, client=None, chunk: int | None = 
         raise InputError("sweep_async() needs a Dask client (client= or a use_dask block)")
     chunk = _check_chunk(chunk)
     prepared = [_prepare(i, c) for i, c in enumerate(cases)]
-    tasks, slots = _task_plan(prepared, chunk, int(numba_threads), distributed=True)
+    tasks, slots = _task_plan(prepared, chunk, int(numba_threads))
     sweep_id = uuid.uuid4().hex[:12]
     keys = [f"massdriver-shots-{sweep_id}-{i:06d}" for i in range(len(tasks))]
     futures = client.map(_run_task, tasks, key=keys, retries=int(retries))
@@ -622,21 +626,21 @@ def sweep(cases: Sequence[SweepCase], *, scheduler: str | None = None, client=No
             pending = sweep_async(cases, client=active, chunk=chunk, retries=retries,
                                   numba_threads=numba_threads)
             return pending.result(progress=progress)
-        import numba
+        from massdriver.windows import scan
 
         prepared = [_prepare(i, c) for i, c in enumerate(cases)]
-        tasks, slots = _task_plan(prepared, None, numba.config.NUMBA_NUM_THREADS,
-                                  distributed=False)
-        total = sum(e - s for _, _, s, e in slots)
-        results, done = [], 0
-        for task in tasks:
-            results.append(_run_task(task))
-            done += task.t.shape[0]
+        total = sum(p.t.shape[0] * len(p.branches) for p in prepared)
+        done = [0]
+
+        def tick(k: int) -> None:
+            done[0] += k
             if progress is not None:
-                progress(done, total)
-        return SweepResult(cases=tuple(p.case for p in prepared),
-                           scans=_assemble(prepared, slots, results), backend="local",
-                           n_tasks=len(tasks), chunk=0)
+                progress(done[0], total)
+
+        scans = tuple(scan(p.problem, p.t, p.case.target, p.branches, progress=tick,
+                           block=_LOCAL_BLOCK) for p in prepared)
+        return SweepResult(cases=tuple(p.case for p in prepared), scans=scans, backend="local",
+                           n_tasks=sum(len(p.branches) for p in prepared), chunk=0)
 
 
 # ------------------------------------------------------------------------------------------------
