@@ -336,7 +336,7 @@ def solve_speed(t0, branch, r_target, guess, speed_min, speed_max, speed_tol, si
 
 @jit_parallel
 def solve_speeds(t0s, branch, r_target, speed_min, speed_max, speed_tol, site_body, dir_body,
-                 flight_time_max, rtol, atol, params, eph, far_perigee_radius):
+                 flight_time_max, rtol, atol, params, eph, far_perigee_radius, guesses):
     """:func:`solve_speed` for many launch epochs (parallel over chunks of ``CHUNK`` epochs).
 
     Parameters
@@ -345,6 +345,9 @@ def solve_speeds(t0s, branch, r_target, speed_min, speed_max, speed_tol, site_bo
         Launch epochs in increasing order, TDB s past J2000.
     flight_time_max : float
         Coast limit, s.
+    guesses : ndarray, shape (n,)
+        Starting speeds (km/s); NaN: continue from the previous epoch of the chunk (or bracket
+        on a grid at a chunk's first epoch).
     (others as :func:`solve_speed`)
 
     Returns
@@ -370,6 +373,8 @@ def solve_speeds(t0s, branch, r_target, speed_min, speed_max, speed_tol, site_bo
         guess = np.nan
         y = np.empty(6)
         for i in range(k * CHUNK, min(n, (k + 1) * CHUNK)):
+            if guesses[i] == guesses[i]:
+                guess = guesses[i]
             s, st, oc, tp, nf = solve_speed(t0s[i], branch, r_target, guess, speed_min,
                                             speed_max, speed_tol, site_body, dir_body,
                                             t0s[i] + flight_time_max, rtol, atol, params, eph,

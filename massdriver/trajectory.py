@@ -253,6 +253,122 @@ class Trajectory:
         )
 
 
+@dataclass(frozen=True)
+class Coast:
+    """Raw result of :func:`coast` (kernel units: km, s, km/s or CR3BP units).
+
+    Attributes
+    ----------
+    status : str
+        One of :data:`STATUSES`.
+    t, y : ndarray
+        Stored times (every accepted step if ``store_steps``, else the ends) and states.
+    events : tuple of (kind, t, y)
+        Terminal events met, skipped far perigees included.
+    nfev, steps, rejected : int
+    """
+
+    status: str
+    t: np.ndarray
+    y: np.ndarray
+    events: tuple
+    nfev: int
+    steps: int
+    rejected: int
+
+    @property
+    def t_final(self) -> float:
+        """Time at the end of the coast."""
+        return float(self.t[-1])
+
+    @property
+    def y_final(self) -> np.ndarray:
+        """State at the end of the coast."""
+        return self.y[-1]
+
+
+def coast(model_id: int, t0: float, y0, t_end: float, params, eph, rtol: float, atol, *,
+          far_perigee_radius: float = FAR_PERIGEE_RADIUS, earth=None,
+          hop: float | None = None, store_steps: bool = True) -> Coast:
+    """Integrate a coast to its first Earth perigee closer than ``far_perigee_radius``.
+
+    Terminal events: perigee, lunar impact, Earth impact, atmosphere interface, escape. A
+    perigee farther out (a shallow distance minimum just after launch) is skipped: the coast
+    goes on for ``hop`` with the perigee event off, then resumes. The Python twin of
+    :func:`massdriver.kernels.shots.coast_to_perigee` for the callers that want every step or
+    call it a few times (sharing the one compiled integrator keeps compile time down).
+
+    Parameters
+    ----------
+    model_id : int
+        :data:`massdriver.kernels.forces.MODEL_EPHEMERIS` or ``MODEL_CR3BP``.
+    t0, t_end : float
+        Start and time-out (TDB s past J2000, or CR3BP time units).
+    y0 : ndarray (6,)
+    params, eph
+        Force-model parameters and ephemeris tables.
+    rtol : float
+    atol : float or ndarray (6,)
+    far_perigee_radius : float
+        Perigees farther than this from ``earth`` do not end the coast (km or CR3BP units).
+    earth : ndarray (3,), optional
+        Earth's position in the model frame (default the origin).
+    hop : float, optional
+        Coast after a skipped perigee with that event off (model time units; default
+        :data:`massdriver.kernels.shots.PERIGEE_HOP` seconds).
+    store_steps : bool
+        Keep every accepted step.
+
+    Returns
+    -------
+    Coast
+    """
+    from massdriver.kernels import dop853, forces
+    from massdriver.kernels.shots import PERIGEE_HOP
+
+    hop = PERIGEE_HOP if hop is None else hop
+    terminal = ["perigee", "moon_impact", "earth_impact", "atmosphere", "escape"]
+    modes = dop853.event_modes(terminal=terminal)
+    hop_modes = modes.copy()
+    hop_modes[forces.EV_PERIGEE] = 0
+    earth = np.zeros(3) if earth is None else np.asarray(earth, dtype=np.float64)
+    ts, ys, events = [], [], []
+    nfev = steps = rejected = 0
+    status = "timeout"
+    t_cur, y_cur = float(t0), np.asarray(y0, dtype=np.float64)
+    hopping = False
+    for _ in range(64):
+        t_seg_end = min(t_cur + hop, t_end) if hopping else t_end
+        prop = dop853.propagate(model_id, t_cur, y_cur, t_seg_end, params, eph, rtol=rtol,
+                                atol=atol, events=hop_modes if hopping else modes,
+                                store_steps=store_steps)
+        nfev += prop.nfev
+        steps += prop.nsteps
+        rejected += prop.nrejected
+        ts.append(prop.t if not ts else prop.t[1:])
+        ys.append(prop.y if not ys else prop.y[1:])
+        t_cur, y_cur = prop.t_final, prop.y_final
+        if prop.status < 0:
+            status = "failed"
+            break
+        if prop.terminal_event < 0:
+            if hopping and t_cur < t_end:
+                hopping = False
+                continue
+            status = "timeout"
+            break
+        hopping = False
+        kind = forces.EVENT_NAMES[prop.terminal_event]
+        events.append((kind, prop.t_final, prop.y_final.copy()))
+        if kind == "perigee" and np.linalg.norm(prop.y_final[:3] - earth) > far_perigee_radius:
+            hopping = True
+            continue
+        status = kind
+        break
+    return Coast(status=status, t=np.concatenate(ts), y=np.concatenate(ys),
+                 events=tuple(events), nfev=nfev, steps=steps, rejected=rejected)
+
+
 def _speed_km_s(speed) -> float:
     import astropy.units as u
 
@@ -314,7 +430,7 @@ def shoot(site, epoch, speed, *, model: str = "ephemeris", days: float = 8.0,
     import astropy.units as u
 
     from massdriver.ephemeris import Ephemeris
-    from massdriver.kernels import dop853, forces
+    from massdriver.kernels import forces
     from massdriver.kernels.chebyshev import geocentric_states
     from massdriver.timescales import from_tdb_seconds, to_tdb_seconds
 
@@ -333,8 +449,6 @@ def shoot(site, epoch, speed, *, model: str = "ephemeris", days: float = 8.0,
     r0, v0 = site.launch_state_raw(t0, speed_km_s, tables)
     y_icrf = np.concatenate([r0, v0])
 
-    terminal = ["perigee", "moon_impact", "earth_impact", "atmosphere", "escape"]
-    modes = dop853.event_modes(terminal=terminal)
     cr3bp_info = None
     if model == "ephemeris":
         params = forces.ephemeris_params()
@@ -361,51 +475,15 @@ def shoot(site, epoch, speed, *, model: str = "ephemeris", days: float = 8.0,
                       "initial_state_nd": y_start.tolist(),
                       "frame": "Earth-Moon rotating, barycentric, x Earth->Moon at launch"}
 
+    model_id = forces.MODEL_EPHEMERIS if model == "ephemeris" else forces.MODEL_CR3BP
+    earth = np.array([-bodies.CR3BP_MU, 0, 0]) if model == "cr3bp" else np.zeros(3)
     from massdriver.kernels.shots import PERIGEE_HOP
 
-    hop_modes = modes.copy()
-    hop_modes[forces.EV_PERIGEE] = 0
-    hop_span = PERIGEE_HOP if model == "ephemeris" else PERIGEE_HOP / bodies.CR3BP_TIME_UNIT
-    model_id = forces.MODEL_EPHEMERIS if model == "ephemeris" else forces.MODEL_CR3BP
-    ts, ys, events = [], [], []
-    nfev = steps = rejected = 0
-    status = "timeout"
-    t_cur, y_cur = t_start, y_start
-    hop = False
-    for _ in range(MAX_SEGMENTS):
-        # after a skipped far perigee, coast a short hop with the perigee event off (restarting
-        # on the event's root would find it again)
-        t_seg_end = min(t_cur + hop_span, t_stop) if hop else t_stop
-        prop = dop853.propagate(model_id, t_cur, y_cur, t_seg_end, params, eph_arg,
-                                rtol=rtol, atol=atol, events=hop_modes if hop else modes,
-                                store_steps=True)
-        nfev += prop.nfev
-        steps += prop.nsteps
-        rejected += prop.nrejected
-        ts.append(prop.t if not ts else prop.t[1:])
-        ys.append(prop.y if not ys else prop.y[1:])
-        t_cur, y_cur = prop.t_final, prop.y_final
-        if prop.status < 0:
-            status = "failed"
-            break
-        if prop.terminal_event < 0:
-            if hop and t_cur < t_stop:
-                hop = False
-                continue
-            status = "timeout"
-            break
-        hop = False
-        kind = forces.EVENT_NAMES[prop.terminal_event]
-        events.append((kind, prop.t_final, prop.y_final.copy()))
-        if kind == "perigee":
-            earth = np.array([-bodies.CR3BP_MU, 0, 0]) if model == "cr3bp" else np.zeros(3)
-            if np.linalg.norm(prop.y_final[:3] - earth) > far:
-                hop = True
-                continue
-        status = kind
-        break
-    else:
-        status = "failed"       # MAX_SEGMENTS segments before t_stop: not a timeout
+    hop_span = (PERIGEE_HOP if model == "ephemeris" else PERIGEE_HOP / bodies.CR3BP_TIME_UNIT)
+    c = coast(model_id, t_start, y_start, t_stop, params, eph_arg, rtol, atol,
+              far_perigee_radius=far, earth=earth, hop=hop_span, store_steps=True)
+    status, ts, ys, events = c.status, [c.t], [c.y], list(c.events)
+    nfev, steps, rejected = c.nfev, c.steps, c.rejected
     t_all = np.concatenate(ts)
     y_all = np.concatenate(ys)
 

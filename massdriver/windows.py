@@ -322,7 +322,8 @@ def _scan_branch(problem: _Problem, t: np.ndarray, branch: float,
         parts.append(solve_speeds(tt, branch, problem.r_target, problem.speed_min,
                                   problem.speed_max, _SPEED_TOL, problem.site_body,
                                   problem.dir_body, problem.flight_time_max, problem.rtol,
-                                  problem.atol, problem.params, problem.eph, _FAR_PERIGEE))
+                                  problem.atol, problem.params, problem.eph, _FAR_PERIGEE,
+                                  np.full(tt.shape[0], np.nan)))
         if progress is not None:
             progress(tt.shape[0])
     return tuple(np.concatenate([p[k] for p in parts]) for k in range(6))
@@ -380,16 +381,28 @@ def scan(problem: _Problem, t: np.ndarray, target, branches: tuple[str, ...],
 
 
 def _solve_one(problem: _Problem, t0: float, branch: float, guess: float = np.nan):
-    from massdriver.kernels.shots import SOLVE_CONVERGED, solve_speed
+    """Speed solve at one epoch (through the batch kernel: one compiled entry point)."""
+    from massdriver.kernels.shots import SOLVE_CONVERGED, solve_speeds
 
-    y = np.full(6, np.nan)
-    speed, status, _oc, tp, _nf = solve_speed(
-        float(t0), branch, problem.r_target, guess, problem.speed_min, problem.speed_max,
-        _SPEED_TOL, problem.site_body, problem.dir_body, float(t0) + problem.flight_time_max,
-        problem.rtol, problem.atol, problem.params, problem.eph, _FAR_PERIGEE, y)
-    if status != SOLVE_CONVERGED:
+    speed, status, _oc, tp, yp, _nf = solve_speeds(
+        np.array([float(t0)]), branch, problem.r_target, problem.speed_min, problem.speed_max,
+        _SPEED_TOL, problem.site_body, problem.dir_body, problem.flight_time_max, problem.rtol,
+        problem.atol, problem.params, problem.eph, _FAR_PERIGEE, np.array([float(guess)]))
+    if status[0] != SOLVE_CONVERGED:
         return None
-    return speed, tp, y
+    return float(speed[0]), float(tp[0]), yp[0].copy()
+
+
+def _coast_to_perigee(problem: _Problem, t0: float, y0: np.ndarray, t_max: float):
+    """(perigee epoch, perigee state) of a coast in the ephemeris model, or None."""
+    from massdriver.kernels import forces
+    from massdriver.trajectory import coast
+
+    c = coast(forces.MODEL_EPHEMERIS, t0, y0, t_max, problem.params, problem.eph, problem.rtol,
+              problem.atol, far_perigee_radius=_FAR_PERIGEE, store_steps=False)
+    if c.status != "perigee":
+        return None
+    return c.t_final, c.y_final.copy()
 
 
 def _objective(problem: _Problem, target, branch: float, guess: float):
@@ -464,17 +477,15 @@ def mid_course_correction(problem: _Problem, target, t_launch: float, speed: flo
     """
     from massdriver.kernels import dop853, forces
     from massdriver.kernels.frames import launch_state
-    from massdriver.kernels.shots import OUTCOME_PERIGEE, coast_to_perigee
-
     r0, v0 = launch_state(float(t_launch), float(speed), problem.site_body, problem.dir_body,
                           problem.eph)
     y_launch = np.concatenate([r0, v0])
     t_max = float(t_launch) + problem.flight_time_max
     # the target plane moves (J2 drift, the mean Sun): take it at the arrival epoch
-    oc, t_p, _yp, _ = coast_to_perigee(float(t_launch), y_launch, t_max, problem.rtol,
-                                       problem.atol, problem.params, problem.eph, _FAR_PERIGEE)
-    if oc != OUTCOME_PERIGEE:
+    arrival = _coast_to_perigee(problem, float(t_launch), y_launch, t_max)
+    if arrival is None:
         return None
+    t_p = arrival[0]
 
     def plane_at(t_arrival: float):
         plane = target.plane_arrays(np.array([t_arrival]))
@@ -484,6 +495,8 @@ def mid_course_correction(problem: _Problem, target, t_launch: float, speed: flo
         free = bool(target.free_raan) and abs(cos_i) < math.cos(math.radians(1.0))
         if target.free_raan and not free:
             normal = pole * (1.0 if cos_i > 0 else -1.0)
+        if free:
+            return free, pole, normal, cos_i, None, None
         u1 = np.cross(normal, pole if abs(normal @ pole) < 0.99 else np.array([1.0, 0, 0]))
         u1 /= np.linalg.norm(u1)
         return free, pole, normal, cos_i, u1, np.cross(normal, u1)
@@ -542,10 +555,10 @@ def mid_course_correction(problem: _Problem, target, t_launch: float, speed: flo
         if y is None:
             return None
         y[3:] += x[:3]
-        oc, tp, yp, _nf = coast_to_perigee(float(t_m), y, t_max, problem.rtol, problem.atol,
-                                           problem.params, problem.eph, _FAR_PERIGEE)
-        if oc != OUTCOME_PERIGEE or tp <= t_m:
+        arrival = _coast_to_perigee(problem, float(t_m), y, t_max)
+        if arrival is None or arrival[0] <= t_m:
             return None
+        tp, yp = arrival
         h = np.cross(yp[:3], yp[3:])
         n = h / np.linalg.norm(h)
         rad = (np.linalg.norm(yp[:3]) - r_t) / r_t
@@ -604,7 +617,6 @@ def _dispersion(problem: _Problem, target, t0: float, speed: float, branch: floa
     """
     from massdriver.budget import budget_arrays, dispersion_margin
     from massdriver.kernels.frames import launch_state
-    from massdriver.kernels.shots import OUTCOME_PERIGEE, coast_to_perigee
 
     sig_speed = float(launcher.speed_sigma.to_value("km/s"))
     sig_point = float(launcher.pointing_sigma.to_value("rad"))
@@ -621,10 +633,8 @@ def _dispersion(problem: _Problem, target, t0: float, speed: float, branch: floa
         d = d / np.linalg.norm(d)
         r0, v0 = launch_state(float(t0), float(speed + dspeed), problem.site_body,
                               np.ascontiguousarray(d), problem.eph)
-        oc, tp, yp, _ = coast_to_perigee(float(t0), np.concatenate([r0, v0]),
-                                         float(t0) + problem.flight_time_max, problem.rtol,
-                                         problem.atol, problem.params, problem.eph, _FAR_PERIGEE)
-        return (tp, yp) if oc == OUTCOME_PERIGEE else None
+        return _coast_to_perigee(problem, float(t0), np.concatenate([r0, v0]),
+                                 float(t0) + problem.flight_time_max)
 
     steps = (max(sig_speed, 1e-7), max(sig_point, 1e-8), max(sig_point, 1e-8))
     columns = []

@@ -1,0 +1,204 @@
+"""Window solver: the speed solve, the scan, windows, the mid-course correction, `solve` CLI.
+
+References
+----------
+- NASA SP-413 (1977) appendix F and O'Neill et al., AIAA J 15:518 (1977): lunar mass-driver
+  payloads leave at about 2.4 km/s; return trajectories to a low Earth perigee take 3-5 days.
+- Vis-viva: insertion at perigee from the arrival speed v_p into a circular orbit of radius r_p
+  costs v_p - sqrt(GM / r_p) when coplanar.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import astropy.units as u
+import numba
+import numpy as np
+import pytest
+from astropy.time import Time
+from massdriver.kernels.shots import solve_speeds
+
+from massdriver import bodies, targets, windows
+from massdriver.cli import main
+from massdriver.config import LauncherSpec, load_mission
+from massdriver.ephemeris import Ephemeris
+from massdriver.site import LaunchSite
+from massdriver.timescales import to_tdb_seconds
+from massdriver.trajectory import shoot
+
+SITE = LaunchSite(lat=0 * u.deg, lon=-55 * u.deg, azimuth=90 * u.deg, elevation=0 * u.deg)
+LAUNCHER = LauncherSpec(speed_min=2.35 * u.km / u.s, speed_max=2.80 * u.km / u.s,
+                        payload_mass=1000 * u.kg, speed_sigma=0.05 * u.m / u.s,
+                        pointing_sigma=1e-3 * u.deg)
+LEO = targets.circular(400 * u.km, 28.5 * u.deg)
+START = Time("2027-01-01T00:00", scale="utc")
+
+
+@pytest.fixture(scope="module")
+def problem():
+    t0 = float(to_tdb_seconds(START))
+    return windows._problem(SITE, LEO, LAUNCHER, 1e-10, 8 * 86400.0, Ephemeris(), t0,
+                            t0 + 3 * 86400.0)
+
+
+@pytest.fixture(scope="module")
+def grid():
+    return float(to_tdb_seconds(START)) + np.arange(40) * 1800.0
+
+
+def _solve(problem, t, branch):
+    return solve_speeds(t, branch, problem.r_target, problem.speed_min, problem.speed_max,
+                        windows._SPEED_TOL, problem.site_body, problem.dir_body,
+                        problem.flight_time_max, problem.rtol, problem.atol, problem.params,
+                        problem.eph, windows._FAR_PERIGEE, np.full(t.shape[0], np.nan))
+
+
+def test_speed_solve_hits_the_target_perigee(problem, grid):
+    speed, status, _oc, tp, yp, _nfev = _solve(problem, grid, 1.0)
+    assert np.all(status == 0)
+    radius = np.linalg.norm(yp[:, :3], axis=1)
+    # perigee radius to ~1 m, and it is a perigee (radial velocity ~ 0)
+    assert np.max(np.abs(radius - LEO.perigee_radius.to_value(u.km))) < 5e-3
+    rdot = np.einsum("ij,ij->i", yp[:, :3], yp[:, 3:]) / radius
+    assert np.max(np.abs(rdot)) < 1e-6
+    # SP-413 / O'Neill 1977: ~2.4-2.6 km/s, 3-5 days (up to ~5.5 d near lunar apogee)
+    assert np.all((speed > 2.40) & (speed < 2.60))
+    tof = (tp - grid) / 86400.0
+    assert np.all((tof > 3.0) & (tof < 6.0))
+
+
+def test_prograde_and_retrograde_branches(problem, grid):
+    """The two roots: prograde (i < 90 deg) slower, retrograde (i > 90 deg) faster."""
+    pro = _solve(problem, grid[:8], 1.0)
+    retro = _solve(problem, grid[:8], -1.0)
+    assert np.all(retro[0] > pro[0] + 0.05)
+
+    def inclination(y):
+        h = np.cross(y[:, :3], y[:, 3:])
+        return np.degrees(np.arccos(h[:, 2] / np.linalg.norm(h, axis=1)))
+
+    assert np.all(inclination(pro[4]) < 90.0)
+    assert np.all(inclination(retro[4]) > 90.0)
+
+
+def test_speed_solve_independent_of_thread_count(problem, grid):
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = _solve(problem, grid, 1.0)
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        two = _solve(problem, grid, 1.0)
+    finally:
+        numba.set_num_threads(before)
+    for a, b in zip(one, two, strict=True):
+        assert np.array_equal(a, b, equal_nan=True)
+
+
+def test_solution_agrees_with_an_independent_shoot(problem, grid):
+    """The kernel's root, re-flown through the public ``shoot`` path at tighter tolerance."""
+    speed, _status, _oc, tp, yp, _nfev = _solve(problem, grid[:1], 1.0)
+    traj = shoot(SITE, START, speed[0] * u.km / u.s, rtol=1e-12)
+    assert traj.status == "perigee"
+    assert abs(traj.perigee.radius.to_value(u.km) - np.linalg.norm(yp[0, :3])) < 0.5
+    assert abs((traj.perigee.epoch.tdb.jd - Time(tp[0] / 86400.0 + 2451545.0, format="jd",
+                                                  scale="tdb").jd) * 86400.0) < 1.0
+
+
+@pytest.fixture(scope="module")
+def leo_plan():
+    return windows.solve(SITE, LEO, START, 5 * u.day, threshold=3.10 * u.km / u.s,
+                         launcher=LAUNCHER, step=180 * u.min, branches=("prograde",))
+
+
+def test_leo_windows_are_where_the_arrival_plane_matches(leo_plan):
+    """A free-RAAN 28.5 deg target is cheapest where the arrival inclination crosses 28.5 deg."""
+    assert len(leo_plan.windows) >= 1
+    for w in leo_plan.windows:
+        assert w.open <= w.best_epoch <= w.close
+        assert abs(w.perigee.inclination.to_value(u.deg) - 28.5) < 0.5
+        assert abs(w.perigee.altitude.to_value(u.km) - 400.0) < 0.05
+        assert w.budget.total.to_value(u.km / u.s) < 3.10
+
+
+def test_leo_insertion_matches_vis_viva(leo_plan):
+    w = leo_plan.best
+    r_p = w.perigee.radius.to_value(u.km)
+    v_p = w.perigee.speed.to_value(u.km / u.s)
+    coplanar = v_p - math.sqrt(bodies.GM_EARTH / r_p)
+    b = w.budget
+    earth = (b.insertion + b.plane_change + b.circularization).to_value(u.km / u.s)
+    # the plane is matched to < 0.5 deg, so the Earth burns are within a few m/s of coplanar
+    assert coplanar <= earth + 1e-9
+    assert earth - coplanar < 0.05
+    assert 3.0 < coplanar < 3.2     # LEO insertion from a lunar-return ellipse
+
+
+def test_plan_outputs_are_finite_and_named(leo_plan):
+    d = leo_plan.to_dict()
+    text = json.dumps(d, allow_nan=False)
+    assert "NaN" not in text
+    w = d["windows"][0]
+    for key in ("open_utc", "close_utc", "best_utc", "speed_km_s", "time_of_flight_days",
+                "perigee_altitude_km", "inclination_deg", "raan_deg"):
+        assert key in w
+    for key in ("mcc_km_s", "insertion_km_s", "plane_change_km_s", "circularization_km_s",
+                "margin_km_s", "total_km_s", "strategy"):
+        assert key in w["budget"]
+    table = leo_plan.to_table()
+    assert table["speed"].unit == u.km / u.s and len(table) == len(leo_plan.windows)
+
+
+def test_no_window_says_why():
+    plan = windows.solve(SITE, LEO, START, 1 * u.day, threshold=1.0 * u.km / u.s,
+                         launcher=LAUNCHER, step=360 * u.min, branches=("prograde",),
+                         mid_course=False)
+    assert plan.windows == ()
+    assert "lowest total" in plan.message
+
+
+def test_mid_course_correction_puts_the_perigee_in_a_sun_synchronous_plane():
+    site = LaunchSite(lat=0 * u.deg, lon=-55 * u.deg, azimuth=75 * u.deg)
+    sso = targets.sun_synchronous(600 * u.km, "06:00")
+    t0 = float(to_tdb_seconds(START))
+    prob = windows._problem(site, sso, LAUNCHER, 1e-10, 8 * 86400.0, Ephemeris(), t0, t0)
+    speed, _tp, _yp = windows._solve_one(prob, t0, -1.0)
+    dv, t_m, tp, yp, converged, _its = windows.mid_course_correction(prob, sso, t0, speed)
+    assert converged
+    n = np.cross(yp[:3], yp[3:])
+    n /= np.linalg.norm(n)
+    target_n = sso.plane_normal(np.array([tp]))[0]
+    assert np.degrees(np.arccos(min(1.0, n @ target_n))) < 1e-3
+    assert abs(np.linalg.norm(yp[:3]) - sso.perigee_radius.to_value(u.km)) < 0.05
+    # a plane turn far from the Earth is cheap: well under the ~1 km/s of turning at perigee
+    assert 0.05 < np.linalg.norm(dv) < 0.3
+    assert t0 < t_m < tp
+
+
+def test_cli_solve_writes_files_and_refuses_to_overwrite(tmp_path, capsys):
+    cfg = tmp_path / "m.toml"
+    text = open("examples/leo_from_procellarum.toml").read()
+    text = text.replace('span = "28 d"', 'span = "1 d"').replace('step = "60 min"',
+                                                                'step = "360 min"')
+    text = text.replace('threshold = "3.10 km/s"', 'threshold = "3.5 km/s"')
+    cfg.write_text(text)
+    out = tmp_path / "run"
+    assert main(["solve", str(cfg), "--out", str(out), "--quiet", "--json",
+                 "--no-report"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["windows"], printed["message"]
+    for name in ("plan.json", "windows.ecsv", "scan.ecsv", "best_trajectory.ecsv",
+                 "mission.toml"):
+        assert (out / name).stat().st_size > 0
+    assert main(["solve", str(cfg), "--out", str(out), "--quiet", "--no-report"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--force" in err[0]
+
+
+@pytest.mark.parametrize("name", ["leo_from_procellarum", "sso_dawn_dusk",
+                                  "geo_from_procellarum"])
+def test_example_missions_load(name):
+    m = load_mission(f"examples/{name}.toml")
+    assert m.search.span > 0 * u.day
+    assert m.target.perigee_radius > bodies.R_EARTH * u.km
