@@ -596,6 +596,20 @@ def _figure_pngs(inputs, threshold: float = THRESHOLD) -> dict[str, bytes]:
         return {k: plots.png_bytes(f, dpi=BASELINE_DPI) for k, f in figs.items()}
 
 
+def test_report_figures_and_titles(inputs):
+    """The figures ``write`` draws, each with its own title (not another figure's)."""
+    from massdriver.report import figures, plots
+
+    with plots.style():
+        figs = figures(inputs)
+    assert list(figs) == ["window_chart", "speed_map", "budget", "trajectory"]
+    best = inputs.best_window
+    title = figs["trajectory"].get_suptitle()
+    assert title.startswith(f"Best window: launch {best['best_utc'][:16]} UTC")
+    assert f"{best['speed_km_s']:.4f} km/s" in title
+    assert figs["window_chart"].get_suptitle().startswith("Delta-v of the solved arrival")
+
+
 def test_png_is_deterministic_and_rms_detects_changes(inputs):
     a = _figure_pngs(inputs)
     b = _figure_pngs(inputs)

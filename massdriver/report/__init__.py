@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["write", "read_results", "ReportInputs", "FIGURES", "REPORT_HTML", "output_names"]
+__all__ = ["write", "read_results", "figures", "ReportInputs", "FIGURES", "REPORT_HTML",
+           "output_names"]
 
 #: the page's file name
 REPORT_HTML = "report.html"
@@ -196,38 +197,54 @@ def write(out_dir: str | os.PathLike, *, formats=("png",), force: bool = False) 
     return path
 
 
+def figures(inputs: ReportInputs) -> dict:
+    """Draw every figure of the report (call inside :func:`massdriver.report.plots.style`).
+
+    Parameters
+    ----------
+    inputs : ReportInputs
+        From :func:`read_results`.
+
+    Returns
+    -------
+    dict
+        ``{stem: matplotlib.figure.Figure}`` in the order of :data:`FIGURES`; no
+        ``"trajectory"`` without ``best_trajectory.ecsv``.
+    """
+    from massdriver.report import plots
+
+    windows = inputs.plan.get("windows") or []
+    thr = inputs.threshold_km_s
+    out = {
+        "window_chart": plots.plot_window_chart(inputs.scan, windows, thr),
+        "speed_map": plots.plot_speed_map(inputs.scan, windows, thr),
+        "budget": plots.plot_budget_bars(windows, thr),
+    }
+    if inputs.trajectory is not None:
+        best = inputs.best_window
+        suptitle = ""
+        if best is not None:
+            suptitle = (f"Best window: launch {best['best_utc'][:16]} UTC, "
+                        f"{best['speed_km_s']:.4f} km/s, {best['branch']} arrival, "
+                        f"time of flight {best['time_of_flight_days']:.2f} d")
+        out["trajectory"] = plots.plot_trajectory_views(
+            inputs.trajectory, target_radius_km=inputs.target_radius_km, title=suptitle)
+    return out
+
+
 def _draw(inputs: ReportInputs, formats: tuple[str, ...]) -> list:
     """Draw, save and encode every figure; returns :class:`massdriver.report.html.Figure`."""
     from massdriver.report import plots
     from massdriver.report.html import Figure, figure_captions
 
-    windows = inputs.plan.get("windows") or []
-    thr = inputs.threshold_km_s
     captions = figure_captions(inputs)
     out = []
     with plots.style():
-        makers = {
-            "window_chart": lambda: plots.plot_window_chart(inputs.scan, windows, thr),
-            "speed_map": lambda: plots.plot_speed_map(inputs.scan, windows, thr),
-            "budget": lambda: plots.plot_budget_bars(windows, thr),
-        }
-        if inputs.trajectory is not None:
-            best = inputs.best_window
-            title = ""
-            if best is not None:
-                title = (f"Best window: launch {best['best_utc'][:16]} UTC, "
-                         f"{best['speed_km_s']:.4f} km/s, {best['branch']} arrival, "
-                         f"time of flight {best['time_of_flight_days']:.2f} d")
-            makers["trajectory"] = lambda: plots.plot_trajectory_views(
-                inputs.trajectory, target_radius_km=inputs.target_radius_km, title=title)
-        for stem in FIGURES:
-            if stem not in makers:
-                continue
-            fig = makers[stem]()
+        for stem, fig in figures(inputs).items():
             files = plots.save_figure(fig, inputs.directory / stem, formats)
             png = ((inputs.directory / f"{stem}.png").read_bytes() if "png" in formats
                    else plots.png_bytes(fig))
-            title, caption = captions[stem]
-            out.append(Figure(name=stem, title=title, caption=caption, png=png,
+            heading, caption = captions[stem]
+            out.append(Figure(name=stem, title=heading, caption=caption, png=png,
                               files=tuple(p.name for p in files)))
     return out
