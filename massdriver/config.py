@@ -329,6 +329,9 @@ class Table:
 
 #: the earliest/latest epochs DE421 (and the lunar PA kernel) cover, as ISO UTC strings
 EPHEMERIS_SPAN = ("1900-01-02", "2050-01-01")
+#: most launch epochs one scan may have (per branch): 3660 days at 30 min is 175,681; every
+#: epoch keeps a fixed-size record (about 0.2 kB per branch), so memory stays below ~100 MB
+MAX_SCAN_EPOCHS = 200_000
 
 
 @dataclass(frozen=True)
@@ -384,6 +387,13 @@ class SearchSpec:
         if step > span:
             raise ConfigError(
                 f"{t.key_path('step')} = {step:g}: must not exceed the span ({span:g})"
+            )
+        n_epochs = int((span / step).to_value(u.one) + 1e-9) + 1
+        if n_epochs > MAX_SCAN_EPOCHS:
+            raise ConfigError(
+                f"{t.key_path('step')} = {step:g}: the {span:g} span would have {n_epochs} "
+                f"launch epochs, at most {MAX_SCAN_EPOCHS} are allowed; use a larger step or a "
+                "shorter span"
             )
         threshold = t.quantity("threshold", "km/s", minimum=0.0, exclusive_minimum=True,
                                maximum=20.0)

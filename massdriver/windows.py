@@ -101,23 +101,30 @@ class ScanResult:
         """An astropy ``QTable`` with units (ECSV-ready)."""
         import astropy.units as u
         from astropy.table import QTable
+        from astropy.utils.masked import Masked
 
         from massdriver.timescales import from_tdb_seconds
+
+        def col(values: np.ndarray, unit):
+            # unsolved rows are masked (written as empty fields), never NaN in the file
+            bad = ~np.isfinite(values)
+            q = np.where(bad, 0.0, values) * unit
+            return Masked(q, mask=bad) if np.any(bad) else q
 
         tof = (self.t_perigee_tdb - self.t_launch_tdb) / bodies.DAY
         return QTable({
             "launch_utc": from_tdb_seconds(self.t_launch_tdb).utc,
             "branch": self.branch,
             "solve_status": self.solve_status,
-            "speed": self.speed_km_s * u.km / u.s,
-            "time_of_flight": tof * u.day,
-            "total": self.total_km_s * u.km / u.s,
-            "insertion": self.insertion_km_s * u.km / u.s,
-            "plane_change": self.plane_change_km_s * u.km / u.s,
-            "circularization": self.circularization_km_s * u.km / u.s,
+            "speed": col(self.speed_km_s, u.km / u.s),
+            "time_of_flight": col(tof, u.day),
+            "total": col(self.total_km_s, u.km / u.s),
+            "insertion": col(self.insertion_km_s, u.km / u.s),
+            "plane_change": col(self.plane_change_km_s, u.km / u.s),
+            "circularization": col(self.circularization_km_s, u.km / u.s),
             "strategy": self.strategy,
-            "inclination": self.inclination_deg * u.deg,
-            "raan": self.raan_deg * u.deg,
+            "inclination": col(self.inclination_deg, u.deg),
+            "raan": col(self.raan_deg, u.deg),
         })
 
 
@@ -720,7 +727,7 @@ def solve(site, target, start, span, *, threshold, launcher=None, step=None,
 
     import massdriver
     from massdriver.budget import budget_with_mcc, delta_v_budget
-    from massdriver.config import LauncherSpec
+    from massdriver.config import MAX_SCAN_EPOCHS, LauncherSpec
     from massdriver.ephemeris import Ephemeris
     from massdriver.timescales import from_tdb_seconds, to_tdb_seconds
     from massdriver.trajectory import perigee_arrival_from_state
@@ -746,6 +753,9 @@ def solve(site, target, start, span, *, threshold, launcher=None, step=None,
     ephemeris = ephemeris or Ephemeris()
     t_start = float(to_tdb_seconds(start))
     n = int(math.floor(span_s / step_s + 1e-9)) + 1
+    if n > MAX_SCAN_EPOCHS:
+        raise InputError(f"span / step gives {n} launch epochs; at most {MAX_SCAN_EPOCHS} are "
+                         "allowed: use a larger step or a shorter span")
     t = t_start + step_s * np.arange(n)
     problem = _problem(site, target, launcher, rtol, tof_s, ephemeris, t[0], t[-1])
 

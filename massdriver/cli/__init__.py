@@ -25,9 +25,20 @@ def _version() -> str:
     return __version__
 
 
+class _Parser(argparse.ArgumentParser):
+    """``argparse`` with one-line errors: ``massdriver CMD: error: ...`` and exit status 2.
+
+    The stock parser prints the whole usage block before the message; here the message alone
+    is printed, with a pointer to ``--help`` (subparsers inherit this class).
+    """
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser with every available subcommand registered."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="massdriver",
         description=(
             "Launch windows and delta-v budgets for satellites fired from a lunar mass driver "
@@ -73,6 +84,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         print(f"massdriver {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:      # unreadable input, unwritable output, full disk: not a bug
+        if args.debug:
+            raise
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        reason = exc.strerror or str(exc)
+        print(f"massdriver {args.command}: error: {where}{reason}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("massdriver: interrupted", file=sys.stderr)

@@ -47,11 +47,17 @@ def _progress(quiet: bool):
 def solve_mission(config: str, quiet: bool):
     """Load a mission file and solve it (shared by ``solve`` and ``windows``)."""
     from massdriver.config import load_mission
-    from massdriver.windows import solve
 
     mission = load_mission(config)
+    return mission, solve_loaded(mission, quiet)
+
+
+def solve_loaded(mission, quiet: bool):
+    """Solve a validated :class:`massdriver.config.MissionConfig`."""
+    from massdriver.windows import solve
+
     s = mission.search
-    return mission, solve(
+    return solve(
         mission.site, mission.target, s.start, s.span, threshold=s.threshold,
         launcher=mission.launcher, step=s.step, rtol=s.rtol, max_flight_time=s.max_flight_time,
         mid_course=mission.mid_course, mission=mission, progress=_progress(quiet))
@@ -81,11 +87,19 @@ def run(args: argparse.Namespace) -> int:
     import shutil
 
     from massdriver.cli._common import emit_json, json_ready, prepare_output_dir
+    from massdriver.config import load_mission
 
     out = Path(args.out)
-    # refuse early, before the (long) solve, if files would be overwritten
-    prepare_output_dir(out, OUTPUT_FILES, args.force)
-    mission, plan = solve_mission(args.config, args.quiet)
+    # a bad mission file creates nothing; then refuse before the (long) solve if files
+    # (the report's included) would be overwritten
+    mission = load_mission(args.config)
+    names = list(OUTPUT_FILES)
+    if not args.no_report:
+        from massdriver.report import output_names
+
+        names += [n for n in output_names() if n not in names]
+    prepare_output_dir(out, names, args.force)
+    plan = solve_loaded(mission, args.quiet)
     best = plan.best
     (out / "plan.json").write_text(json.dumps(json_ready(plan.to_dict()), indent=2,
                                               sort_keys=True, allow_nan=False) + "\n")
@@ -99,7 +113,9 @@ def run(args: argparse.Namespace) -> int:
                      rtol=mission.search.rtol)
         traj.to_table().write(out / "best_trajectory.ecsv", format="ascii.ecsv",
                               overwrite=True)
-    shutil.copyfile(args.config, out / "mission.toml")
+    copy = out / "mission.toml"
+    if not (copy.exists() and copy.samefile(args.config)):    # re-solving DIR/mission.toml
+        shutil.copyfile(args.config, copy)
     if not args.no_report:
         try:
             from massdriver import report

@@ -95,6 +95,7 @@ def read_results(out_dir: str | os.PathLike) -> ReportInputs:
     massdriver.errors.InputError
         ``out_dir`` is not a directory, a required file is missing, or a file cannot be read.
     """
+    import numpy as np
     from astropy.table import QTable
 
     from massdriver.errors import InputError
@@ -115,9 +116,15 @@ def read_results(out_dir: str | os.PathLike) -> ReportInputs:
 
     def table(name: str):
         try:
-            return QTable.read(d / name, format="ascii.ecsv")
+            t = QTable.read(d / name, format="ascii.ecsv")
         except Exception as exc:  # astropy raises many types for a malformed file
             raise InputError(f"{d / name}: cannot read it as ECSV ({exc})") from None
+        for key in t.colnames:    # missing values (unsolved scan rows) are masked in the file
+            col = t[key]
+            kind = getattr(getattr(col, "dtype", None), "kind", "")
+            if kind == "f" and getattr(col, "mask", None) is not None:
+                t[key] = col.filled(np.nan)
+        return t
 
     scan = table("scan.ecsv")
     missing = []
