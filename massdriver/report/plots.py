@@ -35,7 +35,7 @@ __all__ = [
     "BUDGET_PARTS", "SCAN_PARTS", "PART_COLORS", "PART_LABELS", "BRANCH_STYLE", "STYLE",
     "style", "new_figure", "save_figure", "png_bytes",
     "plot_window_chart", "plot_speed_map", "plot_budget_bars", "plot_trajectory_views",
-    "perigee_index", "circle_in_plane",
+    "perigee_index", "circle_in_plane", "hermite_path",
 ]
 
 #: the parts of a window's budget, bottom to top of a stacked bar
@@ -415,6 +415,49 @@ def perigee_index(positions_km: np.ndarray) -> int:
     return int(np.argmin(np.linalg.norm(positions_km, axis=1)))
 
 
+def hermite_path(t_s: np.ndarray, positions_km: np.ndarray, velocities_km_s: np.ndarray,
+                 per_step: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """Points between the stored integrator steps by cubic Hermite interpolation.
+
+    The stored states (every accepted step) are far apart where the coast is slow; drawing
+    straight segments between them shows corners, most visibly in the rotating frame. Each
+    interval is filled with the cubic that matches the stored positions and velocities at both
+    ends (error O(h^4), no force model evaluated).
+
+    Parameters
+    ----------
+    t_s : ndarray (n,)
+        Times of the stored states (s, increasing).
+    positions_km, velocities_km_s : ndarray (n, 3)
+    per_step : int
+        Points per interval (the stored states are among them).
+
+    Returns
+    -------
+    t_dense : ndarray (m,)
+        ``(n - 1) * per_step + 1`` times; ``t_dense[::per_step] == t_s``.
+    r_dense : ndarray (m, 3)
+        Positions at ``t_dense`` (km).
+    """
+    t = np.asarray(t_s, dtype=float)
+    r = np.asarray(positions_km, dtype=float)
+    v = np.asarray(velocities_km_s, dtype=float)
+    if t.size < 2:
+        return t.copy(), r.copy()
+    f = np.arange(per_step) / per_step                       # fractions in [0, 1)
+    h = np.diff(t)[:, None, None]                            # (n-1, 1, 1)
+    ff = f[None, :, None]
+    h00 = 2 * ff**3 - 3 * ff**2 + 1
+    h10 = ff**3 - 2 * ff**2 + ff
+    h01 = -2 * ff**3 + 3 * ff**2
+    h11 = ff**3 - ff**2
+    pts = (h00 * r[:-1, None, :] + h10 * h * v[:-1, None, :] + h01 * r[1:, None, :]
+           + h11 * h * v[1:, None, :])
+    t_dense = (t[:-1, None] + np.diff(t)[:, None] * f[None, :]).reshape(-1)
+    return (np.concatenate([t_dense, t[-1:]]),
+            np.concatenate([pts.reshape(-1, 3), r[-1:]], axis=0))
+
+
 def circle_in_plane(radius_km: float, normal, n: int = 181) -> np.ndarray:
     """Points (n, 3) of an Earth-centred circle of ``radius_km`` in the plane normal to
     ``normal`` (ICRF, km)."""
@@ -439,7 +482,9 @@ def plot_trajectory_views(trajectory, *, target_radius_km: float | None = None,
     the end), launch point and perigee are marked in each.
 
     The target orbit is drawn as a circle of the target perigee radius in the arrival plane
-    (the plane of the perigee state), projected where the panel is a projection.
+    (the plane of the perigee state), projected where the panel is a projection. Lines pass
+    through the stored states and are filled in between by :func:`hermite_path` (the Moon by a
+    cubic spline in time); markers sit on stored states.
 
     Parameters
     ----------
@@ -456,6 +501,7 @@ def plot_trajectory_views(trajectory, *, target_radius_km: float | None = None,
     matplotlib.figure.Figure
     """
     from matplotlib.patches import Circle
+    from scipy.interpolate import CubicSpline
 
     from massdriver import bodies
     from massdriver.report.trajectory_plots import orbit_normal, rotating_frame_positions
@@ -463,10 +509,17 @@ def plot_trajectory_views(trajectory, *, target_radius_km: float | None = None,
     r = np.column_stack([_values(trajectory[c], "km") for c in ("x", "y", "z")])
     v = np.column_stack([_values(trajectory[c], "km/s") for c in ("vx", "vy", "vz")])
     m = np.column_stack([_values(trajectory[c], "km") for c in ("moon_x", "moon_y", "moon_z")])
+    epochs = trajectory["epoch_tdb"]
+    t_s = np.asarray((epochs - epochs[0]).to_value("s"), dtype=float)
     k_p = perigee_index(r)
     r_p = float(np.linalg.norm(r[k_p]))
     normal = orbit_normal(m)
     r_rot, m_rot = rotating_frame_positions(r, m, normal)
+    # smooth lines: Hermite between the stored steps, the Moon by a cubic spline in time
+    t_d, r_d = hermite_path(t_s, r, v)
+    m_d = CubicSpline(t_s, m, axis=0)(t_d) if t_s.size >= 4 else np.column_stack(
+        [np.interp(t_d, t_s, m[:, k]) for k in range(3)])
+    r_rot_d, _ = rotating_frame_positions(r_d, m_d, normal)
     target = None
     if target_radius_km is not None and np.isfinite(target_radius_km):
         h = np.cross(r[k_p], v[k_p])
@@ -497,23 +550,23 @@ def plot_trajectory_views(trajectory, *, target_radius_km: float | None = None,
         ax.set_xlabel("x [1000 km]")
         ax.set_ylabel("y [1000 km]")
 
-    ax_i.plot(m[:, 0] * s, m[:, 1] * s, color="0.6", ls="--", lw=1.0, label="Moon track")
-    ax_i.plot(r[:, 0] * s, r[:, 1] * s, color="#1f77b4", label="payload")
+    ax_i.plot(m_d[:, 0] * s, m_d[:, 1] * s, color="0.6", ls="--", lw=1.0, label="Moon track")
+    ax_i.plot(r_d[:, 0] * s, r_d[:, 1] * s, color="#1f77b4", label="payload")
     marks(ax_i, r, m)
     ax_i.set_title("(a) Earth-centred ICRF, x-y projection")
     ax_i.legend(loc="best")
 
-    ax_r.plot(r_rot[:, 0] * s, r_rot[:, 1] * s, color="#1f77b4", label="payload")
+    ax_r.plot(r_rot_d[:, 0] * s, r_rot_d[:, 1] * s, color="#1f77b4", label="payload")
     marks(ax_r, r_rot, m_rot)
     ax_r.set_title("(b) Earth-Moon rotating frame (x towards the Moon)")
 
     # near-Earth zoom: the last part of the approach, the perigee and the target orbit
     half = 3.5 * max(r_p, target_radius_km or 0.0, bodies.R_EARTH)
-    near = np.all(np.abs(r[:, :2]) < 1.5 * half, axis=1)
+    near = np.all(np.abs(r_d[:, :2]) < 1.5 * half, axis=1)
     if target is not None:
         ax_z.plot(target[:, 0] * s, target[:, 1] * s, color="#ff7f0e", lw=1.2,
                   label=f"target orbit, r = {target_radius_km:,.0f} km (arrival plane)")
-    ax_z.plot(np.where(near, r[:, 0], np.nan) * s, np.where(near, r[:, 1], np.nan) * s,
+    ax_z.plot(np.where(near, r_d[:, 0], np.nan) * s, np.where(near, r_d[:, 1], np.nan) * s,
               color="#1f77b4", label="payload")
     marks(ax_z, r, m, moon=False)
     ax_z.set_aspect("equal", adjustable="box")
@@ -522,8 +575,8 @@ def plot_trajectory_views(trajectory, *, target_radius_km: float | None = None,
     ax_z.set_title("(c) arrival near the Earth, ICRF x-y projection")
     ax_z.legend(loc="upper left")
 
-    ax_3.plot(m[:, 0] * s, m[:, 1] * s, m[:, 2] * s, color="0.6", ls="--", lw=1.0)
-    ax_3.plot(r[:, 0] * s, r[:, 1] * s, r[:, 2] * s, color="#1f77b4")
+    ax_3.plot(m_d[:, 0] * s, m_d[:, 1] * s, m_d[:, 2] * s, color="0.6", ls="--", lw=1.0)
+    ax_3.plot(r_d[:, 0] * s, r_d[:, 1] * s, r_d[:, 2] * s, color="#1f77b4")
     ax_3.scatter([0.0], [0.0], [0.0], color="#2ca02c", s=30)
     ax_3.scatter(*(m[0] * s), color="0.35", s=20)
     ax_3.scatter(*(r[0] * s), color="k", marker="^", s=30)
