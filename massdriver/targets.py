@@ -829,15 +829,28 @@ def _parse_config(table: Table, *, single: bool) -> list[TargetOrbit]:
     return targets
 
 
+def _max_perigee_altitude() -> float:
+    """Highest target perigee altitude, km: the solvers take a geocentric distance minimum
+    beyond ``FAR_PERIGEE_RADIUS`` (150,000 km) as a passing, not an arrival."""
+    from massdriver.trajectory import FAR_PERIGEE_RADIUS
+
+    return FAR_PERIGEE_RADIUS - R_EARTH
+
+
 def _altitude(table: Table, key: str):
-    return table.quantity(key, "km", minimum=MIN_PERIGEE_ALTITUDE)
+    return table.quantity(key, "km", minimum=MIN_PERIGEE_ALTITUDE,
+                          maximum=_max_perigee_altitude())
+
+
+def _angle(table: Table, key: str, **kwargs):
+    return table.quantity(key, "deg", minimum=-360.0, maximum=360.0, **kwargs)
 
 
 def _parse_kind(table: Table, kind: str, name: str | None, single: bool) -> list[TargetOrbit]:
     if kind == "circular":
         alt = _altitude(table, "altitude")
         inc = table.quantity("inclination", "deg", minimum=0.0, maximum=180.0)
-        raan = table.quantity("raan", "deg", default=None)
+        raan = _angle(table, "raan", default=None)
         epoch = table.time("epoch", default=None)
         drift = table.boolean("raan_drift", default=True)
         if raan is not None and epoch is None:
@@ -860,11 +873,12 @@ def _parse_kind(table: Table, kind: str, name: str | None, single: bool) -> list
     if kind == "geo":
         return [geo(name=name or "GEO")]
     if kind == "elements":
-        a = table.quantity("semi_major_axis", "km", minimum=R_EARTH + MIN_PERIGEE_ALTITUDE)
+        a = table.quantity("semi_major_axis", "km", minimum=R_EARTH + MIN_PERIGEE_ALTITUDE,
+                           maximum=1.0e6)      # well inside the Earth's Hill sphere (1.5e6 km)
         ecc = table.number("eccentricity", minimum=0.0, maximum=0.999)
         inc = table.quantity("inclination", "deg", minimum=0.0, maximum=180.0)
-        raan = table.quantity("raan", "deg")
-        argp = table.quantity("argument_of_perigee", "deg", default=0.0)
+        raan = _angle(table, "raan")
+        argp = _angle(table, "argument_of_perigee", default=0.0)
         epoch = table.time("epoch")
         frame = table.string("frame", default="mean_of_date", choices=_FRAMES)
         drift = table.boolean("raan_drift", default=True)
@@ -874,6 +888,11 @@ def _parse_kind(table: Table, kind: str, name: str | None, single: bool) -> list
                 f"{table.key_path('eccentricity')} = {ecc!r}: with semi_major_axis = {a.value:g} "
                 f"km the perigee altitude is {perigee:.1f} km; it must be >= "
                 f"{MIN_PERIGEE_ALTITUDE:g} km")
+        if perigee > _max_perigee_altitude():
+            raise ConfigError(
+                f"{table.key_path('eccentricity')} = {ecc!r}: with semi_major_axis = {a.value:g} "
+                f"km the perigee altitude is {perigee:.1f} km; it must be <= "
+                f"{_max_perigee_altitude():.0f} km (an arrival perigee within 150,000 km)")
         return [from_elements(a, ecc, inc, raan, argp, epoch, name=name, frame=frame,
                               raan_drift=drift)]
     # walker
@@ -882,7 +901,7 @@ def _parse_kind(table: Table, kind: str, name: str | None, single: bool) -> list
     planes = table.integer("planes", minimum=1)
     phasing = table.integer("phasing", minimum=0)
     alt = _altitude(table, "altitude")
-    raan0 = table.quantity("raan0", "deg", default=0.0)
+    raan0 = _angle(table, "raan0", default=0.0)
     epoch = table.time("epoch", default=None)
     drift = table.boolean("raan_drift", default=True)
     plane = table.integer("plane", default=None, minimum=0)
