@@ -418,6 +418,26 @@ def test_no_window_and_no_trajectory(tmp_path, run_dir):
     assert not (d / "trajectory.png").exists()
 
 
+def test_scan_without_any_solution(inputs):
+    """Every epoch unsolved: the figures still draw, on the scan's own time axis."""
+    import matplotlib.dates as mdates
+
+    from massdriver.report import plots
+
+    scan = inputs.scan.copy()
+    for name in ("speed", "total", "insertion", "plane_change", "circularization"):
+        scan[name] = scan[name] * np.nan
+    with plots.style():
+        fig = plots.plot_speed_map(scan, [], THRESHOLD)
+        chart = plots.plot_window_chart(scan, [], THRESHOLD)
+    ax = fig.axes[0]
+    first, last = (mdates.date2num(t.datetime) for t in scan["launch_utc"][[0, -1]])
+    lo, hi = ax.get_xlim()
+    assert lo < first < last < hi and (hi - lo) < 1.05 * (last - first)
+    assert any(t.get_text() == "no solved shot in the scan" for t in ax.texts)
+    assert chart.axes[0].get_title() == "prograde arrival: 0 of 673 epochs solved, 0 windows"
+
+
 # ------------------------------------------------------------------------------------------------
 # what the figures show (artists checked against the data, not only pixels)
 # ------------------------------------------------------------------------------------------------

@@ -327,6 +327,12 @@ def plot_speed_map(scan, windows: Sequence[dict], threshold_km_s: float):
         bar = fig.colorbar(mappable, ax=ax, extend="max", pad=0.01)
         bar.set_label("total delta-v, cheapest strategy [km/s]")
         bar.ax.axhline(threshold_km_s, color=_THRESHOLD_COLOR, lw=1.5)
+    if t_all.size:
+        pad = (t_all.max() - t_all.min()) * 0.02
+        ax.set_xlim(t_all.min() - pad, t_all.max() + pad)
+    if not np.any(ok):
+        ax.text(0.5, 0.5, "no solved shot in the scan", transform=ax.transAxes, ha="center",
+                va="center", fontsize=12, color="0.4")
     _date_axis(ax)
     ax.set_xlabel("launch epoch (UTC)")
     ax.set_ylabel("exit speed [km/s]")
