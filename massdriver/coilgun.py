@@ -1269,14 +1269,15 @@ def constant_acceleration_sizing(speed, acceleration, mass, *, shots_per_year: f
 # configuration (TOML)
 # ------------------------------------------------------------------------------------------------
 def _per_stage(t, key: str, unit: str, n: int, *, default: Any = None,
-               minimum: float | None = None, exclusive_minimum: bool = False):
+               minimum: float | None = None, exclusive_minimum: bool = False,
+               maximum: float | None = None):
     """A scalar or a list of ``n`` quantities under ``key`` (numbers in ``unit`` or strings)."""
     from massdriver.config import REQUIRED, Table
 
     raw = t.data.get(key)
     if not isinstance(raw, list):
         return t.quantity(key, unit, default=REQUIRED if default is None else default,
-                          minimum=minimum, exclusive_minimum=exclusive_minimum)
+                          minimum=minimum, exclusive_minimum=exclusive_minimum, maximum=maximum)
     t._get(key, None)  # mark the key as read (Table.finish reports unread keys)
     if len(raw) != n:
         raise ConfigError(f"{t.key_path(key)}: {len(raw)} values given, expected {n} "
@@ -1285,18 +1286,22 @@ def _per_stage(t, key: str, unit: str, n: int, *, default: Any = None,
         arr = np.asarray(raw, dtype=float)
         for i, v in enumerate(arr):
             bad = not math.isfinite(v) or (minimum is not None and (
-                v <= minimum if exclusive_minimum else v < minimum))
+                v <= minimum if exclusive_minimum else v < minimum)) or (
+                maximum is not None and v > maximum)
             if bad:
                 rel = ">" if exclusive_minimum else ">="
-                allowed = f"must be {rel} {minimum:g} {unit}" if minimum is not None else \
-                    "must be finite"
+                allowed = " and ".join(
+                    [f"{rel} {minimum:g} {unit}"] * (minimum is not None)
+                    + [f"<= {maximum:g} {unit}"] * (maximum is not None))
+                allowed = f"must be {allowed}" if allowed else "must be finite"
                 raise ConfigError(f"{t.key_path(key)}[{i}] = {raw[i]!r}: {allowed}")
         return arr * u.Unit(unit)
     vals = []
     for i, v in enumerate(raw):
         sub = Table({f"{key}[{i}]": v}, t.path, t.source)
         vals.append(sub.quantity(f"{key}[{i}]", unit, minimum=minimum,
-                                 exclusive_minimum=exclusive_minimum).to_value(unit))
+                                 exclusive_minimum=exclusive_minimum,
+                                 maximum=maximum).to_value(unit))
     return np.asarray(vals) * u.Unit(unit)
 
 
@@ -1367,6 +1372,8 @@ def _armature_from_table(t) -> Armature:
 
 def _coilgun_from_table(t) -> Coilgun:
     """Parse a coilgun table (see :meth:`Coilgun.from_config`)."""
+    from massdriver.config import REQUIRED
+
     if "coilgun" in t and isinstance(t.data.get("coilgun"), dict):
         sub = t.table("coilgun")
         gun = _coilgun_from_table(sub)
@@ -1393,9 +1400,9 @@ def _coilgun_from_table(t) -> Coilgun:
     next_pos = 0.0
     for s in sections:
         n = s.integer("stages", minimum=1, maximum=200000)
-        pitch = s.quantity("pitch", "m", default=None if n > 1 else 1.0, minimum=0.0,
-                           exclusive_minimum=True).to_value(u.m)
-        first = s.quantity("first_position", "m", default=None)
+        pitch = s.quantity("pitch", "m", default=REQUIRED if n > 1 else 1.0, minimum=0.0,
+                           exclusive_minimum=True, maximum=1e3).to_value(u.m)
+        first = s.quantity("first_position", "m", default=None, minimum=-1e6, maximum=1e6)
         x_first = next_pos if first is None else first.to_value(u.m)
         if pos and x_first <= pos[-1][-1]:
             raise ConfigError(f"{s.key_path('first_position')} = {x_first:g} m: must lie beyond "
@@ -1403,9 +1410,11 @@ def _coilgun_from_table(t) -> Coilgun:
         x = x_first + pitch * np.arange(n)
         next_pos = x[-1] + pitch
         pos.append(x)
-        trig.append(np.broadcast_to(_per_stage(s, "trigger_offset", "m", n, default=0.0)
+        trig.append(np.broadcast_to(_per_stage(s, "trigger_offset", "m", n, default=0.0,
+                                               minimum=-1e3, maximum=1e3)
                                     .to_value(u.m), (n,)))
-        volt.append(np.broadcast_to(_per_stage(s, "voltage", "V", n).to_value(u.V), (n,)))
+        volt.append(np.broadcast_to(_per_stage(s, "voltage", "V", n, minimum=-1e7, maximum=1e7)
+                                    .to_value(u.V), (n,)))
         cap.append(np.broadcast_to(_per_stage(s, "capacitance", "F", n, minimum=0.0,
                                               exclusive_minimum=True).to_value(u.F), (n,)))
         rser.append(np.broadcast_to(_per_stage(s, "series_resistance", "Ohm", n, default=0.0,
@@ -1431,6 +1440,8 @@ def _coilgun_from_table(t) -> Coilgun:
 # ------------------------------------------------------------------------------------------------
 # design
 # ------------------------------------------------------------------------------------------------
+#: most stages :func:`design` builds (the config's ``stages`` limit per section)
+MAX_DESIGN_STAGES = 200_000
 #: drive-coil and armature proportions of :func:`design`, in units of the bore radius
 DESIGN_GEOMETRY = {
     "coil_inner": 1.20, "coil_outer": 1.45, "coil_length": 0.45, "pitch": 0.50,
@@ -1579,6 +1590,12 @@ def design(mass, speed, max_g: float, *, max_voltage=20 * u.kV, max_stage_energy
     shot = None
     for _outer in range(6):
         length = (v_t**2 - v0**2) / (2.0 * a_mean)
+        n_float = length / pitch + 1.0
+        if not n_float <= MAX_DESIGN_STAGES:      # also catches inf/NaN
+            raise InputError(
+                f"the design needs a {length:.4g} m track of {n_float:.4g} stages at "
+                f"{a_mean / G0:.4g} g mean acceleration; at most {MAX_DESIGN_STAGES} stages "
+                "are supported: raise max_g, lower the speed, or enlarge the bore")
         n = max(2, int(math.ceil(length / pitch)) + 1)
         x = np.arange(n) * pitch
         # start where the first coil pushes hardest (it fires at once); later stages fire at trig
