@@ -50,7 +50,8 @@ import numpy as np
 from massdriver.errors import InputError
 
 __all__ = ["SweepCase", "SweepResult", "PendingSweep", "sweep", "sweep_async", "use_dask",
-           "current_client", "grid_cases", "epoch_grid", "map_ordered", "DEFAULT_CHUNK"]
+           "current_client", "active_client", "grid_cases", "epoch_grid", "map_ordered",
+           "DEFAULT_CHUNK"]
 
 #: epochs per Dask task by default (a multiple of ``kernels.shots.CHUNK``)
 DEFAULT_CHUNK = 64
@@ -465,7 +466,13 @@ def current_client():
 
 
 @contextlib.contextmanager
-def _resolve_client(scheduler: str | None, client, timeout: float = 30.0) -> Iterator[Any]:
+def active_client(scheduler: str | None = None, client=None, timeout: float = 30.0
+                  ) -> Iterator[Any]:
+    """The Dask client a call should use, or ``None`` for an in-process run.
+
+    ``client`` if given; else a client connected to ``scheduler`` (closed when the block ends);
+    else the client of the enclosing :func:`use_dask` block; else ``None``.
+    """
     if client is not None and scheduler is not None:
         raise InputError("give either client= or scheduler=, not both")
     if client is not None:
@@ -621,7 +628,7 @@ def sweep(cases: Sequence[SweepCase], *, scheduler: str | None = None, client=No
     cases = list(cases)
     if not cases:
         raise InputError("sweep(): no case given")
-    with _resolve_client(scheduler, client) as active:
+    with active_client(scheduler, client) as active:
         if active is not None:
             pending = sweep_async(cases, client=active, chunk=chunk, retries=retries,
                                   numba_threads=numba_threads)
@@ -664,7 +671,7 @@ def map_ordered(func: Callable, items: Sequence, *, scheduler: str | None = None
         Task-key prefix.
     """
     items = list(items)
-    with _resolve_client(scheduler, client) as active:
+    with active_client(scheduler, client) as active:
         if active is None:
             return [func(x) for x in items]
         run_id = uuid.uuid4().hex[:12]
