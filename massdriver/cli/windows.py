@@ -40,6 +40,16 @@ def run(args: argparse.Namespace) -> int:
         if not (math.isfinite(args.days) and 0 < args.days <= 3660):
             raise InputError(f"--days {args.days}: must be in (0, 3660]")
         search = dataclasses.replace(search, span=args.days * u.day)
+    if args.start is not None or args.days is not None:
+        from massdriver.ephemeris import Ephemeris
+
+        cover = Ephemeris().coverage
+        end = search.start + search.span + search.max_flight_time
+        if search.start < cover.start or end > cover.stop:
+            raise InputError(
+                f"--from {search.start.utc.isot[:16]} UTC with a {search.span.to_value(u.day):g} d "
+                f"span and {search.max_flight_time.to_value(u.day):g} d of flight leaves the "
+                f"ephemeris ({cover.start.utc.isot[:10]} .. {cover.stop.utc.isot[:10]})")
     plan = solve(mission.site, mission.target, search.start, search.span,
                  threshold=search.threshold, launcher=mission.launcher, step=search.step,
                  rtol=search.rtol, max_flight_time=search.max_flight_time,
