@@ -101,6 +101,7 @@ DESCRIPTIONS: dict[tuple, str] = {
 #: defaults that depend on the file and cannot be shown as the recorded value
 DEFAULT_TEXT: dict[tuple[str, str, str], str] = {
     ("mission", "", "name"): "the file name",
+    ("coilgun", "sections", "pitch"): "**required** when stages > 1 (else 1 m)",
 }
 
 _REQUIRED_TEXT = "**required**"
