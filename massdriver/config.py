@@ -57,6 +57,9 @@ def read_toml(path: str | Path) -> Table:
             data = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+    except RecursionError:  # tomllib recurses into nested arrays / inline tables
+        raise ConfigError(f"{p}: not a usable config: arrays or tables nested too deeply") \
+            from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{p}: cannot read: {exc}") from None
     return Table(data, "", source=str(p))
