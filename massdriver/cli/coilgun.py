@@ -81,8 +81,9 @@ def run(args) -> int:
     _check_finite("carrier_mass", args.carrier_mass, positive=False)
     if args.carrier_mass is not None and args.carrier_mass < 0:
         raise InputError(f"--carrier-mass = {args.carrier_mass!r}: must be >= 0")
-    if args.shots_per_year < 0 or args.shots_per_year != args.shots_per_year:
-        raise InputError(f"--shots-per-year = {args.shots_per_year!r}: must be >= 0")
+    if not (0 <= args.shots_per_year < float("inf")):      # NaN and inf fail too
+        raise InputError(f"--shots-per-year = {args.shots_per_year!r}: must be a finite "
+                         "number >= 0")
     if args.target == "design":
         return _run_design(args)
     given = [n for n in _DESIGN_ONLY if getattr(args, n) is not None]

@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
 
     from massdriver.cli._common import emit_json
     from massdriver.cli.solve import _progress, print_windows
-    from massdriver.config import load_mission, parse_epoch
+    from massdriver.config import MAX_SCAN_EPOCHS, load_mission, parse_epoch
     from massdriver.errors import InputError
     from massdriver.windows import solve
 
@@ -40,6 +40,13 @@ def run(args: argparse.Namespace) -> int:
         if not (math.isfinite(args.days) and 0 < args.days <= 3660):
             raise InputError(f"--days {args.days}: must be in (0, 3660]")
         search = dataclasses.replace(search, span=args.days * u.day)
+        n_epochs = int((search.span / search.step).to_value(u.one) + 1e-9) + 1
+        if search.step > search.span:
+            raise InputError(f"--days {args.days:g}: the span must not be shorter than the "
+                             f"scan step ({search.step:g} in {args.config})")
+        if n_epochs > MAX_SCAN_EPOCHS:
+            raise InputError(f"--days {args.days:g}: {n_epochs} launch epochs at the scan step "
+                             f"({search.step:g}); at most {MAX_SCAN_EPOCHS} are allowed")
     if args.start is not None or args.days is not None:
         from massdriver.ephemeris import Ephemeris
 

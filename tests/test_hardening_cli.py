@@ -1,0 +1,413 @@
+"""Bad input on the command line: one line ``massdriver CMD: error: ...``, exit 2, nothing written.
+
+``massdriver.cli.main`` is called in-process. The expensive parts (the window solve, the grid
+scan, the coilgun simulation, the coast integration) are replaced by a sentinel that raises
+:class:`Reached`: an invalid input must be refused *before* it (validation never waits for a
+solve), a valid one must get there. Mutated configs come from the schema-driven strategies of
+``tests/test_hardening_config.py``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_hardening_config import (  # noqa: E402
+    COILGUN_EXAMPLE,
+    MISSION_EXAMPLE,
+    coilgun_mutations,
+    mission_mutations,
+    to_toml,
+)
+
+from massdriver.cli import main  # noqa: E402
+
+CLI = settings(max_examples=80, deadline=None,
+               suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                      HealthCheck.filter_too_much])
+_counter = itertools.count()
+
+
+class Reached(Exception):
+    """Raised by the stand-ins of the expensive calls."""
+
+
+def _reached(*args, **kwargs):
+    raise Reached()
+
+
+@pytest.fixture
+def no_solve(monkeypatch):
+    """Replace every expensive call by the sentinel."""
+    import massdriver.coilgun as coilgun
+    import massdriver.trajectory as trajectory
+    import massdriver.windows as windows
+
+    for module, name in [(windows, "solve"), (windows, "scan"), (coilgun, "simulate"),
+                         (coilgun, "charge_for_speed"), (coilgun, "design"),
+                         (trajectory, "shoot")]:
+        monkeypatch.setattr(module, name, _reached)
+
+
+@pytest.fixture(scope="module")
+def area(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("hardening_cli")
+
+
+def _fresh(area: Path) -> Path:
+    d = area / f"case{next(_counter)}"
+    d.mkdir()
+    return d
+
+
+def _run(capsys, argv: list[str]):
+    """``(status, stdout, stderr)``; ``status`` is ``"reached"`` if the sentinel was hit."""
+    capsys.readouterr()
+    try:
+        status = main(argv)
+    except Reached:
+        status = "reached"
+    except SystemExit as exc:      # argparse
+        status = exc.code
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def assert_one_line_error(status, out: str, err: str, command: str, *names: str) -> str:
+    """Exit 2, nothing on stdout, exactly one stderr line ``massdriver CMD: error: ...``."""
+    assert status == 2, (status, err)
+    assert out == ""
+    assert err.endswith("\n") and err.count("\n") == 1, repr(err)
+    prefix = f"massdriver {command}: error: " if command else "massdriver: error: "
+    assert err.startswith(prefix), err
+    assert "Traceback" not in err
+    if names:
+        assert any(n in err for n in names), f"none of {names} in {err!r}"
+    return err
+
+
+# --------------------------------------------------------------------------------------------
+# mission files through ``solve`` and ``windows``
+# --------------------------------------------------------------------------------------------
+@CLI
+@given(mutation=mission_mutations(), command=st.sampled_from(["solve", "windows"]))
+def test_mission_mutations_on_the_cli(no_solve, area, capsys, mutation, command):
+    """>= 80 cases: refused before the solve, one line naming the key, no output directory."""
+    d = _fresh(area)
+    config = d / "mission.toml"
+    config.write_text(to_toml(mutation.doc), encoding="utf-8")
+    out = d / "out"
+    argv = [command, str(config), "--quiet"]
+    if command == "solve":
+        argv += ["--out", str(out), "--no-report"]
+    status, stdout, err = _run(capsys, argv)
+    if mutation.valid:
+        assert status == "reached", err
+        return
+    assert_one_line_error(status, stdout, err, command, mutation.path)
+    assert not out.exists()                             # nothing created for a bad config
+    assert sorted(p.name for p in d.iterdir()) == ["mission.toml"]
+
+
+@CLI
+@given(mutation=coilgun_mutations(valid=False))
+def test_coilgun_file_mutations_on_the_cli(no_solve, area, capsys, mutation):
+    d = _fresh(area)
+    config = d / "gun.toml"
+    config.write_text(to_toml(mutation.doc), encoding="utf-8")
+    plot = d / "shot.png"
+    status, out, err = _run(capsys, ["coilgun", str(config), "--json", "--plot", str(plot)])
+    assert_one_line_error(status, out, err, "coilgun", mutation.path)
+    assert not plot.exists()
+
+
+def test_the_examples_reach_the_solvers(no_solve, area, capsys):
+    """The unmutated inputs are valid (the sentinel is what stops them)."""
+    d = _fresh(area)
+    assert _run(capsys, ["solve", str(MISSION_EXAMPLE), "--out", str(d / "o"),
+                         "--quiet"])[0] == "reached"
+    assert _run(capsys, ["windows", str(MISSION_EXAMPLE), "--quiet"])[0] == "reached"
+    assert _run(capsys, ["coilgun", str(COILGUN_EXAMPLE), "--json"])[0] == "reached"
+    assert _run(capsys, ["coilgun", "design", "--mass", "10", "--speed", "0.1",
+                         "--max-g", "1000"])[0] == "reached"
+    assert _run(capsys, ["shoot", "--site", "0 -55", "--speed", "2.5",
+                         "--epoch", "2027-01-01T00:00"])[0] == "reached"
+
+
+# --------------------------------------------------------------------------------------------
+# ``shoot`` options
+# --------------------------------------------------------------------------------------------
+#: option -> (allowed low, high, low excluded?, unit added by some cases)
+SHOOT_RANGES = {
+    "--lat": (-90.0, 90.0, False, "deg"), "--lon": (-360.0, 360.0, False, "deg"),
+    "--azimuth": (0.0, 360.0, False, "deg"), "--elevation": (0.0, 90.0, False, "deg"),
+    "--height": (-10.0, 100.0, False, "km"), "--speed": (0.0, 20.0, True, "km/s"),
+    "--days": (0.0, 60.0, True, ""), "--rtol": (1e-13, 1e-6, False, ""),
+}
+SHOOT_BASE = {"--lat": "0", "--lon": "-55", "--azimuth": "90", "--elevation": "0",
+              "--height": "0", "--speed": "2.5", "--days": "8", "--rtol": "1e-11",
+              "--epoch": "2027-01-01T00:00"}
+
+
+@st.composite
+def bad_shoot_option(draw):
+    option = draw(st.sampled_from(sorted(SHOOT_RANGES) + ["--epoch"]))
+    if option == "--epoch":
+        value = draw(st.one_of(
+            st.sampled_from(["2027-02-30", "tomorrow", "", "2027-01-01T00:00 XYZ", "1e3"]),
+            st.integers(1, 1899).map(lambda y: f"{y:04d}-01-01"),
+            st.integers(2051, 9999).map(lambda y: f"{y:04d}-01-01"),
+        ))
+        return option, value
+    lo, hi, lo_open, unit = SHOOT_RANGES[option]
+    outside = st.one_of(
+        st.floats(max_value=lo - max(abs(lo) * 1e-6, 1e-9), allow_nan=False, min_value=-1e300),
+        st.floats(min_value=hi + max(abs(hi) * 1e-6, 1e-9), allow_nan=False, max_value=1e300),
+        st.just(lo) if lo_open else st.nothing(),
+    )
+    kind = draw(st.sampled_from(["outside", "nonfinite", "garbage"]))
+    if kind == "outside":
+        x = draw(outside)
+        value = repr(x) if not unit or draw(st.booleans()) else f"{x!r} {unit}"
+    elif kind == "nonfinite":
+        value = draw(st.sampled_from(["nan", "inf", "-inf", "1e999", "NaN km", "-inf deg"]))
+        if option in ("--days", "--rtol") and " " in value:
+            value = value.split()[0]
+    else:
+        value = draw(st.text(alphabet="abcxyz!?%", min_size=1, max_size=6))
+    return option, value
+
+
+@CLI
+@given(case=bad_shoot_option(), site_form=st.booleans())
+def test_bad_shoot_options(no_solve, capsys, case, site_form):
+    option, value = case
+    args = dict(SHOOT_BASE)
+    args[option] = value
+    argv = ["shoot"]
+    if site_form and option not in ("--lat", "--lon"):
+        argv += ["--site", f"{args.pop('--lat')} {args.pop('--lon')}"]
+    for key, val in args.items():
+        argv += [f"{key}={val}"]
+    status, out, err = _run(capsys, argv)
+    assert_one_line_error(status, out, err, "shoot", option)
+
+
+# --------------------------------------------------------------------------------------------
+# ``windows --from/--days`` and ``coilgun`` numbers
+# --------------------------------------------------------------------------------------------
+@CLI
+@given(case=st.one_of(
+    st.tuples(st.just("--from"), st.one_of(
+        st.integers(1, 1899).map(lambda y: f"{y:04d}-03-01"),
+        st.integers(2051, 9999).map(lambda y: f"{y:04d}-03-01"),
+        st.sampled_from(["2050-12-20", "2027-02-30", "never", "", "2027-01-01T24:61"]))),
+    st.tuples(st.just("--days"), st.one_of(
+        st.floats(max_value=0.0, allow_nan=False, min_value=-1e300).map(repr),
+        st.floats(min_value=3660.0001, max_value=1e300).map(repr),
+        st.sampled_from(["nan", "inf", "-inf", "1e999", "ten", "0x10", ""]))),
+))
+def test_bad_windows_options(no_solve, capsys, case):
+    option, value = case
+    status, out, err = _run(capsys, ["windows", str(MISSION_EXAMPLE), f"{option}={value}",
+                                     "--quiet"])
+    assert_one_line_error(status, out, err, "windows", option)
+
+
+def test_windows_days_shorter_than_a_step(no_solve, capsys):
+    status, out, err = _run(capsys, ["windows", str(MISSION_EXAMPLE), "--days", "0.01"])
+    assert_one_line_error(status, out, err, "windows", "--days 0.01: the span must not be")
+
+
+@CLI
+@given(option=st.sampled_from(["--speed", "--payload-mass", "--rtol", "--shots-per-year",
+                               "--mass", "--max-g", "--bore-radius", "--sections"]),
+       value=st.one_of(st.sampled_from(["nan", "inf", "-inf", "-1", "0", "abc", "1e999", ""]),
+                       st.floats(max_value=-1e-300, allow_nan=False).map(repr)),
+       design=st.booleans())
+def test_bad_coilgun_options(no_solve, capsys, option, value, design):
+    if option == "--shots-per-year" and value in ("0",):
+        value = "-1"
+    if design:
+        argv = ["coilgun", "design", "--mass", "10", "--speed", "0.1", "--max-g", "1000"]
+    else:
+        argv = ["coilgun", str(COILGUN_EXAMPLE)]
+    if design and option == "--payload-mass":
+        option = "--carrier-mass"
+    argv = [a for a in argv]
+    if option in argv:                         # replace a design value
+        argv[argv.index(option) + 1] = value
+    else:
+        argv += [f"{option}={value}"]
+    status, out, err = _run(capsys, argv)
+    names = (option, option.strip("-").replace("-", "_"))
+    if not design and option in ("--mass", "--max-g", "--bore-radius", "--sections"):
+        names += ("design option",)
+    assert_one_line_error(status, out, err, "coilgun", *names)
+
+
+@CLI
+@given(argv=st.one_of(
+    st.tuples(st.sampled_from(["solve", "windows", "shoot", "coilgun", "report"]),
+              st.from_regex(r"--[a-z][a-z-]{0,10}", fullmatch=True)).map(list),
+    st.lists(st.text(alphabet="abc-= ", max_size=6), min_size=1, max_size=3),
+))
+def test_argparse_errors_are_one_line(no_solve, capsys, argv):
+    """Unknown options, missing arguments, unknown commands: one line, exit 2 (or --help/0)."""
+    status, out, err = _run(capsys, argv)
+    if status in (0, "reached"):
+        return
+    assert status == 2
+    assert out == "" and err.count("\n") <= 1 or err.startswith("usage:"), err
+    if err and not err.startswith("usage:"):
+        assert err.startswith("massdriver") and ": error: " in err, err
+
+
+# --------------------------------------------------------------------------------------------
+# files: never overwritten without --force, confined to --out, nothing for a bad input
+# --------------------------------------------------------------------------------------------
+def _tiny_plan():
+    """A real :class:`Plan` (one unsolved grid epoch, no window) built without a solve."""
+    import numpy as np
+
+    import massdriver
+    from massdriver.windows import Plan, ScanResult
+
+    nan = np.array([np.nan])
+    scan = ScanResult(
+        t_launch_tdb=np.array([851_000_000.0]), branch=np.array(["prograde"], dtype=object),
+        speed_km_s=nan, t_perigee_tdb=nan,
+        solve_status=np.array(["no_root_in_speed_range"], dtype=object),
+        perigee_state=np.full((1, 6), np.nan), total_km_s=nan, insertion_km_s=nan,
+        plane_change_km_s=nan, circularization_km_s=nan,
+        strategy=np.array([""], dtype=object), inclination_deg=nan, raan_deg=nan,
+        nfev=np.array([12]))
+    return Plan(windows=(), scan=scan, mission=None, inputs={"threshold_km_s": 3.1},
+                version=massdriver.__version__, message="no window: test plan")
+
+
+@pytest.fixture
+def fake_solve(monkeypatch):
+    import massdriver.cli.solve as cli_solve
+
+    monkeypatch.setattr(cli_solve, "solve_loaded", lambda mission, quiet: _tiny_plan())
+
+
+def test_outputs_confined_to_out_and_resolve_of_own_copy(fake_solve, tmp_path, capsys):
+    """Every file lands in --out; ``solve DIR/mission.toml --out DIR --force`` (re-solving the
+    copy a solve wrote) works (it was a shutil.SameFileError traceback)."""
+    before = set(tmp_path.rglob("*"))
+    out = tmp_path / "run"
+    status, stdout, err = _run(capsys, ["solve", str(MISSION_EXAMPLE), "--out", str(out),
+                                        "--quiet", "--no-report"])
+    assert status == 0, err
+    created = set(tmp_path.rglob("*")) - before
+    assert all(p == out or out in p.parents for p in created)
+    assert {p.name for p in out.iterdir()} == {"plan.json", "windows.ecsv", "scan.ecsv",
+                                               "mission.toml"}
+    assert (out / "mission.toml").read_bytes() == MISSION_EXAMPLE.read_bytes()
+    scan_text = (out / "scan.ecsv").read_text()
+    assert "nan" not in scan_text.lower()                     # the unsolved row is masked
+    status, stdout, err = _run(capsys, ["solve", str(out / "mission.toml"), "--out", str(out),
+                                        "--quiet", "--no-report", "--force"])
+    assert status == 0, err
+    assert (out / "mission.toml").read_bytes() == MISSION_EXAMPLE.read_bytes()
+
+
+@pytest.mark.parametrize("existing", ["plan.json", "scan.ecsv", "mission.toml", "report.html",
+                                      "window_chart.png"])
+def test_existing_outputs_are_never_overwritten(fake_solve, tmp_path, capsys, existing):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / existing).write_text("mine\n")
+    status, stdout, err = _run(capsys, ["solve", str(MISSION_EXAMPLE), "--out", str(out),
+                                        "--quiet"])
+    assert_one_line_error(status, stdout, err, "solve", "--force")
+    assert existing in err
+    assert [p.name for p in out.iterdir()] == [existing]
+    assert (out / existing).read_text() == "mine\n"
+
+
+def test_out_that_is_a_file_or_under_a_file(no_solve, tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("mine\n")
+    for out in (blocker, blocker / "sub"):
+        status, stdout, err = _run(capsys, ["solve", str(MISSION_EXAMPLE), "--out", str(out)])
+        assert_one_line_error(status, stdout, err, "solve", str(blocker))
+    assert blocker.read_text() == "mine\n"
+
+
+def test_plot_and_write_targets_are_protected(no_solve, tmp_path, capsys):
+    png = tmp_path / "shot.png"
+    png.write_text("mine\n")
+    toml = tmp_path / "gun.toml"
+    toml.write_text("mine\n")
+    status, out, err = _run(capsys, ["shoot", "--site", "0 -55", "--speed", "2.5", "--epoch",
+                                     "2027-01-01T00:00", "--plot", str(png)])
+    assert_one_line_error(status, out, err, "shoot", "--force")
+    status, out, err = _run(capsys, ["coilgun", str(COILGUN_EXAMPLE), "--plot", str(png)])
+    assert_one_line_error(status, out, err, "coilgun", "--force")
+    status, out, err = _run(capsys, ["coilgun", "design", "--mass", "10", "--speed", "0.1",
+                                     "--max-g", "1000", "--write", str(toml)])
+    assert_one_line_error(status, out, err, "coilgun", "--force")
+    assert png.read_text() == "mine\n" and toml.read_text() == "mine\n"
+
+
+def test_output_names_cannot_leave_the_directory(tmp_path):
+    from massdriver.cli._common import prepare_output_dir
+    from massdriver.errors import InputError
+
+    for name in ("../plan.json", "/etc/passwd", "a/b", "..", ""):
+        with pytest.raises(InputError, match="leave the output directory"):
+            prepare_output_dir(tmp_path / "out", [name], force=True)
+    assert not (tmp_path / "out").exists()
+
+
+def test_report_of_a_missing_or_foreign_directory(tmp_path, capsys):
+    status, out, err = _run(capsys, ["report", str(tmp_path / "nothing")])
+    assert_one_line_error(status, out, err, "report", "not a directory")
+    (tmp_path / "plan.json").write_text("{not json")
+    (tmp_path / "scan.ecsv").write_text("x\n1\n")
+    status, out, err = _run(capsys, ["report", str(tmp_path)])
+    assert_one_line_error(status, out, err, "report", "plan.json")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.json", "scan.ecsv"]
+
+
+def test_debug_shows_the_traceback_instead(no_solve, tmp_path):
+    from massdriver.errors import ConfigError
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[site]\nlat = 95\n")
+    with pytest.raises(ConfigError, match="site.lat"):
+        main(["--debug", "solve", str(bad), "--out", str(tmp_path / "o")])
+
+
+def test_interrupt_is_not_a_traceback(monkeypatch, capsys):
+    import massdriver.windows as windows
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(windows, "solve", interrupted)
+    status, out, err = _run(capsys, ["windows", str(MISSION_EXAMPLE), "--quiet"])
+    assert status == 130 and err == "massdriver: interrupted\n"
+
+
+def test_no_nan_accepted_anywhere_on_the_command_line(no_solve, capsys):
+    """Every numeric option of every subcommand refuses NaN (one line each)."""
+    cases = [["windows", str(MISSION_EXAMPLE), "--days", "nan"],
+             ["coilgun", str(COILGUN_EXAMPLE), "--speed", "nan"],
+             ["coilgun", "design", "--mass", "nan", "--speed", "1", "--max-g", "100"]]
+    cases += [["shoot", *[f"{k}={'nan' if k == opt else v}" for k, v in SHOOT_BASE.items()]]
+              for opt in SHOOT_RANGES]
+    for argv in cases:
+        status, out, err = _run(capsys, argv)
+        assert_one_line_error(status, out, err, argv[0])
+    assert math.isnan(float("nan"))
