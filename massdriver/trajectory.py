@@ -369,6 +369,26 @@ def coast(model_id: int, t0: float, y0, t_end: float, params, eph, rtol: float, 
                  events=tuple(events), nfev=nfev, steps=steps, rejected=rejected)
 
 
+def _enters_the_moon_at_launch(r0: np.ndarray, v0: np.ndarray, moon_state: np.ndarray) -> bool:
+    """Whether a shot leaving the track on (or under) the impact sphere at once goes below it.
+
+    The lunar-impact event is a sign change of ``|r - r_moon| - R_MOON``; a horizontal track at
+    height 0 starts on that root, and a shot slower than circular (about 1.68 km/s) descends
+    from it at once: round-off can put the first value on either side, and the descent was
+    missed (the shot then flew through the Moon). Here: moving inward, or horizontal and below
+    the local circular speed, from at most 1 mm above the sphere, is an impact at launch.
+    """
+    r = r0 - moon_state[:3]
+    v = v0 - moon_state[3:]
+    rho = float(np.linalg.norm(r))
+    if rho - bodies.R_MOON > 1e-6:          # km: the event sees a later descent
+        return False
+    v_r = float(r @ v) / rho
+    if abs(v_r) > 1e-9:                     # km/s: clearly inward or outward
+        return v_r < 0.0
+    return float(v @ v) - v_r * v_r < bodies.GM_MOON / rho
+
+
 def _speed_km_s(speed) -> float:
     import astropy.units as u
 
@@ -480,8 +500,15 @@ def shoot(site, epoch, speed, *, model: str = "ephemeris", days: float = 8.0,
     from massdriver.kernels.shots import PERIGEE_HOP
 
     hop_span = (PERIGEE_HOP if model == "ephemeris" else PERIGEE_HOP / bodies.CR3BP_TIME_UNIT)
-    c = coast(model_id, t_start, y_start, t_stop, params, eph_arg, rtol, atol,
-              far_perigee_radius=far, earth=earth, hop=hop_span, store_steps=True)
+    moon_launch = geocentric_states(np.array([t0]), tables, 0)[0]
+    if _enters_the_moon_at_launch(r0, v0, moon_launch):
+        # the impact event cannot see a descent that starts on its root: decided here
+        c = Coast(status="moon_impact", t=np.array([t_start]), y=y_start[None, :].copy(),
+                  events=(("moon_impact", t_start, y_start.copy()),), nfev=0, steps=0,
+                  rejected=0)
+    else:
+        c = coast(model_id, t_start, y_start, t_stop, params, eph_arg, rtol, atol,
+                  far_perigee_radius=far, earth=earth, hop=hop_span, store_steps=True)
     status, ts, ys, events = c.status, [c.t], [c.y], list(c.events)
     nfev, steps, rejected = c.nfev, c.steps, c.rejected
     t_all = np.concatenate(ts)
