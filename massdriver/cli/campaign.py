@@ -1,0 +1,102 @@
+"""``massdriver campaign CONFIG.toml --out DIR``: plan the deployment of a constellation.
+
+Examples
+--------
+::
+
+    massdriver campaign examples/campaign_walker.toml --out runs/walker
+    massdriver campaign examples/campaign_walker.toml --out runs/walker --force --json
+    massdriver campaign examples/campaign_walker.toml --out runs/walker \\
+        --scheduler tcp://127.0.0.1:8786          # the planes' scans on a Dask cluster
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+__all__ = ["add_parser", "run", "OUTPUT_FILES"]
+
+#: files written into --out (the figure only without --no-report)
+OUTPUT_FILES = ["campaign.json", "schedule.ecsv", "campaign.toml"]
+_FIGURE = "deliveries.png"
+
+
+def add_parser(subparsers) -> None:
+    """Register the ``campaign`` subcommand (imports nothing heavy)."""
+    p = subparsers.add_parser(
+        "campaign", help="plan a constellation's deployment: which satellite, which window, when",
+        description=(
+            "Find the launch windows of every plane of the constellation in a campaign file, "
+            "assign the satellites to shots inside them respecting the launcher's recharge "
+            "(energy per shot / power) and shot-rate limit, and write campaign.json (totals, "
+            "timeline, every shot and window), schedule.ecsv (one row per shot), campaign.toml "
+            "(the input) and deliveries.png (satellites per plane against time) into --out."
+        ))
+    p.add_argument("config", help="campaign TOML file (see examples/campaign_walker.toml)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    p.add_argument("--json", action="store_true", help="print the campaign as one JSON object")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--force", action="store_true", help="overwrite files in DIR")
+    p.add_argument("--no-report", action="store_true", help="skip the deliveries figure")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="Dask scheduler address (e.g. tcp://127.0.0.1:8786): solve the planes "
+                        "there, one task per plane (needs the [distributed] extra)")
+    p.set_defaults(run=run)
+
+
+def print_summary(campaign, stream=None) -> None:
+    """A short text summary: per-plane counts, totals, timeline."""
+    d = campaign.to_dict()
+    out = stream or sys.stdout
+    tot, tl = d["totals"], d["timeline"]
+    out.write(f"{'plane':<34} {'asked':>5} {'fired':>5} {'windows':>7} {'sum dv':>9} "
+              f"{'propellant':>10}  first shot (UTC)\n")
+    out.write(f"{'':<34} {'':>5} {'':>5} {'':>7} {'km/s':>9} {'kg':>10}\n")
+    for p in d["planes"]:
+        out.write(f"{p['name'][:34]:<34} {p['requested']:>5} {p['delivered']:>5} "
+                  f"{p['windows']:>7} {p['delta_v_km_s']:9.3f} {p['propellant_kg']:10.1f}  "
+                  f"{(p['first_shot_utc'] or '-')[:16]}\n")
+    out.write(f"satellites {tot['satellites_delivered']}/{tot['satellites_requested']}, "
+              f"delta-v {tot['delta_v_km_s']:.3f} km/s in total")
+    if tot["mean_delta_v_km_s"] is not None:
+        out.write(f" (mean {tot['mean_delta_v_km_s']:.3f}, max {tot['max_delta_v_km_s']:.3f})")
+    out.write(f", propellant {tot['propellant_kg']:.1f} kg, energy "
+              f"{tot['energy_j'] / 1e9:.4g} GJ\n")
+    if tl["first_shot_utc"] is not None:
+        out.write(f"first shot {tl['first_shot_utc'][:16]}, last shot {tl['last_shot_utc'][:16]}"
+                  f", last arrival {tl['last_arrival_utc'][:16]} UTC: "
+                  f"{tl['duration_days']:.2f} days from the start\n")
+    if d["message"]:
+        out.write(f"{d['message']}\n")
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+    import shutil
+    from pathlib import Path
+
+    from massdriver.campaign import load_campaign
+    from massdriver.cli._common import emit_json, json_ready, prepare_output_dir
+    from massdriver.cli.solve import _progress
+
+    out = Path(args.out)
+    names = OUTPUT_FILES + ([] if args.no_report else [_FIGURE])
+    prepare_output_dir(out, names, args.force)      # refuse early, before the long solve
+    config = load_campaign(args.config)
+    campaign = config.plan(scheduler=args.scheduler, progress=_progress(args.quiet))
+    d = campaign.to_dict()
+    (out / "campaign.json").write_text(json.dumps(json_ready(d), indent=2, sort_keys=True,
+                                                  allow_nan=False) + "\n")
+    campaign.to_table().write(out / "schedule.ecsv", format="ascii.ecsv", overwrite=True)
+    shutil.copyfile(args.config, out / "campaign.toml")
+    if not args.no_report:
+        from massdriver.report.campaign_plots import write_campaign_figure
+
+        write_campaign_figure(out, ("png",))
+    if args.json:
+        emit_json(d)
+    else:
+        print_summary(campaign)
+        sys.stdout.write(f"wrote {out}/\n")
+    return 0
