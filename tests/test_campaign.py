@@ -308,7 +308,7 @@ def write(tmp_path, text: str, name: str = "c.toml"):
 def test_example_config_loads():
     cfg = load_campaign("examples/campaign_walker.toml")
     assert len(cfg.constellation.planes) == 3
-    assert cfg.constellation.satellites == (2, 2, 2)
+    assert cfg.constellation.satellites == (8, 8, 8)
     assert cfg.launcher.power.to_value(u.W) == 5e6
     assert cfg.launcher.max_shot_rate.to_value(1 / u.h) == 4.0
     assert cfg.policy == "cheapest"
@@ -397,17 +397,27 @@ def test_deliveries_plot_reads_the_schedule(plans, tmp_path):
     np.testing.assert_allclose(lines["walker"].get_xdata()[1:-1], arrive, atol=1e-9)
 
 
-def test_dask_planes_identical(plans):
+def test_dask_planes_identical(plans, tmp_path, capsys):
+    """One Dask task per plane (loopback LocalCluster): the same plans, the same campaign."""
     distributed = pytest.importorskip("distributed")
+    from massdriver.cli._common import json_ready
+
     con = Constellation(PLANES, (1, 1))
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   host="127.0.0.1", dashboard_address=None) as cl, \
             distributed.Client(cl, set_as_default=False) as client:
         remote = solve_planes(con, launcher(), SITE, START, SPAN, threshold=THRESHOLD, step=STEP,
                               dispersion_samples=400, client=client)
+        # the CLI route: --scheduler ADDRESS
+        code = main(["campaign", str(write(tmp_path, CONFIG)), "--out", str(tmp_path / "d"),
+                     "--scheduler", cl.scheduler_address, "--json", "--no-report"])
+        assert code == 0
+        via_cli = json.loads(capsys.readouterr().out)
     for a, b in zip(remote, plans, strict=True):
         assert a.scan.total_km_s.tobytes() == b.scan.total_km_s.tobytes()
         assert [w.to_dict() for w in a.windows] == [w.to_dict() for w in b.windows]
+    local = json.loads(json.dumps(json_ready(schedule(plans, (2, 1), launcher()).to_dict())))
+    assert via_cli["shots"] == local["shots"]
 
 
 def test_plan_campaign_end_to_end(plans):

@@ -96,7 +96,7 @@ def plot_deliveries(schedule, requested: Sequence[int] | None = None, *, start=N
         ax.plot([], [], color="k", lw=0.8, ls="--", label="launched (dashed)")
         if requested is not None:
             ax.plot([], [], color="k", lw=0.9, ls=":", label="requested (dotted)")
-        ax.legend(loc="upper left", ncols=2 if n_planes > 4 else 1)
+        ax.legend(loc="best", ncols=2 if n_planes > 4 else 1)
         head = title or meta.get("constellation") or "campaign"
         if summary:
             tot, tl = summary.get("totals", {}), summary.get("timeline", {})
