@@ -1290,10 +1290,9 @@ def _per_stage(t, key: str, unit: str, n: int, *, default: Any = None,
                 maximum is not None and v > maximum)
             if bad:
                 rel = ">" if exclusive_minimum else ">="
-                allowed = " and ".join(
-                    [f"{rel} {minimum:g} {unit}"] * (minimum is not None)
-                    + [f"<= {maximum:g} {unit}"] * (maximum is not None))
-                allowed = f"must be {allowed}" if allowed else "must be finite"
+                parts = ([] if minimum is None else [f"{rel} {minimum:g} {unit}"]) + (
+                    [] if maximum is None else [f"<= {maximum:g} {unit}"])
+                allowed = f"must be {' and '.join(parts)}" if parts else "must be finite"
                 raise ConfigError(f"{t.key_path(key)}[{i}] = {raw[i]!r}: {allowed}")
         return arr * u.Unit(unit)
     vals = []

@@ -488,9 +488,46 @@ def mission_mutations(*, valid: bool | None = None) -> st.SearchStrategy[Mutatio
     return st.one_of(parts)
 
 
+def _coilgun_specials() -> list[st.SearchStrategy[Mutation]]:
+    """Per-stage lists (one value per stage): one bad element, or the wrong length."""
+    stages = COILGUN["sections"][0]["stages"]
+    per_stage = [k for k in ("voltage", "capacitance", "trigger_offset", "series_resistance")]
+
+    def one_bad(args):
+        key, index, bad, as_text = args
+        spec = COILGUN_SCHEMA[_S + (key,)]
+        good = 0.5 * (spec.lo + (spec.hi if spec.hi is not None else spec.lo + 2.0))
+        if spec.lo_open and good == spec.lo:
+            good = spec.lo + 1.0
+        values: list[Any] = [good] * stages
+        values[index] = f"{bad} {spec.unit}" if as_text else bad
+        return Mutation(f"{key}[{index}] = {bad!r}", _set(COILGUN, _S + (key,), values),
+                        f"sections[0].{key}", False)
+
+    def wrong_length(args):
+        key, n = args
+        return Mutation(f"{key} with {n} values", _set(COILGUN, _S + (key,), [1.0] * n),
+                        f"sections[0].{key}", False)
+
+    def outside(key):
+        return _finite_outside(COILGUN_SCHEMA[_S + (key,)])
+
+    return [
+        st.sampled_from(per_stage).flatmap(lambda k: st.tuples(
+            st.just(k), st.integers(0, stages - 1),
+            st.one_of(outside(k), st.sampled_from([math.nan, math.inf, -math.inf])),
+            st.booleans())).map(one_bad),
+        st.tuples(st.sampled_from(per_stage),
+                  st.integers(1, 12).filter(lambda n: n != stages)).map(wrong_length),
+    ]
+
+
 def coilgun_mutations(*, valid: bool | None = None) -> st.SearchStrategy[Mutation]:
     """Mutations of the example coilgun (``valid``: only valid/invalid ones, or both)."""
-    return st.one_of(_strategies(COILGUN, COILGUN_SCHEMA, COILGUN_TABLES, valid=valid))
+    parts = _strategies(COILGUN, COILGUN_SCHEMA, COILGUN_TABLES, valid=valid)
+    if valid is not True:
+        parts = parts + _coilgun_specials()
+    return st.one_of(parts)
 
 
 def check_error_line(message: str, path: str) -> None:
