@@ -95,6 +95,8 @@ def _shoot_cr3bp(state: dict) -> None:
 
 
 def _shot_speeds(state: dict) -> None:
+    import inspect
+
     import numpy as np
 
     from massdriver import bodies
@@ -109,10 +111,12 @@ def _shot_speeds(state: dict) -> None:
     flight = 6.0 * bodies.DAY
     tables = Ephemeris().kernel_tables(epochs[0] - bodies.DAY, epochs[-1] + flight + bodies.DAY)
     atol = np.full(6, 1e-9)
+    args = [bodies.R_EARTH + 400.0, 2.40, 2.70, 1e-9, site_body, dir_body, flight, 1e-10, atol,
+            forces.ephemeris_params(), tables, FAR_PERIGEE_RADIUS]
+    if "guesses" in inspect.signature(shots.solve_speeds.py_func).parameters:
+        args.append(np.full(epochs.shape[0], np.nan))      # NaN: bracket / continue
     for branch in (1.0, -1.0):
-        shots.solve_speeds(epochs, branch, bodies.R_EARTH + 400.0, 2.40, 2.70, 1e-9, site_body,
-                           dir_body, flight, 1e-10, atol, forces.ephemeris_params(), tables,
-                           FAR_PERIGEE_RADIUS)
+        shots.solve_speeds(epochs, branch, *args)
 
 
 def _batch(state: dict) -> None:
