@@ -141,6 +141,35 @@ def test_the_examples_reach_the_solvers(no_solve, area, capsys):
                          "--epoch", "2027-01-01T00:00"])[0] == "reached"
 
 
+CAMPAIGN_EXAMPLE = MISSION_EXAMPLE.parent / "campaign_walker.toml"
+
+
+@pytest.mark.skipif(not CAMPAIGN_EXAMPLE.exists(), reason="no campaign example")
+@CLI
+@given(data=st.data())
+def test_campaign_section_mutations_on_the_cli(no_solve, area, capsys, monkeypatch, data):
+    """``massdriver campaign``: a bad ``[campaign]`` value is one line naming the key, before
+    any planning, and no output directory (it used to be created before the validation)."""
+    import tomllib
+
+    import massdriver.campaign as campaign
+
+    monkeypatch.setattr(campaign, "plan_campaign", _reached)
+    doc = tomllib.loads(CAMPAIGN_EXAMPLE.read_text())
+    key = data.draw(st.sampled_from(sorted(doc["campaign"])))
+    value = data.draw(st.one_of(
+        st.sampled_from([math.nan, math.inf, -math.inf, True, [1.0], {"a": 1}, "", "abc"]),
+        st.floats(min_value=-1e300, max_value=-1e-6),
+    ))
+    doc["campaign"][key] = value
+    d = _fresh(area)
+    config = d / "campaign.toml"
+    config.write_text(to_toml(doc), encoding="utf-8")
+    status, out, err = _run(capsys, ["campaign", str(config), "--out", str(d / "out")])
+    assert_one_line_error(status, out, err, "campaign", f"campaign.{key}")
+    assert not (d / "out").exists()
+
+
 # --------------------------------------------------------------------------------------------
 # ``shoot`` options
 # --------------------------------------------------------------------------------------------

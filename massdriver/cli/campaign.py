@@ -82,14 +82,16 @@ def run(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     names = OUTPUT_FILES + ([] if args.no_report else [_FIGURE])
+    config = load_campaign(args.config)             # a bad config creates nothing
     prepare_output_dir(out, names, args.force)      # refuse early, before the long solve
-    config = load_campaign(args.config)
     campaign = config.plan(scheduler=args.scheduler, progress=_progress(args.quiet))
     d = campaign.to_dict()
     (out / "campaign.json").write_text(json.dumps(json_ready(d), indent=2, sort_keys=True,
                                                   allow_nan=False) + "\n")
     campaign.to_table().write(out / "schedule.ecsv", format="ascii.ecsv", overwrite=True)
-    shutil.copyfile(args.config, out / "campaign.toml")
+    copy = out / "campaign.toml"
+    if not (copy.exists() and copy.samefile(args.config)):    # re-planning DIR/campaign.toml
+        shutil.copyfile(args.config, copy)
     if not args.no_report:
         from massdriver.report.campaign_plots import write_campaign_figure
 
