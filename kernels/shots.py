@@ -73,6 +73,12 @@ Q_MOON = 1.0e4
 #: consecutive epochs solved in sequence (continuation); fixed, so results ignore the thread count
 CHUNK = 64
 _MAX_ITER = 60
+#: km/s: 0.97 x the lunar surface escape speed sqrt(2 GM_moon / R_moon) = 2.376 km/s; slower
+#: exit speeds stay bound to the Moon (the Earth's tide lowers the true threshold by < 2 %)
+LOWEST_USEFUL_SPEED = 2.30
+#: km/s, the widest spacing of the bracketing grid (the prograde and retrograde roots are
+#: ~0.15 km/s apart, the Moon-impact edge ~0.1 km/s below the prograde root)
+GRID_SPACING = 0.02
 #: secant slopes from speeds closer than this (km/s) are dominated by integration noise
 #: (q is reproducible to ~3e-7 sqrt(km) at rtol 1e-10, dq/dw ~ -1e3 sqrt(km) per km/s)
 _SLOPE_DV = 1e-6
@@ -242,6 +248,11 @@ def solve_speed(t0, branch, r_target, guess, speed_min, speed_max, speed_tol, si
     """
     q_target = branch * math.sqrt(r_target)
     f_tol = 1e-7 * math.sqrt(r_target)      # relative 2e-7 in r_p (~1.4 m at LEO)
+    # below ~97 % of the lunar surface escape speed no shot leaves the Moon: search above it
+    # (this also keeps the search away from sub-circular horizontal shots)
+    speed_min = max(speed_min, LOWEST_USEFUL_SPEED)
+    if speed_min >= speed_max:
+        return np.nan, SOLVE_NO_ROOT, OUTCOME_MOON_IMPACT, t0, 0, np.nan
     y_tmp = np.empty(6)
     nfev_total = 0
     found = False
@@ -297,7 +308,7 @@ def solve_speed(t0, branch, r_target, guess, speed_min, speed_max, speed_tol, si
                 b = min(max(c, speed_min), speed_max)
     if not found:
         # a grid over the whole speed range; the first clean sign change on this branch
-        n_grid = 13
+        n_grid = min(max(int(math.ceil((speed_max - speed_min) / GRID_SPACING)) + 1, 5), 64)
         width = (speed_max - speed_min) / (n_grid - 1)
         prev_f = 0.0
         prev_clean = False
