@@ -423,7 +423,9 @@ class LauncherSpec:
     pointing_sigma : astropy.units.Quantity
         1-sigma pointing error of the track, per axis (deg).
     coilgun : object or None
-        A :class:`massdriver.coilgun.Coilgun` when the config names a coilgun file.
+        A :class:`massdriver.coilgun.Coilgun` when the config names a coilgun file; then the
+        speed range defaults to the launcher's (:meth:`~massdriver.coilgun.Coilgun.speed_range`)
+        and each window reports the bank energy of its shot.
     """
 
     speed_min: Any
@@ -463,6 +465,24 @@ class LauncherSpec:
             root = read_toml(path)
             coilgun = Coilgun.from_config(root)
         t.finish()
+        if coilgun is not None and ("speed_min" not in t or "speed_max" not in t):
+            # the launcher's own range for this payload (charge scaled uniformly)
+            from massdriver.errors import InputError
+
+            try:
+                rng = coilgun.speed_range(mass)
+            except InputError as exc:
+                raise ConfigError(
+                    f"{t.key_path('coilgun')} = {_fmt(coilgun_file)}: {exc}") from None
+            if "speed_min" not in t:
+                speed_min = rng.minimum.to(speed_min.unit)
+            if "speed_max" not in t:
+                speed_max = rng.maximum.to(speed_max.unit)
+            if speed_max <= speed_min:
+                raise ConfigError(
+                    f"{t.key_path('coilgun')} = {_fmt(coilgun_file)}: the launcher's speed range "
+                    f"({speed_min:.4g} to {speed_max:.4g}) is empty for this payload"
+                )
         return cls(speed_min=speed_min, speed_max=speed_max, payload_mass=mass,
                    speed_sigma=speed_sigma, pointing_sigma=pointing_sigma, coilgun=coilgun)
 

@@ -172,8 +172,8 @@ class LaunchWindow:
     mid_course : MidCourseCorrection or None
         The correction priced for the ``mid_course_correction`` strategy.
     energy_per_shot : astropy.units.Quantity
-        Kinetic energy given to the payload at exit (J); a launcher's bank energy is this over
-        its efficiency.
+        Energy of the shot (J): the bank energy drawn by the configured coilgun, or, without a
+        coilgun model, the payload's kinetic energy at exit.
     optimizer : dict
         ``converged`` (bool), ``message``, ``nfev`` (evaluations of the epoch objective).
     """
@@ -668,6 +668,16 @@ def _dispersion(problem: _Problem, target, t0: float, speed: float, branch: floa
                              n_samples=n_samples, seed=seed)
 
 
+def _shot_energy(launcher, speed: float, mass: float):
+    """Energy of one shot (J): the coilgun's bank energy drawn when a coilgun is configured
+    (:meth:`massdriver.coilgun.Coilgun.energy_per_shot`), else the payload's kinetic energy."""
+    import astropy.units as u
+
+    if getattr(launcher, "coilgun", None) is not None:
+        return launcher.coilgun.energy_per_shot(speed * u.km / u.s, mass * u.kg).to(u.J)
+    return (0.5 * mass * (speed * 1e3) ** 2) * u.J
+
+
 def _windows_from_runs(ok: np.ndarray) -> list[tuple[int, int]]:
     runs, start = [], None
     for i, flag in enumerate(ok):
@@ -844,7 +854,7 @@ def solve(site, target, start, span, *, threshold, launcher=None, step=None,
                 time_of_flight=((tp - t_best) / bodies.DAY) * u.day,
                 perigee=perigee_arrival_from_state(tp, t_best, yp), budget=budget,
                 mid_course=mcc_obj,
-                energy_per_shot=(0.5 * mass * (speed * 1e3) ** 2) * u.J,
+                energy_per_shot=_shot_energy(launcher, speed, mass),
                 optimizer=opt))
     windows.sort(key=lambda w: w.best_epoch.jd)
 

@@ -202,3 +202,17 @@ def test_example_missions_load(name):
     m = load_mission(f"examples/{name}.toml")
     assert m.search.span > 0 * u.day
     assert m.target.perigee_radius > bodies.R_EARTH * u.km
+
+
+def test_coilgun_launcher_sets_speed_range_and_shot_energy():
+    """A mission naming a coilgun takes its speed range and prices each shot's bank energy."""
+    m = load_mission("examples/geo_from_procellarum.toml")
+    lo = m.launcher.speed_min.to_value(u.km / u.s)
+    hi = m.launcher.speed_max.to_value(u.km / u.s)
+    assert m.launcher.coilgun is not None
+    assert 2.5 < hi < 2.6 and lo < hi        # sized for 2.5 km/s with 1000 kg
+    energy = windows._shot_energy(m.launcher, 2.44, 1000.0).to_value(u.J)
+    kinetic = 0.5 * 1000.0 * 2440.0**2
+    # bank energy covers the payload's and the carrier's kinetic energy (carrier 250 kg)
+    assert energy > kinetic * 1.2
+    assert energy < kinetic * 1.25 / 0.9
