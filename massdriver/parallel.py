@@ -50,11 +50,8 @@ import numpy as np
 from massdriver.errors import InputError
 
 __all__ = ["SweepCase", "SweepResult", "PendingSweep", "sweep", "sweep_async", "use_dask",
-           "current_client", "active_client", "grid_cases", "epoch_grid", "map_ordered",
-           "DEFAULT_CHUNK"]
+           "current_client", "active_client", "grid_cases", "epoch_grid", "map_ordered"]
 
-#: epochs per Dask task by default (a multiple of ``kernels.shots.CHUNK``)
-DEFAULT_CHUNK = 64
 #: epochs per compiled call in-process (as ``windows.solve``; progress is reported per call)
 _LOCAL_BLOCK = 256
 
@@ -554,7 +551,7 @@ class PendingSweep:
 def _check_chunk(chunk: int | None) -> int:
     from massdriver.kernels.shots import CHUNK
 
-    c = DEFAULT_CHUNK if chunk is None else chunk
+    c = CHUNK if chunk is None else chunk
     if isinstance(c, bool) or not isinstance(c, (int, np.integer)) or c < CHUNK or c % CHUNK:
         raise InputError(f"chunk = {chunk!r}: must be a positive multiple of "
                          f"kernels.shots.CHUNK = {CHUNK} (epochs per task)")
@@ -571,7 +568,8 @@ def sweep_async(cases: Sequence[SweepCase], *, client=None, chunk: int | None = 
     client : distributed.Client, optional
         Default: the client of the enclosing :func:`use_dask` block.
     chunk : int, optional
-        Epochs per task, a multiple of ``kernels.shots.CHUNK`` (default :data:`DEFAULT_CHUNK`).
+        Epochs per task, a multiple of ``kernels.shots.CHUNK`` (default: ``CHUNK``, one kernel
+        chunk per task).
     retries : int
         Times Dask re-runs a task that raised (lost workers are handled by the scheduler
         regardless).
@@ -609,9 +607,9 @@ def sweep(cases: Sequence[SweepCase], *, scheduler: str | None = None, client=No
     client : distributed.Client, optional
         A connected client (wins over an enclosing :func:`use_dask` block).
     chunk : int, optional
-        Epochs per Dask task, a positive multiple of ``kernels.shots.CHUNK`` (default
-        :data:`DEFAULT_CHUNK`); tasks start at multiples of it in each case's grid, which keeps
-        the results identical to the in-process run.
+        Epochs per Dask task, a positive multiple of ``kernels.shots.CHUNK`` (default:
+        ``CHUNK``, one kernel chunk per task); tasks start at multiples of it in each case's
+        grid, which keeps the results identical to the in-process run.
     retries : int
         Dask re-runs of a task that raised.
     numba_threads : int

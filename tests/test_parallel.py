@@ -7,6 +7,7 @@ merely within a tolerance.
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import subprocess
@@ -51,9 +52,13 @@ def _cases(n_epochs: int):
     return parallel.grid_cases(SITES, [TARGET], [grid], launcher=LAUNCHER)
 
 
+#: epochs per case: two whole kernel chunks and a ragged half chunk
+N_EPOCHS = 2 * CHUNK + CHUNK // 2
+
+
 @pytest.fixture(scope="module")
 def local_result():
-    return parallel.sweep(_cases(32))
+    return parallel.sweep(_cases(N_EPOCHS))
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +74,7 @@ def cluster():
 def test_local_sweep_reproduces_windows_scan(local_result):
     assert local_result.backend == "local"
     assert len(local_result.scans) == 2
-    assert local_result.n_shots == 2 * 2 * 32
+    assert local_result.n_shots == 2 * 2 * N_EPOCHS
     for case, scan in zip(local_result.cases, local_result.scans, strict=True):
         t = np.asarray(case.epochs)
         problem = windows._problem(case.site, TARGET, LAUNCHER, 1e-10, 8 * 86400.0, Ephemeris(),
@@ -143,21 +148,22 @@ def test_dask_is_imported_lazily():
 # --- Dask ---------------------------------------------------------------------------------------
 def test_local_cluster_identical_to_local(cluster, local_result):
     _cl, client = cluster
-    for chunk in (CHUNK, 2 * CHUNK):
-        res = parallel.sweep(_cases(32), client=client, chunk=chunk)
-        assert res.backend == "dask"
-        assert res.n_tasks == 2 * 2 * (32 // chunk)
-        for a, b in zip(res.scans, local_result.scans, strict=True):
-            assert_scans_identical(a, b)
-    # the context-manager route, with progress reports
+    res = parallel.sweep(_cases(N_EPOCHS), client=client, chunk=CHUNK)
+    assert res.backend == "dask"
+    assert res.n_tasks == 2 * 2 * math.ceil(N_EPOCHS / CHUNK)
+    for a, b in zip(res.scans, local_result.scans, strict=True):
+        assert_scans_identical(a, b)
+    # the context-manager route, two kernel chunks per task, with progress reports
     seen = []
     assert parallel.current_client() is None
     with parallel.use_dask(client):
         assert parallel.current_client() is client
-        res = parallel.sweep(_cases(32), progress=lambda d, n: seen.append((d, n)))
+        res = parallel.sweep(_cases(N_EPOCHS), chunk=2 * CHUNK,
+                             progress=lambda d, n: seen.append((d, n)))
     assert parallel.current_client() is None
     assert res.backend == "dask"
-    assert seen[-1] == (128, 128) and len(seen) == res.n_tasks
+    assert res.n_tasks == 2 * 2 * math.ceil(N_EPOCHS / (2 * CHUNK))
+    assert seen[-1] == (4 * N_EPOCHS, 4 * N_EPOCHS) and len(seen) == res.n_tasks
     for a, b in zip(res.scans, local_result.scans, strict=True):
         assert_scans_identical(a, b)
 
@@ -170,30 +176,33 @@ def test_map_ordered_in_order(cluster):
         [x * x for x in items]
 
 
-def test_worker_killed_mid_sweep_loses_no_shot(cluster):
-    cl, client = cluster
-    cases = _cases(64)
-    reference = parallel.sweep(cases)
-    pending = parallel.sweep_async(cases, client=client, chunk=CHUNK)     # 16 tasks
+def test_worker_killed_mid_sweep_loses_no_shot(cluster, local_result):
+    _cl, client = cluster
+    cases = _cases(N_EPOCHS)
+    pending = parallel.sweep_async(cases, client=client, chunk=CHUNK)     # 12 tasks
     ours = set(pending.keys)
-    # wait until the sweep is under way: a task finished and another one is running
-    victim = None
+    # wait until the sweep is under way: a task finished and a worker holds another one
+    victim, lost = None, set()
     deadline = time.monotonic() + 120
     while victim is None and time.monotonic() < deadline:
-        done, total = pending.progress()
-        if done >= 1:
+        if pending.progress()[0] >= 1:
             for address, keys in client.processing().items():
                 if ours.intersection(keys):
-                    victim = address
+                    victim, lost = address, ours.intersection(keys)
                     break
-        time.sleep(0.05)
+        time.sleep(0.02)
     assert victim is not None, "no task of the sweep was seen running"
-    assert pending.progress()[0] < pending.progress()[1]
     pid = client.run(os.getpid, workers=[victim])[victim]
-    os.kill(pid, signal.SIGKILL)                     # the worker process dies mid-task
+    os.kill(pid, signal.SIGKILL)          # the worker dies with its task(s) and its results
     result = pending.result(timeout=240)
+    deadline = time.monotonic() + 60
+    while victim in client.scheduler_info()["workers"] and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert victim not in client.scheduler_info()["workers"]
-    assert result.n_tasks == 16
-    for a, b in zip(result.scans, reference.scans, strict=True):
+    # the tasks it was running (and any result it held) were computed again elsewhere
+    holders = client.who_has(pending.futures)
+    assert lost and all(holders[k] and victim not in holders[k] for k in lost)
+    assert result.n_tasks == 2 * 2 * math.ceil(N_EPOCHS / CHUNK)
+    for a, b in zip(result.scans, local_result.scans, strict=True):
         assert_scans_identical(a, b)
     client.wait_for_workers(2, timeout=60)       # the nanny restarted it
