@@ -3,16 +3,16 @@ overhead of the Dask route. Loopback only.
 
 Run::
 
-    /work/venv/bin/python benchmarks/bench_parallel.py           # 4 cases x 128 epochs x 2 branches
-    /work/venv/bin/python benchmarks/bench_parallel.py --quick   # 2 cases x 64 epochs
+    /work/venv/bin/python benchmarks/bench_parallel.py          # 4 cases x 4 CHUNK epochs x 2
+    /work/venv/bin/python benchmarks/bench_parallel.py --quick  # 2 cases x 2 CHUNK epochs x 2
 
 What is measured (all after warm-up: numba kernels loaded from the cache in this process and on
 every worker, the ephemeris opened everywhere):
 
 * ``local``: :func:`massdriver.parallel.sweep` in-process, numba threads = cores;
 * ``dask chunk=N``: the same sweep on ``LocalCluster(n_workers=2, threads_per_worker=1)``, one
-  numba thread per task, ``N`` epochs per task; the results are checked bit for bit against
-  the local ones;
+  numba thread per task, ``N`` epochs per task (``N`` = 1 and 2 kernel chunks,
+  ``kernels.shots.CHUNK``); the results are checked bit for bit against the local ones;
 * ``no-op task round trip``: ``client.map`` + ``gather`` of 400 empty tasks, per task (the
   scheduler's fixed cost);
 * ``per-task overhead of a sweep``: (wall time x workers - the tasks' compute time on the
@@ -56,7 +56,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args()
-    n_cases, n_epochs = (2, 64) if args.quick else (4, 128)
+    from massdriver.kernels.shots import CHUNK
+
+    n_cases, n_epochs = (2, 2 * CHUNK) if args.quick else (4, 4 * CHUNK)
 
     import distributed
     import numba
@@ -77,7 +79,7 @@ def main() -> None:
           f"load average {os.getloadavg()[0]:.2f}")
 
     # warm-up (compile / cache load) and the local reference
-    parallel.sweep([parallel.SweepCase(sites[0], tgts[0], grid[:16], launcher=launcher)])
+    parallel.sweep([parallel.SweepCase(sites[0], tgts[0], grid[:CHUNK], launcher=launcher)])
     t0, c0 = time.perf_counter(), time.process_time()
     local = parallel.sweep(cases)
     t_local, c_local = time.perf_counter() - t0, time.process_time() - c0
@@ -89,9 +91,9 @@ def main() -> None:
                                   host="127.0.0.1", dashboard_address=None) as cl, \
             distributed.Client(cl, set_as_default=False) as client:
         # warm-up every worker: small sweeps (kernel cache load, ephemeris)
-        parallel.sweep(cases[:1], client=client, chunk=16)
-        parallel.sweep(cases[:1], client=client, chunk=16)
-        for chunk in (16, 64):
+        parallel.sweep(cases[:1], client=client, chunk=CHUNK)
+        parallel.sweep(cases[:1], client=client, chunk=CHUNK)
+        for chunk in (CHUNK, 2 * CHUNK):
             cpu0 = sum(client.run(time.process_time).values())
             sched0 = client.run_on_scheduler(time.process_time)
             with distributed.get_task_stream(client=client) as stream:
