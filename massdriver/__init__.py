@@ -48,6 +48,11 @@ _EXPORTS: dict[str, str] = {
     "timescales": "timescales:",
     "to_tdb_seconds": "timescales:to_tdb_seconds",
     "from_tdb_seconds": "timescales:from_tdb_seconds",
+    "campaign": "campaign:",
+    "plan_campaign": "campaign:plan_campaign",
+    "Campaign": "campaign:Campaign",
+    "Constellation": "campaign:Constellation",
+    "parallel": "parallel:",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -537,8 +537,8 @@ class Campaign:
             "speed": col(lambda x: x.speed.to_value(kms), kms),
             "energy": col(lambda x: x.energy.to_value(u.J), u.J),
             "recharge": col(lambda x: x.recharge.to_value(u.min), u.min),
-            "spacing": col(lambda x: np.nan if x.spacing is None else
-                           x.spacing.to_value(u.min), u.min),
+            "spacing": _first_masked(col(lambda x: 0.0 if x.spacing is None else
+                                         x.spacing.to_value(u.min), u.min)),
             "arrival_utc": Time([x.arrival.utc for x in s]) if s else Time([], format="jd"),
             "time_of_flight": col(lambda x: x.time_of_flight.to_value(u.day), u.day),
             "perigee_altitude": col(lambda x: x.perigee.altitude.to_value(u.km), u.km),
@@ -607,6 +607,18 @@ class Campaign:
             "shots": [s.to_dict() for s in self.shots],
             "windows": [[w.to_dict() for w in ws] for ws in self.windows],
         }
+
+
+def _first_masked(q):
+    """``q`` with its first element masked (the first shot has no spacing): an empty ECSV field,
+    never a NaN in the file."""
+    from astropy.utils.masked import Masked
+
+    if q.shape[0] == 0:
+        return q
+    mask = np.zeros(q.shape, dtype=bool)
+    mask[0] = True
+    return Masked(q, mask=mask)
 
 
 # ------------------------------------------------------------------------------------------------

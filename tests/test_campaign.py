@@ -366,6 +366,8 @@ def test_cli_writes_files_and_refuses_to_overwrite(tmp_path, capsys):
 
     table = QTable.read(out / "schedule.ecsv", format="ascii.ecsv")
     assert len(table) == 3
+    assert "nan" not in (out / "schedule.ecsv").read_text().lower()
+    assert table["spacing"].mask.tolist() == [True, False, False]      # no spacing before shot 0
     np.testing.assert_allclose(table["total"].to_value(u.km / u.s),
                                [s["budget"]["total_km_s"] for s in d["shots"]], rtol=0, atol=0)
     # never overwrite without --force
