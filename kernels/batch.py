@@ -1,13 +1,20 @@
-"""Many trajectories in one compiled call, in parallel over shots (``numba.prange``).
+"""Many trajectories in one compiled call: lockstep SIMD lanes inside, threads outside.
 
-Each shot is integrated by :func:`massdriver.kernels.dop853.integrate` exactly as a single call
-would do it (same arithmetic, no shared state between shots), so the results are bit-identical to
-one-at-a-time propagation and do not depend on the number of threads (``numba.set_num_threads``)
-or on how numba schedules the shots.
+Each thread takes chunks of shots (``numba.prange``); inside a chunk, ``LANES`` shots advance in
+lockstep: every stage of the DOP853 step is computed for all lanes at once (arrays with the lane
+as the fastest axis, so the compiler emits SIMD code for the CR3BP force model and overlaps the
+independent dependency chains of the lanes for the ephemeris model). Each lane keeps its own time,
+step size, accept/reject decision, events and counters; a lane whose shot ends is refilled with
+the next shot of the chunk. Per lane the arithmetic is exactly that of
+:func:`massdriver.kernels.dop853.integrate` (the same expressions, the same force-model function
+:func:`~massdriver.kernels.forces.cr3bp_accel` / :func:`~massdriver.kernels.forces.ephemeris_accel`,
+the same event and step-size helpers), so every shot is bit-identical to its one-at-a-time
+propagation and the results do not depend on the thread count, the chunking or the lane a shot
+ran in.
 
 Per shot the kernel keeps the final state, the status, the counters and, for every event, the
 number of occurrences and the first occurrence (time and state). The first Earth perigee of a shot
-is therefore ``first_t[i, EV_PERIGEE]``, ``first_y[i, EV_PERIGEE]`` (NaN if none occurred).
+is ``first_t[i, EV_PERIGEE]``, ``first_y[i, EV_PERIGEE]`` (NaN if none occurred).
 
 Entry points
 ------------
@@ -19,21 +26,634 @@ Entry points
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numba
 import numpy as np
-from massdriver.kernels.dop853 import N_STATE, STATUS_MESSAGES, integrate
-from massdriver.kernels.forces import EVENT_NAMES, MODEL_CR3BP, MODEL_EPHEMERIS, N_EVENTS
-from massdriver.kernels.jit import jit_parallel
+from massdriver.kernels import dop853_coefficients as cf
+from massdriver.kernels.dop853 import (
+    MAX_FACTOR,
+    MIN_FACTOR,
+    N_STATE,
+    SAFETY,
+    STATUS_EVENT,
+    STATUS_FINISHED,
+    STATUS_MAX_STEPS,
+    STATUS_MESSAGES,
+    STATUS_STEP_TOO_SMALL,
+    detect_events,
+    error_finish,
+    error_scale,
+    handle_events,
+    select_initial_step,
+)
+from massdriver.kernels.forces import (
+    EVENT_NAMES,
+    MODEL_CR3BP,
+    MODEL_EPHEMERIS,
+    N_EVENTS,
+    P_MU,
+    cr3bp_accel,
+    ephemeris_accel,
+    event_value,
+    pack_ephemeris,
+    rhs,
+)
+from massdriver.kernels.jit import jit, jit_parallel
 
-__all__ = ["propagate_batch", "propagate_many", "BatchPropagation"]
+__all__ = ["propagate_batch", "propagate_many", "BatchPropagation", "LANES", "CHUNK",
+           "WORKSPACE"]
+
+#: Shots advanced together by one thread (8 float64 = one AVX-512 register).
+LANES = 8
+#: Shots per parallel work item (results do not depend on it).
+CHUNK = 64
+
+# Lane workspace: one float64 array, lane index fastest, at fixed offsets (constant offsets let
+# the compiler prove the regions never overlap, so it vectorises the lane loops):
+# K[s, i, l] at (6 s + i) LANES + l (16 stages), then Y, Y_new, Y_tmp (6 x LANES each), t, h.
+OFF_Y = 16 * N_STATE * LANES
+OFF_YN = OFF_Y + N_STATE * LANES
+OFF_YT = OFF_YN + N_STATE * LANES
+OFF_T = OFF_YT + N_STATE * LANES
+OFF_H = OFF_T + LANES
+WORKSPACE = OFF_H + LANES
+
+
+@jit(inline="always")
+def rhs_lanes(model, c, W, yoff, s, params, tab, nl):
+    """Right-hand side of lanes ``0 .. nl-1`` at ``t + c h`` (state at ``yoff``) into stage ``s``.
+
+    Same arithmetic as :func:`massdriver.kernels.forces.rhs`. The CR3BP loop is inlined into the
+    step and vectorised across the lanes (``nl`` is a run-time value on purpose: a constant trip
+    count gets fully unrolled and then not vectorised); the ephemeris model goes through one
+    non-inlined function, which keeps compilation time sane.
+    """
+    if tab is None or model == MODEL_CR3BP:
+        mu = params[P_MU]
+        ko = s * N_STATE * LANES
+        for l in range(nl):
+            ax, ay, az = cr3bp_accel(mu, W[yoff + l], W[yoff + LANES + l],
+                                     W[yoff + 2 * LANES + l], W[yoff + 3 * LANES + l],
+                                     W[yoff + 4 * LANES + l])
+            W[ko + l] = W[yoff + 3 * LANES + l]
+            W[ko + LANES + l] = W[yoff + 4 * LANES + l]
+            W[ko + 2 * LANES + l] = W[yoff + 5 * LANES + l]
+            W[ko + 3 * LANES + l] = ax
+            W[ko + 4 * LANES + l] = ay
+            W[ko + 5 * LANES + l] = az
+    else:
+        ephemeris_lanes(c, W, yoff, s, params, tab, nl)
+
+
+@jit
+def ephemeris_lanes(c, W, yoff, s, params, tab, nl):
+    """Ephemeris-model right-hand side of lanes ``0 .. nl-1`` (see :func:`rhs_lanes`)."""
+    ko = s * N_STATE * LANES
+    for l in range(nl):
+        ax, ay, az = ephemeris_accel(W[OFF_T + l] + c * W[OFF_H + l], W[yoff + l],
+                                     W[yoff + LANES + l], W[yoff + 2 * LANES + l], params, tab)
+        W[ko + l] = W[yoff + 3 * LANES + l]
+        W[ko + LANES + l] = W[yoff + 4 * LANES + l]
+        W[ko + 2 * LANES + l] = W[yoff + 5 * LANES + l]
+        W[ko + 3 * LANES + l] = ax
+        W[ko + 4 * LANES + l] = ay
+        W[ko + 5 * LANES + l] = az
+
+
+@jit
+def rk_step_lanes(model, W, params, tab, nl):
+    """One DOP853 step for lanes ``0 .. nl-1`` (the expressions of :func:`dop853.rk_step`)."""
+    for l in range(nl):
+        W[864 + l] = W[768 + l] + (cf.A2_1 * W[0 + l]) * W[920 + l]
+    for l in range(nl):
+        W[872 + l] = W[776 + l] + (cf.A2_1 * W[8 + l]) * W[920 + l]
+    for l in range(nl):
+        W[880 + l] = W[784 + l] + (cf.A2_1 * W[16 + l]) * W[920 + l]
+    for l in range(nl):
+        W[888 + l] = W[792 + l] + (cf.A2_1 * W[24 + l]) * W[920 + l]
+    for l in range(nl):
+        W[896 + l] = W[800 + l] + (cf.A2_1 * W[32 + l]) * W[920 + l]
+    for l in range(nl):
+        W[904 + l] = W[808 + l] + (cf.A2_1 * W[40 + l]) * W[920 + l]
+    rhs_lanes(model, cf.C2, W, 864, 1, params, tab, nl)
+    for l in range(nl):
+        W[864 + l] = W[768 + l] + (cf.A3_1 * W[0 + l] + cf.A3_2 * W[48 + l]) * W[920 + l]
+    for l in range(nl):
+        W[872 + l] = W[776 + l] + (cf.A3_1 * W[8 + l] + cf.A3_2 * W[56 + l]) * W[920 + l]
+    for l in range(nl):
+        W[880 + l] = W[784 + l] + (cf.A3_1 * W[16 + l] + cf.A3_2 * W[64 + l]) * W[920 + l]
+    for l in range(nl):
+        W[888 + l] = W[792 + l] + (cf.A3_1 * W[24 + l] + cf.A3_2 * W[72 + l]) * W[920 + l]
+    for l in range(nl):
+        W[896 + l] = W[800 + l] + (cf.A3_1 * W[32 + l] + cf.A3_2 * W[80 + l]) * W[920 + l]
+    for l in range(nl):
+        W[904 + l] = W[808 + l] + (cf.A3_1 * W[40 + l] + cf.A3_2 * W[88 + l]) * W[920 + l]
+    rhs_lanes(model, cf.C3, W, 864, 2, params, tab, nl)
+    for l in range(nl):
+        W[864 + l] = W[768 + l] + (cf.A4_1 * W[0 + l] + cf.A4_3 * W[96 + l]) * W[920 + l]
+    for l in range(nl):
+        W[872 + l] = W[776 + l] + (cf.A4_1 * W[8 + l] + cf.A4_3 * W[104 + l]) * W[920 + l]
+    for l in range(nl):
+        W[880 + l] = W[784 + l] + (cf.A4_1 * W[16 + l] + cf.A4_3 * W[112 + l]) * W[920 + l]
+    for l in range(nl):
+        W[888 + l] = W[792 + l] + (cf.A4_1 * W[24 + l] + cf.A4_3 * W[120 + l]) * W[920 + l]
+    for l in range(nl):
+        W[896 + l] = W[800 + l] + (cf.A4_1 * W[32 + l] + cf.A4_3 * W[128 + l]) * W[920 + l]
+    for l in range(nl):
+        W[904 + l] = W[808 + l] + (cf.A4_1 * W[40 + l] + cf.A4_3 * W[136 + l]) * W[920 + l]
+    rhs_lanes(model, cf.C4, W, 864, 3, params, tab, nl)
+    for l in range(nl):
+        W[864 + l] = W[768 + l] + (cf.A5_1 * W[0 + l] + cf.A5_3 * W[96 + l] + cf.A5_4 * W[144 +
+                l]) * W[920 + l]
+    for l in range(nl):
+        W[872 + l] = W[776 + l] + (cf.A5_1 * W[8 + l] + cf.A5_3 * W[104 + l] + cf.A5_4 * W[152 +
+                l]) * W[920 + l]
+    for l in range(nl):
+        W[880 + l] = W[784 + l] + (cf.A5_1 * W[16 + l] + cf.A5_3 * W[112 + l] + cf.A5_4 * W[160 +
+                l]) * W[920 + l]
+    for l in range(nl):
+        W[888 + l] = W[792 + l] + (cf.A5_1 * W[24 + l] + cf.A5_3 * W[120 + l] + cf.A5_4 * W[168 +
+                l]) * W[920 + l]
+    for l in range(nl):
+        W[896 + l] = W[800 + l] + (cf.A5_1 * W[32 + l] + cf.A5_3 * W[128 + l] + cf.A5_4 * W[176 +
+                l]) * W[920 + l]
+    for l in range(nl):
+        W[904 + l] = W[808 + l] + (cf.A5_1 * W[40 + l] + cf.A5_3 * W[136 + l] + cf.A5_4 * W[184 +
+                l]) * W[920 + l]
+    rhs_lanes(model, cf.C5, W, 864, 4, params, tab, nl)
+    for l in range(nl):
+        W[864 + l] = W[768 + l] + (cf.A6_1 * W[0 + l] + cf.A6_4 * W[144 + l] + cf.A6_5 * W[192 +
+                l]) * W[920 + l]
+    for l in range(nl):
+        W[872 + l] = W[776 + l] + (cf.A6_1 * W[8 + l] + cf.A6_4 * W[152 + l] + cf.A6_5 * W[200 +
+                l]) * W[920 + l]
+    for l in range(nl):
+        W[880 + l] = W[784 + l] + (cf.A6_1 * W[16 + l] + cf.A6_4 * W[160 + l] + cf.A6_5 * W[208 +
+                l]) * W[920 + l]
+    for l in range(nl):
+        W[888 + l] = W[792 + l] + (cf.A6_1 * W[24 + l] + cf.A6_4 * W[168 + l] + cf.A6_5 * W[216 +
+                l]) * W[920 + l]
+    for l in range(nl):
+        W[896 + l] = W[800 + l] + (cf.A6_1 * W[32 + l] + cf.A6_4 * W[176 + l] + cf.A6_5 * W[224 +
+                l]) * W[920 + l]
+    for l in range(nl):
+        W[904 + l] = W[808 + l] + (cf.A6_1 * W[40 + l] + cf.A6_4 * W[184 + l] + cf.A6_5 * W[232 +
+                l]) * W[920 + l]
+    rhs_lanes(model, cf.C6, W, 864, 5, params, tab, nl)
+    for l in range(nl):
+        W[864 + l] = W[768 + l] + (cf.A7_1 * W[0 + l] + cf.A7_4 * W[144 + l] + cf.A7_5 * W[192 +
+                l] + cf.A7_6 * W[240 + l]) * W[920 + l]
+    for l in range(nl):
+        W[872 + l] = W[776 + l] + (cf.A7_1 * W[8 + l] + cf.A7_4 * W[152 + l] + cf.A7_5 * W[200 +
+                l] + cf.A7_6 * W[248 + l]) * W[920 + l]
+    for l in range(nl):
+        W[880 + l] = W[784 + l] + (cf.A7_1 * W[16 + l] + cf.A7_4 * W[160 + l] + cf.A7_5 * W[208 +
+                l] + cf.A7_6 * W[256 + l]) * W[920 + l]
+    for l in range(nl):
+        W[888 + l] = W[792 + l] + (cf.A7_1 * W[24 + l] + cf.A7_4 * W[168 + l] + cf.A7_5 * W[216 +
+                l] + cf.A7_6 * W[264 + l]) * W[920 + l]
+    for l in range(nl):
+        W[896 + l] = W[800 + l] + (cf.A7_1 * W[32 + l] + cf.A7_4 * W[176 + l] + cf.A7_5 * W[224 +
+                l] + cf.A7_6 * W[272 + l]) * W[920 + l]
+    for l in range(nl):
+        W[904 + l] = W[808 + l] + (cf.A7_1 * W[40 + l] + cf.A7_4 * W[184 + l] + cf.A7_5 * W[232 +
+                l] + cf.A7_6 * W[280 + l]) * W[920 + l]
+    rhs_lanes(model, cf.C7, W, 864, 6, params, tab, nl)
+    for l in range(nl):
+        W[864 + l] = W[768 + l] + (cf.A8_1 * W[0 + l] + cf.A8_4 * W[144 + l] + cf.A8_5 * W[192 +
+                l] + cf.A8_6 * W[240 + l] + cf.A8_7 * W[288 + l]) * W[920 + l]
+    for l in range(nl):
+        W[872 + l] = W[776 + l] + (cf.A8_1 * W[8 + l] + cf.A8_4 * W[152 + l] + cf.A8_5 * W[200 +
+                l] + cf.A8_6 * W[248 + l] + cf.A8_7 * W[296 + l]) * W[920 + l]
+    for l in range(nl):
+        W[880 + l] = W[784 + l] + (cf.A8_1 * W[16 + l] + cf.A8_4 * W[160 + l] + cf.A8_5 * W[208 +
+                l] + cf.A8_6 * W[256 + l] + cf.A8_7 * W[304 + l]) * W[920 + l]
+    for l in range(nl):
+        W[888 + l] = W[792 + l] + (cf.A8_1 * W[24 + l] + cf.A8_4 * W[168 + l] + cf.A8_5 * W[216 +
+                l] + cf.A8_6 * W[264 + l] + cf.A8_7 * W[312 + l]) * W[920 + l]
+    for l in range(nl):
+        W[896 + l] = W[800 + l] + (cf.A8_1 * W[32 + l] + cf.A8_4 * W[176 + l] + cf.A8_5 * W[224 +
+                l] + cf.A8_6 * W[272 + l] + cf.A8_7 * W[320 + l]) * W[920 + l]
+    for l in range(nl):
+        W[904 + l] = W[808 + l] + (cf.A8_1 * W[40 + l] + cf.A8_4 * W[184 + l] + cf.A8_5 * W[232 +
+                l] + cf.A8_6 * W[280 + l] + cf.A8_7 * W[328 + l]) * W[920 + l]
+    rhs_lanes(model, cf.C8, W, 864, 7, params, tab, nl)
+    for l in range(nl):
+        W[864 + l] = W[768 + l] + (cf.A9_1 * W[0 + l] + cf.A9_4 * W[144 + l] + cf.A9_5 * W[192 +
+                l] + cf.A9_6 * W[240 + l] + cf.A9_7 * W[288 + l] + cf.A9_8 * W[336 + l]) * W[920 +
+                l]
+    for l in range(nl):
+        W[872 + l] = W[776 + l] + (cf.A9_1 * W[8 + l] + cf.A9_4 * W[152 + l] + cf.A9_5 * W[200 +
+                l] + cf.A9_6 * W[248 + l] + cf.A9_7 * W[296 + l] + cf.A9_8 * W[344 + l]) * W[920 +
+                l]
+    for l in range(nl):
+        W[880 + l] = W[784 + l] + (cf.A9_1 * W[16 + l] + cf.A9_4 * W[160 + l] + cf.A9_5 * W[208 +
+                l] + cf.A9_6 * W[256 + l] + cf.A9_7 * W[304 + l] + cf.A9_8 * W[352 + l]) * W[920 +
+                l]
+    for l in range(nl):
+        W[888 + l] = W[792 + l] + (cf.A9_1 * W[24 + l] + cf.A9_4 * W[168 + l] + cf.A9_5 * W[216 +
+                l] + cf.A9_6 * W[264 + l] + cf.A9_7 * W[312 + l] + cf.A9_8 * W[360 + l]) * W[920 +
+                l]
+    for l in range(nl):
+        W[896 + l] = W[800 + l] + (cf.A9_1 * W[32 + l] + cf.A9_4 * W[176 + l] + cf.A9_5 * W[224 +
+                l] + cf.A9_6 * W[272 + l] + cf.A9_7 * W[320 + l] + cf.A9_8 * W[368 + l]) * W[920 +
+                l]
+    for l in range(nl):
+        W[904 + l] = W[808 + l] + (cf.A9_1 * W[40 + l] + cf.A9_4 * W[184 + l] + cf.A9_5 * W[232 +
+                l] + cf.A9_6 * W[280 + l] + cf.A9_7 * W[328 + l] + cf.A9_8 * W[376 + l]) * W[920 +
+                l]
+    rhs_lanes(model, cf.C9, W, 864, 8, params, tab, nl)
+    for l in range(nl):
+        W[864 + l] = W[768 + l] + (cf.A10_1 * W[0 + l] + cf.A10_4 * W[144 + l] + cf.A10_5 * W[192 +
+                l] + cf.A10_6 * W[240 + l] + cf.A10_7 * W[288 + l] + cf.A10_8 * W[336 + l] +
+                cf.A10_9 * W[384 + l]) * W[920 + l]
+    for l in range(nl):
+        W[872 + l] = W[776 + l] + (cf.A10_1 * W[8 + l] + cf.A10_4 * W[152 + l] + cf.A10_5 * W[200 +
+                l] + cf.A10_6 * W[248 + l] + cf.A10_7 * W[296 + l] + cf.A10_8 * W[344 + l] +
+                cf.A10_9 * W[392 + l]) * W[920 + l]
+    for l in range(nl):
+        W[880 + l] = W[784 + l] + (cf.A10_1 * W[16 + l] + cf.A10_4 * W[160 + l] + cf.A10_5 * W[208 +
+                l] + cf.A10_6 * W[256 + l] + cf.A10_7 * W[304 + l] + cf.A10_8 * W[352 + l] +
+                cf.A10_9 * W[400 + l]) * W[920 + l]
+    for l in range(nl):
+        W[888 + l] = W[792 + l] + (cf.A10_1 * W[24 + l] + cf.A10_4 * W[168 + l] + cf.A10_5 * W[216 +
+                l] + cf.A10_6 * W[264 + l] + cf.A10_7 * W[312 + l] + cf.A10_8 * W[360 + l] +
+                cf.A10_9 * W[408 + l]) * W[920 + l]
+    for l in range(nl):
+        W[896 + l] = W[800 + l] + (cf.A10_1 * W[32 + l] + cf.A10_4 * W[176 + l] + cf.A10_5 * W[224 +
+                l] + cf.A10_6 * W[272 + l] + cf.A10_7 * W[320 + l] + cf.A10_8 * W[368 + l] +
+                cf.A10_9 * W[416 + l]) * W[920 + l]
+    for l in range(nl):
+        W[904 + l] = W[808 + l] + (cf.A10_1 * W[40 + l] + cf.A10_4 * W[184 + l] + cf.A10_5 * W[232 +
+                l] + cf.A10_6 * W[280 + l] + cf.A10_7 * W[328 + l] + cf.A10_8 * W[376 + l] +
+                cf.A10_9 * W[424 + l]) * W[920 + l]
+    rhs_lanes(model, cf.C10, W, 864, 9, params, tab, nl)
+    for l in range(nl):
+        W[864 + l] = W[768 + l] + (cf.A11_1 * W[0 + l] + cf.A11_4 * W[144 + l] + cf.A11_5 * W[192 +
+                l] + cf.A11_6 * W[240 + l] + cf.A11_7 * W[288 + l] + cf.A11_8 * W[336 + l] +
+                cf.A11_9 * W[384 + l] + cf.A11_10 * W[432 + l]) * W[920 + l]
+    for l in range(nl):
+        W[872 + l] = W[776 + l] + (cf.A11_1 * W[8 + l] + cf.A11_4 * W[152 + l] + cf.A11_5 * W[200 +
+                l] + cf.A11_6 * W[248 + l] + cf.A11_7 * W[296 + l] + cf.A11_8 * W[344 + l] +
+                cf.A11_9 * W[392 + l] + cf.A11_10 * W[440 + l]) * W[920 + l]
+    for l in range(nl):
+        W[880 + l] = W[784 + l] + (cf.A11_1 * W[16 + l] + cf.A11_4 * W[160 + l] + cf.A11_5 * W[208 +
+                l] + cf.A11_6 * W[256 + l] + cf.A11_7 * W[304 + l] + cf.A11_8 * W[352 + l] +
+                cf.A11_9 * W[400 + l] + cf.A11_10 * W[448 + l]) * W[920 + l]
+    for l in range(nl):
+        W[888 + l] = W[792 + l] + (cf.A11_1 * W[24 + l] + cf.A11_4 * W[168 + l] + cf.A11_5 * W[216 +
+                l] + cf.A11_6 * W[264 + l] + cf.A11_7 * W[312 + l] + cf.A11_8 * W[360 + l] +
+                cf.A11_9 * W[408 + l] + cf.A11_10 * W[456 + l]) * W[920 + l]
+    for l in range(nl):
+        W[896 + l] = W[800 + l] + (cf.A11_1 * W[32 + l] + cf.A11_4 * W[176 + l] + cf.A11_5 * W[224 +
+                l] + cf.A11_6 * W[272 + l] + cf.A11_7 * W[320 + l] + cf.A11_8 * W[368 + l] +
+                cf.A11_9 * W[416 + l] + cf.A11_10 * W[464 + l]) * W[920 + l]
+    for l in range(nl):
+        W[904 + l] = W[808 + l] + (cf.A11_1 * W[40 + l] + cf.A11_4 * W[184 + l] + cf.A11_5 * W[232 +
+                l] + cf.A11_6 * W[280 + l] + cf.A11_7 * W[328 + l] + cf.A11_8 * W[376 + l] +
+                cf.A11_9 * W[424 + l] + cf.A11_10 * W[472 + l]) * W[920 + l]
+    rhs_lanes(model, cf.C11, W, 864, 10, params, tab, nl)
+    for l in range(nl):
+        W[864 + l] = W[768 + l] + (cf.A12_1 * W[0 + l] + cf.A12_4 * W[144 + l] + cf.A12_5 * W[192 +
+                l] + cf.A12_6 * W[240 + l] + cf.A12_7 * W[288 + l] + cf.A12_8 * W[336 + l] +
+                cf.A12_9 * W[384 + l] + cf.A12_10 * W[432 + l] + cf.A12_11 * W[480 + l]) * W[920 +
+                l]
+    for l in range(nl):
+        W[872 + l] = W[776 + l] + (cf.A12_1 * W[8 + l] + cf.A12_4 * W[152 + l] + cf.A12_5 * W[200 +
+                l] + cf.A12_6 * W[248 + l] + cf.A12_7 * W[296 + l] + cf.A12_8 * W[344 + l] +
+                cf.A12_9 * W[392 + l] + cf.A12_10 * W[440 + l] + cf.A12_11 * W[488 + l]) * W[920 +
+                l]
+    for l in range(nl):
+        W[880 + l] = W[784 + l] + (cf.A12_1 * W[16 + l] + cf.A12_4 * W[160 + l] + cf.A12_5 * W[208 +
+                l] + cf.A12_6 * W[256 + l] + cf.A12_7 * W[304 + l] + cf.A12_8 * W[352 + l] +
+                cf.A12_9 * W[400 + l] + cf.A12_10 * W[448 + l] + cf.A12_11 * W[496 + l]) * W[920 +
+                l]
+    for l in range(nl):
+        W[888 + l] = W[792 + l] + (cf.A12_1 * W[24 + l] + cf.A12_4 * W[168 + l] + cf.A12_5 * W[216 +
+                l] + cf.A12_6 * W[264 + l] + cf.A12_7 * W[312 + l] + cf.A12_8 * W[360 + l] +
+                cf.A12_9 * W[408 + l] + cf.A12_10 * W[456 + l] + cf.A12_11 * W[504 + l]) * W[920 +
+                l]
+    for l in range(nl):
+        W[896 + l] = W[800 + l] + (cf.A12_1 * W[32 + l] + cf.A12_4 * W[176 + l] + cf.A12_5 * W[224 +
+                l] + cf.A12_6 * W[272 + l] + cf.A12_7 * W[320 + l] + cf.A12_8 * W[368 + l] +
+                cf.A12_9 * W[416 + l] + cf.A12_10 * W[464 + l] + cf.A12_11 * W[512 + l]) * W[920 +
+                l]
+    for l in range(nl):
+        W[904 + l] = W[808 + l] + (cf.A12_1 * W[40 + l] + cf.A12_4 * W[184 + l] + cf.A12_5 * W[232 +
+                l] + cf.A12_6 * W[280 + l] + cf.A12_7 * W[328 + l] + cf.A12_8 * W[376 + l] +
+                cf.A12_9 * W[424 + l] + cf.A12_10 * W[472 + l] + cf.A12_11 * W[520 + l]) * W[920 +
+                l]
+    rhs_lanes(model, cf.C12, W, 864, 11, params, tab, nl)
+    for l in range(nl):
+        W[816 + l] = W[768 + l] + W[920 + l] * (cf.A13_1 * W[0 + l] + cf.A13_6 * W[240 + l] +
+                cf.A13_7 * W[288 + l] + cf.A13_8 * W[336 + l] + cf.A13_9 * W[384 + l] +
+                cf.A13_10 * W[432 + l] + cf.A13_11 * W[480 + l] + cf.A13_12 * W[528 + l])
+    for l in range(nl):
+        W[824 + l] = W[776 + l] + W[920 + l] * (cf.A13_1 * W[8 + l] + cf.A13_6 * W[248 + l] +
+                cf.A13_7 * W[296 + l] + cf.A13_8 * W[344 + l] + cf.A13_9 * W[392 + l] +
+                cf.A13_10 * W[440 + l] + cf.A13_11 * W[488 + l] + cf.A13_12 * W[536 + l])
+    for l in range(nl):
+        W[832 + l] = W[784 + l] + W[920 + l] * (cf.A13_1 * W[16 + l] + cf.A13_6 * W[256 + l] +
+                cf.A13_7 * W[304 + l] + cf.A13_8 * W[352 + l] + cf.A13_9 * W[400 + l] +
+                cf.A13_10 * W[448 + l] + cf.A13_11 * W[496 + l] + cf.A13_12 * W[544 + l])
+    for l in range(nl):
+        W[840 + l] = W[792 + l] + W[920 + l] * (cf.A13_1 * W[24 + l] + cf.A13_6 * W[264 + l] +
+                cf.A13_7 * W[312 + l] + cf.A13_8 * W[360 + l] + cf.A13_9 * W[408 + l] +
+                cf.A13_10 * W[456 + l] + cf.A13_11 * W[504 + l] + cf.A13_12 * W[552 + l])
+    for l in range(nl):
+        W[848 + l] = W[800 + l] + W[920 + l] * (cf.A13_1 * W[32 + l] + cf.A13_6 * W[272 + l] +
+                cf.A13_7 * W[320 + l] + cf.A13_8 * W[368 + l] + cf.A13_9 * W[416 + l] +
+                cf.A13_10 * W[464 + l] + cf.A13_11 * W[512 + l] + cf.A13_12 * W[560 + l])
+    for l in range(nl):
+        W[856 + l] = W[808 + l] + W[920 + l] * (cf.A13_1 * W[40 + l] + cf.A13_6 * W[280 + l] +
+                cf.A13_7 * W[328 + l] + cf.A13_8 * W[376 + l] + cf.A13_9 * W[424 + l] +
+                cf.A13_10 * W[472 + l] + cf.A13_11 * W[520 + l] + cf.A13_12 * W[568 + l])
+    rhs_lanes(model, 1.0, W, 816, 12, params, tab, nl)
+
+
+@jit(inline="always")
+def _k(W, s, i, l):
+    return W[(s * N_STATE + i) * LANES + l]
+
+
+@jit
+def error_norms_lanes(W, rtol, atol, s5, s3, errs, nl):
+    """Error norms of lanes ``0 .. nl-1`` into ``errs`` (same arithmetic per lane as
+    :func:`dop853.error_norm`; the lane loops are innermost so they vectorise)."""
+    for l in range(nl):
+        s5[l] = 0.0
+        s3[l] = 0.0
+    for i in range(N_STATE):
+        a = atol[i]
+        oy = OFF_Y + i * LANES
+        oyn = OFF_YN + i * LANES
+        for l in range(nl):
+            scale = error_scale(a, W[oy + l], W[oyn + l], rtol)
+            e5 = (cf.ER1 * _k(W, 0, i, l) + cf.ER6 * _k(W, 5, i, l) + cf.ER7 * _k(W, 6, i, l)
+                  + cf.ER8 * _k(W, 7, i, l) + cf.ER9 * _k(W, 8, i, l)
+                  + cf.ER10 * _k(W, 9, i, l) + cf.ER11 * _k(W, 10, i, l)
+                  + cf.ER12 * _k(W, 11, i, l)) / scale
+            e3 = (_E3_1 * _k(W, 0, i, l) + cf.A13_6 * _k(W, 5, i, l)
+                  + cf.A13_7 * _k(W, 6, i, l) + cf.A13_8 * _k(W, 7, i, l)
+                  + _E3_9 * _k(W, 8, i, l) + cf.A13_10 * _k(W, 9, i, l)
+                  + cf.A13_11 * _k(W, 10, i, l) + _E3_12 * _k(W, 11, i, l)) / scale
+            s5[l] += e5 * e5
+            s3[l] += e3 * e3
+    for l in range(nl):
+        errs[l] = error_finish(s5[l], s3[l], W[OFF_H + l])
+
+
+@jit
+def step_factors_lanes(errs, rejected_once, factors, accepted, nl):
+    """:func:`dop853.step_factor` for lanes ``0 .. nl-1`` as selects (vectorised)."""
+    for l in range(nl):
+        err = errs[l]
+        f = SAFETY / math.sqrt(math.sqrt(math.sqrt(err)))
+        fa = f if f < MAX_FACTOR else MAX_FACTOR
+        fa = MAX_FACTOR if err == 0.0 else fa
+        fa = 1.0 if (rejected_once[l] and fa > 1.0) else fa
+        fr = f if f > MIN_FACTOR else MIN_FACTOR
+        ok = err < 1.0
+        accepted[l] = ok
+        factors[l] = fa if ok else fr
+
+
+_E3_1 = cf.A13_1 - cf.BHH1
+_E3_9 = cf.A13_9 - cf.BHH9
+_E3_12 = cf.A13_12 - cf.BHH12
+
+
+@jit
+def _run_chunk(model, t0, y0, t_end, rtol, atol, max_step, params, tab, event_modes,
+               max_steps, first, last, t_final, y_final, status, terminal_event, event_count,
+               first_t, first_y, nfev, nsteps, nrejected):
+    """Integrate shots ``first .. last - 1`` in lockstep lanes (outputs written in place)."""
+    # run-time lane count (see rhs_lanes); at most LANES
+    nl = min(LANES, last - first)
+    W = np.zeros(WORKSPACE)
+    t_new = np.zeros(LANES)
+    errs = np.zeros(LANES)
+    factors = np.zeros(LANES)
+    accepted_l = np.zeros(LANES, dtype=np.bool_)
+    s5 = np.zeros(LANES)
+    s3 = np.zeros(LANES)
+    h_abs = np.zeros(LANES)
+    min_step = np.zeros(LANES)
+    direction = np.ones(LANES)
+    new_step = np.ones(LANES, dtype=np.bool_)
+    rejected_once = np.zeros(LANES, dtype=np.bool_)
+    shot = np.full(LANES, -1, dtype=np.int64)
+    g = np.zeros((LANES, N_EVENTS))
+    g_new = np.zeros(N_EVENTS)
+    found = np.empty(N_EVENTS, dtype=np.int64)
+    roots = np.empty(N_EVENTS)
+    # scalar-layout scratch for the per-lane paths (start, events): the same functions as the
+    # single-shot kernel, hence the same arithmetic
+    Ks = np.empty((cf.N_STAGES_EXTENDED, N_STATE))
+    F = np.empty((cf.INTERPOLATOR_POWER, N_STATE))
+    ys = np.empty(N_STATE)
+    yns = np.empty(N_STATE)
+    ytmp = np.empty(N_STATE)
+    work = np.empty(N_STATE)
+    ev_count = np.zeros(N_EVENTS, dtype=np.int64)
+    ev_t = np.full((N_EVENTS, 1), np.nan)
+    ev_y = np.full((N_EVENTS, 1, N_STATE), np.nan)
+    any_event = False
+    for e in range(N_EVENTS):
+        if event_modes[e] != 0:
+            any_event = True
+
+    next_shot = first
+    active = 0
+    for l in range(nl):
+        while next_shot < last and shot[l] < 0:
+            i = next_shot
+            next_shot += 1
+            if _start_lane(model, i, l, t0, y0, t_end, rtol, atol, max_step, params, tab,
+                           event_modes, any_event, W, h_abs, direction, new_step, shot, g, Ks,
+                           ys, work, t_final, y_final, status, terminal_event, nfev, nsteps,
+                           nrejected):
+                active += 1
+
+    while active > 0:
+        # --- choose this attempt's step in every lane (the single-shot logic) ------------------
+        for l in range(nl):
+            while shot[l] >= 0:
+                i = shot[l]
+                tl = W[OFF_T + l]
+                if new_step[l]:
+                    min_step[l] = 10.0 * abs(np.nextafter(tl, direction[l] * np.inf) - tl)
+                    if h_abs[l] > max_step:
+                        h_abs[l] = max_step
+                    elif h_abs[l] < min_step[l]:
+                        h_abs[l] = min_step[l]
+                    rejected_once[l] = False
+                    new_step[l] = False
+                if h_abs[l] < min_step[l]:
+                    _finish_lane(i, l, STATUS_STEP_TOO_SMALL, -1, W, t_final, y_final, status,
+                                 terminal_event)
+                    shot[l] = -1
+                    active -= 1
+                    while next_shot < last and shot[l] < 0:
+                        j = next_shot
+                        next_shot += 1
+                        if _start_lane(model, j, l, t0, y0, t_end, rtol, atol, max_step,
+                                       params, tab, event_modes, any_event, W, h_abs,
+                                       direction, new_step, shot, g, Ks, ys, work, t_final,
+                                       y_final, status, terminal_event, nfev, nsteps,
+                                       nrejected):
+                            active += 1
+                    continue
+                hh = h_abs[l] * direction[l]
+                tn = tl + hh
+                if direction[l] * (tn - t_end[i]) > 0.0:
+                    tn = t_end[i]
+                hl = tn - tl
+                W[OFF_H + l] = hl
+                h_abs[l] = abs(hl)
+                t_new[l] = tn
+                break
+            if shot[l] < 0:
+                W[OFF_H + l] = 0.0
+        if active == 0:
+            break
+
+        # --- the step, all lanes at once --------------------------------------------------------
+        rk_step_lanes(model, W, params, tab, nl)
+
+        # --- accept or reject, per lane (error norms in one vectorised loop) -------------------
+        error_norms_lanes(W, rtol, atol, s5, s3, errs, nl)
+        step_factors_lanes(errs, rejected_once, factors, accepted_l, nl)
+        for l in range(nl):
+            i = shot[l]
+            if i < 0:
+                continue
+            nfev[i] += 12
+            hl = W[OFF_H + l]
+            h_abs[l] *= factors[l]
+            if not accepted_l[l]:
+                rejected_once[l] = True
+                nrejected[i] += 1
+                continue
+            nsteps[i] += 1
+            new_step[l] = True
+            done = direction[l] * (t_new[l] - t_end[i]) >= 0.0
+            code = STATUS_FINISHED
+            term = -1
+            t_stop = t_new[l]
+            if any_event:
+                for k in range(N_STATE):
+                    yns[k] = W[OFF_YN + k * LANES + l]
+                n_found = detect_events(model, event_modes, t_new[l], yns, params, tab, g[l],
+                                        g_new, found)
+                if n_found > 0:
+                    nfev[i] += 3
+                    for k in range(N_STATE):
+                        ys[k] = W[OFF_Y + k * LANES + l]
+                    for r in range(cf.N_STAGES_EXTENDED):
+                        for k in range(N_STATE):
+                            Ks[r, k] = W[(r * N_STATE + k) * LANES + l]
+                    for e in range(N_EVENTS):
+                        ev_count[e] = event_count[i, e]
+                        ev_t[e, 0] = first_t[i, e]
+                        for k in range(N_STATE):
+                            ev_y[e, 0, k] = first_y[i, e, k]
+                    terminate, tstop, term = handle_events(
+                        model, event_modes, n_found, found, roots, W[OFF_T + l], t_new[l], ys,
+                        yns, hl, Ks, ytmp, F, work, params, tab, direction[l], ev_count, ev_t,
+                        ev_y)
+                    for e in range(N_EVENTS):
+                        event_count[i, e] = ev_count[e]
+                        first_t[i, e] = ev_t[e, 0]
+                        for k in range(N_STATE):
+                            first_y[i, e, k] = ev_y[e, 0, k]
+                    if terminate:
+                        t_stop = tstop
+                        for k in range(N_STATE):
+                            W[OFF_YN + k * LANES + l] = yns[k]
+                        done = True
+                        code = STATUS_EVENT
+                for e in range(N_EVENTS):
+                    g[l, e] = g_new[e]
+            # advance the lane
+            W[OFF_T + l] = t_stop
+            for k in range(N_STATE):
+                W[OFF_Y + k * LANES + l] = W[OFF_YN + k * LANES + l]
+                W[k * LANES + l] = W[(12 * N_STATE + k) * LANES + l]
+            if not done and nsteps[i] >= max_steps:
+                done = True
+                code = STATUS_MAX_STEPS
+            if done:
+                _finish_lane(i, l, code, term, W, t_final, y_final, status, terminal_event)
+                shot[l] = -1
+                active -= 1
+                while next_shot < last and shot[l] < 0:
+                    j = next_shot
+                    next_shot += 1
+                    if _start_lane(model, j, l, t0, y0, t_end, rtol, atol, max_step, params,
+                                   tab, event_modes, any_event, W, h_abs, direction, new_step,
+                                   shot, g, Ks, ys, work, t_final, y_final, status,
+                                   terminal_event, nfev, nsteps, nrejected):
+                        active += 1
+
+
+@jit
+def _finish_lane(i, l, code, term, W, t_final, y_final, status, terminal_event):
+    status[i] = code
+    terminal_event[i] = term
+    t_final[i] = W[OFF_T + l]
+    for k in range(N_STATE):
+        y_final[i, k] = W[OFF_Y + k * LANES + l]
+
+
+@jit
+def _start_lane(model, i, l, t0, y0, t_end, rtol, atol, max_step, params, tab, event_modes,
+                any_event, W, h_abs, direction, new_step, shot, g, Ks, ys, work, t_final,
+                y_final, status, terminal_event, nfev, nsteps, nrejected):
+    """Load shot ``i`` into lane ``l`` (first derivative, first step, initial event values).
+
+    Returns False (and writes the shot's result) if there is nothing to integrate.
+    """
+    ta = t0[i]
+    tb = t_end[i]
+    d = 1.0 if tb >= ta else -1.0
+    for k in range(N_STATE):
+        ys[k] = y0[i, k]
+        W[OFF_Y + k * LANES + l] = y0[i, k]
+    rhs(model, ta, ys, params, tab, Ks, 0)
+    for k in range(N_STATE):
+        W[k * LANES + l] = Ks[0, k]
+    W[OFF_T + l] = ta
+    nfev[i] = 1
+    nsteps[i] = 0
+    nrejected[i] = 0
+    if tb == ta:
+        status[i] = STATUS_FINISHED
+        terminal_event[i] = -1
+        t_final[i] = ta
+        for k in range(N_STATE):
+            y_final[i, k] = ys[k]
+        return False
+    h_abs[l] = select_initial_step(model, ta, ys, Ks[0], tb, max_step, d, rtol, atol, params,
+                                   tab, Ks, work)
+    nfev[i] += 1
+    if any_event:
+        for e in range(N_EVENTS):
+            if event_modes[e] != 0:
+                g[l, e] = event_value(model, e, ta, ys, params, tab)
+    direction[l] = d
+    new_step[l] = True
+    shot[l] = i
+    return True
 
 
 @jit_parallel
 def propagate_batch(model, t0, y0, t_end, rtol, atol, max_step, params, eph, event_modes,
                     max_steps):
-    """Integrate ``n`` shots in parallel (DOP853, events, no stored steps).
+    """Integrate ``n`` shots (DOP853, events, no stored steps): chunks of shots in parallel,
+    ``LANES`` shots in lockstep within a chunk.
 
     Parameters
     ----------
@@ -52,7 +672,8 @@ def propagate_batch(model, t0, y0, t_end, rtol, atol, max_step, params, eph, eve
     params : ndarray, shape (N_PARAMS,)
         Model parameters, shared by all shots.
     eph : tuple or None
-        Ephemeris tables (ephemeris model) or None (CR3BP).
+        Ephemeris tables (ephemeris model) or None (CR3BP). The records covering all the shots'
+        spans are packed once.
     event_modes : ndarray of int64, shape (N_EVENTS,)
         0 off, -1 record, k >= 1 terminal at the k-th occurrence (shared by all shots).
     max_steps : int
@@ -78,37 +699,29 @@ def propagate_batch(model, t0, y0, t_end, rtol, atol, max_step, params, eph, eve
         Counters.
     """
     n = t0.shape[0]
-    dim = y0.shape[1]
+    if y0.shape[1] != N_STATE:
+        raise ValueError("the states must have 6 components (position, velocity)")
     t_final = np.empty(n)
-    y_final = np.empty((n, dim))
+    y_final = np.empty((n, N_STATE))
     status = np.empty(n, dtype=np.int64)
     terminal_event = np.empty(n, dtype=np.int64)
     event_count = np.zeros((n, N_EVENTS), dtype=np.int64)
     first_t = np.full((n, N_EVENTS), np.nan)
-    first_y = np.full((n, N_EVENTS, dim), np.nan)
-    nfev = np.empty(n, dtype=np.int64)
-    nsteps = np.empty(n, dtype=np.int64)
-    nrejected = np.empty(n, dtype=np.int64)
-    no_output = np.empty(0)
-    for i in numba.prange(n):
-        out = integrate(model, t0[i], y0[i], t_end[i], rtol, atol, max_step, 0.0, params, eph,
-                        event_modes, no_output, False, max_steps, 1)
-        status[i] = out[0]
-        t_final[i] = out[1]
-        y_final[i, :] = out[2]
-        nfev[i] = out[3]
-        nsteps[i] = out[4]
-        nrejected[i] = out[5]
-        count = out[10]
-        ev_t = out[11]
-        ev_y = out[12]
-        terminal_event[i] = out[13]
-        for e in range(N_EVENTS):
-            event_count[i, e] = count[e]
-            if count[e] > 0:
-                first_t[i, e] = ev_t[e, 0]
-                for k in range(dim):
-                    first_y[i, e, k] = ev_y[e, 0, k]
+    first_y = np.full((n, N_EVENTS, N_STATE), np.nan)
+    nfev = np.zeros(n, dtype=np.int64)
+    nsteps = np.zeros(n, dtype=np.int64)
+    nrejected = np.zeros(n, dtype=np.int64)
+    if n == 0:
+        return (t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev,
+                nsteps, nrejected)
+    lo = min(t0.min(), t_end.min())
+    hi = max(t0.max(), t_end.max())
+    tab = pack_ephemeris(eph, lo, hi)
+    n_chunks = (n + CHUNK - 1) // CHUNK
+    for c in numba.prange(n_chunks):
+        _run_chunk(model, t0, y0, t_end, rtol, atol, max_step, params, tab, event_modes,
+                   max_steps, c * CHUNK, min(n, (c + 1) * CHUNK), t_final, y_final, status,
+                   terminal_event, event_count, first_t, first_y, nfev, nsteps, nrejected)
     return (t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev,
             nsteps, nrejected)
 

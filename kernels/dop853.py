@@ -64,6 +64,7 @@ __all__ = [
     "STATUS_FINISHED", "STATUS_EVENT", "STATUS_STEP_TOO_SMALL", "STATUS_MAX_STEPS",
     "STATUS_MESSAGES", "EVENT_OFF", "EVENT_RECORD", "SAFETY", "MIN_FACTOR", "MAX_FACTOR",
     "integrate", "select_initial_step", "rk_step", "error_norm", "dense_coefficients",
+    "step_factor", "detect_events", "handle_events", "error_scale", "error_finish", "N_STATE",
     "dense_eval", "Propagation", "propagate", "event_modes",
 ]
 
@@ -189,11 +190,10 @@ def error_norm(K, h, y, y_new, rtol, atol):
     float
         Error norm (may be NaN if the step produced non-finite values).
     """
-    n = N_STATE
     s5 = 0.0
     s3 = 0.0
-    for i in range(n):
-        scale = atol[i] + max(abs(y[i]), abs(y_new[i])) * rtol
+    for i in range(N_STATE):
+        scale = error_scale(atol[i], y[i], y_new[i], rtol)
         e5 = (cf.ER1 * K[0, i] + cf.ER6 * K[5, i] + cf.ER7 * K[6, i] + cf.ER8 * K[7, i]
               + cf.ER9 * K[8, i] + cf.ER10 * K[9, i] + cf.ER11 * K[10, i]
               + cf.ER12 * K[11, i]) / scale
@@ -202,13 +202,28 @@ def error_norm(K, h, y, y_new, rtol, atol):
               + _E3_12 * K[11, i]) / scale
         s5 += e5 * e5
         s3 += e3 * e3
+    return error_finish(s5, s3, h)
+
+
+@jit(inline="always")
+def error_scale(atol_i, y_i, y_new_i, rtol):
+    """``atol_i + max(|y_i|, |y_new_i|) rtol`` (written as a select so loops vectorise)."""
+    a = abs(y_i)
+    b = abs(y_new_i)
+    return atol_i + (a if a >= b else b) * rtol
+
+
+@jit(inline="always")
+def error_finish(s5, s3, h):
+    """scipy's DOP853 error norm from the sums of squared scaled 5th/3rd-order estimates."""
     # scipy squares np.linalg.norm (a square root): reproduce that rounding
-    err5_sq = math.sqrt(s5) ** 2
-    err3_sq = math.sqrt(s3) ** 2
-    if err5_sq == 0.0 and err3_sq == 0.0:
-        return 0.0
+    r5 = math.sqrt(s5)
+    r3 = math.sqrt(s3)
+    err5_sq = r5 * r5
+    err3_sq = r3 * r3
     denom = err5_sq + 0.01 * err3_sq
-    return abs(h) * err5_sq / math.sqrt(denom * n)
+    value = abs(h) * err5_sq / math.sqrt(denom * N_STATE)
+    return 0.0 if (err5_sq == 0.0 and err3_sq == 0.0) else value
 
 
 @jit
@@ -378,6 +393,117 @@ def select_initial_step(model, t0, y0, f0, t_bound, max_step, direction, rtol, a
     return min(100.0 * h0, h1, interval_length, max_step)
 
 
+@jit(inline="always")
+def step_factor(err, step_rejected):
+    """scipy's step-size update: ``(accepted, factor)`` for error norm ``err``.
+
+    Accepted (``err < 1``): ``min(10, 0.9 err^(-1/8))``, at most 1 after a rejection in the same
+    step; rejected: ``max(0.2, 0.9 err^(-1/8))`` (0.2 for a NaN error, like Python's ``max``).
+    """
+    if err < 1.0:
+        if err == 0.0:
+            factor = MAX_FACTOR
+        else:
+            factor = SAFETY / _eighth_root(err)
+            if not factor < MAX_FACTOR:
+                factor = MAX_FACTOR
+        if step_rejected and factor > 1.0:
+            factor = 1.0
+        return True, factor
+    factor = SAFETY / _eighth_root(err)
+    if not factor > MIN_FACTOR:
+        factor = MIN_FACTOR
+    return False, factor
+
+
+@jit
+def detect_events(model, event_modes, t_new, y_new, params, tab, g, g_new, found):
+    """Evaluate the active event functions at the end of a step and list the sign changes.
+
+    ``g`` holds the values at the start of the step; ``g_new`` receives the new ones and
+    ``found[:n]`` the events whose function crossed zero in their direction (scipy's rule:
+    ``g <= 0 <= g_new`` going up, ``g >= 0 >= g_new`` going down).
+
+    Returns
+    -------
+    int
+        Number of events found.
+    """
+    n_found = 0
+    for e in range(N_EVENTS):
+        if event_modes[e] == 0:
+            continue
+        gn = event_value(model, e, t_new, y_new, params, tab)
+        go = g[e]
+        g_new[e] = gn
+        up = go <= 0.0 and gn >= 0.0
+        down = go >= 0.0 and gn <= 0.0
+        if (up and _EV_DIR[e] > 0) or (down and _EV_DIR[e] < 0):
+            found[n_found] = e
+            n_found += 1
+    return n_found
+
+
+@jit
+def handle_events(model, event_modes, n_found, found, roots, t, t_new, y, y_new, h, K, ytmp,
+                  F, work, params, tab, direction, event_count, event_t, event_y):
+    """Locate the events of a step, record them and decide termination (scipy's rules).
+
+    Builds the dense output of the step in ``F`` (3 RHS evaluations: the caller counts them),
+    finds each root by Brent's method, orders them along the integration when a terminal event
+    fires and keeps the events up to the first terminal one. On termination ``y_new`` is
+    overwritten with the state at the event.
+
+    Returns
+    -------
+    terminate : bool
+    t_stop : float
+        End of the step (the terminal event's time when terminating).
+    terminal_event : int
+        The terminal event, or -1.
+    """
+    n = y.shape[0]
+    max_rec = event_t.shape[1]
+    h_dense = t_new - t
+    dense_coefficients(model, t, y, y_new, h, K, ytmp, F, params, tab)
+    terminate = False
+    for j in range(n_found):
+        e = found[j]
+        roots[j] = _locate_event(model, e, t, t_new, t, h_dense, y, F, work, params, tab)
+        if event_modes[e] > 0 and event_count[e] + 1 >= event_modes[e]:
+            terminate = True
+    n_keep = n_found
+    if terminate:
+        # order by time along the integration; stop at the first terminal one
+        for a in range(1, n_found):
+            b = a
+            while b > 0 and direction * (roots[b] - roots[b - 1]) < 0.0:
+                roots[b], roots[b - 1] = roots[b - 1], roots[b]
+                found[b], found[b - 1] = found[b - 1], found[b]
+                b -= 1
+        for j in range(n_found):
+            e = found[j]
+            if event_modes[e] > 0 and event_count[e] + 1 >= event_modes[e]:
+                n_keep = j + 1
+                break
+    for j in range(n_keep):
+        e = found[j]
+        c = event_count[e]
+        if c < max_rec:
+            event_t[e, c] = roots[j]
+            dense_eval(roots[j], t, h_dense, y, F, work)
+            for i in range(n):
+                event_y[e, c, i] = work[i]
+        event_count[e] = c + 1
+    if terminate:
+        t_stop = roots[n_keep - 1]
+        dense_eval(t_stop, t, h_dense, y, F, work)
+        for i in range(n):
+            y_new[i] = work[i]
+        return True, t_stop, found[n_keep - 1]
+    return False, t_new, -1
+
+
 @jit
 def integrate(model, t0, y0, t_end, rtol, atol, max_step, first_step, params, eph, event_modes,
               t_eval, store_steps, max_steps, max_event_records):
@@ -533,21 +659,10 @@ def integrate(model, t0, y0, t_end, rtol, atol, max_step, first_step, params, ep
             rk_step(model, t, y, h, K, ytmp, y_new, params, tab)
             nfev += 12
             err = error_norm(K, h, y, y_new, rtol, atol)
-            if err < 1.0:
-                if err == 0.0:
-                    factor = MAX_FACTOR
-                else:
-                    factor = SAFETY / _eighth_root(err)
-                    if not factor < MAX_FACTOR:
-                        factor = MAX_FACTOR
-                if step_rejected and factor > 1.0:
-                    factor = 1.0
-                h_abs *= factor
-                break
-            factor = SAFETY / _eighth_root(err)
-            if not factor > MIN_FACTOR:       # also catches NaN, like Python's max()
-                factor = MIN_FACTOR
+            accepted, factor = step_factor(err, step_rejected)
             h_abs *= factor
+            if accepted:
+                break
             step_rejected = True
             nrejected += 1
 
@@ -565,58 +680,16 @@ def integrate(model, t0, y0, t_end, rtol, atol, max_step, first_step, params, ep
 
         # --- events ---------------------------------------------------------------------
         if any_event:
-            n_found = 0
-            for e in range(N_EVENTS):
-                if event_modes[e] == 0:
-                    continue
-                gn = event_value(model, e, t_new, y_new, params, tab)
-                go = g[e]
-                g_new[e] = gn
-                up = go <= 0.0 and gn >= 0.0
-                down = go >= 0.0 and gn <= 0.0
-                if (up and _EV_DIR[e] > 0) or (down and _EV_DIR[e] < 0):
-                    found[n_found] = e
-                    n_found += 1
+            n_found = detect_events(model, event_modes, t_new, y_new, params, tab, g, g_new,
+                                    found)
             if n_found > 0:
-                dense_coefficients(model, t, y, y_new, h, K, ytmp, F, params, tab)
                 nfev += 3
                 dense_ready = True
-                terminate = False
-                for j in range(n_found):
-                    e = found[j]
-                    roots[j] = _locate_event(model, e, t, t_new, t, h_dense, y, F, work, params,
-                                             tab)
-                    if event_modes[e] > 0 and event_count[e] + 1 >= event_modes[e]:
-                        terminate = True
-                n_keep = n_found
+                terminate, t_stop, term = handle_events(
+                    model, event_modes, n_found, found, roots, t, t_new, y, y_new, h, K, ytmp,
+                    F, work, params, tab, direction, event_count, event_t, event_y)
                 if terminate:
-                    # order by time along the integration; stop at the first terminal one
-                    for a in range(1, n_found):
-                        b = a
-                        while b > 0 and direction * (roots[b] - roots[b - 1]) < 0.0:
-                            roots[b], roots[b - 1] = roots[b - 1], roots[b]
-                            found[b], found[b - 1] = found[b - 1], found[b]
-                            b -= 1
-                    for j in range(n_found):
-                        e = found[j]
-                        if event_modes[e] > 0 and event_count[e] + 1 >= event_modes[e]:
-                            n_keep = j + 1
-                            break
-                for j in range(n_keep):
-                    e = found[j]
-                    c = event_count[e]
-                    if c < max_rec:
-                        event_t[e, c] = roots[j]
-                        dense_eval(roots[j], t, h_dense, y, F, work)
-                        for i in range(n):
-                            event_y[e, c, i] = work[i]
-                    event_count[e] = c + 1
-                if terminate:
-                    t_stop = roots[n_keep - 1]
-                    terminal_event = found[n_keep - 1]
-                    dense_eval(t_stop, t, h_dense, y, F, work)
-                    for i in range(n):
-                        y_new[i] = work[i]
+                    terminal_event = term
                     status = STATUS_EVENT
                     running = False
             for e in range(N_EVENTS):

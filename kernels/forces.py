@@ -123,13 +123,14 @@ from massdriver.bodies import (
 )
 
 __all__ = [
-    "MODEL_CR3BP", "MODEL_EPHEMERIS", "N_PARAMS", "N_EVENTS", "EVENT_NAMES", "EVENT_DIRECTIONS",
+    "MODEL_CR3BP", "MODEL_EPHEMERIS", "cr3bp_accel", "ephemeris_accel", "N_PARAMS", "N_EVENTS", "EVENT_NAMES", "EVENT_DIRECTIONS",
     "EV_MOON_IMPACT", "EV_PERIGEE", "EV_ATMOSPHERE", "EV_EARTH_IMPACT", "EV_ESCAPE",
     "P_MU", "P_GM_EARTH", "P_GM_MOON", "P_GM_SUN", "P_J2_EARTH", "P_R_EARTH_J2", "P_POLE_MODEL",
     "P_J2_MOON", "P_C22_MOON", "P_R_MOON_J2", "P_MOON_HARMONICS_RADIUS", "P_R_MOON_SURFACE",
     "P_R_EARTH_SURFACE", "P_R_ATMOSPHERE", "P_R_ESCAPE", "MOON_SPHERE_OF_INFLUENCE",
     "rhs", "derivative", "cr3bp_rhs", "ephemeris_rhs", "battin_f", "earth_pole",
     "moon_pa_rotation", "event_value", "moon_position", "pack_ephemeris", "table_position",
+    "ephemeris_bodies", "moon_pa_angles_packed",
     "jacobi_constant", "lagrange_points", "cr3bp_params", "ephemeris_params",
 ]
 
@@ -175,6 +176,35 @@ _SECONDS_PER_CENTURY = 36525.0 * 86400.0
 
 
 @jit
+def cr3bp_accel(mu, x, y, z, vx, vy):
+    """Rotating-frame acceleration of the CR3BP (the arithmetic every CR3BP path shares).
+
+    Parameters
+    ----------
+    mu : float
+        Mass ratio.
+    x, y, z : float
+        Position (length units).
+    vx, vy : float
+        Velocity components in the orbital plane (velocity units).
+
+    Returns
+    -------
+    tuple of float
+        ``(ax, ay, az)``, acceleration units.
+    """
+    yz2 = y * y + z * z
+    dx1 = x + mu
+    dx2 = x - 1.0 + mu
+    r1sq = dx1 * dx1 + yz2
+    r2sq = dx2 * dx2 + yz2
+    k1 = (1.0 - mu) / (r1sq * math.sqrt(r1sq))
+    k2 = mu / (r2sq * math.sqrt(r2sq))
+    return (2.0 * vy + x - k1 * dx1 - k2 * dx2, -2.0 * vx + y - (k1 + k2) * y,
+            -(k1 + k2) * z)
+
+
+@jit
 def cr3bp_rhs(t, y, params, tab, out, row):
     """Earth-Moon CR3BP in the rotating frame, non-dimensional (see the module docstring).
 
@@ -193,25 +223,13 @@ def cr3bp_rhs(t, y, params, tab, out, row):
     row : int
         Row of ``out`` written.
     """
-    mu = params[P_MU]
-    x = y[0]
-    yy = y[1]
-    z = y[2]
-    vx = y[3]
-    vy = y[4]
-    yz2 = yy * yy + z * z
-    dx1 = x + mu
-    dx2 = x - 1.0 + mu
-    r1sq = dx1 * dx1 + yz2
-    r2sq = dx2 * dx2 + yz2
-    k1 = (1.0 - mu) / (r1sq * math.sqrt(r1sq))
-    k2 = mu / (r2sq * math.sqrt(r2sq))
-    out[row, 0] = vx
-    out[row, 1] = vy
+    ax, ay, az = cr3bp_accel(params[P_MU], y[0], y[1], y[2], y[3], y[4])
+    out[row, 0] = y[3]
+    out[row, 1] = y[4]
     out[row, 2] = y[5]
-    out[row, 3] = 2.0 * vy + x - k1 * dx1 - k2 * dx2
-    out[row, 4] = -2.0 * vx + yy - (k1 + k2) * yy
-    out[row, 5] = -(k1 + k2) * z
+    out[row, 3] = ax
+    out[row, 4] = ay
+    out[row, 5] = az
 
 
 @jit
@@ -359,11 +377,14 @@ def moon_pa_rotation(phi, theta, psi):
 
 
 # Packed ephemeris: the five Chebyshev tables of ``eph`` restricted to the records an integration
-# needs, concatenated into one float64 array. A header of 5 x 5 values (offset, n_records,
-# n_coef, init, intlen) per table precedes the coefficients; record ``r`` of table ``j`` starts
-# at ``offset_j + 3 r n_coef_j`` (x, y, z coefficient rows). One array argument instead of a
+# needs, concatenated into one float64 array. A header of 7 values per table precedes the
+# coefficients: (offset, n_packed, n_coef, init, intlen, first, n_records), where ``init`` and
+# ``n_records`` describe the *whole* table and ``first`` is the global index of the first packed
+# record; packed record ``r`` of table ``j`` starts at ``offset_j + 3 r n_coef_j`` (x, y, z
+# coefficient rows). Times are measured from the whole table's start, so the value at ``t`` is
+# bit-identical whatever span was packed (and equal to :mod:`massdriver.kernels.chebyshev`). One array argument instead of a
 # tuple of six keeps the call into the force model cheap (numba reference-counts every array).
-_PACK_HEADER = 5
+_PACK_HEADER = 7
 
 
 @jit
@@ -431,8 +452,10 @@ def _copy_records(coef, spans, j, first, count, tab, offset):
     tab[h] = offset
     tab[h + 1] = count
     tab[h + 2] = n_coef
-    tab[h + 3] = spans[j, 0] + first * spans[j, 1]
+    tab[h + 3] = spans[j, 0]
     tab[h + 4] = spans[j, 1]
+    tab[h + 5] = first
+    tab[h + 6] = coef.shape[0]
     for r in range(count):
         for c in range(3):
             for k in range(n_coef):
@@ -446,14 +469,16 @@ def table_position(tab, j, t):
     """Value of packed table ``j`` (``chebyshev.MOON_EMB`` ... ``MOON_PA``) at ``t``: (x, y, z).
 
     Same arithmetic as :func:`massdriver.kernels.chebyshev.cheb_add_position` (record clamped
-    to the table, forward Chebyshev recurrence).
+    to the whole table, forward Chebyshev recurrence), hence the same value to the last bit.
     """
     h = j * _PACK_HEADER
     offset = int(tab[h])
-    n_rec = int(tab[h + 1])
+    n_packed = int(tab[h + 1])
     n_coef = int(tab[h + 2])
     init = tab[h + 3]
     intlen = tab[h + 4]
+    first = int(tab[h + 5])
+    n_rec = int(tab[h + 6])
     dt = t - init
     index = int(math.floor(dt / intlen))
     if index < 0:
@@ -461,7 +486,12 @@ def table_position(tab, j, t):
     elif index > n_rec - 1:
         index = n_rec - 1
     s = 2.0 * (dt - index * intlen) / intlen - 1.0
-    base = offset + index * 3 * n_coef
+    local = index - first
+    if local < 0:             # outside the packed span (not reached by an integration)
+        local = 0
+    elif local > n_packed - 1:
+        local = n_packed - 1
+    base = offset + local * 3 * n_coef
     bx = base
     by = base + n_coef
     bz = base + 2 * n_coef
@@ -486,29 +516,63 @@ def table_position(tab, j, t):
 
 
 @jit
-def ephemeris_rhs(t, y, params, tab, out, row):
-    """High-fidelity Earth-centred ICRF acceleration (see the module docstring).
+def ephemeris_bodies(t, tab, with_moon, with_sun):
+    """Geocentric Moon and Sun positions from the packed tables (km, ICRF).
+
+    One function for the four Chebyshev evaluations (Earth wrt EMB is shared), so the force
+    model makes a single call per evaluation (numba reference-counts array arguments on every
+    non-inlined call). Bodies not requested are returned as zeros.
+
+    Returns
+    -------
+    tuple of float
+        ``(mx, my, mz, sx, sy, sz)``.
+    """
+    ex, ey, ez = table_position(tab, 1, t)
+    mx = my = mz = sx = sy = sz = 0.0
+    if with_moon:
+        mx, my, mz = table_position(tab, 0, t)
+        mx -= ex
+        my -= ey
+        mz -= ez
+    if with_sun:
+        sx, sy, sz = table_position(tab, 3, t)
+        bx, by, bz = table_position(tab, 2, t)
+        sx -= bx + ex
+        sy -= by + ey
+        sz -= bz + ez
+    return mx, my, mz, sx, sy, sz
+
+
+@jit
+def moon_pa_angles_packed(t, tab):
+    """Euler angles (phi, theta, psi) of the lunar principal axes at ``t`` (rad)."""
+    return table_position(tab, 4, t)
+
+
+@jit
+def ephemeris_accel(t, x, yy, z, params, tab):
+    """Geocentric ICRF acceleration of the high-fidelity model (the arithmetic every ephemeris
+    path shares; see the module docstring).
 
     Parameters
     ----------
     t : float
         TDB seconds past J2000.
-    y : ndarray, shape (6,)
-        Geocentric position (km) and velocity (km/s), ICRF axes.
+    x, yy, z : float
+        Geocentric position, km, ICRF axes.
     params : ndarray
         Model parameters (``P_*`` indices).
     tab : ndarray
         Packed ephemeris (:func:`pack_ephemeris`).
-    out : ndarray, shape (m, 6)
-        Output; ``out[row]`` receives ``dy/dt`` (km/s, km/s^2).
-    row : int
-        Row of ``out`` written.
+
+    Returns
+    -------
+    tuple of float
+        ``(ax, ay, az)``, km/s^2.
     """
     gm_moon = params[P_GM_MOON]
     gm_sun = params[P_GM_SUN]
-    x = y[0]
-    yy = y[1]
-    z = y[2]
     r2 = x * x + yy * yy + z * z
     r = math.sqrt(r2)
 
@@ -532,16 +596,10 @@ def ephemeris_rhs(t, y, params, tab, out, row):
         az += c_r * z + c_p * pz
 
     if gm_moon != 0.0 or gm_sun != 0.0:
-        # Earth wrt EMB, shared by the geocentric Moon and Sun
-        ex, ey, ez = table_position(tab, 1, t)
+        mx, my, mz, sx, sy, sz = ephemeris_bodies(t, tab, gm_moon != 0.0, gm_sun != 0.0)
 
         # Sun point mass, direct - indirect in Battin's form
         if gm_sun != 0.0:
-            sx, sy, sz = table_position(tab, 3, t)
-            bx, by, bz = table_position(tab, 2, t)
-            sx -= bx + ex
-            sy -= by + ey
-            sz -= bz + ez
             q = (x * (x - 2.0 * sx) + yy * (yy - 2.0 * sy) + z * (z - 2.0 * sz)) / (
                 sx * sx + sy * sy + sz * sz)
             fq = battin_f(q)
@@ -555,10 +613,6 @@ def ephemeris_rhs(t, y, params, tab, out, row):
             az += k * (z + fq * sz)
 
         if gm_moon != 0.0:
-            mx, my, mz = table_position(tab, 0, t)
-            mx -= ex
-            my -= ey
-            mz -= ez
             dx = x - mx
             dy = yy - my
             dz = z - mz
@@ -574,7 +628,7 @@ def ephemeris_rhs(t, y, params, tab, out, row):
 
             # lunar J2 and C22 in the principal-axis frame
             if d < params[P_MOON_HARMONICS_RADIUS]:
-                phi, theta, psi = table_position(tab, 4, t)
+                phi, theta, psi = moon_pa_angles_packed(t, tab)
                 m00, m01, m02, m10, m11, m12, m20, m21, m22 = moon_pa_rotation(phi, theta, psi)
                 bx = m00 * dx + m01 * dy + m02 * dz
                 by = m10 * dx + m11 * dy + m12 * dz
@@ -600,6 +654,29 @@ def ephemeris_rhs(t, y, params, tab, out, row):
                 ay += m01 * gx + m11 * gy + m21 * gz
                 az += m02 * gx + m12 * gy + m22 * gz
 
+    return ax, ay, az
+
+
+@jit
+def ephemeris_rhs(t, y, params, tab, out, row):
+    """High-fidelity Earth-centred ICRF acceleration (see the module docstring).
+
+    Parameters
+    ----------
+    t : float
+        TDB seconds past J2000.
+    y : ndarray, shape (6,)
+        Geocentric position (km) and velocity (km/s), ICRF axes.
+    params : ndarray
+        Model parameters (``P_*`` indices).
+    tab : ndarray
+        Packed ephemeris (:func:`pack_ephemeris`).
+    out : ndarray, shape (m, 6)
+        Output; ``out[row]`` receives ``dy/dt`` (km/s, km/s^2).
+    row : int
+        Row of ``out`` written.
+    """
+    ax, ay, az = ephemeris_accel(t, y[0], y[1], y[2], params, tab)
     out[row, 0] = y[3]
     out[row, 1] = y[4]
     out[row, 2] = y[5]

@@ -123,3 +123,33 @@ def test_batch_validation():
     with pytest.raises(ValueError):
         batch.propagate_many(forces.MODEL_EPHEMERIS, 0.0, np.zeros((3, 6)), 1.0,
                              forces.ephemeris_params(), None)
+
+
+def test_batch_edge_cases_match_single_shots():
+    """Fewer shots than lanes, a zero-length shot, a singular fall into the Moon's centre
+    (step too small), a step cap, and backward integration."""
+    params = forces.cr3bp_params()
+    good = cr3bp_shots(3, seed=4)
+    fall = np.array([1.0 - MU + 0.01, 0.0, 0.0, -0.1, -0.01, 0.0])
+    y0 = np.vstack([good, fall, good[0]])
+    t0 = np.array([0.0, 0.3, 0.0, 0.0, 0.5])
+    t_end = np.array([1.0, 0.3, -0.7, 1.0, 1.5])
+    none = np.zeros(forces.N_EVENTS, dtype=np.int64)
+    for cap in (10**6, 40):
+        res = batch.propagate_many(forces.MODEL_CR3BP, t0, y0, t_end, params, None,
+                                   rtol=1e-10, atol=1e-13, events=none, max_steps=cap)
+        assert res.status[1] == dop853.STATUS_FINISHED and res.nsteps[1] == 0
+        if cap == 40:
+            assert set(res.status) >= {dop853.STATUS_MAX_STEPS}
+        else:
+            assert res.status[3] == dop853.STATUS_STEP_TOO_SMALL
+        for i in range(len(y0)):
+            one = dop853.propagate(forces.MODEL_CR3BP, t0[i], y0[i], t_end[i], params, None,
+                                   rtol=1e-10, atol=1e-13, store_steps=False, max_steps=cap)
+            assert res.status[i] == one.status
+            assert res.t_final[i] == one.t_final
+            assert np.array_equal(res.y_final[i], one.y_final)
+            assert (res.nfev[i], res.nsteps[i], res.nrejected[i]) == (one.nfev, one.nsteps,
+                                                                       one.nrejected)
+    empty = batch.propagate_many(forces.MODEL_CR3BP, 0.0, np.zeros((0, 6)), 1.0, params, None)
+    assert empty.t_final.shape == (0,)
