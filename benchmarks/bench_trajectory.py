@@ -1,0 +1,399 @@
+"""Benchmark of the trajectory kernels: massdriver vs scipy and heyoka, measured in one run.
+
+Run::
+
+    python benchmarks/bench_trajectory.py            # full run (~2-4 min on 2 cores)
+    python benchmarks/bench_trajectory.py --quick    # fewer repetitions and a 2,000-shot batch
+
+The trajectory: a shot fired at 2.50 km/s from 1 km above the lunar surface (trailing side, 20 deg
+above the horizontal, 2027-04-02 TDB), coasting 5 days; it passes an Earth perigee of 8,600 km
+(ephemeris model) after 4.1 days. The same initial state is rotated into the Earth-Moon rotating
+frame for the CR3BP. Tolerances: rtol = 1e-10 and 1e-12, atol = 1e-3 rtol in CR3BP units (the
+equivalent km and km/s for the ephemeris model). No events (every integrator does the same work).
+
+Single shot: best of N wall-clock times (the machine is shared; the minimum is the least disturbed
+figure), for
+
+* massdriver ``dop853.integrate`` called from Python, ``dop853.propagate`` (the named-result
+  wrapper) and the kernel called from compiled code (what the window solver does);
+* ``scipy.integrate.solve_ivp(method="DOP853")`` with a numpy right-hand side (jplephem for the
+  ephemeris model) and with the massdriver numba right-hand side;
+* heyoka ``taylor_adaptive`` (CR3BP only: heyoka has no JPL Chebyshev ephemeris).
+
+Batch: 10,000 shots (speeds 2.42-2.49 km/s, elevations 15-25 deg, azimuths +-5 deg: perigees
+between 6,600 and 75,000 km, none hits the Earth; epochs over one lunar month for the ephemeris
+model) on 2 threads: ``batch.propagate_batch`` (lockstep SIMD lanes) vs heyoka
+``taylor_adaptive_batch`` (SIMD lanes = ``heyoka.recommended_simd_size()``), one integrator per
+thread; scipy is extrapolated from its single-shot time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import platform
+import statistics
+import threading
+import time
+
+import numba
+import numpy as np
+from massdriver.kernels import batch, dop853, forces
+from massdriver.kernels.chebyshev import geocentric_moon
+from scipy.integrate import solve_ivp
+
+from massdriver import bodies
+from massdriver.ephemeris import Ephemeris
+
+MU = bodies.CR3BP_MU
+L = bodies.CR3BP_LENGTH_UNIT
+TU = bodies.CR3BP_TIME_UNIT
+VU = bodies.CR3BP_VELOCITY_UNIT
+T0 = 8.6e8                      # 2027-04-02T12:53:20 TDB
+DAYS = 5.0
+THREADS = 2
+
+
+# --- scenario -----------------------------------------------------------------------------------
+
+
+def lunar_launch(eph, t, speed, elevation_deg=20.0, azimuth_deg=0.0, altitude=1.0):
+    """Geocentric ICRF state of a shot from the Moon's trailing point (km, km/s)."""
+    rm, vm = geocentric_moon(t, eph)
+    back = -vm / np.linalg.norm(vm)
+    up = np.cross(np.cross(back, rm), back)
+    up /= np.linalg.norm(up)
+    back = np.cross(up, np.cross(back, up))
+    side = np.cross(up, back)
+    el, az = math.radians(elevation_deg), math.radians(azimuth_deg)
+    d = math.cos(el) * (math.cos(az) * back + math.sin(az) * side) + math.sin(el) * up
+    return np.r_[rm + up * (bodies.R_MOON + altitude), vm + speed * d]
+
+
+def to_rotating(eph, t, y):
+    """ICRF geocentric state -> CR3BP rotating frame (Moon on +x at t), non-dimensional."""
+    rm, vm = geocentric_moon(t, eph)
+    x = rm / np.linalg.norm(rm)
+    z = np.cross(rm, vm)
+    z /= np.linalg.norm(z)
+    c = np.column_stack([x, np.cross(z, x), z])
+    r = c.T @ (y[:3] - rm) / L
+    v = c.T @ (y[3:] - vm) / VU
+    return np.r_[np.array([1.0 - MU, 0.0, 0.0]) + r, v - np.cross([0.0, 0.0, 1.0], r)]
+
+
+def cr3bp_numpy_rhs(t, y, mu=MU):
+    """Plain numpy CR3BP right-hand side (what a scipy user would write)."""
+    x, yy, z, vx, vy, vz = y
+    r1 = np.sqrt((x + mu) ** 2 + yy**2 + z**2)
+    r2 = np.sqrt((x - 1 + mu) ** 2 + yy**2 + z**2)
+    ax = 2 * vy + x - (1 - mu) * (x + mu) / r1**3 - mu * (x - 1 + mu) / r2**3
+    ay = -2 * vx + yy - (1 - mu) * yy / r1**3 - mu * yy / r2**3
+    az = -(1 - mu) * z / r1**3 - mu * z / r2**3
+    return np.array([vx, vy, vz, ax, ay, az])
+
+
+class EphemerisNumpyRHS:
+    """The ephemeris model in numpy + jplephem (what a scipy user would write)."""
+
+    def __init__(self, params):
+        from jplephem.pck import PCK
+        from jplephem.spk import SPK
+
+        e = Ephemeris()
+        self.spk = SPK.open(e.spk_path)
+        self.pck = PCK.open(e.pck_path)
+        self.p = params
+
+    def __call__(self, t, y):
+        p = self.p
+        jd = (2451545.0, t / 86400.0)
+        earth = self.spk[3, 399].compute(*jd)
+        moon = self.spk[3, 301].compute(*jd) - earth
+        sun = self.spk[0, 10].compute(*jd) - self.spk[0, 3].compute(*jd) - earth
+        r = y[:3]
+        rr = np.linalg.norm(r)
+        a = -p[forces.P_GM_EARTH] * r / rr**3
+        pole = np.array(forces.earth_pole(t, 1))
+        rp = r @ pole
+        a += -1.5 * p[forces.P_J2_EARTH] * p[forces.P_GM_EARTH] * p[forces.P_R_EARTH_J2] ** 2 \
+            / rr**5 * ((1 - 5 * rp**2 / rr**2) * r + 2 * rp * pole)
+        for gm, s in ((p[forces.P_GM_MOON], moon), (p[forces.P_GM_SUN], sun)):
+            d = r - s
+            a -= gm * (d / np.linalg.norm(d) ** 3 + s / np.linalg.norm(s) ** 3)
+        d = r - moon
+        rho = np.linalg.norm(d)
+        if rho < p[forces.P_MOON_HARMONICS_RADIUS]:
+            phi, theta, psi = self.pck.segments[0].compute(*jd, derivative=False)
+            m = np.array(forces.moon_pa_rotation(phi, theta, psi)).reshape(3, 3)
+            b = m @ d
+            k = p[forces.P_GM_MOON] * p[forces.P_R_MOON_J2] ** 2 / rho**5
+            z5 = 5 * b[2] ** 2 / rho**2
+            g = -1.5 * p[forces.P_J2_MOON] * k * b * np.array([1 - z5, 1 - z5, 3 - z5])
+            w = 5 * (b[0] ** 2 - b[1] ** 2) / rho**2
+            g += 3 * p[forces.P_C22_MOON] * k * np.array([2 * b[0] - w * b[0],
+                                                          -2 * b[1] - w * b[1], -w * b[2]])
+            a += m.T @ g
+        return np.r_[y[3:], a]
+
+
+def to_heyoka(y):
+    """massdriver rotating state -> heyoka.model.cr3bp variables (x, y, z, px, py, pz).
+
+    heyoka puts the primary at (+mu, 0, 0) and the secondary at (mu - 1, 0, 0) (our frame turned
+    by 180 deg about z) and uses canonical momenta px = vx - y, py = vy + x.
+    """
+    x, yy, z, vx, vy, vz = -y[0], -y[1], y[2], -y[3], -y[4], y[5]
+    return np.array([x, yy, z, vx - yy, vy + x, vz])
+
+
+def from_heyoka(s):
+    x, yy, z = s[0], s[1], s[2]
+    vx, vy = s[3] + yy, s[4] - x
+    return np.array([-x, -yy, z, -vx, -vy, s[5]])
+
+
+# --- timing helpers ---------------------------------------------------------------------------
+
+
+def best_of(fn, repeat):
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times), statistics.median(times)
+
+
+@numba.njit
+def _kernel_loop(n, model, t0, y0, t1, rtol, atol, params, eph, modes, no_eval):
+    acc = 0.0
+    for _ in range(n):
+        out = dop853.integrate(model, t0, y0, t1, rtol, atol, np.inf, 0.0, params, eph, modes,
+                               no_eval, False, 10**7, 1)
+        acc += out[1]
+    return acc
+
+
+def kernel_from_compiled(model, t0, y0, t1, rtol, atol, params, eph, repeat):
+    """Best per-shot time of the kernel called from compiled code (loops of ~2 ms)."""
+    modes = np.zeros(forces.N_EVENTS, dtype=np.int64)
+    args = (model, t0, y0, t1, rtol, atol, params, eph, modes, np.empty(0))
+    _kernel_loop(1, *args)
+    t = time.perf_counter()
+    _kernel_loop(1, *args)
+    n = max(1, int(2e-3 / max(time.perf_counter() - t, 1e-7)))
+    best = math.inf
+    for _ in range(repeat):
+        t = time.perf_counter()
+        _kernel_loop(n, *args)
+        best = min(best, (time.perf_counter() - t) / n)
+    return best
+
+
+# --- main ---------------------------------------------------------------------------------------
+
+
+def measure_single(name, model, t0, y0, t1, params, e, atol, rtol, rep, fun_np, tab, hy):
+    """All single-shot timings of one model and tolerance."""
+    modes = np.zeros(forces.N_EVENTS, dtype=np.int64)
+    no_eval = np.empty(0)
+    out = dop853.propagate(model, t0, y0, t1, params, e, rtol=rtol, atol=atol,
+                           store_steps=False)
+    res = {"model": name, "rtol": rtol, "steps": out.nsteps, "rejected": out.nrejected,
+           "nfev": out.nfev}
+    res["kernel"] = best_of(lambda: dop853.integrate(
+        model, t0, y0, t1, rtol, atol, np.inf, 0.0, params, e, modes, no_eval, False, 10**7, 1),
+        rep)
+    res["propagate"] = best_of(lambda: dop853.propagate(
+        model, t0, y0, t1, params, e, rtol=rtol, atol=atol, store_steps=False), rep)
+    res["compiled"] = kernel_from_compiled(model, t0, y0, t1, rtol, atol, params, e,
+                                           max(5, rep // 5))
+
+    # scipy with the numba right-hand side (called from Python at every stage) and with numpy
+    def fun_nb(t, y):
+        return forces.derivative(model, t, y, params, tab)
+
+    sp_rep = max(3, rep // 20)
+    ref = solve_ivp(fun_nb, (t0, t1), y0, method="DOP853", rtol=rtol, atol=atol)
+    res["scipy_numba"] = best_of(lambda: solve_ivp(fun_nb, (t0, t1), y0, method="DOP853",
+                                                   rtol=rtol, atol=atol), sp_rep)
+    res["scipy_numpy"] = best_of(lambda: solve_ivp(fun_np, (t0, t1), y0, method="DOP853",
+                                                   rtol=rtol, atol=atol), max(2, sp_rep // 2))
+    res["scipy_nfev"] = ref.nfev
+    res["agree"] = float(np.max(np.abs(ref.y[:, -1] - out.y_final)
+                                / (np.abs(ref.y[:, -1]) + atol / rtol)))
+    if hy is not None and model == 0:
+        ta = hy.taylor_adaptive(hy.model.cr3bp(mu=MU), to_heyoka(y0), tol=rtol)
+
+        def run_heyoka():
+            ta.state[:] = to_heyoka(y0)
+            ta.time = 0.0
+            return ta.propagate_until(t1)
+
+        run_heyoka()
+        res["heyoka"] = best_of(run_heyoka, rep)
+        res["heyoka_dev"] = float(np.max(np.abs(from_heyoka(ta.state) - out.y_final)))
+    return res
+
+
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="fewer repetitions, 2,000-shot batch")
+    args = ap.parse_args(argv)
+    rep = 20 if args.quick else 100
+    n_batch = 2000 if args.quick else 10000
+
+    try:
+        import heyoka as hy
+    except ImportError:          # optional: the comparison is skipped
+        hy = None
+
+    numba.set_num_threads(min(THREADS, numba.config.NUMBA_NUM_THREADS))
+    print(f"# {platform.processor() or platform.machine()}, {numba.get_num_threads()} numba "
+          f"threads, numba {numba.__version__}, numpy {np.__version__}"
+          + (f", heyoka {hy.__version__}" if hy else ", heyoka not installed"))
+    eph = Ephemeris().kernel_tables()
+    t1_e = T0 + DAYS * 86400.0
+    t1_c = DAYS * 86400.0 / TU
+    y_e = lunar_launch(eph, T0, 2.50)
+    y_c = to_rotating(eph, T0, y_e)
+    p_c = forces.cr3bp_params()
+    p_e = forces.ephemeris_params()
+    tab = forces.pack_ephemeris(eph, T0, t1_e)
+    scale_e = np.array([L, L, L, VU, VU, VU])
+
+    # warm up / compile everything first
+    for model in (forces.MODEL_CR3BP, forces.MODEL_EPHEMERIS):
+        dop853.propagate(model, 0.0 if model == 0 else T0, y_c if model == 0 else y_e,
+                         t1_c if model == 0 else t1_e, p_c if model == 0 else p_e,
+                         None if model == 0 else eph)
+    forces.derivative(0, 0.0, y_c, p_c, None)
+    forces.derivative(1, T0, y_e, p_e, tab)
+
+    rows = []
+    for rtol in (1e-10, 1e-12):
+        atol_c = np.full(6, 1e-3 * rtol)
+        atol_e = 1e-3 * rtol * scale_e
+        rows.append(measure_single("CR3BP", 0, 0.0, y_c, t1_c, p_c, None, atol_c, rtol, rep,
+                                   cr3bp_numpy_rhs, None, hy))
+        rows.append(measure_single("ephemeris", 1, T0, y_e, t1_e, p_e, eph, atol_e, rtol, rep,
+                                   EphemerisNumpyRHS(p_e), tab, hy))
+
+    print("\n## Single shot (5-day coast), best of N [median] in microseconds\n")
+    print("| model | rtol | steps (rej) | nfev | kernel | propagate() | from compiled | "
+          "scipy+numba RHS | scipy+numpy RHS | heyoka scalar |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        def us(key, r=r):
+            if key not in r:
+                return "n/a"
+            b, m = r[key] if isinstance(r[key], tuple) else (r[key], r[key])
+            return f"{b * 1e6:,.1f} [{m * 1e6:,.0f}]"
+        print(f"| {r['model']} | {r['rtol']:.0e} | {r['steps']} ({r['rejected']}) | {r['nfev']} "
+              f"(scipy {r['scipy_nfev']}) | {us('kernel')} | {us('propagate')} | "
+              f"{r['compiled'] * 1e6:,.1f} | {us('scipy_numba')} | {us('scipy_numpy')} | "
+              f"{us('heyoka')} |")
+    print("\nRatios (best times; > 1 means massdriver's kernel called from Python is faster):\n")
+    for r in rows:
+        k = r["kernel"][0]
+        line = (f"- {r['model']} rtol {r['rtol']:.0e}: scipy+numpy / kernel = "
+                f"{r['scipy_numpy'][0] / k:,.0f}x, scipy+numba / kernel = "
+                f"{r['scipy_numba'][0] / k:,.0f}x")
+        if "heyoka" in r:
+            line += (f", heyoka / kernel = {r['heyoka'][0] / k:.2f}, heyoka / from-compiled = "
+                     f"{r['heyoka'][0] / r['compiled']:.2f}")
+        line += f"; max rel. deviation from scipy {r['agree']:.1e}"
+        if "heyoka_dev" in r:
+            line += f", from heyoka {r['heyoka_dev']:.1e}"
+        print(line)
+
+    # --- batch --------------------------------------------------------------------------------
+    rng = np.random.default_rng(2027)
+    speeds = rng.uniform(2.42, 2.49, n_batch)
+    elev = rng.uniform(15.0, 25.0, n_batch)
+    azim = rng.uniform(-5.0, 5.0, n_batch)
+    epochs = T0 + rng.uniform(0.0, 27.3 * 86400.0, n_batch)
+    y_ce = np.array([lunar_launch(eph, T0, s, e, a) for s, e, a in zip(speeds, elev, azim,
+                                                                       strict=True)])
+    y_cb = np.array([to_rotating(eph, T0, y) for y in y_ce])
+    y_eb = np.array([lunar_launch(eph, t, s, e, a) for t, s, e, a in zip(epochs, speeds, elev,
+                                                                         azim, strict=True)])
+    print(f"\n## Batch of {n_batch:,} shots, {numba.get_num_threads()} threads (shots per "
+          "second; best of 3)\n")
+    print("| model | rtol | massdriver batch | with perigee event (terminal) | heyoka batch "
+          "(SIMD x threads) | heyoka scalar (threads) | scipy+numba (extrapolated) |")
+    print("|---|---|---|---|---|---|---|")
+    for rtol in (1e-10, 1e-12):
+        for name, model, t0s, y0s, dur, params, e, atol in (
+                ("CR3BP", 0, np.zeros(n_batch), y_cb, t1_c, p_c, None, np.full(6, 1e-3 * rtol)),
+                ("ephemeris", 1, epochs, y_eb, DAYS * 86400.0, p_e, eph,
+                 1e-3 * rtol * scale_e)):
+            no_events = np.zeros(forces.N_EVENTS, dtype=np.int64)
+            perigee = dop853.event_modes(terminal=["perigee", "moon_impact", "earth_impact"])
+            t1s = t0s + dur
+
+            def run(modes, t0s=t0s, y0s=y0s, t1s=t1s, model=model, params=params, e=e,
+                    atol=atol, rtol=rtol):
+                return batch.propagate_batch(model, t0s, y0s, t1s, rtol, atol, np.inf, params,
+                                             e, modes, 10**7)
+
+            run(no_events)
+            b = best_of(lambda run=run, m=no_events: run(m), 3)[0]
+            bp = best_of(lambda run=run, m=perigee: run(m), 3)[0]
+            single = next(r for r in rows if r["model"] == name and r["rtol"] == rtol)
+            scipy_rate = 1.0 / single["scipy_numba"][0] * numba.get_num_threads()
+            hb = hs = None
+            if hy is not None and model == 0:
+                hb, hs = heyoka_batch(hy, y_cb, t1_c, rtol)
+            print(f"| {name} | {rtol:.0e} | {n_batch / b:,.0f} | {n_batch / bp:,.0f} | "
+                  + (f"{hb:,.0f} | {hs:,.0f}" if hb else "n/a | n/a")
+                  + f" | {scipy_rate:,.0f} |")
+    return 0
+
+
+def heyoka_batch(hy, y0s, t1, rtol):
+    """Throughput (shots/s) of heyoka's batch-mode and scalar integrators, one per thread."""
+    lanes = hy.recommended_simd_size()
+    n = len(y0s) - len(y0s) % (lanes * THREADS)
+    states = np.array([to_heyoka(y) for y in y0s[:n]])
+    dyn = hy.model.cr3bp(mu=MU)
+    rates = []
+    for mode in ("batch", "scalar"):
+        if mode == "batch":
+            tas = [hy.taylor_adaptive_batch(dyn, states[:lanes].T.copy(), tol=rtol)
+                   for _ in range(THREADS)]
+        else:
+            tas = [hy.taylor_adaptive(dyn, states[0], tol=rtol) for _ in range(THREADS)]
+        chunk = n // THREADS
+
+        def work(k, mode=mode, tas=tas, chunk=chunk):
+            ta = tas[k]
+            if mode == "batch":
+                for i in range(k * chunk, (k + 1) * chunk, lanes):
+                    ta.set_time(0.0)
+                    ta.state[:] = states[i:i + lanes].T
+                    ta.propagate_until(t1)
+            else:
+                for i in range(k * chunk, (k + 1) * chunk):
+                    ta.time = 0.0
+                    ta.state[:] = states[i]
+                    ta.propagate_until(t1)
+
+        best = math.inf
+        for _ in range(3 if mode == "batch" else 1):
+            threads = [threading.Thread(target=work, args=(k,)) for k in range(THREADS)]
+            t = time.perf_counter()
+            for th in threads:
+                th.start()
+            for th in threads:
+                th.join()
+            best = min(best, time.perf_counter() - t)
+        rates.append(n / best)
+    return rates[0], rates[1]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
