@@ -46,13 +46,14 @@ from massdriver.kernels.forces import (
     P_GM_EARTH,
 )
 from massdriver.kernels.frames import launch_state_into
-from massdriver.kernels.jit import jit, jit_parallel
+from massdriver.kernels.jit import jit
 
 __all__ = [
     "OUTCOME_PERIGEE", "OUTCOME_EARTH_IMPACT", "OUTCOME_MOON_IMPACT", "OUTCOME_ESCAPE",
     "OUTCOME_TIMEOUT", "OUTCOME_FAILED", "OUTCOME_NAMES", "SOLVE_CONVERGED", "SOLVE_NO_ROOT",
     "SOLVE_NOT_CONVERGED", "SOLVE_NAMES", "Q_MOON", "CHUNK",
-    "osculating_perigee", "coast_to_perigee", "signed_perigee", "solve_speed", "solve_speeds",
+    "osculating_perigee", "coast_to_perigee", "signed_perigee", "solve_speed", "solve_chunk",
+    "solve_speeds",
 ]
 
 OUTCOME_PERIGEE = 0
@@ -376,10 +377,68 @@ def solve_speed(t0, branch, r_target, guess, speed_min, speed_max, speed_tol, si
     return best_v, SOLVE_CONVERGED, best_o, best_t, nfev_total, slope
 
 
-@jit_parallel
+@jit(nogil=True)
+def solve_chunk(t0s, branch, r_target, speed_min, speed_max, speed_tol, site_body, dir_body,
+                flight_time_max, rtol, atol, params, eph, far_perigee_radius, guesses,
+                speed, solve_status, outcome, t_perigee, y_perigee, nfev):
+    """Solve consecutive epochs in sequence, each root seeding the next (compiled, GIL-free).
+
+    Arguments as :func:`solve_speeds`; the last six arrays (same length as ``t0s``) receive
+    the results. Releasing the GIL lets :func:`solve_speeds` run chunks on Python threads,
+    which, unlike a ``prange`` loop, keeps working when numba loads the kernel from its cache.
+    """
+    n = t0s.shape[0]
+    y = np.empty(6)
+    # the last three solutions: quadratic prediction of the next root
+    tp1 = sp1 = tp2 = sp2 = tp3 = sp3 = np.nan
+    slope = np.nan
+    for i in range(n):
+        ti = t0s[i]
+        if guesses[i] == guesses[i]:
+            guess = guesses[i]
+        elif sp3 == sp3:
+            # Lagrange through (tp1, sp1), (tp2, sp2), (tp3, sp3)
+            l1 = (ti - tp2) * (ti - tp3) / ((tp1 - tp2) * (tp1 - tp3))
+            l2 = (ti - tp1) * (ti - tp3) / ((tp2 - tp1) * (tp2 - tp3))
+            l3 = (ti - tp1) * (ti - tp2) / ((tp3 - tp1) * (tp3 - tp2))
+            guess = sp1 * l1 + sp2 * l2 + sp3 * l3
+        elif sp2 == sp2:
+            guess = sp1 + (sp1 - sp2) * (ti - tp1) / (tp1 - tp2)
+        else:
+            guess = sp1
+        s, st, oc, tp, nf, sl = solve_speed(ti, branch, r_target, guess, speed_min, speed_max,
+                                            speed_tol, site_body, dir_body,
+                                            ti + flight_time_max, rtol, atol, params, eph,
+                                            far_perigee_radius, y, slope)
+        speed[i] = s
+        solve_status[i] = st
+        outcome[i] = oc
+        nfev[i] = nf
+        if st == SOLVE_CONVERGED:
+            t_perigee[i] = tp
+            for j in range(6):
+                y_perigee[i, j] = y[j]
+            tp3, sp3 = tp2, sp2
+            tp2, sp2 = tp1, sp1
+            tp1, sp1 = ti, s
+            if sl == sl:
+                slope = sl
+        else:
+            t_perigee[i] = np.nan
+            for j in range(6):
+                y_perigee[i, j] = np.nan
+            tp1 = sp1 = tp2 = sp2 = tp3 = sp3 = np.nan
+            slope = np.nan
+
+
 def solve_speeds(t0s, branch, r_target, speed_min, speed_max, speed_tol, site_body, dir_body,
                  flight_time_max, rtol, atol, params, eph, far_perigee_radius, guesses):
-    """:func:`solve_speed` for many launch epochs (parallel over chunks of ``CHUNK`` epochs).
+    """:func:`solve_speed` for many launch epochs, in chunks of ``CHUNK`` on numba's threads.
+
+    Chunks of ``CHUNK`` consecutive epochs are solved in sequence by :func:`solve_chunk`
+    (continuation); chunks run concurrently on ``numba.get_num_threads()`` Python threads (the
+    kernel releases the GIL). Chunk boundaries do not depend on the thread count, so neither
+    do the results.
 
     Parameters
     ----------
@@ -403,6 +462,10 @@ def solve_speeds(t0s, branch, r_target, speed_min, speed_max, speed_tol, site_bo
         Perigee state, km, km/s.
     nfev : ndarray of int64 (n,)
     """
+    from concurrent.futures import ThreadPoolExecutor
+
+    t0s = np.ascontiguousarray(t0s, dtype=np.float64)
+    guesses = np.ascontiguousarray(guesses, dtype=np.float64)
     n = t0s.shape[0]
     speed = np.full(n, np.nan)
     solve_status = np.zeros(n, dtype=np.int64)
@@ -410,44 +473,21 @@ def solve_speeds(t0s, branch, r_target, speed_min, speed_max, speed_tol, site_bo
     t_perigee = np.full(n, np.nan)
     y_perigee = np.full((n, 6), np.nan)
     nfev = np.zeros(n, dtype=np.int64)
+    args = (float(branch), float(r_target), float(speed_min), float(speed_max),
+            float(speed_tol), site_body, dir_body, float(flight_time_max), float(rtol), atol,
+            params, eph, float(far_perigee_radius))
+
+    def run(k: int) -> None:
+        sl = slice(k * CHUNK, min(n, (k + 1) * CHUNK))
+        solve_chunk(t0s[sl], *args, guesses[sl], speed[sl], solve_status[sl], outcome[sl],
+                    t_perigee[sl], y_perigee[sl], nfev[sl])
+
     n_chunks = (n + CHUNK - 1) // CHUNK
-    for k in numba.prange(n_chunks):
-        y = np.empty(6)
-        # the last three solutions of this chunk: quadratic prediction of the next root
-        tp1 = sp1 = tp2 = sp2 = tp3 = sp3 = np.nan
-        slope = np.nan
-        for i in range(k * CHUNK, min(n, (k + 1) * CHUNK)):
-            ti = t0s[i]
-            if guesses[i] == guesses[i]:
-                guess = guesses[i]
-            elif sp3 == sp3:
-                # Lagrange through (tp1, sp1), (tp2, sp2), (tp3, sp3)
-                l1 = (ti - tp2) * (ti - tp3) / ((tp1 - tp2) * (tp1 - tp3))
-                l2 = (ti - tp1) * (ti - tp3) / ((tp2 - tp1) * (tp2 - tp3))
-                l3 = (ti - tp1) * (ti - tp2) / ((tp3 - tp1) * (tp3 - tp2))
-                guess = sp1 * l1 + sp2 * l2 + sp3 * l3
-            elif sp2 == sp2:
-                guess = sp1 + (sp1 - sp2) * (ti - tp1) / (tp1 - tp2)
-            else:
-                guess = sp1
-            s, st, oc, tp, nf, sl = solve_speed(ti, branch, r_target, guess, speed_min,
-                                                speed_max, speed_tol, site_body, dir_body,
-                                                ti + flight_time_max, rtol, atol, params,
-                                                eph, far_perigee_radius, y, slope)
-            speed[i] = s
-            solve_status[i] = st
-            outcome[i] = oc
-            nfev[i] = nf
-            if st == SOLVE_CONVERGED:
-                t_perigee[i] = tp
-                for j in range(6):
-                    y_perigee[i, j] = y[j]
-                tp3, sp3 = tp2, sp2
-                tp2, sp2 = tp1, sp1
-                tp1, sp1 = ti, s
-                if sl == sl:
-                    slope = sl
-            else:
-                tp1 = sp1 = tp2 = sp2 = tp3 = sp3 = np.nan
-                slope = np.nan
+    workers = max(1, min(numba.get_num_threads(), n_chunks))
+    if workers == 1:
+        for k in range(n_chunks):
+            run(k)
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(run, range(n_chunks)))   # dynamic: idle threads take the next chunk
     return speed, solve_status, outcome, t_perigee, y_perigee, nfev
