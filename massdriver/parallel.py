@@ -291,8 +291,7 @@ def _task_plan(prepared: Sequence[_Prepared], chunk: int, numba_threads: int
 
 def _assemble(prepared: Sequence[_Prepared], slots, results) -> tuple:
     """Concatenate the task results per case and branch and price them (as windows.scan)."""
-    from massdriver.kernels.shots import SOLVE_NAMES
-    from massdriver.windows import ScanResult, _price
+    from massdriver.windows import assemble_scan
 
     by_key: dict[tuple[int, int], list] = {}
     for (ci, bi, s, _e), res in zip(slots, results, strict=True):
@@ -300,27 +299,12 @@ def _assemble(prepared: Sequence[_Prepared], slots, results) -> tuple:
     scans = []
     for ci, prep in enumerate(prepared):
         t = prep.t
-        rows: dict[str, list] = {k: [] for k in ScanResult.__dataclass_fields__}
+        results = []
         for bi, name in enumerate(prep.branches):
             parts = [r for _s, r in sorted(by_key[(ci, bi)], key=lambda x: x[0])]
-            speed, status, _outcome, tp, yp, nfev = (np.concatenate([p[k] for p in parts])
-                                                     for k in range(6))
-            priced = _price(prep.case.target, yp, tp)
-            rows["t_launch_tdb"].append(t)
-            rows["branch"].append(np.full(t.shape[0], name, dtype=object))
-            rows["speed_km_s"].append(speed)
-            rows["t_perigee_tdb"].append(tp)
-            rows["solve_status"].append(np.array(SOLVE_NAMES, dtype=object)[status])
-            rows["perigee_state"].append(yp)
-            rows["total_km_s"].append(priced["total"])
-            rows["insertion_km_s"].append(priced["insertion"])
-            rows["plane_change_km_s"].append(priced["plane_change"])
-            rows["circularization_km_s"].append(priced["circularization"])
-            rows["strategy"].append(priced["strategy"])
-            rows["inclination_deg"].append(priced["inclination"])
-            rows["raan_deg"].append(priced["raan"])
-            rows["nfev"].append(nfev)
-        scans.append(ScanResult(**{k: np.concatenate(v) for k, v in rows.items()}))
+            results.append((name, tuple(np.concatenate([p[k] for p in parts])
+                                        for k in range(6))))
+        scans.append(assemble_scan(t, prep.case.target, results))
     return tuple(scans)
 
 

@@ -32,6 +32,7 @@ from massdriver import bodies
 from massdriver.errors import InputError
 
 __all__ = ["ScanResult", "LaunchWindow", "Plan", "MidCourseCorrection", "solve", "scan",
+           "assemble_scan",
            "mid_course_correction", "BRANCHES"]
 
 BRANCHES = {"prograde": 1.0, "retrograde": -1.0}
@@ -365,12 +366,26 @@ def _price(target, y: np.ndarray, t_perigee: np.ndarray) -> dict:
 def scan(problem: _Problem, t: np.ndarray, target, branches: tuple[str, ...],
          progress: Callable[[int], None] | None = None, block: int = 256) -> ScanResult:
     """Solve and price every grid epoch for each branch (see the module notes)."""
+    return assemble_scan(t, target, ((name, _scan_branch(problem, t, BRANCHES[name], progress,
+                                                          block))
+                                     for name in branches))
+
+
+def assemble_scan(t: np.ndarray, target, branch_results) -> ScanResult:
+    """Price raw speed-solve results and stack them into a :class:`ScanResult`.
+
+    Parameters
+    ----------
+    t : ndarray (n,)
+        Launch epochs, TDB s past J2000.
+    target : massdriver.targets.TargetOrbit
+    branch_results : iterable of (str, tuple)
+        ``(branch name, solve_speeds output)`` per branch, in order.
+    """
     from massdriver.kernels.shots import SOLVE_NAMES
 
     rows: dict[str, list] = {k: [] for k in ScanResult.__dataclass_fields__}
-    for name in branches:
-        speed, status, _outcome, tp, yp, nfev = _scan_branch(problem, t, BRANCHES[name],
-                                                             progress, block)
+    for name, (speed, status, _outcome, tp, yp, nfev) in branch_results:
         priced = _price(target, yp, tp)
         rows["t_launch_tdb"].append(t)
         rows["branch"].append(np.full(t.shape[0], name, dtype=object))
@@ -378,10 +393,8 @@ def scan(problem: _Problem, t: np.ndarray, target, branches: tuple[str, ...],
         rows["t_perigee_tdb"].append(tp)
         rows["solve_status"].append(np.array(SOLVE_NAMES, dtype=object)[status])
         rows["perigee_state"].append(yp)
-        rows["total_km_s"].append(priced["total"])
-        rows["insertion_km_s"].append(priced["insertion"])
-        rows["plane_change_km_s"].append(priced["plane_change"])
-        rows["circularization_km_s"].append(priced["circularization"])
+        for key in ("total", "insertion", "plane_change", "circularization"):
+            rows[f"{key}_km_s"].append(priced[key])
         rows["strategy"].append(priced["strategy"])
         rows["inclination_deg"].append(priced["inclination"])
         rows["raan_deg"].append(priced["raan"])
