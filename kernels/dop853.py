@@ -63,7 +63,7 @@ from massdriver.kernels.jit import jit
 __all__ = [
     "STATUS_FINISHED", "STATUS_EVENT", "STATUS_STEP_TOO_SMALL", "STATUS_MAX_STEPS",
     "STATUS_MESSAGES", "EVENT_OFF", "EVENT_RECORD", "SAFETY", "MIN_FACTOR", "MAX_FACTOR",
-    "integrate", "select_initial_step", "rk_step", "error_norm", "dense_coefficients",
+    "integrate", "integrate_packed", "select_initial_step", "rk_step", "error_norm", "dense_coefficients",
     "step_factor", "detect_events", "handle_events", "error_scale", "error_finish", "N_STATE",
     "dense_eval", "Propagation", "propagate", "event_modes",
 ]
@@ -570,10 +570,21 @@ def integrate(model, t0, y0, t_end, rtol, atol, max_step, first_step, params, ep
     terminal_event : int
         Index of the event that stopped the integration, or -1.
     """
-    n = y0.shape[0]
-    if n != N_STATE:
+    if y0.shape[0] != N_STATE:
         raise ValueError("the state must have 6 components (position, velocity)")
-    tab = pack_ephemeris(eph, t0, t_end)
+    # the core takes the packed tables as an argument: "tab is None" is then resolved at
+    # compile time in the inlined force model (the CR3BP specialisation has no ephemeris code)
+    return integrate_packed(model, t0, y0, t_end, rtol, atol, max_step, first_step, params,
+                            pack_ephemeris(eph, t0, t_end), event_modes, t_eval, store_steps,
+                            max_steps, max_event_records)
+
+
+@jit
+def integrate_packed(model, t0, y0, t_end, rtol, atol, max_step, first_step, params, tab,
+                     event_modes, t_eval, store_steps, max_steps, max_event_records):
+    """:func:`integrate` with the ephemeris already packed (:func:`forces.pack_ephemeris`, or
+    None for the CR3BP): for callers that integrate many arcs over one span."""
+    n = y0.shape[0]
     direction = 1.0 if t_end >= t0 else -1.0
     if t_end == t0:
         direction = 1.0

@@ -692,9 +692,13 @@ def ephemeris_rhs(t, y, params, tab, out, row):
 # --- dispatch ----------------------------------------------------------------------------------
 
 
-@jit
+@jit(inline="always")
 def rhs(model, t, y, params, tab, out, row):
     """Right-hand side of model ``model`` written into ``out[row]`` (see the module docstring).
+
+    Inlined into the integrator (a call per force evaluation costs reference counting of every
+    array argument); the force models themselves (:func:`cr3bp_accel`,
+    :func:`ephemeris_accel`) are shared with the batch kernel.
 
     Parameters
     ----------
@@ -708,19 +712,22 @@ def rhs(model, t, y, params, tab, out, row):
         Model parameters.
     tab : ndarray or None
         Packed ephemeris (:func:`pack_ephemeris`), or None for the CR3BP. With None the check
-        below is resolved at compile time: the CR3BP specialisation has no ephemeris code and
-        inlines into the integrator.
+        below is resolved at compile time: the CR3BP specialisation has no ephemeris code.
     out : ndarray, shape (m, 6)
         Output array; row ``row`` is overwritten.
     row : int
         Row written.
     """
-    if tab is None:
-        cr3bp_rhs(t, y, params, tab, out, row)
-    elif model == MODEL_CR3BP:
-        cr3bp_rhs(t, y, params, tab, out, row)
+    if tab is None or model == MODEL_CR3BP:
+        ax, ay, az = cr3bp_accel(params[P_MU], y[0], y[1], y[2], y[3], y[4])
     else:
-        ephemeris_rhs(t, y, params, tab, out, row)
+        ax, ay, az = ephemeris_accel(t, y[0], y[1], y[2], params, tab)
+    out[row, 0] = y[3]
+    out[row, 1] = y[4]
+    out[row, 2] = y[5]
+    out[row, 3] = ax
+    out[row, 4] = ay
+    out[row, 5] = az
 
 
 @jit
