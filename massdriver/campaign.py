@@ -1112,15 +1112,11 @@ def load_campaign(path: str | Path) -> CampaignConfig:
     """
     import astropy.units as u
 
-    from massdriver.config import LauncherSpec, SearchSpec, Table, read_toml, site_from_config
+    from massdriver.config import SearchSpec, common_sections, read_toml
     from massdriver.targets import targets_from_config
 
     root = read_toml(path)
-    base = Path(path).resolve().parent
-    name = root.string("name", default=Path(path).stem)
-    site = site_from_config(root.table("site"))
-    launcher_table = root.table("launcher", required=False)
-    spec = LauncherSpec.from_config(launcher_table or Table({}, "launcher"), base)
+    name, site, spec = common_sections(root, path)
 
     has_one, has_list = "target" in root, "targets" in root
     if has_one == has_list:

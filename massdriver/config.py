@@ -534,6 +534,22 @@ class MissionConfig:
     source: str = "<config>"
 
 
+def common_sections(root: Table, path: str | Path):
+    """``name``, ``[site]`` and ``[launcher]`` of a mission or campaign file.
+
+    Returns
+    -------
+    (str, massdriver.site.LaunchSite, LauncherSpec)
+        A relative ``launcher.coilgun`` path is resolved against the file's folder.
+    """
+    name = root.string("name", default=Path(path).stem)
+    site = site_from_config(root.table("site"))
+    launcher_table = root.table("launcher", required=False)
+    launcher = LauncherSpec.from_config(launcher_table or Table({}, "launcher"),
+                                        Path(path).resolve().parent)
+    return name, site, launcher
+
+
 def load_mission(path: str | Path) -> MissionConfig:
     """Read and validate a mission TOML file (the input of ``massdriver solve``).
 
@@ -545,11 +561,7 @@ def load_mission(path: str | Path) -> MissionConfig:
     from massdriver.targets import TargetOrbit
 
     root = read_toml(path)
-    base = Path(path).resolve().parent
-    name = root.string("name", default=Path(path).stem)
-    site = site_from_config(root.table("site"))
-    launcher_table = root.table("launcher", required=False)
-    launcher = LauncherSpec.from_config(launcher_table or Table({}, "launcher"), base)
+    name, site, launcher = common_sections(root, path)
     target = TargetOrbit.from_config(root.table("target"))
     search = SearchSpec.from_config(root.table("search"))
     mid_course = root.boolean("mid_course", default=True)
