@@ -73,6 +73,31 @@ DESCRIPTIONS: dict[tuple, str] = {
                                                 "matter the budgets do not price).",
     ("mission", "target", "plane"): "Which plane (0-based) of the constellation to launch to; "
                                     "required in a mission file.",
+    ("campaign", "", "name"): "Campaign name, shown in the outputs (default: the file name).",
+    ("campaign", "", "site"): "Where the track is (as in a mission file).",
+    ("campaign", "", "launcher"): "What the launcher can deliver (as in a mission file).",
+    ("campaign", "", "target"): "The constellation: one target, or `kind = \"walker\"` for all "
+                                "its planes.",
+    ("campaign", "", "targets"): "The constellation as a list of target orbits, one per plane.",
+    ("campaign", "", "search"): "Campaign span, grid and delta-v threshold (as in a mission "
+                                "file).",
+    ("campaign", "", "campaign"): "Satellites, propulsion and launcher power (see [campaign]).",
+    ("campaign", "campaign", "satellites_per_plane"): "Satellites to deliver to each plane: one "
+        "integer for all, or one per plane (default for a Walker target: total / planes).",
+    ("campaign", "campaign", "satellite_mass"): "Satellite mass at arrival, before its "
+                                                "insertion burns (the rocket equation's wet mass).",
+    ("campaign", "campaign", "isp"): "Specific impulse of the satellite's thruster.",
+    ("campaign", "campaign", "power"): "Average power recharging the launcher's banks.",
+    ("campaign", "campaign", "energy_per_shot"): "Bank energy of one shot (alternative to "
+                                                 "`efficiency` or a coilgun model).",
+    ("campaign", "campaign", "efficiency"): "Bank energy to muzzle kinetic energy (alternative "
+                                            "to `energy_per_shot`).",
+    ("campaign", "campaign", "max_shot_rate"): "Optional limit on the firing rate.",
+    ("campaign", "campaign", "policy"): "Assignment of satellites to launch slots: cheapest "
+                                        "first, or as early as the launcher is ready.",
+    ("campaign", "campaign", "dispersion_samples"): "Monte Carlo samples of each window's "
+                                                    "dispersion margin.",
+    ("campaign", "campaign", "seed"): "Seed of the Monte Carlo (results are deterministic).",
     ("coilgun", "", "name"): "Label for outputs and reports.",
     ("coilgun", "", "coilgun"): "The whole coilgun may sit in a [coilgun] table instead of the "
                                 "top level (same keys).",
@@ -222,6 +247,20 @@ def _coilgun_samples() -> list[tuple[tuple[str, str], dict]]:
     return [(("armature", "induction"), lab), (("armature", "driven"), driven)]
 
 
+def _campaign_samples() -> list[tuple[tuple[str, str], dict]]:
+    walker = tomllib.loads((EXAMPLES / "campaign_walker.toml").read_text())
+    planes = copy.deepcopy(walker)
+    del planes["target"]
+    planes["targets"] = [{"kind": "circular", "altitude": "550 km", "inclination": "28.5 deg",
+                          "raan": "0 deg", "epoch": "2027-01-01T00:00"},
+                         {"kind": "circular", "altitude": "550 km", "inclination": "28.5 deg",
+                          "raan": "120 deg", "epoch": "2027-01-01T00:00"}]
+    planes["campaign"]["satellites_per_plane"] = [4, 4]
+    planes["campaign"].pop("efficiency")
+    planes["campaign"]["energy_per_shot"] = "6 GJ"
+    return [(("target", "walker"), walker), (("targets", "circular"), planes)]
+
+
 def collect() -> list[Record]:
     """Run the parsers on the samples and return every key they read."""
     import massdriver.config as config
@@ -246,6 +285,16 @@ def _run_parsers(records: list[Record], config, coilgun_cls) -> None:
     for variant, sample in _coilgun_samples():
         table_cls = _recording_table(records, "coilgun", variant)
         coilgun_cls.from_config(table_cls(sample, "", "<sample>"))
+    from massdriver import campaign
+
+    for variant, sample in _campaign_samples():
+        table_cls = _recording_table(records, "campaign", variant)
+
+        def fake_read(path, _sample=sample, _cls=table_cls):
+            return _cls(_sample, "", "<sample>")
+
+        with mock.patch.object(config, "read_toml", fake_read):
+            campaign.load_campaign(EXAMPLES / "sample_campaign.toml")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -323,6 +372,9 @@ def describe(file: str, section: str, kind: str | None, key: str) -> str:
         name = alias.get(key, key)
         if name in params:
             return _markdown(params[name])
+    if file == "campaign" and section in ("site", "launcher", "search", "target", "targets"):
+        # the sections a campaign file shares with a mission file mean the same there
+        return describe("mission", "target" if section == "targets" else section, kind, key)
     return ""
 
 
@@ -421,6 +473,12 @@ _FILES = {
         "The input of `massdriver solve` and `massdriver windows` "
         "(examples: `examples/leo_from_procellarum.toml`, `examples/sso_dawn_dusk.toml`, "
         "`examples/geo_from_procellarum.toml`)."),
+    "campaign": (
+        "Campaign file",
+        "The input of `massdriver campaign` (example: `examples/campaign_walker.toml`): "
+        "`[site]`, `[launcher]` and `[search]` as in a mission file (above), the constellation "
+        "as one `[target]` (`kind = \"walker\"` gives every plane) or `[[targets]]` (one table "
+        "per plane), and a `[campaign]` table."),
     "coilgun": (
         "Coilgun file",
         "The input of `massdriver coilgun`, and the file a mission's `[launcher] coilgun` "

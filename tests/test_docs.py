@@ -82,7 +82,12 @@ def test_config_reference_covers_every_example_key(config_reference):
     assert examples
     for path in examples:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-        file = "coilgun" if "armature" in data or "coilgun" in data else "mission"
+        if "armature" in data or "coilgun" in data:
+            file = "coilgun"
+        elif "campaign" in data:
+            file = "campaign"
+        else:
+            file = "mission"
         for item in walk(data, file, ""):
             assert item in known, f"{path.name}: {item} missing from docs/config.md"
 
