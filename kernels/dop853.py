@@ -49,11 +49,14 @@ from typing import NamedTuple
 import numpy as np
 from massdriver.kernels import dop853_coefficients as cf
 from massdriver.kernels.forces import (
+    EV_PERIGEE,
     EVENT_DIRECTIONS,
     EVENT_NAMES,
     MODEL_CR3BP,
     MODEL_EPHEMERIS,
     N_EVENTS,
+    P_MU,
+    P_PERIGEE_MAX_RADIUS,
     event_value,
     pack_ephemeris,
     rhs,
@@ -422,7 +425,8 @@ def detect_events(model, event_modes, t_new, y_new, params, tab, g, g_new, found
 
     ``g`` holds the values at the start of the step; ``g_new`` receives the new ones and
     ``found[:n]`` the events whose function crossed zero in their direction (scipy's rule:
-    ``g <= 0 <= g_new`` going up, ``g >= 0 >= g_new`` going down).
+    ``g <= 0 <= g_new`` going up, ``g >= 0 >= g_new`` going down). A perigee whose step ends
+    farther than ``params[P_PERIGEE_MAX_RADIUS]`` from the Earth is skipped.
 
     Returns
     -------
@@ -439,9 +443,20 @@ def detect_events(model, event_modes, t_new, y_new, params, tab, g, g_new, found
         up = go <= 0.0 and gn >= 0.0
         down = go >= 0.0 and gn <= 0.0
         if (up and _EV_DIR[e] > 0) or (down and _EV_DIR[e] < 0):
+            if e == EV_PERIGEE and not _near_enough(model, y_new, params, tab):
+                continue
             found[n_found] = e
             n_found += 1
     return n_found
+
+
+@jit(inline="always")
+def _near_enough(model, y, params, tab):
+    """Whether ``y`` is within ``params[P_PERIGEE_MAX_RADIUS]`` of the Earth."""
+    x = y[0]
+    if tab is None or model == MODEL_CR3BP:
+        x = y[0] + params[P_MU]
+    return math.sqrt(x * x + y[1] * y[1] + y[2] * y[2]) <= params[P_PERIGEE_MAX_RADIUS]
 
 
 @jit

@@ -77,6 +77,8 @@ name                           idx   meaning (unit)
 ``P_R_EARTH_SURFACE``          12    Earth impact radius (km; CR3BP: length units)
 ``P_R_ATMOSPHERE``             13    atmosphere interface radius (km; CR3BP: length units)
 ``P_R_ESCAPE``                 14    escape radius from the Earth (km; CR3BP: length units)
+``P_PERIGEE_MAX_RADIUS``       15    perigees farther than this are not reported (km;
+                                     CR3BP: length units); ``inf`` (default) reports all
 =============================  ====  =====================================================
 
 Events
@@ -93,7 +95,9 @@ event                   idx   direction  function
 ``EV_ESCAPE``           4     +1         ``|r - r_earth| - R_escape``
 ======================  ====  =========  ===================================================
 
-Direction +1 fires when the function goes from negative to positive (scipy's convention). In the
+Direction +1 fires when the function goes from negative to positive (scipy's convention); a
+perigee is only reported when the state at the end of its step is within
+``params[P_PERIGEE_MAX_RADIUS]`` of the Earth (default ``inf``: all of them). In the
 CR3BP the Earth is at ``(-mu, 0, 0)`` and the Moon at ``(1 - mu, 0, 0)``; the rotating-frame
 radial velocity about the Earth equals the inertial one (the frame rotation adds a velocity normal
 to the Earth-spacecraft line), so the perigee event means the same in both models.
@@ -127,7 +131,7 @@ __all__ = [
     "EV_MOON_IMPACT", "EV_PERIGEE", "EV_ATMOSPHERE", "EV_EARTH_IMPACT", "EV_ESCAPE",
     "P_MU", "P_GM_EARTH", "P_GM_MOON", "P_GM_SUN", "P_J2_EARTH", "P_R_EARTH_J2", "P_POLE_MODEL",
     "P_J2_MOON", "P_C22_MOON", "P_R_MOON_J2", "P_MOON_HARMONICS_RADIUS", "P_R_MOON_SURFACE",
-    "P_R_EARTH_SURFACE", "P_R_ATMOSPHERE", "P_R_ESCAPE", "MOON_SPHERE_OF_INFLUENCE",
+    "P_R_EARTH_SURFACE", "P_R_ATMOSPHERE", "P_R_ESCAPE", "P_PERIGEE_MAX_RADIUS", "MOON_SPHERE_OF_INFLUENCE",
     "rhs", "derivative", "cr3bp_rhs", "ephemeris_rhs", "battin_f", "earth_pole",
     "moon_pa_rotation", "event_value", "moon_position", "pack_ephemeris", "table_position",
     "ephemeris_bodies", "moon_pa_angles_packed",
@@ -152,7 +156,8 @@ P_R_MOON_SURFACE = 11
 P_R_EARTH_SURFACE = 12
 P_R_ATMOSPHERE = 13
 P_R_ESCAPE = 14
-N_PARAMS = 15
+P_PERIGEE_MAX_RADIUS = 15
+N_PARAMS = 16
 
 EV_MOON_IMPACT = 0
 EV_PERIGEE = 1
@@ -799,7 +804,8 @@ def event_value(model, event, t, y, params, tab):
 def cr3bp_params(mu: float = CR3BP_MU, length_unit: float = CR3BP_LENGTH_UNIT,
                  moon_radius: float = R_MOON, earth_radius: float = R_EARTH,
                  atmosphere_altitude: float = EARTH_ATMOSPHERE_ALTITUDE,
-                 escape_radius: float = ESCAPE_RADIUS) -> np.ndarray:
+                 escape_radius: float = ESCAPE_RADIUS,
+                 perigee_max_radius: float = math.inf) -> np.ndarray:
     """``params`` array of the CR3BP model; event radii given in km and scaled here.
 
     Parameters
@@ -814,6 +820,8 @@ def cr3bp_params(mu: float = CR3BP_MU, length_unit: float = CR3BP_LENGTH_UNIT,
         Atmosphere-interface altitude above ``earth_radius``, km.
     escape_radius : float
         Escape distance from the Earth, km.
+    perigee_max_radius : float
+        Perigee events farther than this from the Earth are ignored, km (``inf``: none).
 
     Returns
     -------
@@ -826,6 +834,7 @@ def cr3bp_params(mu: float = CR3BP_MU, length_unit: float = CR3BP_LENGTH_UNIT,
     p[P_R_EARTH_SURFACE] = earth_radius / length_unit
     p[P_R_ATMOSPHERE] = (earth_radius + atmosphere_altitude) / length_unit
     p[P_R_ESCAPE] = escape_radius / length_unit
+    p[P_PERIGEE_MAX_RADIUS] = perigee_max_radius / length_unit
     return p
 
 
@@ -837,10 +846,13 @@ def ephemeris_params(*, gm_earth: float = GM_EARTH, gm_moon: float = GM_MOON,
                      moon_harmonics_radius: float = MOON_SPHERE_OF_INFLUENCE,
                      moon_radius: float = R_MOON, earth_radius: float = R_EARTH,
                      atmosphere_altitude: float = EARTH_ATMOSPHERE_ALTITUDE,
-                     escape_radius: float = ESCAPE_RADIUS) -> np.ndarray:
+                     escape_radius: float = ESCAPE_RADIUS,
+                     perigee_max_radius: float = math.inf) -> np.ndarray:
     """``params`` array of the high-fidelity model (km, s; defaults from :mod:`massdriver.bodies`).
 
     Set ``gm_sun``, ``j2_earth`` or ``moon_harmonics_radius`` to 0 to switch that term off.
+    ``perigee_max_radius`` (km) hides the shallow geocentric-distance minima a shot can pass
+    right after launch: perigee events farther from the Earth are not reported.
 
     Returns
     -------
@@ -864,4 +876,5 @@ def ephemeris_params(*, gm_earth: float = GM_EARTH, gm_moon: float = GM_MOON,
     p[P_R_EARTH_SURFACE] = earth_radius
     p[P_R_ATMOSPHERE] = earth_radius + atmosphere_altitude
     p[P_R_ESCAPE] = escape_radius
+    p[P_PERIGEE_MAX_RADIUS] = perigee_max_radius
     return p

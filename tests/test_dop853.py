@@ -382,3 +382,23 @@ def test_cr3bp_events_match_scipy():
     np.testing.assert_allclose(ours.event_t[forces.EV_PERIGEE], ref.t_events[0], rtol=0,
                                atol=one_ms)
     assert ours.status == ref.status
+
+
+def test_perigee_max_radius_filters_far_perigees(eph):
+    """A far geocentric minimum (87,500 km) is hidden by perigee_max_radius = 50,000 km; the
+    8,600 km perigee of a faster shot is still found."""
+    modes = dop853.event_modes(terminal=["perigee", "moon_impact", "earth_impact"])
+    t1 = T0 + 6 * 86400.0
+    far = lunar_launch(eph, T0, 2.45, elevation_deg=0.0)
+    near = lunar_launch(eph, T0, 2.50)
+    all_perigees = forces.ephemeris_params()
+    filtered = forces.ephemeris_params(perigee_max_radius=50000.0)
+    out = dop853.propagate(1, T0, far, t1, all_perigees, eph, events=modes)
+    assert out.terminal_event_name == "perigee"
+    assert 80000.0 < np.linalg.norm(out.y_final[:3]) < 95000.0
+    out = dop853.propagate(1, T0, far, t1, filtered, eph, events=modes)
+    assert out.status == dop853.STATUS_FINISHED and out.event_count[forces.EV_PERIGEE] == 0
+    a = dop853.propagate(1, T0, near, t1, all_perigees, eph, events=modes)
+    b = dop853.propagate(1, T0, near, t1, filtered, eph, events=modes)
+    assert b.terminal_event_name == "perigee" and b.t_final == a.t_final
+    assert np.linalg.norm(b.y_final[:3]) < 10000.0
