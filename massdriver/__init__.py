@@ -9,6 +9,34 @@ from __future__ import annotations
 import importlib
 from importlib.metadata import PackageNotFoundError, version
 
+
+def _kernels_from_source_tree() -> None:
+    """Make ``massdriver.kernels`` importable when this package is imported from a checkout.
+
+    The wheel ships ``kernels/`` inside the package (setuptools ``package-dir``); a source
+    checkout keeps it beside ``massdriver/``. When Python picks up the checkout instead of the
+    installed package (``python -m massdriver`` run from the repository root), register the
+    folder under its package name, so nothing imports it by the bare name ``kernels``.
+    """
+    import sys
+    from importlib.util import find_spec, module_from_spec, spec_from_file_location
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    source = here.parent / "kernels" / "__init__.py"
+    if (here / "kernels").is_dir() or not source.is_file() or "massdriver.kernels" in sys.modules:
+        return
+    if find_spec("massdriver.kernels") is not None:      # an editable install maps it already
+        return
+    spec = spec_from_file_location("massdriver.kernels", source,
+                                   submodule_search_locations=[str(source.parent)])
+    module = module_from_spec(spec)
+    sys.modules["massdriver.kernels"] = module
+    spec.loader.exec_module(module)
+
+
+_kernels_from_source_tree()
+
 try:
     __version__ = version("massdriver")
 except PackageNotFoundError:  # running from a source tree that was never installed

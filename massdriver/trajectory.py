@@ -369,6 +369,24 @@ def coast(model_id: int, t0: float, y0, t_end: float, params, eph, rtol: float, 
                  events=tuple(events), nfev=nfev, steps=steps, rejected=rejected)
 
 
+#: km: a launch point closer than this to the lunar impact sphere starts this far above it
+LAUNCH_CLEARANCE = 1e-6
+
+
+def _off_the_impact_sphere(r0: np.ndarray, moon_state: np.ndarray) -> np.ndarray:
+    """Move a launch point lying on the impact sphere 1 mm out along the local vertical.
+
+    A track at height 0 starts exactly on the root of the lunar-impact event; round-off can put
+    the first event value on the wrong side and a later descent (a suborbital hop) would then
+    never be seen as a sign change. One millimetre changes nothing else measurably.
+    """
+    rel = r0 - moon_state[:3]
+    rho = float(np.linalg.norm(rel))
+    if abs(rho - bodies.R_MOON) < LAUNCH_CLEARANCE:
+        return moon_state[:3] + rel * ((bodies.R_MOON + LAUNCH_CLEARANCE) / rho)
+    return r0
+
+
 def _enters_the_moon_at_launch(r0: np.ndarray, v0: np.ndarray, moon_state: np.ndarray) -> bool:
     """Whether a shot leaving the track on (or under) the impact sphere at once goes below it.
 
@@ -467,6 +485,7 @@ def shoot(site, epoch, speed, *, model: str = "ephemeris", days: float = 8.0,
     eph_obj.check_range(np.array([t0, t_end]))
     tables = eph_obj.kernel_tables()
     r0, v0 = site.launch_state_raw(t0, speed_km_s, tables)
+    r0 = _off_the_impact_sphere(r0, geocentric_states(np.array([t0]), tables, 0)[0])
     y_icrf = np.concatenate([r0, v0])
 
     cr3bp_info = None
