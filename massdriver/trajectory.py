@@ -399,7 +399,7 @@ def _enters_the_moon_at_launch(r0: np.ndarray, v0: np.ndarray, moon_state: np.nd
     r = r0 - moon_state[:3]
     v = v0 - moon_state[3:]
     rho = float(np.linalg.norm(r))
-    if rho - bodies.R_MOON > 1e-6:          # km: the event sees a later descent
+    if rho - bodies.R_MOON > 2.0 * LAUNCH_CLEARANCE:    # km: the event sees a later descent
         return False
     v_r = float(r @ v) / rho
     if abs(v_r) > 1e-9:                     # km/s: clearly inward or outward

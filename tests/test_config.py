@@ -45,7 +45,8 @@ def test_unknown_key_suggests_close_match():
     t = Table({"speed": 1.0, "sped_max": 2.0}, "launcher")
     t.quantity("speed", "km/s")
     t.quantity("speed_max", "km/s", default=3.0)
-    with pytest.raises(ConfigError, match=r"launcher.sped_max: unknown key; did you mean 'speed_max'"):
+    with pytest.raises(ConfigError,
+                       match=r"launcher.sped_max: unknown key; did you mean 'speed_max'"):
         t.finish()
 
 

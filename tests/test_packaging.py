@@ -1,4 +1,4 @@
-"""Packaging: the wheel ships the kernels as ``massdriver.kernels`` and imports without the source tree."""
+"""Packaging: the wheel ships the kernels as ``massdriver.kernels`` and imports on its own."""
 
 from __future__ import annotations
 

@@ -393,7 +393,8 @@ def test_cr3bp_frame_and_units(leo_shot_cr3bp):
     assert info["time_unit_s"] == bodies.CR3BP_TIME_UNIT
     y = np.array(info["initial_state_nd"])
     d = np.linalg.norm(y[:3] - [1.0 - bodies.CR3BP_MU, 0.0, 0.0]) * bodies.CR3BP_LENGTH_UNIT
-    assert d == pytest.approx(bodies.R_MOON, abs=1e-6)
+    # on the surface, moved out by the 1 mm launch clearance (trajectory.LAUNCH_CLEARANCE)
+    assert d == pytest.approx(bodies.R_MOON + 1e-6, abs=1e-7)
     # rotating-frame speed relative to the Moon = inertial selenocentric speed minus the frame
     # velocity (omega x r_rel, at most 1737 km / T = 4.5 m/s): about 2.50 km/s
     v = np.linalg.norm(y[3:]) * bodies.CR3BP_VELOCITY_UNIT
