@@ -419,7 +419,7 @@ def step_factor(err, step_rejected):
     return False, factor
 
 
-@jit
+@jit(inline="always")
 def detect_events(model, event_modes, t_new, y_new, params, tab, g, g_new, found):
     """Evaluate the active event functions at the end of a step and list the sign changes.
 

@@ -755,7 +755,7 @@ def moon_position(model, t, params, tab):
     return mx - ex, my - ey, mz - ez
 
 
-@jit
+@jit(inline="always")
 def event_value(model, event, t, y, params, tab):
     """Value of event function ``event`` (``EV_*``) at ``(t, y)``; zero at the event.
 
