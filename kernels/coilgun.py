@@ -446,6 +446,19 @@ def _hermite_absmax(g0, g1, d0, d1):
 # --------------------------------------------------------------------------------------------
 # The shot
 # --------------------------------------------------------------------------------------------
+
+@jit(inline="always")
+def _fire(k, t, n_slots, n_arm, slot_stage, slot_mode, y, sp, state, t_fire):
+    """Close stage ``k``'s switch at ``t``: give it the next active slot (coil current 0, bank
+    at its charge voltage) and return the new number of active slots."""
+    slot_stage[n_slots] = k
+    slot_mode[n_slots] = _ON
+    y[4 + n_arm + 2 * n_slots] = 0.0
+    y[4 + n_arm + 2 * n_slots + 1] = sp[k, P_V0]
+    state[k] = _ON
+    t_fire[k] = t
+    return n_slots + 1
+
 @jit
 def simulate_shot(sp, mode, geom, fire_order, mss, tab, tab_n, tab_x0, tab_h, n_layers,
                   l_arm, r_arm, i_arm0, arm_offset, arm_layer, mass, x0, v0, x_muzzle,
@@ -586,13 +599,7 @@ def simulate_shot(sp, mode, geom, fire_order, mss, tab, tab_n, tab_x0, tab_h, n_
         if n_slots >= max_slots:
             status = STATUS_TOO_MANY_ACTIVE
             break
-        slot_stage[n_slots] = k
-        slot_mode[n_slots] = _ON
-        y[4 + n_arm + 2 * n_slots] = 0.0
-        y[4 + n_arm + 2 * n_slots + 1] = sp[k, P_V0]
-        n_slots += 1
-        state[k] = _ON
-        t_fire[k] = t
+        n_slots = _fire(k, t, n_slots, n_arm, slot_stage, slot_mode, y, sp, state, t_fire)
         next_fire += 1
 
     nst = 4 + n_arm + 2 * n_slots
@@ -858,13 +865,7 @@ def simulate_shot(sp, mode, geom, fire_order, mss, tab, tab_n, tab_x0, tab_h, n_
             if n_slots >= max_slots:
                 status = STATUS_TOO_MANY_ACTIVE
                 break
-            slot_stage[n_slots] = k
-            slot_mode[n_slots] = _ON
-            y[4 + n_arm + 2 * n_slots] = 0.0
-            y[4 + n_arm + 2 * n_slots + 1] = sp[k, P_V0]
-            n_slots += 1
-            state[k] = _ON
-            t_fire[k] = t
+            n_slots = _fire(k, t, n_slots, n_arm, slot_stage, slot_mode, y, sp, state, t_fire)
             next_fire += 1
             changed = True
         # tolerance retirement of decoupled stages
