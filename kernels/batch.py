@@ -881,6 +881,14 @@ def _start_lane(model, i, l, t0, y0, t_end, rtol, atol, max_step, params, tab, e
     return True
 
 
+@jit
+def private_copy(tab):
+    """A copy of ``tab`` (None stays None, resolved at compile time)."""
+    if tab is None:
+        return None
+    return tab.copy()
+
+
 @jit_parallel
 def propagate_batch(model, t0, y0, t_end, rtol, atol, max_step, params, eph, event_modes,
                     max_steps):
@@ -951,9 +959,13 @@ def propagate_batch(model, t0, y0, t_end, rtol, atol, max_step, params, eph, eve
     tab = pack_ephemeris(eph, lo, hi)
     n_chunks = (n + CHUNK - 1) // CHUNK
     for c in numba.prange(n_chunks):
-        _run_chunk(model, t0, y0, t_end, rtol, atol, max_step, params, tab, event_modes,
-                   max_steps, c * CHUNK, min(n, (c + 1) * CHUNK), t_final, y_final, status,
-                   terminal_event, event_count, first_t, first_y, nfev, nsteps, nrejected)
+        # private copies of the read-only inputs used in the step loop: numba reference-counts
+        # array arguments on every call, and atomic updates of one shared counter from both
+        # cores serialise the threads (the ephemeris batch did not scale before this)
+        _run_chunk(model, t0, y0, t_end, rtol, atol.copy(), max_step, params.copy(),
+                   private_copy(tab), event_modes.copy(), max_steps, c * CHUNK,
+                   min(n, (c + 1) * CHUNK), t_final, y_final, status, terminal_event,
+                   event_count, first_t, first_y, nfev, nsteps, nrejected)
     return (t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev,
             nsteps, nrejected)
 

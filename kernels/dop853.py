@@ -588,17 +588,26 @@ def integrate(model, t0, y0, t_end, rtol, atol, max_step, first_step, params, ep
     if y0.shape[0] != N_STATE:
         raise ValueError("the state must have 6 components (position, velocity)")
     # the core takes the packed tables as an argument: "tab is None" is then resolved at
-    # compile time in the inlined force model (the CR3BP specialisation has no ephemeris code)
-    return integrate_packed(model, t0, y0, t_end, rtol, atol, max_step, first_step, params,
-                            pack_ephemeris(eph, t0, t_end), event_modes, t_eval, store_steps,
-                            max_steps, max_event_records)
+    # compile time in the inlined force model (the CR3BP specialisation has no ephemeris code).
+    # params and atol are copied: the force model is a call that reference-counts its array
+    # arguments, and callers running integrate in parallel threads share these arrays (atomic
+    # updates of one shared counter from both cores serialise the threads); the packed tables
+    # are private already
+    return integrate_packed(model, t0, y0, t_end, rtol, atol.copy(), max_step, first_step,
+                            params.copy(), pack_ephemeris(eph, t0, t_end), event_modes,
+                            t_eval, store_steps, max_steps, max_event_records)
 
 
 @jit
 def integrate_packed(model, t0, y0, t_end, rtol, atol, max_step, first_step, params, tab,
                      event_modes, t_eval, store_steps, max_steps, max_event_records):
     """:func:`integrate` with the ephemeris already packed (:func:`forces.pack_ephemeris`, or
-    None for the CR3BP): for callers that integrate many arcs over one span."""
+    None for the CR3BP): for callers that integrate many arcs over one span.
+
+    In parallel code give each thread its own ``params``, ``atol`` and ``tab`` arrays (copies):
+    numba reference-counts array arguments at every force-model call and a counter shared by
+    two cores serialises them.
+    """
     n = y0.shape[0]
     direction = 1.0 if t_end >= t0 else -1.0
     if t_end == t0:
