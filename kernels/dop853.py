@@ -3,7 +3,9 @@
 One compiled call integrates a whole trajectory: no Python runs per step. The algorithm is the one
 of ``scipy.integrate.solve_ivp(method="DOP853")`` operation for operation, so that on the same
 problem both take the same accepted and rejected steps, make the same number of right-hand-side
-evaluations and agree to round-off:
+evaluations and agree to round-off (scipy sums the stages through BLAS in another order, so
+individual step sizes agree to ~1e-6 relative and, where error estimates sit at round-off level,
+a step count can differ; see docs/performance.md):
 
 * initial step: Hairer, Norsett & Wanner (1993) Sec. II.4 as in scipy's ``select_initial_step``
   (RMS norms of ``y0`` and ``f0`` scaled by ``atol + rtol |y0|``, one trial Euler step);
@@ -20,7 +22,9 @@ evaluations and agree to round-off:
 * events: after each accepted step the active event functions are compared with their values at
   the start of the step (scipy's rule, direction-aware); each sign change is located by Brent's
   method on the dense output (a port of scipy's ``brentq`` with ``xtol = rtol = 4 eps``, as
-  ``solve_ivp`` uses: far below 1 ms). Events may be terminal at their k-th occurrence.
+  ``solve_ivp`` uses: far below 1 ms). Events may be terminal at their k-th occurrence. As in
+  scipy, an event function that is exactly zero at ``t0`` fires on the first step if it moves
+  in its direction (restarting from an event's root can find it again).
 
 Units are those of the model (see :mod:`massdriver.kernels.forces`). The method coefficients are in
 :mod:`massdriver.kernels.dop853_coefficients`.
@@ -29,6 +33,8 @@ Entry points
 ------------
 :func:`integrate`
     The compiled kernel, returning a raw tuple (documented there).
+:func:`integrate_packed`
+    The same with the ephemeris already packed (:func:`massdriver.kernels.forces.pack_ephemeris`).
 :func:`propagate`
     Thin Python wrapper: validates and converts arguments, calls :func:`integrate` and packs the
     tuple into a :class:`Propagation` named tuple.

@@ -4,6 +4,9 @@ Every right-hand side has the signature ``(t, y, params, tab, out, row)``: it re
 ``y`` (shape ``(6,)``) at time ``t`` and writes ``dy/dt`` into ``out[row, 0:6]`` (``out`` is the
 integrator's stage array, so nothing is allocated per call). :func:`rhs` dispatches on the model
 id; an integer (rather than a function argument) keeps the compiled integrator cacheable by numba.
+The physics lives in two scalar functions, :func:`cr3bp_accel` and :func:`ephemeris_accel`,
+shared by the single-shot integrator and the lockstep batch kernel (same arithmetic, hence
+bit-identical results).
 
 ``tab`` is the ephemeris in packed form (:func:`pack_ephemeris`): the integrator receives the
 ``eph`` tuple of :mod:`massdriver.kernels.chebyshev` (``Ephemeris.kernel_tables()``) and packs
