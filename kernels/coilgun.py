@@ -447,6 +447,20 @@ def _hermite_absmax(g0, g1, d0, d1):
 # The shot
 # --------------------------------------------------------------------------------------------
 
+
+@jit(inline="always")
+def _retire(s, n_slots, n_arm, slot_stage, slot_mode, y):
+    """Free active slot ``s`` (move the last slot, with its coil current and bank voltage, into
+    its place) and return the new number of active slots."""
+    last = n_slots - 1
+    if s != last:
+        ii = 4 + n_arm + 2 * s
+        slot_stage[s] = slot_stage[last]
+        slot_mode[s] = slot_mode[last]
+        y[ii] = y[4 + n_arm + 2 * last]
+        y[ii + 1] = y[4 + n_arm + 2 * last + 1]
+    return last
+
 @jit(inline="always")
 def _fire(k, t, n_slots, n_arm, slot_stage, slot_mode, y, sp, state, t_fire):
     """Close stage ``k``'s switch at ``t``: give it the next active slot (coil current 0, bank
@@ -836,14 +850,7 @@ def simulate_shot(sp, mode, geom, fire_order, mss, tab, tab_n, tab_x0, tab_h, n_
             y[ii] = 0.0
             state[k] = _DONE
             t_off[k] = t
-            # remove the slot: move the last one into its place
-            last = n_slots - 1
-            if s != last:
-                slot_stage[s] = slot_stage[last]
-                slot_mode[s] = slot_mode[last]
-                y[ii] = y[4 + n_arm + 2 * last]
-                y[ii + 1] = y[4 + n_arm + 2 * last + 1]
-            n_slots -= 1
+            n_slots = _retire(s, n_slots, n_arm, slot_stage, slot_mode, y)
             changed = True
         elif ev_kind == _EV_ZERO_V:
             s = ev_slot
@@ -892,13 +899,7 @@ def simulate_shot(sp, mode, geom, fire_order, mss, tab, tab_n, tab_x0, tab_h, n_
                 v_end[k] = 0.0
                 state[k] = _DONE
                 t_off[k] = t
-                last = n_slots - 1
-                if s != last:
-                    slot_stage[s] = slot_stage[last]
-                    slot_mode[s] = slot_mode[last]
-                    y[ii] = y[4 + n_arm + 2 * last]
-                    y[ii + 1] = y[4 + n_arm + 2 * last + 1]
-                n_slots -= 1
+                n_slots = _retire(s, n_slots, n_arm, slot_stage, slot_mode, y)
                 changed = True
                 continue
             s += 1
