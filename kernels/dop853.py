@@ -525,6 +525,24 @@ def handle_events(model, event_modes, n_found, found, roots, t, t_new, y, y_new,
     return False, t_new, -1
 
 
+
+@jit(inline="always")
+def _store_point(ts, ys, n_stored, t, y, store_steps):
+    """Append ``(t, y)`` to the stored points, doubling the arrays when full; without
+    ``store_steps`` only ``t0`` and the latest point are kept. Returns ``(ts, ys, n_stored)``."""
+    if n_stored == ts.shape[0]:
+        ts2 = np.empty(2 * ts.shape[0])
+        ys2 = np.empty((2 * ts.shape[0], ys.shape[1]))
+        ts2[:n_stored] = ts[:n_stored]
+        ys2[:n_stored] = ys[:n_stored]
+        ts = ts2
+        ys = ys2
+    if not store_steps:
+        n_stored = 1      # keep t0 and the final point only
+    ts[n_stored] = t
+    ys[n_stored, :] = y
+    return ts, ys, n_stored + 1
+
 @jit
 def integrate(model, t0, y0, t_end, rtol, atol, max_step, first_step, params, eph, event_modes,
               t_eval, store_steps, max_steps, max_event_records):
@@ -756,19 +774,7 @@ def integrate_packed(model, t0, y0, t_end, rtol, atol, max_step, first_step, par
             K[0, i] = K[12, i]
 
         if store_steps or not running:
-            if n_stored == capacity:
-                capacity *= 2
-                ts2 = np.empty(capacity)
-                ys2 = np.empty((capacity, n))
-                ts2[:n_stored] = ts[:n_stored]
-                ys2[:n_stored] = ys[:n_stored]
-                ts = ts2
-                ys = ys2
-            if not store_steps:
-                n_stored = 1      # keep t0 and the final point only
-            ts[n_stored] = t
-            ys[n_stored, :] = y
-            n_stored += 1
+            ts, ys, n_stored = _store_point(ts, ys, n_stored, t, y, store_steps)
 
         if running and nsteps >= max_steps:
             status = STATUS_MAX_STEPS
@@ -776,19 +782,7 @@ def integrate_packed(model, t0, y0, t_end, rtol, atol, max_step, first_step, par
 
     if status == STATUS_MAX_STEPS or status == STATUS_STEP_TOO_SMALL:
         if ts[n_stored - 1] != t:
-            if n_stored == capacity:
-                capacity *= 2
-                ts2 = np.empty(capacity)
-                ys2 = np.empty((capacity, n))
-                ts2[:n_stored] = ts[:n_stored]
-                ys2[:n_stored] = ys[:n_stored]
-                ts = ts2
-                ys = ys2
-            if not store_steps:
-                n_stored = 1
-            ts[n_stored] = t
-            ys[n_stored, :] = y
-            n_stored += 1
+            ts, ys, n_stored = _store_point(ts, ys, n_stored, t, y, store_steps)
 
     return (status, t, y.copy(), nfev, nsteps, nrejected, ts[:n_stored].copy(),
             ys[:n_stored].copy(), y_eval, ie, event_count, event_t, event_y, terminal_event)
