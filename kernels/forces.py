@@ -137,6 +137,7 @@ __all__ = [
     "P_R_EARTH_SURFACE", "P_R_ATMOSPHERE", "P_R_ESCAPE", "P_PERIGEE_MAX_RADIUS", "MOON_SPHERE_OF_INFLUENCE",
     "rhs", "derivative", "cr3bp_rhs", "ephemeris_rhs", "battin_f", "earth_pole",
     "moon_pa_rotation", "event_value", "moon_position", "pack_ephemeris", "table_position",
+    "PACKED_MOON", "PACKED_SUN_EMB", "PACKED_MOON_PA",
     "ephemeris_bodies", "moon_pa_angles_packed",
     "jacobi_constant", "lagrange_points", "cr3bp_params", "ephemeris_params",
 ]
@@ -384,15 +385,31 @@ def moon_pa_rotation(phi, theta, psi):
             s2 * s1, -s2 * c1, c2)
 
 
-# Packed ephemeris: the five Chebyshev tables of ``eph`` restricted to the records an integration
-# needs, concatenated into one float64 array. A header of 7 values per table precedes the
-# coefficients: (offset, n_packed, n_coef, init, intlen, first, n_records), where ``init`` and
-# ``n_records`` describe the *whole* table and ``first`` is the global index of the first packed
-# record; packed record ``r`` of table ``j`` starts at ``offset_j + 3 r n_coef_j`` (x, y, z
-# coefficient rows). Record indices are global, so the value at ``t`` is bit-identical whatever
-# span was packed. One array argument instead of a
-# tuple of six keeps the call into the force model cheap (numba reference-counts every array).
+# Packed ephemeris: the records an integration needs, concatenated into one float64 array, in
+# three tables combined from the five of ``eph`` (record grids of DE421 shown):
+#
+#   PACKED_MOON    geocentric Moon  = Moon wrt EMB - Earth wrt EMB  (coefficient-wise; 4-day grid)
+#   PACKED_SUN_EMB Sun wrt the EMB  = Sun wrt SSB - EMB wrt SSB     (coefficient-wise; 16-day grid)
+#   PACKED_MOON_PA lunar principal-axis Euler angles
+#
+# Chebyshev series on one record grid add coefficient by coefficient, so the geocentric Moon and
+# the Sun cost one evaluation each instead of four. The Earth's offset from the EMB, needed for
+# the geocentric Sun, is the geocentric Moon times a constant: DE421 stores Earth wrt EMB as
+# -1/EMRAT times Moon wrt EMB (to 1e-12 km; EMRAT = 81.3005690699153), so
+# Earth wrt EMB = -Moon_geo / (1 + EMRAT); the packer reads EMRAT off the tables themselves.
+# A header of 7 values per table precedes the coefficients: (offset, n_packed, n_coef, init,
+# intlen, first, n_records), where ``init`` and ``n_records`` describe the *whole* table and
+# ``first`` is the global index of the first packed record; packed record ``r`` of table ``j``
+# starts at ``offset_j + 3 r n_coef_j`` (x, y, z coefficient rows). After the three headers:
+# the factor ``1 / (1 + EMRAT)``. Record indices are global, so the value at ``t`` is
+# bit-identical whatever span was packed. One array argument instead of a tuple of six keeps the
+# call into the force model cheap (numba reference-counts every array).
 _PACK_HEADER = 7
+PACKED_MOON = 0
+PACKED_SUN_EMB = 1
+PACKED_MOON_PA = 2
+_N_PACKED = 3
+_EARTH_OFFSET = _N_PACKED * _PACK_HEADER      # index of 1 / (1 + EMRAT)
 
 
 @jit
@@ -403,7 +420,9 @@ def pack_ephemeris(eph, t_start, t_stop):
     ----------
     eph : tuple or None
         ``(moon_emb, earth_emb, emb_ssb, sun_ssb, moon_pa, spans)`` (see
-        :mod:`massdriver.kernels.chebyshev`), or None for models without an ephemeris.
+        :mod:`massdriver.kernels.chebyshev`), or None for models without an ephemeris. The Moon
+        and Earth tables must share one record grid, and so must the Sun and EMB tables (true
+        of every JPL DE file).
     t_start, t_stop : float
         Span that will be evaluated, TDB s past J2000 (any order). One record of margin is
         kept on each side; outside the packed records the polynomials are extrapolated, exactly
@@ -419,62 +438,82 @@ def pack_ephemeris(eph, t_start, t_stop):
     lo = min(t_start, t_stop)
     hi = max(t_start, t_stop)
     spans = eph[5]
-    first = np.empty(5, dtype=np.int64)
-    count = np.empty(5, dtype=np.int64)
-    sizes = np.empty(5, dtype=np.int64)
-    # the tuple is heterogeneous (5 x 3-d arrays + 2-d spans): index it with constants only
-    first[0], count[0], sizes[0] = _record_range(eph[0], spans[0, 0], spans[0, 1], lo, hi)
-    first[1], count[1], sizes[1] = _record_range(eph[1], spans[1, 0], spans[1, 1], lo, hi)
-    first[2], count[2], sizes[2] = _record_range(eph[2], spans[2, 0], spans[2, 1], lo, hi)
-    first[3], count[3], sizes[3] = _record_range(eph[3], spans[3, 0], spans[3, 1], lo, hi)
-    first[4], count[4], sizes[4] = _record_range(eph[4], spans[4, 0], spans[4, 1], lo, hi)
-    total = 5 * _PACK_HEADER
-    for j in range(5):
-        total += count[j] * 3 * sizes[j]
-    tab = np.empty(total)
-    offset = 5 * _PACK_HEADER
-    offset = _copy_records(eph[0], spans, 0, first[0], count[0], tab, offset)
-    offset = _copy_records(eph[1], spans, 1, first[1], count[1], tab, offset)
-    offset = _copy_records(eph[2], spans, 2, first[2], count[2], tab, offset)
-    offset = _copy_records(eph[3], spans, 3, first[3], count[3], tab, offset)
-    offset = _copy_records(eph[4], spans, 4, first[4], count[4], tab, offset)
+    moon, earth, emb, sun, pa = eph[0], eph[1], eph[2], eph[3], eph[4]
+    if (spans[0, 0] != spans[1, 0] or spans[0, 1] != spans[1, 1]
+            or moon.shape[0] != earth.shape[0] or moon.shape[2] != earth.shape[2]
+            or spans[2, 0] != spans[3, 0] or spans[2, 1] != spans[3, 1]
+            or emb.shape[0] != sun.shape[0]):
+        raise ValueError("pack_ephemeris: the Moon/Earth and Sun/EMB tables must share record "
+                         "grids")
+    f0, c0 = _record_range(moon.shape[0], spans[0, 0], spans[0, 1], lo, hi)
+    f1, c1 = _record_range(sun.shape[0], spans[2, 0], spans[2, 1], lo, hi)
+    f2, c2 = _record_range(pa.shape[0], spans[4, 0], spans[4, 1], lo, hi)
+    n_moon = moon.shape[2]
+    n_sun = max(sun.shape[2], emb.shape[2])
+    n_pa = pa.shape[2]
+    start = _EARTH_OFFSET + 1
+    tab = np.zeros(start + 3 * (c0 * n_moon + c1 * n_sun + c2 * n_pa))
+    # Earth wrt EMB = -Moon wrt EMB / EMRAT (the largest coefficient of the first packed record)
+    emrat = -moon[f0, 0, 0] / earth[f0, 0, 0]
+    tab[_EARTH_OFFSET] = 1.0 / (1.0 + emrat)
+    off = start
+    off = _packed_header(tab, PACKED_MOON, off, c0, n_moon, spans[0, 0], spans[0, 1], f0,
+                         moon.shape[0])
+    for r in range(c0):
+        for c in range(3):
+            for k in range(n_moon):
+                tab[off] = moon[f0 + r, c, k] - earth[f0 + r, c, k]
+                off += 1
+    off = _packed_header(tab, PACKED_SUN_EMB, off, c1, n_sun, spans[2, 0], spans[2, 1], f1,
+                         sun.shape[0])
+    for r in range(c1):
+        for c in range(3):
+            for k in range(n_sun):
+                v = 0.0
+                if k < sun.shape[2]:
+                    v += sun[f1 + r, c, k]
+                if k < emb.shape[2]:
+                    v -= emb[f1 + r, c, k]
+                tab[off] = v
+                off += 1
+    off = _packed_header(tab, PACKED_MOON_PA, off, c2, n_pa, spans[4, 0], spans[4, 1], f2,
+                         pa.shape[0])
+    for r in range(c2):
+        for c in range(3):
+            for k in range(n_pa):
+                tab[off] = pa[f2 + r, c, k]
+                off += 1
     return tab
 
 
 @jit
-def _record_range(coef, init, intlen, lo, hi):
-    """First record, record count and coefficient count covering ``[lo, hi]`` (+1 margin)."""
-    n_rec = coef.shape[0]
+def _record_range(n_rec, init, intlen, lo, hi):
+    """First record and record count covering ``[lo, hi]`` (+1 record of margin)."""
     i0 = int(math.floor((lo - init) / intlen)) - 1
     i1 = int(math.floor((hi - init) / intlen)) + 1
     i0 = min(max(i0, 0), n_rec - 1)
     i1 = min(max(i1, 0), n_rec - 1)
-    return i0, i1 - i0 + 1, coef.shape[2]
+    return i0, i1 - i0 + 1
 
 
 @jit
-def _copy_records(coef, spans, j, first, count, tab, offset):
-    """Write the header of table ``j`` and its records ``first .. first + count - 1``."""
-    n_coef = coef.shape[2]
+def _packed_header(tab, j, offset, count, n_coef, init, intlen, first, n_records):
+    """Write the header of packed table ``j`` whose coefficients start at ``offset``."""
     h = j * _PACK_HEADER
     tab[h] = offset
     tab[h + 1] = count
     tab[h + 2] = n_coef
-    tab[h + 3] = spans[j, 0]
-    tab[h + 4] = spans[j, 1]
+    tab[h + 3] = init
+    tab[h + 4] = intlen
     tab[h + 5] = first
-    tab[h + 6] = coef.shape[0]
-    for r in range(count):
-        for c in range(3):
-            for k in range(n_coef):
-                tab[offset] = coef[first + r, c, k]
-                offset += 1
+    tab[h + 6] = n_records
     return offset
 
 
 @jit(inline="always")
 def table_position(tab, j, t):
-    """Value of packed table ``j`` (``chebyshev.MOON_EMB`` ... ``MOON_PA``) at ``t``: (x, y, z).
+    """Value of packed table ``j`` (``PACKED_MOON``, ``PACKED_SUN_EMB``, ``PACKED_MOON_PA``) at
+    ``t``: (x, y, z).
 
     As :func:`massdriver.kernels.chebyshev.cheb_add_position` (record clamped to the whole
     table, forward Chebyshev recurrence), except that the normalised time is formed from the
@@ -531,35 +570,35 @@ def table_position(tab, j, t):
 def ephemeris_bodies(t, tab, with_moon, with_sun):
     """Geocentric Moon and Sun positions from the packed tables (km, ICRF).
 
-    One function for the four Chebyshev evaluations (Earth wrt EMB is shared), so the force
-    model makes a single call per evaluation (numba reference-counts array arguments on every
-    non-inlined call). Bodies not requested are returned as zeros.
+    Two Chebyshev evaluations (see the packing notes): the geocentric Moon, and the Sun wrt the
+    EMB, to which the Earth's offset from the EMB (a fixed multiple of the geocentric Moon) is
+    added. One function, so the force model makes a single call per evaluation (numba
+    reference-counts array arguments on every non-inlined call). Bodies not requested are
+    returned as zeros.
 
     Returns
     -------
     tuple of float
         ``(mx, my, mz, sx, sy, sz)``.
     """
-    ex, ey, ez = table_position(tab, 1, t)
-    mx = my = mz = sx = sy = sz = 0.0
-    if with_moon:
-        mx, my, mz = table_position(tab, 0, t)
-        mx -= ex
-        my -= ey
-        mz -= ez
+    mx, my, mz = table_position(tab, PACKED_MOON, t)
+    sx = sy = sz = 0.0
     if with_sun:
-        sx, sy, sz = table_position(tab, 3, t)
-        bx, by, bz = table_position(tab, 2, t)
-        sx -= bx + ex
-        sy -= by + ey
-        sz -= bz + ez
+        # Sun - Earth = (Sun - EMB) - (Earth - EMB) = (Sun - EMB) + Moon_geo / (1 + EMRAT)
+        k = tab[_EARTH_OFFSET]
+        sx, sy, sz = table_position(tab, PACKED_SUN_EMB, t)
+        sx += k * mx
+        sy += k * my
+        sz += k * mz
+    if not with_moon:
+        mx = my = mz = 0.0
     return mx, my, mz, sx, sy, sz
 
 
 @jit
 def moon_pa_angles_packed(t, tab):
     """Euler angles (phi, theta, psi) of the lunar principal axes at ``t`` (rad)."""
-    return table_position(tab, 4, t)
+    return table_position(tab, PACKED_MOON_PA, t)
 
 
 @jit
@@ -753,9 +792,7 @@ def moon_position(model, t, params, tab):
         return 1.0 - params[P_MU], 0.0, 0.0
     if model == MODEL_CR3BP:
         return 1.0 - params[P_MU], 0.0, 0.0
-    mx, my, mz = table_position(tab, 0, t)
-    ex, ey, ez = table_position(tab, 1, t)
-    return mx - ex, my - ey, mz - ez
+    return table_position(tab, PACKED_MOON, t)
 
 
 @jit(inline="always")

@@ -62,22 +62,23 @@ def test_packed_tables_equal_chebyshev_module(eph, tab):
     for t in np.linspace(T0 - 0.9 * DAY, T0 + 5.9 * DAY, 37):
         r_moon, _ = ch.geocentric_moon(t, eph)
         r_sun, _ = ch.geocentric_sun(t, eph)
-        m = np.array(forces.table_position(tab, 0, t)) - np.array(forces.table_position(tab, 1, t))
-        e = np.array(forces.table_position(tab, 1, t))
-        s = (np.array(forces.table_position(tab, 3, t)) - np.array(forces.table_position(tab, 2, t))
-             - e)
+        m, s = np.split(np.array(forces.ephemeris_bodies(t, tab, True, True)), 2)
+        assert np.array_equal(m, forces.table_position(tab, forces.PACKED_MOON, t))
         # the chebyshev module forms t - init over ~4e9 s (rounded to 5e-7 s): Moon 1 km/s and
         # Sun 30 km/s relative to the Earth give 5e-7 km and 1.5e-5 km
         np.testing.assert_allclose(m, r_moon, rtol=0, atol=1e-6)
         np.testing.assert_allclose(s, r_sun, rtol=0, atol=3e-5)
-        angles = np.array(forces.table_position(tab, 4, t))
+        angles = np.array(forces.table_position(tab, forces.PACKED_MOON_PA, t))
         np.testing.assert_allclose(np.array(forces.moon_pa_rotation(*angles)).reshape(3, 3),
                                    ch.moon_pa_matrix(t, eph), rtol=0, atol=1e-15)
         # record indices are global: the packed span does not change a value
-        for j in range(5):
+        for j in range(3):
             assert forces.table_position(tab, j, t) == forces.table_position(wide, j, t)
+    # Earth wrt EMB = -Moon_geo / (1 + EMRAT): DE421's EMRAT = 81.3005690699153 (Folkner et al.
+    # 2008, JPL IOM 343R-08-003, Table 1: Earth/Moon mass ratio)
+    assert tab[forces._EARTH_OFFSET] == pytest.approx(1.0 / (1.0 + 81.3005690699153), rel=1e-13)
     # packing keeps only the records of the span (+1 margin): a few kB, not the whole file
-    assert tab.size < 2000 < wide.size
+    assert tab.size < 600 < wide.size
     assert forces.pack_ephemeris(None, 0.0, 1.0) is None
 
 
@@ -111,12 +112,8 @@ def test_third_body_terms_match_extended_precision(tab):
         for name, gm in (("moon", bodies.GM_MOON), ("sun", bodies.GM_SUN)):
             kw = {"gm_moon": gm} if name == "moon" else {"gm_sun": gm}
             a = accel(t, np.r_[r, 0, 0, 0], only(gm_earth=0.0, **kw), tab)
-            e = np.array(forces.table_position(tab, 1, t), dtype=np.longdouble)
-            if name == "moon":
-                s = np.array(forces.table_position(tab, 0, t), dtype=np.longdouble) - e
-            else:
-                s = (np.array(forces.table_position(tab, 3, t), dtype=np.longdouble)
-                     - np.array(forces.table_position(tab, 2, t), dtype=np.longdouble) - e)
+            bodies_at_t = np.array(forces.ephemeris_bodies(t, tab, True, True), np.longdouble)
+            s = bodies_at_t[:3] if name == "moon" else bodies_at_t[3:]
             rl = r.astype(np.longdouble)
             d = rl - s
             ref = -np.longdouble(gm) * (d / np.sqrt(d @ d) ** 3 + s / np.sqrt(s @ s) ** 3)
@@ -353,8 +350,7 @@ def test_packed_ephemeris_is_smooth_in_time(tab):
     steps of 0 or 4.8e-7 km."""
 
     def moon(t):
-        return (np.array(forces.table_position(tab, 0, t))
-                - np.array(forces.table_position(tab, 1, t)))
+        return np.array(forces.table_position(tab, forces.PACKED_MOON, t))
 
     for t in T0 + np.array([12345.678, 98765.4321, 3.3e5]):
         velocity = (moon(t + 1.0) - moon(t - 1.0)) / 2.0
