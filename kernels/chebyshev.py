@@ -45,7 +45,7 @@ __all__ = [
     "geocentric_moon", "geocentric_sun", "geocentric_moon_into", "geocentric_sun_into",
     "moon_sun_positions_into", "moon_pa_angles", "euler313_matrix",
     "moon_pa_matrix", "moon_pa_matrix_and_rate", "moon_pa_matrix_and_rate_into",
-    "euler313_matrix_rate", "geocentric_states", "moon_pa_matrices",
+    "euler313_matrix_rate", "geocentric_states", "moon_pa_matrices", "local_tables",
 ]
 
 # indices into the ``eph`` tuple (and rows of ``spans``)
@@ -493,3 +493,44 @@ def moon_pa_matrices(t, eph):
     for i in range(n):
         moon_pa_matrix_and_rate_into(t[i], eph, m[i], dm[i], work)
     return m, dm
+
+
+@jit
+def _local_copy(coef, init, intlen, lo, hi):
+    """Records of one table covering ``[lo, hi]`` (+1 record each side), copied, and the start
+    of the first one (exact: JPL ``init`` and ``intlen`` are whole seconds)."""
+    n = coef.shape[0]
+    i0 = min(max(int(math.floor((lo - init) / intlen)) - 1, 0), n - 1)
+    i1 = min(max(int(math.floor((hi - init) / intlen)) + 1, 0), n - 1)
+    return coef[i0:i1 + 1].copy(), init + i0 * intlen
+
+
+@jit
+def local_tables(eph, t_start, t_stop):
+    """A private copy of the records of ``eph`` covering ``[t_start, t_stop]``.
+
+    Every function of this module gives the same values from the copy as from ``eph`` at times
+    within the span (record starts are whole seconds, so the shifted ``init`` is exact). Code
+    running on several threads gives each its own copy: numba reference-counts array arguments
+    at every non-inlined call, and two cores updating the counters of shared arrays slow each
+    other down.
+
+    Parameters
+    ----------
+    eph : tuple
+        Ephemeris table tuple (module notes).
+    t_start, t_stop : float
+        Span, TDB s past J2000 (``t_start <= t_stop``).
+
+    Returns
+    -------
+    tuple
+        A table tuple of the same layout.
+    """
+    spans = eph[5].copy()
+    moon, spans[0, 0] = _local_copy(eph[0], spans[0, 0], spans[0, 1], t_start, t_stop)
+    earth, spans[1, 0] = _local_copy(eph[1], spans[1, 0], spans[1, 1], t_start, t_stop)
+    emb, spans[2, 0] = _local_copy(eph[2], spans[2, 0], spans[2, 1], t_start, t_stop)
+    sun, spans[3, 0] = _local_copy(eph[3], spans[3, 0], spans[3, 1], t_start, t_stop)
+    pa, spans[4, 0] = _local_copy(eph[4], spans[4, 0], spans[4, 1], t_start, t_stop)
+    return moon, earth, emb, sun, pa, spans

@@ -34,7 +34,7 @@ import math
 
 import numba
 import numpy as np
-from massdriver.kernels.chebyshev import geocentric_moon_into
+from massdriver.kernels.chebyshev import geocentric_moon_into, local_tables
 from massdriver.kernels.dop853 import STATUS_EVENT, integrate
 from massdriver.kernels.forces import (
     EV_EARTH_IMPACT,
@@ -72,7 +72,7 @@ SOLVE_NAMES = ("converged", "no_root_in_speed_range", "not_converged")
 #: q assigned to shots that fall back onto the Moon (sqrt(km))
 Q_MOON = 1.0e4
 #: consecutive epochs solved in sequence (continuation); fixed, so results ignore the thread count
-CHUNK = 64
+CHUNK = 256
 _MAX_ITER = 60
 #: km/s: 0.97 x the lunar surface escape speed sqrt(2 GM_moon / R_moon) = 2.376 km/s; slower
 #: exit speeds stay bound to the Moon (the Earth's tide lowers the true threshold by < 2 %)
@@ -204,9 +204,18 @@ def _clean(outcome):
     return outcome == OUTCOME_PERIGEE or outcome == OUTCOME_EARTH_IMPACT
 
 
+@jit(inline="always")
+def _newton(w, f, slope):
+    """One Newton step ``w - f / slope`` on ``q(w) - q_target`` (``w`` if the slope is unknown:
+    ``q`` decreases with speed, so only a negative slope is usable)."""
+    if slope < 0.0:
+        return w - f / slope
+    return w
+
+
 @jit
-def solve_speed(t0, branch, r_target, guess, speed_min, speed_max, speed_tol, site_body,
-                dir_body, t_max, rtol, atol, params, eph, far_perigee_radius, y_out,
+def solve_speed(t0, branch, r_target, guess, speed_min, speed_max, speed_tol, perigee_tol,
+                site_body, dir_body, t_max, rtol, atol, params, eph, far_perigee_radius, y_out,
                 slope_hint=np.nan):
     """Exit speed giving perigee radius ``r_target`` on ``branch`` (+1 prograde, -1 retrograde).
 
@@ -224,8 +233,14 @@ def solve_speed(t0, branch, r_target, guess, speed_min, speed_max, speed_tol, si
     speed_min, speed_max : float
         Launcher speed range, km/s.
     speed_tol : float
-        Convergence: bracket width (km/s); the perigee radius is then also checked to within
-        ``1e-3 * (1 + speed_tol / 1e-9)`` km... in practice ~1 m for ``speed_tol = 1e-9``.
+        Bracket width (km/s) at which the search stops even if ``perigee_tol`` is not met (the
+        integration noise of ``q`` can keep it from being met); the solution must then still
+        be within ``1000 perigee_tol`` (at most ``1e-4 r_target``) of the target.
+    perigee_tol : float
+        Convergence: a shot whose osculating perigee radius is within ``perigee_tol`` (km) of
+        ``r_target`` is the solution (e.g. ``2e-7 r_target``, 1.4 m at LEO, for refined
+        solutions; a scan can accept more, since the budget changes by ~0.2 m/s per km of
+        perigee radius and it is priced at the shot's own arrival state).
     y_out : ndarray, shape (6,)
         Receives the perigee state of the solution.
     slope_hint : float
@@ -246,14 +261,19 @@ def solve_speed(t0, branch, r_target, guess, speed_min, speed_max, speed_tol, si
         Total right-hand-side evaluations.
     slope : float
         Secant estimate of ``dq/dw`` at the solution (NaN if unknown).
+    root : float
+        The solution corrected by one Newton step with ``slope`` (km/s): a better estimate of
+        the exact root than ``speed`` when ``perigee_tol`` is loose (NaN when not converged).
     """
     q_target = branch * math.sqrt(r_target)
-    f_tol = 1e-7 * math.sqrt(r_target)      # relative 2e-7 in r_p (~1.4 m at LEO)
+    # q = sqrt(r_p): a perigee-radius error dr is an error dr / (2 sqrt(r_t)) in q
+    f_tol = 0.5 * perigee_tol / math.sqrt(r_target)
+    f_accept = min(1e3 * f_tol, 0.5e-4 * math.sqrt(r_target))
     # below ~97 % of the lunar surface escape speed no shot leaves the Moon: search above it
     # (this also keeps the search away from sub-circular horizontal shots)
     speed_min = max(speed_min, LOWEST_USEFUL_SPEED)
     if speed_min >= speed_max:
-        return np.nan, SOLVE_NO_ROOT, OUTCOME_MOON_IMPACT, t0, 0, np.nan
+        return np.nan, SOLVE_NO_ROOT, OUTCOME_MOON_IMPACT, t0, 0, np.nan, np.nan
     y_tmp = np.empty(6)
     nfev_total = 0
     found = False
@@ -270,7 +290,8 @@ def solve_speed(t0, branch, r_target, guess, speed_min, speed_max, speed_tol, si
             if abs(fa) <= f_tol and oa == OUTCOME_PERIGEE:
                 for i in range(6):
                     y_out[i] = y_tmp[i]
-                return a, SOLVE_CONVERGED, oa, ta, nfev_total, slope_hint
+                return (a, SOLVE_CONVERGED, oa, ta, nfev_total, slope_hint,
+                        _newton(a, fa, slope_hint))
             direction = 1.0 if fa > 0.0 else -1.0   # q decreases with speed
             b = a + direction * 1e-3
             if slope_hint < 0.0:
@@ -291,7 +312,7 @@ def solve_speed(t0, branch, r_target, guess, speed_min, speed_max, speed_tol, si
                     for i in range(6):
                         y_out[i] = y_tmp[i]
                     sl = (fb - fa) / (b - a) if abs(b - a) > _SLOPE_DV else slope_hint
-                    return b, SOLVE_CONVERGED, ob, tb, nfev_total, sl
+                    return b, SOLVE_CONVERGED, ob, tb, nfev_total, sl, _newton(b, fb, sl)
                 if (fb > 0.0) != (fa > 0.0):
                     found = True
                     if fa > 0.0:
@@ -327,11 +348,12 @@ def solve_speed(t0, branch, r_target, guess, speed_min, speed_max, speed_tol, si
             prev_f = fv
             prev_clean = ok
     if not found:
-        return np.nan, SOLVE_NO_ROOT, OUTCOME_TIMEOUT, t0, nfev_total, np.nan
+        return np.nan, SOLVE_NO_ROOT, OUTCOME_TIMEOUT, t0, nfev_total, np.nan, np.nan
     # Anderson-Bjorck regula falsi on [lo, hi], f(lo) > 0 > f(hi)
     slope = (fhi - flo) / (hi - lo)
     side = 0
     best_f = np.inf
+    best_fs = 0.0
     best_v = np.nan
     best_o = OUTCOME_FAILED
     best_t = t0
@@ -345,7 +367,7 @@ def solve_speed(t0, branch, r_target, guess, speed_min, speed_max, speed_tol, si
                                         eph, far_perigee_radius, y_tmp)
         nfev_total += nf
         if not (qc == qc and _clean(oc)):
-            return np.nan, SOLVE_NOT_CONVERGED, oc, tc, nfev_total, np.nan
+            return np.nan, SOLVE_NOT_CONVERGED, oc, tc, nfev_total, np.nan, np.nan
         fc = qc - q_target
         if last_v == last_v and abs(c - last_v) > _SLOPE_DV:
             slope = (fc - last_f) / (c - last_v)
@@ -353,6 +375,7 @@ def solve_speed(t0, branch, r_target, guess, speed_min, speed_max, speed_tol, si
         last_f = fc
         if abs(fc) < best_f:
             best_f = abs(fc)
+            best_fs = fc
             best_v = c
             best_o = oc
             best_t = tc
@@ -372,14 +395,15 @@ def solve_speed(t0, branch, r_target, guess, speed_min, speed_max, speed_tol, si
                 flo *= m if m > 0.0 else 0.5
             hi, fhi = c, fc
             side = -1
-    if best_o != OUTCOME_PERIGEE or best_f > 1e3 * f_tol:
-        return np.nan, SOLVE_NOT_CONVERGED, best_o, best_t, nfev_total, np.nan
-    return best_v, SOLVE_CONVERGED, best_o, best_t, nfev_total, slope
+    if best_o != OUTCOME_PERIGEE or best_f > f_accept:
+        return np.nan, SOLVE_NOT_CONVERGED, best_o, best_t, nfev_total, np.nan, np.nan
+    return (best_v, SOLVE_CONVERGED, best_o, best_t, nfev_total, slope,
+            _newton(best_v, best_fs, slope))
 
 
 @jit(nogil=True)
-def solve_chunk(t0s, branch, r_target, speed_min, speed_max, speed_tol, site_body, dir_body,
-                flight_time_max, rtol, atol, params, eph, far_perigee_radius, guesses,
+def solve_chunk(t0s, branch, r_target, speed_min, speed_max, speed_tol, perigee_tol, site_body,
+                dir_body, flight_time_max, rtol, atol, params, eph, far_perigee_radius, guesses,
                 speed, solve_status, outcome, t_perigee, y_perigee, nfev):
     """Solve consecutive epochs in sequence, each root seeding the next (compiled, GIL-free).
 
@@ -388,6 +412,14 @@ def solve_chunk(t0s, branch, r_target, speed_min, speed_max, speed_tol, site_bod
     which, unlike a ``prange`` loop, keeps working when numba loads the kernel from its cache.
     """
     n = t0s.shape[0]
+    if n == 0:
+        return
+    # private copies of everything the coasts read (values identical; see local_tables)
+    eph = local_tables(eph, t0s[0] - 86400.0, t0s[n - 1] + flight_time_max + 86400.0)
+    params = params.copy()
+    atol = atol.copy()
+    site_body = site_body.copy()
+    dir_body = dir_body.copy()
     y = np.empty(6)
     # the last three solutions: quadratic prediction of the next root
     tp1 = sp1 = tp2 = sp2 = tp3 = sp3 = np.nan
@@ -406,8 +438,8 @@ def solve_chunk(t0s, branch, r_target, speed_min, speed_max, speed_tol, site_bod
             guess = sp1 + (sp1 - sp2) * (ti - tp1) / (tp1 - tp2)
         else:
             guess = sp1
-        s, st, oc, tp, nf, sl = solve_speed(ti, branch, r_target, guess, speed_min, speed_max,
-                                            speed_tol, site_body, dir_body,
+        s, st, oc, tp, nf, sl, root = solve_speed(ti, branch, r_target, guess, speed_min, speed_max,
+                                            speed_tol, perigee_tol, site_body, dir_body,
                                             ti + flight_time_max, rtol, atol, params, eph,
                                             far_perigee_radius, y, slope)
         speed[i] = s
@@ -418,9 +450,11 @@ def solve_chunk(t0s, branch, r_target, speed_min, speed_max, speed_tol, site_bod
             t_perigee[i] = tp
             for j in range(6):
                 y_perigee[i, j] = y[j]
+            # predict from the Newton-corrected roots: the accepted speeds themselves are
+            # off by up to perigee_tol, which the extrapolation would amplify (x7)
             tp3, sp3 = tp2, sp2
             tp2, sp2 = tp1, sp1
-            tp1, sp1 = ti, s
+            tp1, sp1 = ti, root
             if sl == sl:
                 slope = sl
         else:
@@ -431,8 +465,9 @@ def solve_chunk(t0s, branch, r_target, speed_min, speed_max, speed_tol, site_bod
             slope = np.nan
 
 
-def solve_speeds(t0s, branch, r_target, speed_min, speed_max, speed_tol, site_body, dir_body,
-                 flight_time_max, rtol, atol, params, eph, far_perigee_radius, guesses):
+def solve_speeds(t0s, branch, r_target, speed_min, speed_max, speed_tol, perigee_tol, site_body,
+                 dir_body, flight_time_max, rtol, atol, params, eph, far_perigee_radius, guesses,
+                 progress=None):
     """:func:`solve_speed` for many launch epochs, in chunks of ``CHUNK`` on numba's threads.
 
     Chunks of ``CHUNK`` consecutive epochs are solved in sequence by :func:`solve_chunk`
@@ -449,6 +484,9 @@ def solve_speeds(t0s, branch, r_target, speed_min, speed_max, speed_tol, site_bo
     guesses : ndarray, shape (n,)
         Starting speeds (km/s); NaN: continue from the previous epoch of the chunk (or bracket
         on a grid at a chunk's first epoch).
+    progress : callable, optional
+        ``progress(k)`` after each chunk of ``k`` epochs (called from the worker threads, one
+        call at a time).
     (others as :func:`solve_speed`)
 
     Returns
@@ -462,6 +500,7 @@ def solve_speeds(t0s, branch, r_target, speed_min, speed_max, speed_tol, site_bo
         Perigee state, km, km/s.
     nfev : ndarray of int64 (n,)
     """
+    import threading
     from concurrent.futures import ThreadPoolExecutor
 
     t0s = np.ascontiguousarray(t0s, dtype=np.float64)
@@ -474,13 +513,19 @@ def solve_speeds(t0s, branch, r_target, speed_min, speed_max, speed_tol, site_bo
     y_perigee = np.full((n, 6), np.nan)
     nfev = np.zeros(n, dtype=np.int64)
     args = (float(branch), float(r_target), float(speed_min), float(speed_max),
-            float(speed_tol), site_body, dir_body, float(flight_time_max), float(rtol), atol,
+            float(speed_tol), float(perigee_tol), site_body, dir_body, float(flight_time_max),
+            float(rtol), atol,
             params, eph, float(far_perigee_radius))
+
+    lock = threading.Lock()
 
     def run(k: int) -> None:
         sl = slice(k * CHUNK, min(n, (k + 1) * CHUNK))
         solve_chunk(t0s[sl], *args, guesses[sl], speed[sl], solve_status[sl], outcome[sl],
                     t_perigee[sl], y_perigee[sl], nfev[sl])
+        if progress is not None:
+            with lock:
+                progress(sl.stop - sl.start)
 
     n_chunks = (n + CHUNK - 1) // CHUNK
     workers = max(1, min(numba.get_num_threads(), n_chunks))

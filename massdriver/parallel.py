@@ -52,8 +52,6 @@ from massdriver.errors import InputError
 __all__ = ["SweepCase", "SweepResult", "PendingSweep", "sweep", "sweep_async", "use_dask",
            "current_client", "active_client", "grid_cases", "epoch_grid", "map_ordered"]
 
-#: epochs per compiled call in-process (as ``windows.solve``; progress is reported per call)
-_LOCAL_BLOCK = 256
 
 # the client of the innermost ``use_dask`` block (a context variable, not a module global: it
 # is set and reset only by the context manager, per thread / asyncio task)
@@ -193,8 +191,7 @@ def _run_task(task: _ShotTask) -> tuple:
     old = numba.get_num_threads()
     numba.set_num_threads(max(1, min(int(task.numba_threads), numba.config.NUMBA_NUM_THREADS)))
     try:                                    # numba's thread count is per calling thread
-        return _scan_branch(p, np.ascontiguousarray(task.t, dtype=np.float64), task.branch,
-                            None, int(task.t.shape[0]))
+        return _scan_branch(p, np.ascontiguousarray(task.t, dtype=np.float64), task.branch)
     finally:
         numba.set_num_threads(old)
 
@@ -626,8 +623,8 @@ def sweep(cases: Sequence[SweepCase], *, scheduler: str | None = None, client=No
             if progress is not None:
                 progress(done[0], total)
 
-        scans = tuple(scan(p.problem, p.t, p.case.target, p.branches, progress=tick,
-                           block=_LOCAL_BLOCK) for p in prepared)
+        scans = tuple(scan(p.problem, p.t, p.case.target, p.branches, progress=tick)
+                      for p in prepared)
         return SweepResult(cases=tuple(p.case for p in prepared), scans=scans, backend="local",
                            n_tasks=sum(len(p.branches) for p in prepared), chunk=0)
 

@@ -95,7 +95,6 @@ def _shoot_cr3bp(state: dict) -> None:
 
 
 def _shot_speeds(state: dict) -> None:
-    import inspect
 
     import numpy as np
 
@@ -111,10 +110,10 @@ def _shot_speeds(state: dict) -> None:
     flight = 6.0 * bodies.DAY
     tables = Ephemeris().kernel_tables(epochs[0] - bodies.DAY, epochs[-1] + flight + bodies.DAY)
     atol = np.full(6, 1e-9)
-    args = [bodies.R_EARTH + 400.0, 2.40, 2.70, 1e-9, site_body, dir_body, flight, 1e-10, atol,
-            forces.ephemeris_params(), tables, FAR_PERIGEE_RADIUS]
-    if "guesses" in inspect.signature(shots.solve_speeds.py_func).parameters:
-        args.append(np.full(epochs.shape[0], np.nan))      # NaN: bracket / continue
+    r_target = bodies.R_EARTH + 400.0
+    args = [r_target, 2.40, 2.70, 1e-9, 2e-7 * r_target, site_body, dir_body, flight, 1e-10,
+            atol, forces.ephemeris_params(), tables, FAR_PERIGEE_RADIUS,
+            np.full(epochs.shape[0], np.nan)]      # NaN guesses: bracket / continue
     for branch in (1.0, -1.0):
         shots.solve_speeds(epochs, branch, *args)
 

@@ -38,6 +38,14 @@ __all__ = ["ScanResult", "LaunchWindow", "Plan", "MidCourseCorrection", "solve",
 BRANCHES = {"prograde": 1.0, "retrograde": -1.0}
 _FAR_PERIGEE = 150_000.0
 _SPEED_TOL = 1e-10        # km/s, bracket width of the speed solve
+#: perigee-radius tolerance of a speed solve, relative to the target perigee radius: refined
+#: solutions (1.4 m at LEO) and grid epochs of the scan (14 m at LEO; the budget changes by
+#: ~0.2 m/s per km of perigee radius, and a scan row is priced at its own arrival state)
+_PERIGEE_REL = 2e-7
+_SCAN_PERIGEE_REL = 2e-6
+#: loosest DOP853 rtol of the scan; windows are refined at the mission's rtol (at 1e-8 the
+#: perigee radius of a shot is within ~1 m of an rtol = 1e-10 integration: docs/performance.md)
+SCAN_RTOL = 1e-8
 #: MCC residual (relative perigee radius, plane-normal components in rad): stop / accept
 _MCC_TOL = 1e-9
 _MCC_ACCEPT = 1e-6        # 7 m of perigee radius at LEO, 0.2 arcsec of plane
@@ -57,6 +65,8 @@ class _Problem:
     atol: np.ndarray
     params: np.ndarray
     eph: tuple
+    scan_rtol: float
+    scan_atol: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -317,26 +327,21 @@ def _problem(site, target, launcher, rtol: float, flight_time_max: float, epheme
         # absolute tolerances: rtol km and rtol km/s (0.1 mm, 0.1 um/s at 1e-10); the perigee
         # radius then agrees with an rtol=1e-13 integration to < 1 m (docs/performance.md)
         atol=np.full(6, rtol), params=forces.ephemeris_params(),
-        eph=tables)
+        eph=tables, scan_rtol=max(rtol, SCAN_RTOL), scan_atol=np.full(6, max(rtol, SCAN_RTOL)))
 
 
 def _scan_branch(problem: _Problem, t: np.ndarray, branch: float,
-                 progress: Callable[[int], None] | None, block: int) -> tuple:
-    from massdriver.kernels.shots import CHUNK, solve_speeds
+                 progress: Callable[[int], None] | None = None) -> tuple:
+    """Speed solve of one branch at every epoch of ``t`` (scan tolerances; one kernel call, so
+    all threads share its chunks), ``progress(k)`` after each chunk of ``k`` epochs."""
+    from massdriver.kernels.shots import solve_speeds
 
-    n = t.shape[0]
-    parts = []
-    step = max(CHUNK, (block // CHUNK) * CHUNK)      # keeps the chunks (and results) aligned
-    for s in range(0, n, step):
-        tt = np.ascontiguousarray(t[s:s + step])
-        parts.append(solve_speeds(tt, branch, problem.r_target, problem.speed_min,
-                                  problem.speed_max, _SPEED_TOL, problem.site_body,
-                                  problem.dir_body, problem.flight_time_max, problem.rtol,
-                                  problem.atol, problem.params, problem.eph, _FAR_PERIGEE,
-                                  np.full(tt.shape[0], np.nan)))
-        if progress is not None:
-            progress(tt.shape[0])
-    return tuple(np.concatenate([p[k] for p in parts]) for k in range(6))
+    return solve_speeds(np.ascontiguousarray(t, dtype=np.float64), branch, problem.r_target,
+                        problem.speed_min, problem.speed_max, _SPEED_TOL,
+                        _SCAN_PERIGEE_REL * problem.r_target, problem.site_body,
+                        problem.dir_body, problem.flight_time_max, problem.scan_rtol,
+                        problem.scan_atol, problem.params, problem.eph, _FAR_PERIGEE,
+                        np.full(t.shape[0], np.nan), progress=progress)
 
 
 def _price(target, y: np.ndarray, t_perigee: np.ndarray) -> dict:
@@ -364,10 +369,9 @@ def _price(target, y: np.ndarray, t_perigee: np.ndarray) -> dict:
 
 
 def scan(problem: _Problem, t: np.ndarray, target, branches: tuple[str, ...],
-         progress: Callable[[int], None] | None = None, block: int = 256) -> ScanResult:
+         progress: Callable[[int], None] | None = None) -> ScanResult:
     """Solve and price every grid epoch for each branch (see the module notes)."""
-    return assemble_scan(t, target, ((name, _scan_branch(problem, t, BRANCHES[name], progress,
-                                                          block))
+    return assemble_scan(t, target, ((name, _scan_branch(problem, t, BRANCHES[name], progress))
                                      for name in branches))
 
 
@@ -408,8 +412,9 @@ def _solve_one(problem: _Problem, t0: float, branch: float, guess: float = np.na
 
     speed, status, _oc, tp, yp, _nf = solve_speeds(
         np.array([float(t0)]), branch, problem.r_target, problem.speed_min, problem.speed_max,
-        _SPEED_TOL, problem.site_body, problem.dir_body, problem.flight_time_max, problem.rtol,
-        problem.atol, problem.params, problem.eph, _FAR_PERIGEE, np.array([float(guess)]))
+        _SPEED_TOL, _PERIGEE_REL * problem.r_target, problem.site_body, problem.dir_body,
+        problem.flight_time_max, problem.rtol, problem.atol, problem.params, problem.eph,
+        _FAR_PERIGEE, np.array([float(guess)]))
     if status[0] != SOLVE_CONVERGED:
         return None
     return float(speed[0]), float(tp[0]), yp[0].copy()

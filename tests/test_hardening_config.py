@@ -821,9 +821,9 @@ def test_code_in_a_config_is_only_text(workdir, tmp_path):
 
 
 def test_scan_memory_is_bounded_and_streamed(monkeypatch):
-    """A scan keeps a fixed-size record per epoch (< 1 kB with both branches) and hands the
-    kernel at most ``block`` epochs at a time; no trajectory is kept. The speed-solve kernel is
-    replaced by a stand-in that returns realistic perigee states (the budget kernel is real)."""
+    """A scan keeps a fixed-size record per epoch (< 1 kB with both branches) and reports
+    progress for every epoch; no trajectory is kept. The speed-solve kernel is replaced by a
+    stand-in that returns realistic perigee states (the budget kernel is real)."""
     from astropy.time import Time
     from massdriver.kernels import shots
 
@@ -836,9 +836,11 @@ def test_scan_memory_is_bounded_and_streamed(monkeypatch):
 
     sizes = []
 
-    def stand_in(t0s, *args):
+    def stand_in(t0s, *args, progress=None):
         n = t0s.shape[0]
-        sizes.append(n)
+        for k in range(0, n, shots.CHUNK):
+            if progress is not None:
+                progress(min(shots.CHUNK, n - k))
         phase = (t0s % 86400.0) / 86400.0 * 2 * np.pi
         r = 6778.0
         y = np.column_stack([r * np.cos(phase), r * np.sin(phase), np.zeros(n),
@@ -864,11 +866,11 @@ def test_scan_memory_is_bounded_and_streamed(monkeypatch):
     windows.scan(problem, t[:64], target, ("prograde",))       # compile the budget kernel
     sizes.clear()
     tracemalloc.start()
-    result = windows.scan(problem, t, target, ("prograde", "retrograde"), block=256)
+    result = windows.scan(problem, t, target, ("prograde", "retrograde"), progress=sizes.append)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert result.speed_km_s.shape == (2 * n,)
-    assert max(sizes) <= 256 and sum(sizes) == 2 * n
+    assert max(sizes) <= shots.CHUNK and sum(sizes) == 2 * n
     per_epoch = peak / (2 * n)
     assert per_epoch < 1000.0, f"{per_epoch:.0f} bytes per scanned epoch"
     unsolved = ~np.isfinite(result.speed_km_s)

@@ -50,7 +50,8 @@ def grid():
 
 def _solve(problem, t, branch):
     return solve_speeds(t, branch, problem.r_target, problem.speed_min, problem.speed_max,
-                        windows._SPEED_TOL, problem.site_body, problem.dir_body,
+                        windows._SPEED_TOL, windows._PERIGEE_REL * problem.r_target,
+                        problem.site_body, problem.dir_body,
                         problem.flight_time_max, problem.rtol, problem.atol, problem.params,
                         problem.eph, windows._FAR_PERIGEE, np.full(t.shape[0], np.nan))
 
