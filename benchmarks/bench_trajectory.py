@@ -4,6 +4,7 @@ Run::
 
     python benchmarks/bench_trajectory.py            # full run (~2-4 min on 2 cores)
     python benchmarks/bench_trajectory.py --quick    # fewer repetitions and a 2,000-shot batch
+    python benchmarks/bench_trajectory.py --accuracy # CR3BP work precision vs heyoka only
 
 The trajectory: a shot fired at 2.50 km/s from 1 km above the lunar surface (trailing side, 20 deg
 above the horizontal, 2027-04-02 TDB), coasting 5 days; it passes an Earth perigee of 8,600 km
@@ -240,9 +241,49 @@ def measure_single(name, model, t0, y0, t1, params, e, atol, rtol, rep, fun_np, 
 
 
 
+def work_precision(hy, y_c, t1_c, p_c, rep):
+    """Global error at the end of the CR3BP coast against a long-double heyoka reference
+    (tol 1e-19), and the time, of massdriver's DOP853 and heyoka at the same nominal tolerances:
+    a work-precision comparison (what each tolerance buys)."""
+    ld = hy.taylor_adaptive(hy.model.cr3bp(mu=np.longdouble(MU)),
+                            to_heyoka(y_c).astype(np.longdouble), tol=np.longdouble(1e-19),
+                            fp_type=np.longdouble)
+    ld.propagate_until(np.longdouble(t1_c))
+    ref = from_heyoka(np.array(ld.state, dtype=float))
+    modes = np.zeros(forces.N_EVENTS, dtype=np.int64)
+    no_eval = np.empty(0)
+    print("\n## Work precision, CR3BP 5-day coast: position error at the end (m) against "
+          "heyoka in long double at tol 1e-19, and best-of time (us)\n")
+    print("| rtol | massdriver DOP853 error | massdriver time | massdriver RHS evaluations | "
+          "heyoka error | heyoka time | heyoka steps |")
+    print("|---|---|---|---|---|---|---|")
+    for rtol in (1e-8, 1e-9, 1e-10, 1e-11, 1e-12, 1e-13):
+        atol = np.full(6, 1e-3 * rtol)
+        out = dop853.propagate(0, 0.0, y_c, t1_c, p_c, None, rtol=rtol, atol=atol,
+                               store_steps=False)
+        err = np.max(np.abs(out.y_final[:3] - ref[:3])) * L * 1e3
+        t_ours = best_of(lambda rtol=rtol, atol=atol: dop853.integrate(
+            0, 0.0, y_c, t1_c, rtol, atol, np.inf, 0.0, p_c, None, modes, no_eval, False,
+            10**7, 1), rep)[0]
+        ta = hy.taylor_adaptive(hy.model.cr3bp(mu=MU), to_heyoka(y_c), tol=rtol)
+
+        def run(ta=ta):
+            ta.state[:] = to_heyoka(y_c)
+            ta.time = 0.0
+            return ta.propagate_until(t1_c)
+
+        steps = run()[3]
+        herr = np.max(np.abs(from_heyoka(ta.state)[:3] - ref[:3])) * L * 1e3
+        t_hy = best_of(run, rep)[0]
+        print(f"| {rtol:.0e} | {err:.2g} | {t_ours * 1e6:.1f} | {out.nfev} | {herr:.2g} | "
+              f"{t_hy * 1e6:.1f} | {steps} |")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer repetitions, 2,000-shot batch")
+    ap.add_argument("--accuracy", action="store_true",
+                    help="only the CR3BP work-precision table (needs heyoka)")
     args = ap.parse_args(argv)
     rep = 20 if args.quick else 100
     n_batch = 2000 if args.quick else 10000
@@ -273,6 +314,13 @@ def main(argv=None) -> int:
                          None if model == 0 else eph)
     forces.derivative(0, 0.0, y_c, p_c, None)
     forces.derivative(1, T0, y_e, p_e, tab)
+
+    if args.accuracy:
+        if hy is None:
+            print("heyoka is not installed: no work-precision table")
+            return 1
+        work_precision(hy, y_c, t1_c, p_c, rep)
+        return 0
 
     rows = []
     for rtol in (1e-10, 1e-12):

@@ -53,7 +53,7 @@ __all__ = [
     "OUTCOME_TIMEOUT", "OUTCOME_FAILED", "OUTCOME_NAMES", "SOLVE_CONVERGED", "SOLVE_NO_ROOT",
     "SOLVE_NOT_CONVERGED", "SOLVE_NAMES", "Q_MOON", "CHUNK",
     "osculating_perigee", "coast_to_perigee", "signed_perigee", "solve_speed", "solve_chunk",
-    "solve_speeds",
+    "solve_speeds", "speed_solve_tasks", "run_tasks",
 ]
 
 OUTCOME_PERIGEE = 0
@@ -500,8 +500,31 @@ def solve_speeds(t0s, branch, r_target, speed_min, speed_max, speed_tol, perigee
         Perigee state, km, km/s.
     nfev : ndarray of int64 (n,)
     """
+    tasks, out = speed_solve_tasks(t0s, branch, r_target, speed_min, speed_max, speed_tol,
+                                   perigee_tol, site_body, dir_body, flight_time_max, rtol, atol,
+                                   params, eph, far_perigee_radius, guesses, progress)
+    run_tasks(tasks)
+    return out
+
+
+def speed_solve_tasks(t0s, branch, r_target, speed_min, speed_max, speed_tol, perigee_tol,
+                      site_body, dir_body, flight_time_max, rtol, atol, params, eph,
+                      far_perigee_radius, guesses, progress=None):
+    """The chunks of :func:`solve_speeds` as tasks, and the arrays they fill.
+
+    For callers that solve several branches or cases at once: pass the tasks of all of them to
+    one :func:`run_tasks` call, so no thread idles while another branch still has chunks.
+
+    Returns
+    -------
+    tasks : list of callable
+        One per chunk of ``CHUNK`` epochs; each fills its rows of ``out`` (any order, any
+        thread).
+    out : tuple
+        ``(speed, solve_status, outcome, t_perigee, y_perigee, nfev)`` as :func:`solve_speeds`
+        returns them, complete once every task has run.
+    """
     import threading
-    from concurrent.futures import ThreadPoolExecutor
 
     t0s = np.ascontiguousarray(t0s, dtype=np.float64)
     guesses = np.ascontiguousarray(guesses, dtype=np.float64)
@@ -514,9 +537,7 @@ def solve_speeds(t0s, branch, r_target, speed_min, speed_max, speed_tol, perigee
     nfev = np.zeros(n, dtype=np.int64)
     args = (float(branch), float(r_target), float(speed_min), float(speed_max),
             float(speed_tol), float(perigee_tol), site_body, dir_body, float(flight_time_max),
-            float(rtol), atol,
-            params, eph, float(far_perigee_radius))
-
+            float(rtol), atol, params, eph, float(far_perigee_radius))
     lock = threading.Lock()
 
     def run(k: int) -> None:
@@ -527,12 +548,20 @@ def solve_speeds(t0s, branch, r_target, speed_min, speed_max, speed_tol, perigee
             with lock:
                 progress(sl.stop - sl.start)
 
-    n_chunks = (n + CHUNK - 1) // CHUNK
-    workers = max(1, min(numba.get_num_threads(), n_chunks))
+    tasks = [(lambda k=k: run(k)) for k in range((n + CHUNK - 1) // CHUNK)]
+    return tasks, (speed, solve_status, outcome, t_perigee, y_perigee, nfev)
+
+
+def run_tasks(tasks) -> None:
+    """Run ``tasks`` (callables releasing the GIL, e.g. :func:`speed_solve_tasks`) on
+    ``numba.get_num_threads()`` Python threads, handed out one at a time in order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    workers = max(1, min(numba.get_num_threads(), len(tasks)))
     if workers == 1:
-        for k in range(n_chunks):
-            run(k)
-    else:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(run, range(n_chunks)))   # dynamic: idle threads take the next chunk
-    return speed, solve_status, outcome, t_perigee, y_perigee, nfev
+        for task in tasks:
+            task()
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for f in [pool.submit(task) for task in tasks]:
+            f.result()

@@ -9,8 +9,9 @@ answer is one :class:`massdriver.windows.ScanResult` per case.
 
 Where the work runs
 -------------------
-*In-process* (the default): :func:`massdriver.windows.scan` itself, case after case (compiled
-calls of 256 epochs, parallel over chunks of ``CHUNK`` consecutive epochs with numba threads).
+*In-process* (the default): :func:`massdriver.windows.scan_many`, the chunks of ``CHUNK``
+consecutive epochs of every case and branch handed out to numba's thread count of Python
+threads (the results are those of :func:`massdriver.windows.scan` case by case).
 
 *Dask* (``sweep(..., client=...)``, ``sweep(..., scheduler="tcp://host:8786")`` or inside
 ``with use_dask(client):``): the unit of work is a **task of consecutive epochs of one case and
@@ -612,7 +613,7 @@ def sweep(cases: Sequence[SweepCase], *, scheduler: str | None = None, client=No
             pending = sweep_async(cases, client=active, chunk=chunk, retries=retries,
                                   numba_threads=numba_threads)
             return pending.result(progress=progress)
-        from massdriver.windows import scan
+        from massdriver.windows import scan_many
 
         prepared = [_prepare(i, c) for i, c in enumerate(cases)]
         total = sum(p.t.shape[0] * len(p.branches) for p in prepared)
@@ -623,8 +624,8 @@ def sweep(cases: Sequence[SweepCase], *, scheduler: str | None = None, client=No
             if progress is not None:
                 progress(done[0], total)
 
-        scans = tuple(scan(p.problem, p.t, p.case.target, p.branches, progress=tick)
-                      for p in prepared)
+        scans = tuple(scan_many([(p.problem, p.t, p.case.target, p.branches)
+                                 for p in prepared], progress=tick))
         return SweepResult(cases=tuple(p.case for p in prepared), scans=scans, backend="local",
                            n_tasks=sum(len(p.branches) for p in prepared), chunk=0)
 

@@ -6,7 +6,8 @@ The pipeline (docs/windows.md):
 2. **Speed solve** (compiled, parallel; :func:`massdriver.kernels.shots.solve_speeds`). For each
    epoch and each *branch* (prograde / retrograde arrival, see :mod:`massdriver.kernels.shots`)
    the exit speed in the launcher's range that puts the Earth perigee at the target perigee
-   radius, with the DE421 force model.
+   radius, with the DE421 force model, at the scan tolerances (``SCAN_RTOL``, perigee within
+   ``2e-6`` of the target radius).
 3. **Budget** of every arrival (:func:`massdriver.budget.budget_arrays`): the cheapest of a
    combined perigee burn and a high-ellipse capture with the plane change at apoapsis.
 4. **Windows.** Contiguous grid runs whose total is under the threshold; each run's edges are
@@ -32,7 +33,7 @@ from massdriver import bodies
 from massdriver.errors import InputError
 
 __all__ = ["ScanResult", "LaunchWindow", "Plan", "MidCourseCorrection", "solve", "scan",
-           "assemble_scan",
+           "scan_many", "assemble_scan",
            "mid_course_correction", "BRANCHES"]
 
 BRANCHES = {"prograde": 1.0, "retrograde": -1.0}
@@ -43,9 +44,10 @@ _SPEED_TOL = 1e-10        # km/s, bracket width of the speed solve
 #: ~0.2 m/s per km of perigee radius, and a scan row is priced at its own arrival state)
 _PERIGEE_REL = 2e-7
 _SCAN_PERIGEE_REL = 2e-6
-#: loosest DOP853 rtol of the scan; windows are refined at the mission's rtol (at 1e-8 the
-#: perigee radius of a shot is within ~1 m of an rtol = 1e-10 integration: docs/performance.md)
-SCAN_RTOL = 1e-8
+#: DOP853 rtol of the grid scan (unless the mission's is looser); windows are refined at the
+#: mission's rtol. At 1e-7 a scan solution flown at rtol 1e-10 reaches the target perigee to
+#: < 7 m (LEO, 30 days of 10-minute epochs) and grid budgets move by < 0.02 m/s (docs/windows.md)
+SCAN_RTOL = 1e-7
 #: MCC residual (relative perigee radius, plane-normal components in rad): stop / accept
 _MCC_TOL = 1e-9
 _MCC_ACCEPT = 1e-6        # 7 m of perigee radius at LEO, 0.2 arcsec of plane
@@ -330,18 +332,29 @@ def _problem(site, target, launcher, rtol: float, flight_time_max: float, epheme
         eph=tables, scan_rtol=max(rtol, SCAN_RTOL), scan_atol=np.full(6, max(rtol, SCAN_RTOL)))
 
 
+def _scan_tasks(problem: _Problem, t: np.ndarray, branch: float,
+                progress: Callable[[int], None] | None = None) -> tuple:
+    """The speed-solve chunks of one branch at every epoch of ``t`` (scan tolerances), as
+    ``(tasks, outputs)`` of :func:`massdriver.kernels.shots.speed_solve_tasks`."""
+    from massdriver.kernels.shots import speed_solve_tasks
+
+    return speed_solve_tasks(np.ascontiguousarray(t, dtype=np.float64), branch, problem.r_target,
+                             problem.speed_min, problem.speed_max, _SPEED_TOL,
+                             _SCAN_PERIGEE_REL * problem.r_target, problem.site_body,
+                             problem.dir_body, problem.flight_time_max, problem.scan_rtol,
+                             problem.scan_atol, problem.params, problem.eph, _FAR_PERIGEE,
+                             np.full(t.shape[0], np.nan), progress)
+
+
 def _scan_branch(problem: _Problem, t: np.ndarray, branch: float,
                  progress: Callable[[int], None] | None = None) -> tuple:
-    """Speed solve of one branch at every epoch of ``t`` (scan tolerances; one kernel call, so
-    all threads share its chunks), ``progress(k)`` after each chunk of ``k`` epochs."""
-    from massdriver.kernels.shots import solve_speeds
+    """Speed solve of one branch at every epoch of ``t`` (scan tolerances), ``progress(k)``
+    after each chunk of ``k`` epochs; the six arrays of ``solve_speeds``."""
+    from massdriver.kernels.shots import run_tasks
 
-    return solve_speeds(np.ascontiguousarray(t, dtype=np.float64), branch, problem.r_target,
-                        problem.speed_min, problem.speed_max, _SPEED_TOL,
-                        _SCAN_PERIGEE_REL * problem.r_target, problem.site_body,
-                        problem.dir_body, problem.flight_time_max, problem.scan_rtol,
-                        problem.scan_atol, problem.params, problem.eph, _FAR_PERIGEE,
-                        np.full(t.shape[0], np.nan), progress=progress)
+    tasks, out = _scan_tasks(problem, t, branch, progress)
+    run_tasks(tasks)
+    return out
 
 
 def _price(target, y: np.ndarray, t_perigee: np.ndarray) -> dict:
@@ -371,8 +384,28 @@ def _price(target, y: np.ndarray, t_perigee: np.ndarray) -> dict:
 def scan(problem: _Problem, t: np.ndarray, target, branches: tuple[str, ...],
          progress: Callable[[int], None] | None = None) -> ScanResult:
     """Solve and price every grid epoch for each branch (see the module notes)."""
-    return assemble_scan(t, target, ((name, _scan_branch(problem, t, BRANCHES[name], progress))
-                                     for name in branches))
+    return scan_many([(problem, t, target, branches)], progress)[0]
+
+
+def scan_many(cases, progress: Callable[[int], None] | None = None) -> list[ScanResult]:
+    """:func:`scan` of several ``(problem, t, target, branches)`` cases, their chunks run on
+    one pool of threads (no thread idles while a branch or case still has work); results are
+    those of :func:`scan` on each case."""
+    from massdriver.kernels.shots import run_tasks
+
+    cases = list(cases)
+    tasks: list = []
+    outputs = []
+    for problem, t, _target, branches in cases:
+        per_branch = []
+        for name in branches:
+            branch_tasks, out = _scan_tasks(problem, t, BRANCHES[name], progress)
+            tasks.extend(branch_tasks)
+            per_branch.append((name, out))
+        outputs.append(per_branch)
+    run_tasks(tasks)
+    return [assemble_scan(t, target, per_branch)
+            for (_p, t, target, _b), per_branch in zip(cases, outputs, strict=True)]
 
 
 def assemble_scan(t: np.ndarray, target, branch_results) -> ScanResult:
@@ -733,7 +766,9 @@ def solve(site, target, start, span, *, threshold, launcher=None, step=None,
     step : astropy.units.Quantity, optional
         Grid spacing (default 60 min).
     rtol : float
-        DOP853 relative tolerance of every coast.
+        DOP853 relative tolerance of every coast behind a window (edges, best epoch, MCC,
+        dispersion); the grid scan runs at ``max(rtol, SCAN_RTOL)`` and accepts perigees within
+        ``2e-6`` of the target radius (docs/windows.md, "Scan tolerances").
     max_flight_time : astropy.units.Quantity, optional
         Longest coast (default 8 days).
     branches : tuple of str
@@ -900,6 +935,7 @@ def solve(site, target, start, span, *, threshold, launcher=None, step=None,
         "speed_range_km_s": [problem.speed_min, problem.speed_max],
         "model": "ephemeris (DE421: Earth, Moon, Sun, Earth J2, lunar J2/C22)",
         "rtol": rtol,
+        "scan_rtol": problem.scan_rtol,
         "branches": list(branches),
     }
     return Plan(windows=tuple(windows), scan=result, mission=mission, inputs=inputs,

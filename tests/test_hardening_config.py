@@ -836,11 +836,9 @@ def test_scan_memory_is_bounded_and_streamed(monkeypatch):
 
     sizes = []
 
-    def stand_in(t0s, *args, progress=None):
+    def stand_in(t0s, *args):
+        progress = args[-1]
         n = t0s.shape[0]
-        for k in range(0, n, shots.CHUNK):
-            if progress is not None:
-                progress(min(shots.CHUNK, n - k))
         phase = (t0s % 86400.0) / 86400.0 * 2 * np.pi
         r = 6778.0
         y = np.column_stack([r * np.cos(phase), r * np.sin(phase), np.zeros(n),
@@ -850,9 +848,15 @@ def test_scan_memory_is_bounded_and_streamed(monkeypatch):
         speed = np.where(status == 0, 2.5, np.nan)
         tp = np.where(status == 0, t0s + 4.5 * 86400.0, np.nan)
         y[status != 0] = np.nan
-        return speed, status, np.zeros(n, np.int64), tp, y, np.full(n, 100, np.int64)
 
-    monkeypatch.setattr(shots, "solve_speeds", stand_in)
+        def chunk(k):
+            if progress is not None:
+                progress(min(shots.CHUNK, n - k))
+
+        tasks = [(lambda k=k: chunk(k)) for k in range(0, n, shots.CHUNK)]
+        return tasks, (speed, status, np.zeros(n, np.int64), tp, y, np.full(n, 100, np.int64))
+
+    monkeypatch.setattr(shots, "speed_solve_tasks", stand_in)
     site = LaunchSite(lat=0 * u.deg, lon=-55 * u.deg, azimuth=90 * u.deg)
     target = circular(400 * u.km, 28.5 * u.deg)
     launcher = LauncherSpec(speed_min=2.3 * u.km / u.s, speed_max=2.8 * u.km / u.s,

@@ -108,9 +108,10 @@ def test_time_epochs_and_table(local_result):
     assert scan.t_launch_tdb.shape == (4,)
     # Time input converted to TDB seconds (two-double JD): within 10 us of the float grid
     np.testing.assert_allclose(scan.t_launch_tdb, np.asarray(case.epochs)[:4], rtol=0, atol=1e-5)
-    # same shots up to those microseconds and the speed solve's bracket (1e-10 km/s)
+    # same shots up to those microseconds and the scan's perigee tolerance (2e-6 r_t, 14 m:
+    # a few mm/s of budget at most; measured 0.5 mm/s)
     np.testing.assert_allclose(scan.total_km_s, local_result.scans[0].total_km_s[:4], rtol=0,
-                               atol=1e-7)
+                               atol=5e-6)
     table = local_result.to_table()
     assert list(table["label"]) == ["s0-t0-e0", "s1-t0-e0"]
     assert table["azimuth"].to_value(u.deg).tolist() == [90.0, 80.0]

@@ -107,6 +107,26 @@ def test_solution_agrees_with_an_independent_shoot(problem, grid):
                                                   scale="tdb").jd) * 86400.0) < 1.0
 
 
+def test_scan_tolerances_change_the_budget_by_less_than_a_cm_per_s(problem, grid):
+    """The scan solves at ``SCAN_RTOL`` and accepts perigees within 2e-6 r_target (14 m); the
+    same epochs solved at the mission tolerance (rtol 1e-10, 1.4 m) give budgets within
+    0.01 m/s and speeds within 0.2 mm/s, and a scan speed re-flown through ``shoot`` at
+    rtol 1e-12 reaches the target perigee to < 20 m."""
+    assert problem.scan_rtol == max(problem.rtol, windows.SCAN_RTOL) > problem.rtol
+    scan = windows.scan(problem, grid, LEO, ("prograde",))
+    speed, status, _oc, tp, yp, nfev = _solve(problem, grid, 1.0)
+    assert np.all(status == 0) and np.all(scan.solve_status == "converged")
+    strict = windows._price(LEO, yp, tp)
+    assert np.max(np.abs(scan.total_km_s - strict["total"])) < 1e-5
+    assert np.max(np.abs(scan.speed_km_s - speed)) < 2e-7
+    assert scan.nfev.mean() < 0.7 * nfev.mean()          # the looser tolerances are used
+    r_target = LEO.perigee_radius.to_value(u.km)
+    for k in (0, 17, 39):
+        epoch = Time(grid[k] / 86400.0 + 2451545.0, format="jd", scale="tdb")
+        traj = shoot(SITE, epoch, scan.speed_km_s[k] * u.km / u.s, rtol=1e-12)
+        assert abs(traj.perigee.radius.to_value(u.km) - r_target) < 0.02
+
+
 @pytest.fixture(scope="module")
 def leo_plan():
     return windows.solve(SITE, LEO, START, 5 * u.day, threshold=3.10 * u.km / u.s,
