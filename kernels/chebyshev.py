@@ -17,8 +17,12 @@ Every function taking ``eph`` expects the tuple built by
     lunar principal-axes Euler angles (phi, theta, psi) of frame 31006 MOON_PA_DE421 relative to
     ICRF, in rad (binary PCK type 2).
 ``spans``
-    float64 ``(5, 2)``: row ``k`` = ``(init, intlen)`` of table ``k`` in TDB seconds past J2000;
-    record ``i`` covers ``[init + i*intlen, init + (i+1)*intlen]``.
+    float64 ``(6, 2)``: row ``k < 5`` = ``(init, intlen)`` of table ``k`` in TDB seconds past
+    J2000; record ``i`` covers ``[init + i*intlen, init + (i+1)*intlen]``. Row 5 =
+    ``(1 / (1 + EMRAT), 0)``: JPL files store Earth wrt EMB as ``-1/EMRAT`` times Moon wrt EMB,
+    so the Earth's offset from the EMB is ``-geocentric Moon / (1 + EMRAT)`` (used by
+    :func:`massdriver.kernels.forces.pack_ephemeris`; EMRAT is read off the tables once, by the
+    loader).
 
 SPK type 2 / binary PCK type 2 record layout (NAIF SPK Required Reading, "Type 2: Chebyshev
 (position only)"): ``MID, RADIUS, X coefficients, Y coefficients, Z coefficients``; the normalised
@@ -45,7 +49,8 @@ __all__ = [
     "geocentric_moon", "geocentric_sun", "geocentric_moon_into", "geocentric_sun_into",
     "moon_sun_positions_into", "moon_pa_angles", "euler313_matrix",
     "moon_pa_matrix", "moon_pa_matrix_and_rate", "moon_pa_matrix_and_rate_into",
-    "euler313_matrix_rate", "geocentric_states", "moon_pa_matrices", "local_tables",
+    "euler313_matrix_rate", "geocentric_states", "moon_pa_matrices", "slice_tables",
+    "N_TABLES",
 ]
 
 # indices into the ``eph`` tuple (and rows of ``spans``)
@@ -54,6 +59,7 @@ EARTH_EMB = 1
 EMB_SSB = 2
 SUN_SSB = 3
 MOON_PA = 4
+N_TABLES = 5
 
 
 @jit(inline="always")
@@ -495,42 +501,39 @@ def moon_pa_matrices(t, eph):
     return m, dm
 
 
-@jit
-def _local_copy(coef, init, intlen, lo, hi):
-    """Records of one table covering ``[lo, hi]`` (+1 record each side), copied, and the start
-    of the first one (exact: JPL ``init`` and ``intlen`` are whole seconds)."""
-    n = coef.shape[0]
-    i0 = min(max(int(math.floor((lo - init) / intlen)) - 1, 0), n - 1)
-    i1 = min(max(int(math.floor((hi - init) / intlen)) + 1, 0), n - 1)
-    return coef[i0:i1 + 1].copy(), init + i0 * intlen
+def slice_tables(eph, t_start, t_stop, copy=False):
+    """The records of every table of ``eph`` covering ``[t_start, t_stop]`` (plus one record of
+    margin on each side), as a table tuple of the same layout (plain Python, not compiled).
 
-
-@jit
-def local_tables(eph, t_start, t_stop):
-    """A private copy of the records of ``eph`` covering ``[t_start, t_stop]``.
-
-    Every function of this module gives the same values from the copy as from ``eph`` at times
-    within the span (record starts are whole seconds, so the shifted ``init`` is exact). Code
-    running on several threads gives each its own copy: numba reference-counts array arguments
-    at every non-inlined call, and two cores updating the counters of shared arrays slow each
-    other down.
+    Values at times within the span are those of ``eph``: JPL record starts and lengths are
+    whole seconds, so the shifted ``init`` of the first kept record is exact.
 
     Parameters
     ----------
     eph : tuple
-        Ephemeris table tuple (module notes).
+        Table tuple (module notes).
     t_start, t_stop : float
-        Span, TDB s past J2000 (``t_start <= t_stop``).
-
-    Returns
-    -------
-    tuple
-        A table tuple of the same layout.
+        TDB s past J2000 (any order).
+    copy : bool
+        Copies (each with the original's write flag, hence the same numba type) instead of
+        views: private arrays for code running on several threads (numba reference-counts
+        array arguments at every non-inlined call, and threads updating the counters of shared
+        arrays slow each other down).
     """
-    spans = eph[5].copy()
-    moon, spans[0, 0] = _local_copy(eph[0], spans[0, 0], spans[0, 1], t_start, t_stop)
-    earth, spans[1, 0] = _local_copy(eph[1], spans[1, 0], spans[1, 1], t_start, t_stop)
-    emb, spans[2, 0] = _local_copy(eph[2], spans[2, 0], spans[2, 1], t_start, t_stop)
-    sun, spans[3, 0] = _local_copy(eph[3], spans[3, 0], spans[3, 1], t_start, t_stop)
-    pa, spans[4, 0] = _local_copy(eph[4], spans[4, 0], spans[4, 1], t_start, t_stop)
-    return moon, earth, emb, sun, pa, spans
+    lo, hi = min(t_start, t_stop), max(t_start, t_stop)
+    spans = np.array(eph[N_TABLES], copy=True)
+    tables = []
+    for k in range(N_TABLES):
+        coef = eph[k]
+        init, intlen = spans[k]
+        n = coef.shape[0]
+        i0 = min(max(int(math.floor((lo - init) / intlen)) - 1, 0), n - 1)
+        i1 = min(max(int(math.floor((hi - init) / intlen)) + 1, 0), n - 1)
+        part = coef[i0:i1 + 1]
+        if copy:
+            part = part.copy()
+            part.setflags(write=coef.flags.writeable)
+        tables.append(part)
+        spans[k, 0] = init + i0 * intlen
+    spans.setflags(write=eph[N_TABLES].flags.writeable)
+    return (*tables, spans)

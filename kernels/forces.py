@@ -396,7 +396,8 @@ def moon_pa_rotation(phi, theta, psi):
 # the Sun cost one evaluation each instead of four. The Earth's offset from the EMB, needed for
 # the geocentric Sun, is the geocentric Moon times a constant: DE421 stores Earth wrt EMB as
 # -1/EMRAT times Moon wrt EMB (to 1e-12 km; EMRAT = 81.3005690699153), so
-# Earth wrt EMB = -Moon_geo / (1 + EMRAT); the packer reads EMRAT off the tables themselves.
+# Earth wrt EMB = -Moon_geo / (1 + EMRAT); the loader reads EMRAT off the tables once (row 5 of
+# ``spans``), so the factor does not depend on the packed span.
 # A header of 7 values per table precedes the coefficients: (offset, n_packed, n_coef, init,
 # intlen, first, n_records), where ``init`` and ``n_records`` describe the *whole* table and
 # ``first`` is the global index of the first packed record; packed record ``r`` of table ``j``
@@ -439,6 +440,8 @@ def pack_ephemeris(eph, t_start, t_stop):
     hi = max(t_start, t_stop)
     spans = eph[5]
     moon, earth, emb, sun, pa = eph[0], eph[1], eph[2], eph[3], eph[4]
+    if spans.shape[0] < 6:
+        raise ValueError("pack_ephemeris: spans needs the 1 / (1 + EMRAT) row (row 5)")
     if (spans[0, 0] != spans[1, 0] or spans[0, 1] != spans[1, 1]
             or moon.shape[0] != earth.shape[0] or moon.shape[2] != earth.shape[2]
             or spans[2, 0] != spans[3, 0] or spans[2, 1] != spans[3, 1]
@@ -453,9 +456,7 @@ def pack_ephemeris(eph, t_start, t_stop):
     n_pa = pa.shape[2]
     start = _EARTH_OFFSET + 1
     tab = np.zeros(start + 3 * (c0 * n_moon + c1 * n_sun + c2 * n_pa))
-    # Earth wrt EMB = -Moon wrt EMB / EMRAT (the largest coefficient of the first packed record)
-    emrat = -moon[f0, 0, 0] / earth[f0, 0, 0]
-    tab[_EARTH_OFFSET] = 1.0 / (1.0 + emrat)
+    tab[_EARTH_OFFSET] = spans[5, 0]       # 1 / (1 + EMRAT), read off the file by the loader
     off = start
     off = _packed_header(tab, PACKED_MOON, off, c0, n_moon, spans[0, 0], spans[0, 1], f0,
                          moon.shape[0])

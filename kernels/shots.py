@@ -22,10 +22,12 @@ down", which is consistent with the ordering.
 A perigee event farther than ``far_perigee_radius`` from the Earth (a shallow minimum of the
 geocentric distance right after launch) is skipped and the coast continues.
 
-Root finding: from a guess, a doubling search brackets the root, then the Anderson-Bjorck
-(Illinois-type) regula falsi refines it until the bracket is below ``speed_tol``. Epochs are solved
-in fixed chunks of consecutive epochs (each root seeds the next), and chunks run in parallel:
-results do not depend on the thread count.
+Root finding: from a guess (with a slope hint, one Newton step), a secant-accelerated search
+brackets the root, then the Anderson-Bjorck (Illinois-type) regula falsi refines it; a shot whose
+perigee radius is within ``perigee_tol`` of the target ends the search (or, failing that, a
+bracket narrower than ``speed_tol``). Epochs are solved in fixed chunks of ``CHUNK`` consecutive
+epochs (each root seeds the next), and chunks run in parallel on private copies of the arrays
+they read: results do not depend on the thread count.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ import math
 
 import numba
 import numpy as np
-from massdriver.kernels.chebyshev import geocentric_moon_into, local_tables
+from massdriver.kernels.chebyshev import geocentric_moon_into, slice_tables
 from massdriver.kernels.dop853 import STATUS_EVENT, integrate
 from massdriver.kernels.forces import (
     EV_EARTH_IMPACT,
@@ -53,7 +55,7 @@ __all__ = [
     "OUTCOME_TIMEOUT", "OUTCOME_FAILED", "OUTCOME_NAMES", "SOLVE_CONVERGED", "SOLVE_NO_ROOT",
     "SOLVE_NOT_CONVERGED", "SOLVE_NAMES", "Q_MOON", "CHUNK",
     "osculating_perigee", "coast_to_perigee", "signed_perigee", "solve_speed", "solve_chunk",
-    "solve_speeds", "speed_solve_tasks", "run_tasks",
+    "solve_speeds", "speed_solve_tasks", "run_tasks", "private_arguments",
 ]
 
 OUTCOME_PERIGEE = 0
@@ -206,10 +208,13 @@ def _clean(outcome):
 
 @jit(inline="always")
 def _newton(w, f, slope):
-    """One Newton step ``w - f / slope`` on ``q(w) - q_target`` (``w`` if the slope is unknown:
-    ``q`` decreases with speed, so only a negative slope is usable)."""
+    """One Newton step ``w - f / slope`` on ``q(w) - q_target``; ``w`` itself if the slope is
+    unknown (``q`` decreases with speed, so only a negative slope is usable) or the step is
+    longer than 1e-4 km/s (a noisy slope: the step only refines an accepted shot)."""
     if slope < 0.0:
-        return w - f / slope
+        step = f / slope
+        if abs(step) <= 1e-4:
+            return w - step
     return w
 
 
@@ -235,7 +240,7 @@ def solve_speed(t0, branch, r_target, guess, speed_min, speed_max, speed_tol, pe
     speed_tol : float
         Bracket width (km/s) at which the search stops even if ``perigee_tol`` is not met (the
         integration noise of ``q`` can keep it from being met); the solution must then still
-        be within ``1000 perigee_tol`` (at most ``1e-4 r_target``) of the target.
+        be within ``10 perigee_tol`` of the target, or it is ``SOLVE_NOT_CONVERGED``.
     perigee_tol : float
         Convergence: a shot whose osculating perigee radius is within ``perigee_tol`` (km) of
         ``r_target`` is the solution (e.g. ``2e-7 r_target``, 1.4 m at LEO, for refined
@@ -268,7 +273,7 @@ def solve_speed(t0, branch, r_target, guess, speed_min, speed_max, speed_tol, pe
     q_target = branch * math.sqrt(r_target)
     # q = sqrt(r_p): a perigee-radius error dr is an error dr / (2 sqrt(r_t)) in q
     f_tol = 0.5 * perigee_tol / math.sqrt(r_target)
-    f_accept = min(1e3 * f_tol, 0.5e-4 * math.sqrt(r_target))
+    f_accept = 10.0 * f_tol     # a search stopped by the bracket width must be this close
     # below ~97 % of the lunar surface escape speed no shot leaves the Moon: search above it
     # (this also keeps the search away from sub-circular horizontal shots)
     speed_min = max(speed_min, LOWEST_USEFUL_SPEED)
@@ -410,16 +415,10 @@ def solve_chunk(t0s, branch, r_target, speed_min, speed_max, speed_tol, perigee_
     Arguments as :func:`solve_speeds`; the last six arrays (same length as ``t0s``) receive
     the results. Releasing the GIL lets :func:`solve_speeds` run chunks on Python threads,
     which, unlike a ``prange`` loop, keeps working when numba loads the kernel from its cache.
+    Concurrent chunks should get private copies of the arrays they read
+    (:func:`private_arguments`).
     """
     n = t0s.shape[0]
-    if n == 0:
-        return
-    # private copies of everything the coasts read (values identical; see local_tables)
-    eph = local_tables(eph, t0s[0] - 86400.0, t0s[n - 1] + flight_time_max + 86400.0)
-    params = params.copy()
-    atol = atol.copy()
-    site_body = site_body.copy()
-    dir_body = dir_body.copy()
     y = np.empty(6)
     # the last three solutions: quadratic prediction of the next root
     tp1 = sp1 = tp2 = sp2 = tp3 = sp3 = np.nan
@@ -450,8 +449,9 @@ def solve_chunk(t0s, branch, r_target, speed_min, speed_max, speed_tol, perigee_
             t_perigee[i] = tp
             for j in range(6):
                 y_perigee[i, j] = y[j]
-            # predict from the Newton-corrected roots: the accepted speeds themselves are
-            # off by up to perigee_tol, which the extrapolation would amplify (x7)
+            # predict from the Newton-corrected roots: the accepted speeds themselves miss the
+            # root by up to perigee_tol / |dr_p/dw| (km/s), which the quadratic extrapolation
+            # (weights 3, -3, 1) would amplify up to 7x
             tp3, sp3 = tp2, sp2
             tp2, sp2 = tp1, sp1
             tp1, sp1 = ti, root
@@ -485,8 +485,7 @@ def solve_speeds(t0s, branch, r_target, speed_min, speed_max, speed_tol, perigee
         Starting speeds (km/s); NaN: continue from the previous epoch of the chunk (or bracket
         on a grid at a chunk's first epoch).
     progress : callable, optional
-        ``progress(k)`` after each chunk of ``k`` epochs (called from the worker threads, one
-        call at a time).
+        ``progress(k)`` after each chunk of ``k`` epochs, called on the calling thread.
     (others as :func:`solve_speed`)
 
     Returns
@@ -502,14 +501,14 @@ def solve_speeds(t0s, branch, r_target, speed_min, speed_max, speed_tol, perigee
     """
     tasks, out = speed_solve_tasks(t0s, branch, r_target, speed_min, speed_max, speed_tol,
                                    perigee_tol, site_body, dir_body, flight_time_max, rtol, atol,
-                                   params, eph, far_perigee_radius, guesses, progress)
-    run_tasks(tasks)
+                                   params, eph, far_perigee_radius, guesses)
+    run_tasks(tasks, progress)
     return out
 
 
 def speed_solve_tasks(t0s, branch, r_target, speed_min, speed_max, speed_tol, perigee_tol,
                       site_body, dir_body, flight_time_max, rtol, atol, params, eph,
-                      far_perigee_radius, guesses, progress=None):
+                      far_perigee_radius, guesses):
     """The chunks of :func:`solve_speeds` as tasks, and the arrays they fill.
 
     For callers that solve several branches or cases at once: pass the tasks of all of them to
@@ -519,15 +518,22 @@ def speed_solve_tasks(t0s, branch, r_target, speed_min, speed_max, speed_tol, pe
     -------
     tasks : list of callable
         One per chunk of ``CHUNK`` epochs; each fills its rows of ``out`` (any order, any
-        thread).
+        thread) and returns the number of epochs it solved.
     out : tuple
         ``(speed, solve_status, outcome, t_perigee, y_perigee, nfev)`` as :func:`solve_speeds`
         returns them, complete once every task has run.
-    """
-    import threading
 
+    Raises
+    ------
+    ValueError
+        For non-finite epochs or a perigee tolerance that is not positive.
+    """
     t0s = np.ascontiguousarray(t0s, dtype=np.float64)
     guesses = np.ascontiguousarray(guesses, dtype=np.float64)
+    if not np.all(np.isfinite(t0s)):
+        raise ValueError("solve_speeds: every launch epoch must be finite")
+    if not (perigee_tol > 0.0 and math.isfinite(perigee_tol)):
+        raise ValueError(f"solve_speeds: perigee_tol = {perigee_tol}: must be positive")
     n = t0s.shape[0]
     speed = np.full(n, np.nan)
     solve_status = np.zeros(n, dtype=np.int64)
@@ -538,30 +544,72 @@ def speed_solve_tasks(t0s, branch, r_target, speed_min, speed_max, speed_tol, pe
     args = (float(branch), float(r_target), float(speed_min), float(speed_max),
             float(speed_tol), float(perigee_tol), site_body, dir_body, float(flight_time_max),
             float(rtol), atol, params, eph, float(far_perigee_radius))
-    lock = threading.Lock()
+    chunk = CHUNK
 
-    def run(k: int) -> None:
-        sl = slice(k * CHUNK, min(n, (k + 1) * CHUNK))
-        solve_chunk(t0s[sl], *args, guesses[sl], speed[sl], solve_status[sl], outcome[sl],
+    def run(k: int) -> int:
+        sl = slice(k * chunk, min(n, (k + 1) * chunk))
+        t = t0s[sl]
+        private = private_arguments(args, eph, float(t.min()) - 86400.0,
+                                    float(t.max()) + float(flight_time_max) + 86400.0)
+        solve_chunk(t, *private, guesses[sl], speed[sl], solve_status[sl], outcome[sl],
                     t_perigee[sl], y_perigee[sl], nfev[sl])
-        if progress is not None:
-            with lock:
-                progress(sl.stop - sl.start)
+        return sl.stop - sl.start
 
-    tasks = [(lambda k=k: run(k)) for k in range((n + CHUNK - 1) // CHUNK)]
+    tasks = [(lambda k=k: run(k)) for k in range((n + chunk - 1) // chunk)]
     return tasks, (speed, solve_status, outcome, t_perigee, y_perigee, nfev)
 
 
-def run_tasks(tasks) -> None:
+def private_arguments(args: tuple, eph: tuple, t_start: float, t_stop: float) -> tuple:
+    """``args`` with every array replaced by a private copy, and the ephemeris tables (the
+    element ``eph`` of ``args``) by copies of the records covering ``[t_start, t_stop]``.
+
+    numba reference-counts array arguments at every non-inlined call; threads sharing arrays
+    update the same counters from two cores and slow each other down (1.6x instead of 2x on 2
+    threads here). The copies keep the originals' write flags, hence their numba types (no
+    second compilation), and give the same values within the span
+    (:func:`massdriver.kernels.chebyshev.slice_tables`).
+    """
+    local = slice_tables(eph, t_start, t_stop, copy=True)
+
+    def private(a):
+        if a is eph:
+            return local
+        if isinstance(a, np.ndarray):
+            c = a.copy()
+            c.setflags(write=a.flags.writeable)
+            return c
+        return a
+
+    return tuple(private(a) for a in args)
+
+
+def run_tasks(tasks, progress=None) -> None:
     """Run ``tasks`` (callables releasing the GIL, e.g. :func:`speed_solve_tasks`) on
-    ``numba.get_num_threads()`` Python threads, handed out one at a time in order."""
-    from concurrent.futures import ThreadPoolExecutor
+    ``numba.get_num_threads()`` Python threads, handed out one at a time in order.
+
+    ``progress(result)`` is called on the calling thread as each task finishes (with the task's
+    return value). On an exception or an interrupt the tasks not yet started are cancelled (the
+    running ones, compiled code, finish their chunk) and it is raised.
+    """
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
     workers = max(1, min(numba.get_num_threads(), len(tasks)))
     if workers == 1:
         for task in tasks:
-            task()
+            done = task()
+            if progress is not None:
+                progress(done)
         return
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for f in [pool.submit(task) for task in tasks]:
-            f.result()
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
+        pending = {pool.submit(task) for task in tasks}
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for f in finished:
+                done = f.result()
+                if progress is not None:
+                    progress(done)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)

@@ -184,6 +184,10 @@ def _load(spk_path: str, pck_path: str):
     spans.append((init, intlen))
     starts.append(start)
     ends.append(end)
+    # Earth wrt EMB = -Moon wrt EMB / EMRAT in JPL files: EMRAT from the first record's constant
+    # terms, once per file (DE421: 81.3005690699153, to 1e-15 relative)
+    emrat = -float(tables[0][0, 0, 0]) / float(tables[1][0, 0, 0])
+    spans.append((1.0 / (1.0 + emrat), 0.0))
     spans_array = np.array(spans, dtype=np.float64)
     spans_array.setflags(write=False)
     return tuple(tables), spans_array, max(starts), min(ends)
@@ -373,16 +377,9 @@ class Ephemeris:
         self.check_range([t0, t1])
         if t1 < t0:
             raise InputError(f"kernel_tables: stop ({t1} s) is before start ({t0} s)")
-        tables, spans = [], np.empty((5, 2))
-        for k, table in enumerate(self._tables):
-            init, intlen = self._spans[k]
-            n = table.shape[0]
-            i0 = min(max(int(math.floor((t0 - init) / intlen)) - 1, 0), n - 1)
-            i1 = min(max(int(math.floor((t1 - init) / intlen)) + 1, 0), n - 1)
-            tables.append(table[i0:i1 + 1])
-            spans[k] = (init + i0 * intlen, intlen)
-        spans.setflags(write=False)
-        return (*tables, spans)
+        from massdriver.kernels.chebyshev import slice_tables
+
+        return slice_tables((*self._tables, self._spans), t0, t1)
 
     # --- units-aware evaluation ---------------------------------------------------------------
 

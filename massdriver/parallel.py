@@ -82,7 +82,8 @@ class SweepCase:
     branches : tuple of str
         Arrival branches solved: ``"prograde"``, ``"retrograde"``.
     rtol : float
-        DOP853 relative tolerance of every coast.
+        DOP853 relative tolerance; a sweep is a scan, so its coasts run at
+        ``max(rtol, windows.SCAN_RTOL)`` with the scan's perigee tolerance (docs/windows.md).
     max_flight_time : astropy.units.Quantity, optional
         Longest coast (default 8 days).
     ephemeris : massdriver.ephemeris.Ephemeris, optional

@@ -332,8 +332,7 @@ def _problem(site, target, launcher, rtol: float, flight_time_max: float, epheme
         eph=tables, scan_rtol=max(rtol, SCAN_RTOL), scan_atol=np.full(6, max(rtol, SCAN_RTOL)))
 
 
-def _scan_tasks(problem: _Problem, t: np.ndarray, branch: float,
-                progress: Callable[[int], None] | None = None) -> tuple:
+def _scan_tasks(problem: _Problem, t: np.ndarray, branch: float) -> tuple:
     """The speed-solve chunks of one branch at every epoch of ``t`` (scan tolerances), as
     ``(tasks, outputs)`` of :func:`massdriver.kernels.shots.speed_solve_tasks`."""
     from massdriver.kernels.shots import speed_solve_tasks
@@ -343,7 +342,7 @@ def _scan_tasks(problem: _Problem, t: np.ndarray, branch: float,
                              _SCAN_PERIGEE_REL * problem.r_target, problem.site_body,
                              problem.dir_body, problem.flight_time_max, problem.scan_rtol,
                              problem.scan_atol, problem.params, problem.eph, _FAR_PERIGEE,
-                             np.full(t.shape[0], np.nan), progress)
+                             np.full(t.shape[0], np.nan))
 
 
 def _scan_branch(problem: _Problem, t: np.ndarray, branch: float,
@@ -352,8 +351,8 @@ def _scan_branch(problem: _Problem, t: np.ndarray, branch: float,
     after each chunk of ``k`` epochs; the six arrays of ``solve_speeds``."""
     from massdriver.kernels.shots import run_tasks
 
-    tasks, out = _scan_tasks(problem, t, branch, progress)
-    run_tasks(tasks)
+    tasks, out = _scan_tasks(problem, t, branch)
+    run_tasks(tasks, progress)
     return out
 
 
@@ -390,7 +389,8 @@ def scan(problem: _Problem, t: np.ndarray, target, branches: tuple[str, ...],
 def scan_many(cases, progress: Callable[[int], None] | None = None) -> list[ScanResult]:
     """:func:`scan` of several ``(problem, t, target, branches)`` cases, their chunks run on
     one pool of threads (no thread idles while a branch or case still has work); results are
-    those of :func:`scan` on each case."""
+    those of :func:`scan` on each case. ``progress(k)`` is called on the calling thread after
+    each chunk of ``k`` epochs."""
     from massdriver.kernels.shots import run_tasks
 
     cases = list(cases)
@@ -399,11 +399,11 @@ def scan_many(cases, progress: Callable[[int], None] | None = None) -> list[Scan
     for problem, t, _target, branches in cases:
         per_branch = []
         for name in branches:
-            branch_tasks, out = _scan_tasks(problem, t, BRANCHES[name], progress)
+            branch_tasks, out = _scan_tasks(problem, t, BRANCHES[name])
             tasks.extend(branch_tasks)
             per_branch.append((name, out))
         outputs.append(per_branch)
-    run_tasks(tasks)
+    run_tasks(tasks, progress)
     return [assemble_scan(t, target, per_branch)
             for (_p, t, target, _b), per_branch in zip(cases, outputs, strict=True)]
 
@@ -860,7 +860,11 @@ def solve(site, target, start, span, *, threshold, launcher=None, step=None,
                 t_best = float(t[k])
                 opt["converged"] = False
                 opt["message"] += "; kept the grid epoch"
-            if cache.get(t_best, (0, None))[1] is None:   # the scan's own solution
+            if cache.get(t_best, (0, None))[1] is None:
+                # the solve at the mission tolerance failed here too: report the scan's own
+                # solution (scan tolerances, docs/windows.md) and say so
+                opt["converged"] = False
+                opt["message"] += "; reports the scan's solution (scan tolerances)"
                 j = sel[k]
                 cache[t_best] = (float(tot[k]), (float(result.speed_km_s[j]),
                                                  float(result.t_perigee_tdb[j]),

@@ -60,10 +60,14 @@ def test_table_layout(eph):
         assert table.dtype == np.float64 and table.ndim == 3 and table.shape[1] == 3
         assert table.flags.c_contiguous
     spans = eph[5]
-    assert spans.shape == (5, 2)
+    assert spans.shape == (6, 2)
     # DE421: Moon/Earth wrt EMB 4-day records, EMB and Sun 16-day, lunar PA angles 8-day
-    np.testing.assert_array_equal(spans[:, 1], [4 * 86400, 4 * 86400, 16 * 86400, 16 * 86400,
-                                                8 * 86400])
+    np.testing.assert_array_equal(spans[:5, 1], [4 * 86400, 4 * 86400, 16 * 86400, 16 * 86400,
+                                                 8 * 86400])
+    # row 5: 1 / (1 + EMRAT), DE421 EMRAT = 81.3005690699153 (Folkner et al. 2008, IOM
+    # 343R-08-003), read off the tables: Earth wrt EMB = -Moon wrt EMB / EMRAT
+    assert spans[5, 0] == pytest.approx(1.0 / (1.0 + 81.3005690699153), rel=1e-14)
+    np.testing.assert_allclose(eph[1], -eph[0] / 81.3005690699153, rtol=0, atol=1e-11)
 
 
 def test_geocentric_states_match_jplephem(eph):

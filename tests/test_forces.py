@@ -74,6 +74,8 @@ def test_packed_tables_equal_chebyshev_module(eph, tab):
         # record indices are global: the packed span does not change a value
         for j in range(3):
             assert forces.table_position(tab, j, t) == forces.table_position(wide, j, t)
+        assert (forces.ephemeris_bodies(t, tab, True, True)
+                == forces.ephemeris_bodies(t, wide, True, True))
     # Earth wrt EMB = -Moon_geo / (1 + EMRAT): DE421's EMRAT = 81.3005690699153 (Folkner et al.
     # 2008, JPL IOM 343R-08-003, Table 1: Earth/Moon mass ratio)
     assert tab[forces._EARTH_OFFSET] == pytest.approx(1.0 / (1.0 + 81.3005690699153), rel=1e-13)

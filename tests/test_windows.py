@@ -84,17 +84,79 @@ def test_prograde_and_retrograde_branches(problem, grid):
     assert np.all(inclination(retro[4]) > 90.0)
 
 
-def test_speed_solve_independent_of_thread_count(problem, grid):
+def test_speed_solve_independent_of_thread_count(problem, grid, monkeypatch):
+    """Chunks of 8 epochs (5 tasks for the 40 epochs) on 1 and 2 threads: identical results;
+    progress is reported on the calling thread, once per chunk."""
+    import threading
+
+    from massdriver.kernels import shots
+
+    monkeypatch.setattr(shots, "CHUNK", 8)
+    calls = []
+
+    def progress(k):
+        calls.append((k, threading.get_ident()))
+
     before = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
-        one = _solve(problem, grid, 1.0)
+        one = windows._scan_branch(problem, grid, 1.0, progress)
         numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
-        two = _solve(problem, grid, 1.0)
+        two = windows._scan_branch(problem, grid, 1.0, progress)
     finally:
         numba.set_num_threads(before)
     for a, b in zip(one, two, strict=True):
         assert np.array_equal(a, b, equal_nan=True)
+    assert [k for k, _ in calls] == [8] * 10
+    assert {ident for _, ident in calls} == {threading.get_ident()}
+
+
+def test_perigee_tolerance_is_honoured(problem, grid):
+    """A looser perigee tolerance is met (and costs fewer evaluations); a non-positive one is
+    refused."""
+    r_t = problem.r_target
+    res = {}
+    for tol in (2e-7 * r_t, 1e-4 * r_t):          # 1.4 m and 680 m
+        res[tol] = solve_speeds(grid[:12], 1.0, r_t, problem.speed_min, problem.speed_max,
+                                windows._SPEED_TOL, tol, problem.site_body, problem.dir_body,
+                                problem.flight_time_max, problem.rtol, problem.atol,
+                                problem.params, problem.eph, windows._FAR_PERIGEE,
+                                np.full(12, np.nan))
+        radius = np.linalg.norm(res[tol][4][:, :3], axis=1)
+        assert np.all(res[tol][1] == 0)
+        assert np.max(np.abs(radius - r_t)) <= tol
+    assert res[1e-4 * r_t][5].sum() < res[2e-7 * r_t][5].sum()
+    with pytest.raises(ValueError, match="perigee_tol"):
+        solve_speeds(grid[:2], 1.0, r_t, problem.speed_min, problem.speed_max,
+                     windows._SPEED_TOL, 0.0, problem.site_body, problem.dir_body,
+                     problem.flight_time_max, problem.rtol, problem.atol, problem.params,
+                     problem.eph, windows._FAR_PERIGEE, np.full(2, np.nan))
+
+
+def test_private_chunk_arguments_are_exact_copies_of_the_same_type(problem):
+    """Each concurrent chunk reads private copies of the tables and parameters: the values
+    within its span are bit-identical and the numba types (write flags) are the originals', so
+    no second specialisation of the kernels is compiled."""
+    from massdriver.kernels import chebyshev
+    from massdriver.kernels.shots import private_arguments
+
+    eph = problem.eph
+    args = (1.0, problem.site_body, problem.params, eph, problem.atol)
+    t0 = float(to_tdb_seconds(START))
+    out = private_arguments(args, eph, t0, t0 + 9 * 86400.0)
+    local = out[3]
+    for a, b in zip(args, out, strict=True):
+        assert numba.typeof(a) == numba.typeof(b)
+        if isinstance(a, np.ndarray):
+            assert b is not a and np.array_equal(a, b)
+    for a, b in zip(eph, local, strict=True):
+        assert numba.typeof(a) == numba.typeof(b) and b is not a
+    assert local[0].shape[0] <= 6 < eph[0].shape[0]           # only the span's records
+    for t in t0 + np.linspace(0.0, 9 * 86400.0, 25):
+        for fn in (chebyshev.geocentric_moon, chebyshev.geocentric_sun):
+            assert all(np.array_equal(x, y) for x, y in zip(fn(t, eph), fn(t, local),
+                                                            strict=True))
+        assert np.array_equal(chebyshev.moon_pa_matrix(t, eph), chebyshev.moon_pa_matrix(t, local))
 
 
 def test_solution_agrees_with_an_independent_shoot(problem, grid):
