@@ -937,11 +937,13 @@ def propagate(model: int, t0: float, y0, t_end: float, params, eph, *, rtol: flo
         raise ValueError(f"unknown model id {model!r}")
     if int(model) == MODEL_EPHEMERIS and eph is None:
         raise ValueError("the ephemeris model needs the ephemeris tables (eph is None)")
-    y0 = np.ascontiguousarray(y0, dtype=np.float64).ravel()
+    # private writable copies: one array type whatever the caller passes (read-only views
+    # would compile a second specialisation of the integrator)
+    y0 = np.array(y0, dtype=np.float64).ravel()
     n = y0.shape[0]
     if n != N_STATE:
         raise ValueError(f"y0 must have {N_STATE} components (position, velocity), got {n}")
-    atol_arr = np.ascontiguousarray(np.broadcast_to(np.asarray(atol, dtype=np.float64), (n,)))
+    atol_arr = np.array(np.broadcast_to(np.asarray(atol, dtype=np.float64), (n,)))
     if not (rtol > 0.0 and np.all(atol_arr >= 0.0)):
         raise ValueError("rtol must be > 0 and atol >= 0")
     if first_step is None:
@@ -956,7 +958,7 @@ def propagate(model: int, t0: float, y0, t_end: float, params, eph, *, rtol: flo
         raise ValueError(f"events must have shape ({N_EVENTS},)")
     te = (np.empty(0) if t_eval is None
           else np.ascontiguousarray(t_eval, dtype=np.float64).ravel())
-    params = np.ascontiguousarray(params, dtype=np.float64)
+    params = np.array(params, dtype=np.float64)
     out = integrate(int(model), float(t0), y0, float(t_end), float(rtol), atol_arr,
                     float(max_step), float(first_step), params, eph, modes, te,
                     bool(store_steps), int(max_steps), int(max_event_records))

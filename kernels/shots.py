@@ -135,8 +135,12 @@ def coast_to_perigee(t0, y0, t_max, rtol, atol, params, eph, far_perigee_radius)
         # after a skipped (far) perigee, coast PERIGEE_HOP seconds with the perigee event off:
         # restarting on the root itself would find the same event again
         t_stop = min(t + PERIGEE_HOP, t_max) if hop else t_max
-        out = integrate(MODEL_EPHEMERIS, t, y, t_stop, rtol, atol, np.inf, 0.0, params, eph,
-                        hop_modes if hop else modes, empty, False, 200000, 1)
+        # np.int64 / np.bool_: plain values, not literals, so this shares the compiled
+        # integrator with the Python-level propagate() (literal arguments compile a second
+        # specialisation, ~10-15 s on the first run)
+        out = integrate(np.int64(MODEL_EPHEMERIS), t, y, t_stop, rtol, atol, np.inf, 0.0,
+                        params, eph, hop_modes if hop else modes, empty, np.bool_(False),
+                        np.int64(200000), np.int64(1))
         status = out[0]
         t = out[1]
         y = out[2]

@@ -574,12 +574,13 @@ def _rotate_about(v, k, angle):
             v[2] * c + kv[2] * s + k[2] * kd)
 
 
-@jit(inline="always")
+@jit
 def _high_ellipse_total(R, vr0, vh0, rA, q_t, Q_t, mu, rh, ha, normal, pole, raan_rate,
                         moving, cos_nu, sin_nu, sin_half, n_cand):
     """:func:`_high_ellipse_cost`, first re-aiming a fixed target plane that moves (``moving``)
     at the plane it will have at the last burn (RAAN advanced by ``raan_rate`` times
-    :func:`_sequence_time`)."""
+    :func:`_sequence_time`). Not inlined: :func:`high_ellipse_strategy` calls it six times,
+    and six inlined copies took ~15 s to compile."""
     if moving:
         dt = _sequence_time(R, rA, q_t, mu)
         n_cand = _fixed_nodes(rh, ha, _rotate_about(normal, pole, raan_rate * dt), cos_nu,

@@ -689,10 +689,11 @@ def _dispersion(problem: _Problem, target, t0: float, speed: float, branch: floa
     b = np.cross(base_dir, a)
 
     def perigee(dspeed: float, da: float, db: float):
-        d = base_dir + da * a + db * b
-        d = d / np.linalg.norm(d)
-        r0, v0 = launch_state(float(t0), float(speed + dspeed), problem.site_body,
-                              np.ascontiguousarray(d), problem.eph)
+        d = np.ascontiguousarray((base_dir + da * a + db * b) / np.linalg.norm(
+            base_dir + da * a + db * b))
+        d.setflags(write=False)      # the site's own arrays are read-only: same compiled code
+        r0, v0 = launch_state(float(t0), float(speed + dspeed), problem.site_body, d,
+                              problem.eph)
         return _coast_to_perigee(problem, float(t0), np.concatenate([r0, v0]),
                                  float(t0) + problem.flight_time_max)
 
