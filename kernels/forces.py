@@ -457,34 +457,35 @@ def pack_ephemeris(eph, t_start, t_stop):
     start = _EARTH_OFFSET + 1
     tab = np.zeros(start + 3 * (c0 * n_moon + c1 * n_sun + c2 * n_pa))
     tab[_EARTH_OFFSET] = spans[5, 0]       # 1 / (1 + EMRAT), read off the file by the loader
-    off = start
-    off = _packed_header(tab, PACKED_MOON, off, c0, n_moon, spans[0, 0], spans[0, 1], f0,
-                         moon.shape[0])
-    for r in range(c0):
-        for c in range(3):
-            for k in range(n_moon):
-                tab[off] = moon[f0 + r, c, k] - earth[f0 + r, c, k]
-                off += 1
-    off = _packed_header(tab, PACKED_SUN_EMB, off, c1, n_sun, spans[2, 0], spans[2, 1], f1,
-                         sun.shape[0])
-    for r in range(c1):
-        for c in range(3):
-            for k in range(n_sun):
-                v = 0.0
-                if k < sun.shape[2]:
-                    v += sun[f1 + r, c, k]
-                if k < emb.shape[2]:
-                    v -= emb[f1 + r, c, k]
-                tab[off] = v
-                off += 1
-    off = _packed_header(tab, PACKED_MOON_PA, off, c2, n_pa, spans[4, 0], spans[4, 1], f2,
-                         pa.shape[0])
-    for r in range(c2):
-        for c in range(3):
-            for k in range(n_pa):
-                tab[off] = pa[f2 + r, c, k]
-                off += 1
+    off = _pack_table(tab, PACKED_MOON, start, moon, earth, f0, c0, n_moon, spans[0])
+    off = _pack_table(tab, PACKED_SUN_EMB, off, sun, emb, f1, c1, n_sun, spans[2])
+    _pack_table(tab, PACKED_MOON_PA, off, pa, None, f2, c2, n_pa, spans[4])
     return tab
+
+
+@jit
+def _pack_table(tab, j, offset, a, b, first, count, n_coef, span):
+    """Write packed table ``j`` at ``offset``: records ``first .. first + count - 1`` of
+    ``a - b`` (coefficient-wise, the shorter series zero-padded to ``n_coef``; ``b`` None: of
+    ``a``), with its header. Returns the offset after it."""
+    h = j * _PACK_HEADER
+    tab[h] = offset
+    tab[h + 1] = count
+    tab[h + 2] = n_coef
+    tab[h + 3] = span[0]
+    tab[h + 4] = span[1]
+    tab[h + 5] = first
+    tab[h + 6] = a.shape[0]
+    for r in range(count):
+        for c in range(3):
+            for k in range(n_coef):
+                v = a[first + r, c, k] if k < a.shape[2] else 0.0
+                if b is not None:
+                    if k < b.shape[2]:
+                        v -= b[first + r, c, k]
+                tab[offset] = v
+                offset += 1
+    return offset
 
 
 @jit
@@ -495,20 +496,6 @@ def _record_range(n_rec, init, intlen, lo, hi):
     i0 = min(max(i0, 0), n_rec - 1)
     i1 = min(max(i1, 0), n_rec - 1)
     return i0, i1 - i0 + 1
-
-
-@jit
-def _packed_header(tab, j, offset, count, n_coef, init, intlen, first, n_records):
-    """Write the header of packed table ``j`` whose coefficients start at ``offset``."""
-    h = j * _PACK_HEADER
-    tab[h] = offset
-    tab[h + 1] = count
-    tab[h + 2] = n_coef
-    tab[h + 3] = init
-    tab[h + 4] = intlen
-    tab[h + 5] = first
-    tab[h + 6] = n_records
-    return offset
 
 
 @jit(inline="always")
