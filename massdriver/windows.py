@@ -689,8 +689,8 @@ def _dispersion(problem: _Problem, target, t0: float, speed: float, branch: floa
     b = np.cross(base_dir, a)
 
     def perigee(dspeed: float, da: float, db: float):
-        d = np.ascontiguousarray((base_dir + da * a + db * b) / np.linalg.norm(
-            base_dir + da * a + db * b))
+        d = base_dir + da * a + db * b
+        d = np.ascontiguousarray(d / np.linalg.norm(d))
         d.setflags(write=False)      # the site's own arrays are read-only: same compiled code
         r0, v0 = launch_state(float(t0), float(speed + dspeed), problem.site_body, d,
                               problem.eph)
