@@ -117,21 +117,13 @@ def _plan(scan):
 
     from massdriver.timescales import from_tdb_seconds
     from massdriver.trajectory import PerigeeArrival
-    from massdriver.windows import LaunchWindow, MidCourseCorrection, Plan
+    from massdriver.windows import LaunchWindow, MidCourseCorrection, Plan, _windows_from_runs
 
     sel = scan.branch == "prograde"
     t = scan.t_launch_tdb[sel]
     tot = scan.total_km_s[sel]
     good = np.isfinite(tot) & (tot < THRESHOLD)
-    runs, start = [], None
-    for i, flag in enumerate(good):
-        if flag and start is None:
-            start = i
-        if not flag and start is not None:
-            runs.append((start, i - 1))
-            start = None
-    if start is not None:
-        runs.append((start, good.size - 1))
+    runs = _windows_from_runs(good)
     windows = []
     for j, (i0, i1) in enumerate(runs):
         k = i0 + int(np.nanargmin(tot[i0:i1 + 1]))
