@@ -47,7 +47,7 @@ __all__ = [
     "MOON_EMB", "EARTH_EMB", "EMB_SSB", "SUN_SSB", "MOON_PA",
     "record_and_s", "cheb_eval", "cheb_add_position", "cheb_add_state",
     "geocentric_moon", "geocentric_sun", "geocentric_moon_into", "geocentric_sun_into",
-    "moon_sun_positions_into", "moon_pa_angles", "euler313_matrix",
+    "moon_sun_positions_into", "moon_pa_angles", "euler313_matrix", "euler313_elements",
     "moon_pa_matrix", "moon_pa_matrix_and_rate", "moon_pa_matrix_and_rate_into",
     "euler313_matrix_rate", "geocentric_states", "moon_pa_matrices", "slice_tables",
     "N_TABLES",
@@ -332,6 +332,21 @@ def moon_pa_angles(t, eph, out):
 
 
 @jit(inline="always")
+def euler313_elements(phi, theta, psi):
+    """Elements of ``M = R3(psi) R1(theta) R3(phi)`` (see :func:`euler313_matrix`) as scalars,
+    row-major ``m00, m01, ..., m22``: for code that must not allocate (the force model)."""
+    c1 = math.cos(phi)
+    s1 = math.sin(phi)
+    c2 = math.cos(theta)
+    s2 = math.sin(theta)
+    c3 = math.cos(psi)
+    s3 = math.sin(psi)
+    return (c3 * c1 - s3 * c2 * s1, c3 * s1 + s3 * c2 * c1, s3 * s2,
+            -s3 * c1 - c3 * c2 * s1, -s3 * s1 + c3 * c2 * c1, c3 * s2,
+            s2 * s1, -s2 * c1, c2)
+
+
+@jit(inline="always")
 def euler313_matrix(phi, theta, psi, m):
     """Write ``M = R3(psi) R1(theta) R3(phi)`` into ``m`` (3, 3).
 
@@ -339,21 +354,8 @@ def euler313_matrix(phi, theta, psi, m):
     [[cos a, sin a, 0], [-sin a, cos a, 0], [0, 0, 1]]``); with the binary PCK's Euler angles,
     ``M`` rotates ICRF components into body-fixed ones (SPICE ``EUL2M(psi, theta, phi, 3, 1, 3)``).
     """
-    c1 = math.cos(phi)
-    s1 = math.sin(phi)
-    c2 = math.cos(theta)
-    s2 = math.sin(theta)
-    c3 = math.cos(psi)
-    s3 = math.sin(psi)
-    m[0, 0] = c3 * c1 - s3 * c2 * s1
-    m[0, 1] = c3 * s1 + s3 * c2 * c1
-    m[0, 2] = s3 * s2
-    m[1, 0] = -s3 * c1 - c3 * c2 * s1
-    m[1, 1] = -s3 * s1 + c3 * c2 * c1
-    m[1, 2] = c3 * s2
-    m[2, 0] = s2 * s1
-    m[2, 1] = -s2 * c1
-    m[2, 2] = c2
+    (m[0, 0], m[0, 1], m[0, 2], m[1, 0], m[1, 1], m[1, 2], m[2, 0], m[2, 1],
+     m[2, 2]) = euler313_elements(phi, theta, psi)
 
 
 @jit(inline="always")

@@ -111,6 +111,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from massdriver.kernels.chebyshev import euler313_elements
 from massdriver.kernels.jit import jit
 
 from massdriver.bodies import (
@@ -232,13 +233,7 @@ def cr3bp_rhs(t, y, params, tab, out, row):
     row : int
         Row of ``out`` written.
     """
-    ax, ay, az = cr3bp_accel(params[P_MU], y[0], y[1], y[2], y[3], y[4])
-    out[row, 0] = y[3]
-    out[row, 1] = y[4]
-    out[row, 2] = y[5]
-    out[row, 3] = ax
-    out[row, 4] = ay
-    out[row, 5] = az
+    rhs(MODEL_CR3BP, t, y, params, None, out, row)
 
 
 @jit
@@ -371,18 +366,11 @@ def earth_pole(t, pole_model):
 def moon_pa_rotation(phi, theta, psi):
     """Elements of the ICRF -> Moon principal-axes rotation ``R3(psi) R1(theta) R3(phi)``.
 
-    Same matrix as :func:`massdriver.kernels.chebyshev.euler313_matrix`, returned as scalars
-    (row-major ``m00, m01, ..., m22``) so the force model allocates nothing.
+    :func:`massdriver.kernels.chebyshev.euler313_elements`: the matrix of
+    :func:`massdriver.kernels.chebyshev.euler313_matrix` as scalars (row-major ``m00, m01, ...,
+    m22``), so the force model allocates nothing.
     """
-    c1 = math.cos(phi)
-    s1 = math.sin(phi)
-    c2 = math.cos(theta)
-    s2 = math.sin(theta)
-    c3 = math.cos(psi)
-    s3 = math.sin(psi)
-    return (c3 * c1 - s3 * c2 * s1, c3 * s1 + s3 * c2 * c1, s3 * s2,
-            -s3 * c1 - c3 * c2 * s1, -s3 * s1 + c3 * c2 * c1, c3 * s2,
-            s2 * s1, -s2 * c1, c2)
+    return euler313_elements(phi, theta, psi)
 
 
 # Packed ephemeris: the records an integration needs, concatenated into one float64 array, in
@@ -715,13 +703,7 @@ def ephemeris_rhs(t, y, params, tab, out, row):
     row : int
         Row of ``out`` written.
     """
-    ax, ay, az = ephemeris_accel(t, y[0], y[1], y[2], params, tab)
-    out[row, 0] = y[3]
-    out[row, 1] = y[4]
-    out[row, 2] = y[5]
-    out[row, 3] = ax
-    out[row, 4] = ay
-    out[row, 5] = az
+    rhs(MODEL_EPHEMERIS, t, y, params, tab, out, row)
 
 
 # --- dispatch ----------------------------------------------------------------------------------
