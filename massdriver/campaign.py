@@ -935,10 +935,7 @@ def schedule_campaign(constellation: Constellation, launcher: CampaignLauncher, 
         message = (f"{len(shots)} of {constellation.total} satellites scheduled; "
                    + "; ".join(parts))
     inputs = {
-        "site": {"name": site.name, "lat_deg": float(site.lat.to_value(u.deg)),
-                 "lon_deg": float(site.lon.to_value(u.deg)),
-                 "azimuth_deg": float(site.azimuth.to_value(u.deg)),
-                 "elevation_deg": float(site.elevation.to_value(u.deg))},
+        "site": site.describe(),
         "constellation": constellation.describe(),
         "launcher": launcher.describe(),
         "start_utc": from_tdb_seconds(t_start).utc.isot,

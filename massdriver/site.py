@@ -141,6 +141,16 @@ class LaunchSite:
 
     # --- geometry in the body frame ---------------------------------------------------------
 
+    def describe(self) -> dict:
+        """The site as plain JSON values (a plan's and a campaign's ``inputs["site"]``):
+        ``name``, ``lat_deg``, ``lon_deg``, ``azimuth_deg``, ``elevation_deg``."""
+        import astropy.units as u
+
+        return {"name": self.name, "lat_deg": float(self.lat.to_value(u.deg)),
+                "lon_deg": float(self.lon.to_value(u.deg)),
+                "azimuth_deg": float(self.azimuth.to_value(u.deg)),
+                "elevation_deg": float(self.elevation.to_value(u.deg))}
+
     def _compute_body_vectors(self):
         lat = math.radians(float(self.lat.value))
         lon = math.radians(float(self.lon.value))

@@ -928,10 +928,7 @@ def solve(site, target, start, span, *, threshold, launcher=None, step=None,
             message = ("no window: no exit speed in the launcher's range reaches the target "
                        "perigee at any grid epoch")
     inputs = {
-        "site": {"name": site.name, "lat_deg": float(site.lat.to_value(u.deg)),
-                 "lon_deg": float(site.lon.to_value(u.deg)),
-                 "azimuth_deg": float(site.azimuth.to_value(u.deg)),
-                 "elevation_deg": float(site.elevation.to_value(u.deg))},
+        "site": site.describe(),
         "target": target.describe(),
         "start_utc": from_tdb_seconds(t_start).utc.isot,
         "span_days": span_s / bodies.DAY,
