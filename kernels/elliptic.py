@@ -331,6 +331,18 @@ def coil_self_inductance(r_in, r_out, length, turns, n_nodes):
     return total
 
 
+@jit(inline="always")
+def _legendre_slope(n, z):
+    """``(P_n(z), P_n'(z))`` by the three-term recurrence (``P_{n-1}`` enters the slope)."""
+    p0 = 1.0
+    p1 = z
+    for k in range(2, n + 1):
+        p0, p1 = p1, ((2.0 * k - 1.0) * z * p1 - (k - 1.0) * p0) / k
+    if n == 1:
+        p0, p1 = 1.0, z
+    return p1, n * (z * p1 - p0) / (z * z - 1.0)
+
+
 @jit
 def _gauss(n):
     """Gauss-Legendre nodes and weights on [-1, 1] (Newton on P_n, Golub-Welsch-free)."""
@@ -339,24 +351,12 @@ def _gauss(n):
     for i in range(n):
         z = math.cos(math.pi * (i + 0.75) / (n + 0.5))
         for _ in range(100):
-            p0 = 1.0
-            p1 = z
-            for k in range(2, n + 1):
-                p0, p1 = p1, ((2.0 * k - 1.0) * z * p1 - (k - 1.0) * p0) / k
-            if n == 1:
-                p0, p1 = 1.0, z
-            dp = n * (z * p1 - p0) / (z * z - 1.0)
+            p1, dp = _legendre_slope(n, z)
             dz = p1 / dp
             z -= dz
             if abs(dz) < 1e-16:
                 break
-        p0 = 1.0
-        p1 = z
-        for k in range(2, n + 1):
-            p0, p1 = p1, ((2.0 * k - 1.0) * z * p1 - (k - 1.0) * p0) / k
-        if n == 1:
-            p0, p1 = 1.0, z
-        dp = n * (z * p1 - p0) / (z * z - 1.0)
+        dp = _legendre_slope(n, z)[1]
         x[n - 1 - i] = z
         w[n - 1 - i] = 2.0 / ((1.0 - z * z) * dp * dp)
     return x, w
