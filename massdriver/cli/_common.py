@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["emit_json", "json_ready", "fail", "progress_enabled", "prepare_output_dir",
-           "check_writable"]
+           "check_writable", "add_output_options"]
 
 
 def json_ready(obj: Any) -> Any:
@@ -92,3 +92,14 @@ def prepare_output_dir(path: str | os.PathLike, names: list[str], force: bool) -
         )
     out.mkdir(parents=True, exist_ok=True)
     return out
+
+
+def add_output_options(parser, *, result: str, report_help: str) -> None:
+    """The options of a job that writes a directory: ``--out``, ``--json`` (printing the
+    ``result``), ``--quiet``, ``--force`` and ``--no-report`` (help ``report_help``)."""
+    parser.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    parser.add_argument("--json", action="store_true",
+                        help=f"print the {result} as one JSON object")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--force", action="store_true", help="overwrite files in DIR")
+    parser.add_argument("--no-report", action="store_true", help=report_help)

@@ -24,6 +24,8 @@ _FIGURE = "deliveries.png"
 
 def add_parser(subparsers) -> None:
     """Register the ``campaign`` subcommand (imports nothing heavy)."""
+    from massdriver.cli._common import add_output_options
+
     p = subparsers.add_parser(
         "campaign", help="plan a constellation's deployment: which satellite, which window, when",
         description=(
@@ -34,11 +36,7 @@ def add_parser(subparsers) -> None:
             "(the input) and deliveries.png (satellites per plane against time) into --out."
         ))
     p.add_argument("config", help="campaign TOML file (see examples/campaign_walker.toml)")
-    p.add_argument("--out", required=True, metavar="DIR", help="output directory")
-    p.add_argument("--json", action="store_true", help="print the campaign as one JSON object")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--force", action="store_true", help="overwrite files in DIR")
-    p.add_argument("--no-report", action="store_true", help="skip the deliveries figure")
+    add_output_options(p, result="campaign", report_help="skip the deliveries figure")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="Dask scheduler address (e.g. tcp://127.0.0.1:8786): solve the planes "
                         "there, one task per plane (needs the [distributed] extra)")

@@ -11,6 +11,8 @@ OUTPUT_FILES = ["plan.json", "windows.ecsv", "scan.ecsv", "best_trajectory.ecsv"
 
 
 def add_parser(subparsers) -> None:
+    from massdriver.cli._common import add_output_options
+
     p = subparsers.add_parser(
         "solve", help="find launch windows and delta-v budgets for a mission file",
         description=(
@@ -19,11 +21,7 @@ def add_parser(subparsers) -> None:
             "best_trajectory.ecsv and the report into --out."
         ))
     p.add_argument("config", help="mission TOML file (see examples/)")
-    p.add_argument("--out", required=True, metavar="DIR", help="output directory")
-    p.add_argument("--json", action="store_true", help="print the plan as one JSON object")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--force", action="store_true", help="overwrite files in DIR")
-    p.add_argument("--no-report", action="store_true", help="skip the plotted report")
+    add_output_options(p, result="plan", report_help="skip the plotted report")
     p.set_defaults(run=run)
 
 
