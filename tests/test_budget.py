@@ -473,16 +473,21 @@ def test_capture_apoapsis_optimum_matches_minimize_scalar():
         assert rp + 200.0 <= b.capture_apoapsis_radius[0] <= 1.5e5
 
 
-def test_parts_add_up_and_strategies_are_ordered():
-    rng = np.random.default_rng(5)
-    n = 500
-    R = rng.uniform(6600, 7500, n)
+def _random_perigees(seed, n, r_min, r_max):
+    """``n`` hyperbolic perigee states (v_inf 0.8 km/s) at random radii in [r_min, r_max] km
+    and random orientations: positions (km) and velocities (km/s), each (n, 3)."""
+    rng = np.random.default_rng(seed)
+    R = rng.uniform(r_min, r_max, n)
     rhat = rng.normal(size=(n, 3))
     rhat /= np.linalg.norm(rhat, axis=1)[:, None]
     th = np.cross(rng.normal(size=(n, 3)), rhat)
     th /= np.linalg.norm(th, axis=1)[:, None]
-    r = rhat * R[:, None]
-    v = th * np.sqrt(0.8**2 + 2 * MU / R)[:, None]
+    return rhat * R[:, None], th * np.sqrt(0.8**2 + 2 * MU / R)[:, None]
+
+
+def test_parts_add_up_and_strategies_are_ordered():
+    n = 500
+    r, v = _random_perigees(5, n, 6600, 7500)
     for target in (tg.sun_synchronous(600 * u.km, "10:30"), tg.geo(),
                    tg.circular(550 * u.km, 53 * u.deg)):
         b = budget_arrays(r, v, T0 + 600.0 * np.arange(n), target)
@@ -499,14 +504,7 @@ def test_scanner_sized_batch_speed():
     """A year on a 10-minute grid (52,560 arrivals) in well under a second (target < 0.5 s;
     the bound here is loose for shared CI machines)."""
     n = 52560
-    rng = np.random.default_rng(0)
-    R = rng.uniform(6700, 7200, n)
-    rhat = rng.normal(size=(n, 3))
-    rhat /= np.linalg.norm(rhat, axis=1)[:, None]
-    th = np.cross(rng.normal(size=(n, 3)), rhat)
-    th /= np.linalg.norm(th, axis=1)[:, None]
-    r = rhat * R[:, None]
-    v = th * np.sqrt(0.8**2 + 2 * MU / R)[:, None]
+    r, v = _random_perigees(0, n, 6700, 7200)
     t = T0 + 600.0 * np.arange(n)
     target = tg.sun_synchronous(600 * u.km, "06:00")
     budget_arrays(r[:4], v[:4], t[:4], target)   # compile / load cache
