@@ -332,15 +332,17 @@ def moon_pa_angles(t, eph, out):
 
 
 @jit(inline="always")
+def _euler_cos_sin(phi, theta, psi):
+    """``cos`` and ``sin`` of the three Euler angles: ``(c1, s1, c2, s2, c3, s3)``."""
+    return (math.cos(phi), math.sin(phi), math.cos(theta), math.sin(theta), math.cos(psi),
+            math.sin(psi))
+
+
+@jit(inline="always")
 def euler313_elements(phi, theta, psi):
     """Elements of ``M = R3(psi) R1(theta) R3(phi)`` (see :func:`euler313_matrix`) as scalars,
     row-major ``m00, m01, ..., m22``: for code that must not allocate (the force model)."""
-    c1 = math.cos(phi)
-    s1 = math.sin(phi)
-    c2 = math.cos(theta)
-    s2 = math.sin(theta)
-    c3 = math.cos(psi)
-    s3 = math.sin(psi)
+    c1, s1, c2, s2, c3, s3 = _euler_cos_sin(phi, theta, psi)
     return (c3 * c1 - s3 * c2 * s1, c3 * s1 + s3 * c2 * c1, s3 * s2,
             -s3 * c1 - c3 * c2 * s1, -s3 * s1 + c3 * c2 * c1, c3 * s2,
             s2 * s1, -s2 * c1, c2)
@@ -361,12 +363,7 @@ def euler313_matrix(phi, theta, psi, m):
 @jit(inline="always")
 def euler313_matrix_rate(phi, theta, psi, dphi, dtheta, dpsi, dm):
     """Write the time derivative of :func:`euler313_matrix` into ``dm`` (3, 3), per second."""
-    c1 = math.cos(phi)
-    s1 = math.sin(phi)
-    c2 = math.cos(theta)
-    s2 = math.sin(theta)
-    c3 = math.cos(psi)
-    s3 = math.sin(psi)
+    c1, s1, c2, s2, c3, s3 = _euler_cos_sin(phi, theta, psi)
     # partial derivatives of each element wrt phi, theta, psi, combined with the rates
     dm[0, 0] = (-c3 * s1 - s3 * c2 * c1) * dphi + (s3 * s2 * s1) * dtheta \
         + (-s3 * c1 - c3 * c2 * s1) * dpsi
