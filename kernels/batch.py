@@ -42,6 +42,7 @@ from massdriver.kernels.dop853 import (
     STATUS_MAX_STEPS,
     STATUS_MESSAGES,
     STATUS_STEP_TOO_SMALL,
+    dense_coefficients,
     detect_events,
     error_finish,
     error_scale,
@@ -611,7 +612,7 @@ def error_norms_lanes(W, rtol, atol, nl):
         W[OFF_S5 + l] += e5 * e5
         W[OFF_S3 + l] += e3 * e3
     for l in range(nl):
-        W[OFF_ERR + l] = error_finish(W[OFF_S5 + l], W[OFF_S3 + l], W[OFF_H + l])
+        W[OFF_ERR + l] = error_finish(W[OFF_S5 + l], W[OFF_S3 + l], W[OFF_H + l], N_STATE)
 
 
 @jit
@@ -773,10 +774,12 @@ def _run_chunk(model, t0, y0, t_end, rtol, atol, max_step, params, tab, event_mo
                         ev_t[e, 0] = first_t[i, e]
                         for k in range(N_STATE):
                             ev_y[e, 0, k] = first_y[i, e, k]
+                    dense_coefficients(model, W[OFF_T + l], ys, yns, hl, Ks, ytmp, F, params,
+                                       tab)
                     terminate, tstop, term = handle_events(
-                        model, event_modes, n_found, found, roots, W[OFF_T + l], t_new[l], ys,
-                        yns, hl, Ks, ytmp, F, work, params, tab, direction[l], ev_count, ev_t,
-                        ev_y)
+                        model, event_modes, n_found, found, roots, W[OFF_T + l], t_new[l],
+                        t_new[l] - W[OFF_T + l], ys, yns, F, work, params, tab, direction[l],
+                        ev_count, ev_t, ev_y)
                     for e in range(N_EVENTS):
                         event_count[i, e] = ev_count[e]
                         first_t[i, e] = ev_t[e, 0]

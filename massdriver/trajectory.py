@@ -289,7 +289,8 @@ class Coast:
 
 def coast(model_id: int, t0: float, y0, t_end: float, params, eph, rtol: float, atol, *,
           far_perigee_radius: float = FAR_PERIGEE_RADIUS, earth=None,
-          hop: float | None = None, store_steps: bool = True) -> Coast:
+          hop: float | None = None, store_steps: bool = True,
+          regularize: bool = False) -> Coast:
     """Integrate a coast to its first Earth perigee closer than ``far_perigee_radius``.
 
     Terminal events: perigee, lunar impact, Earth impact, atmosphere interface, escape. A
@@ -318,6 +319,8 @@ def coast(model_id: int, t0: float, y0, t_end: float, params, eph, rtol: float, 
         :data:`massdriver.kernels.shots.PERIGEE_HOP` seconds).
     store_steps : bool
         Keep every accepted step.
+    regularize : bool
+        Integrate in Sundman-regularised time (:mod:`massdriver.kernels.sundman`).
 
     Returns
     -------
@@ -341,7 +344,7 @@ def coast(model_id: int, t0: float, y0, t_end: float, params, eph, rtol: float, 
         t_seg_end = min(t_cur + hop, t_end) if hopping else t_end
         prop = dop853.propagate(model_id, t_cur, y_cur, t_seg_end, params, eph, rtol=rtol,
                                 atol=atol, events=hop_modes if hopping else modes,
-                                store_steps=store_steps)
+                                store_steps=store_steps, regularize=regularize)
         nfev += prop.nfev
         steps += prop.nsteps
         rejected += prop.nrejected
@@ -432,7 +435,7 @@ def _cr3bp_frame(moon_state: np.ndarray):
 
 
 def shoot(site, epoch, speed, *, model: str = "ephemeris", days: float = 8.0,
-          rtol: float = 1e-11, ephemeris=None) -> Trajectory:
+          rtol: float = 1e-11, ephemeris=None, regularize: bool = False) -> Trajectory:
     """Fire one shot from ``site`` at ``epoch`` with exit ``speed`` and coast to the Earth.
 
     Parameters
@@ -452,6 +455,11 @@ def shoot(site, epoch, speed, *, model: str = "ephemeris", days: float = 8.0,
         ``rtol * 1 km`` (and ``rtol * 1 mm/s``).
     ephemeris : massdriver.ephemeris.Ephemeris, optional
         Default DE421.
+    regularize : bool
+        Integrate in Sundman-regularised time (:mod:`massdriver.kernels.sundman`): the same
+        DOP853 pair, ~40 % fewer force evaluations for the same accuracy; the stored steps are
+        then those of the regularised integration. Default False (physical time, step for step
+        as scipy's ``solve_ivp``).
 
     Returns
     -------
@@ -527,7 +535,8 @@ def shoot(site, epoch, speed, *, model: str = "ephemeris", days: float = 8.0,
                   rejected=0)
     else:
         c = coast(model_id, t_start, y_start, t_stop, params, eph_arg, rtol, atol,
-                  far_perigee_radius=far, earth=earth, hop=hop_span, store_steps=True)
+                  far_perigee_radius=far, earth=earth, hop=hop_span, store_steps=True,
+                  regularize=bool(regularize))
     status, ts, ys, events = c.status, [c.t], [c.y], list(c.events)
     nfev, steps, rejected = c.nfev, c.steps, c.rejected
     t_all = np.concatenate(ts)
