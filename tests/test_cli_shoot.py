@@ -228,3 +228,14 @@ def test_warmup_runs_steps_and_skips_missing_modules(monkeypatch, capsys):
     assert main(["warmup", "--quiet"]) == 0
     captured = capsys.readouterr()
     assert captured.err == "" and captured.out == ""
+
+
+def test_regularize_flag_gives_the_same_perigee_with_fewer_evaluations(ephemeris_json, capsys):
+    """``--regularize`` (Sundman time): same arrival to < 1 m and 1 ms, fewer evaluations."""
+    d = _run_json(capsys, [*SHOT, "--regularize", "--json"])
+    assert d["regularize"] is True and ephemeris_json["regularize"] is False
+    assert d["status"] == ephemeris_json["status"] == "perigee"
+    assert d["nfev"] < ephemeris_json["nfev"]
+    a, b = d["perigee"], ephemeris_json["perigee"]
+    assert abs(a["radius_km"] - b["radius_km"]) < 1e-3
+    assert abs(a["time_of_flight_days"] - b["time_of_flight_days"]) * 86400.0 < 1e-3
