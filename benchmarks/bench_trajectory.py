@@ -17,6 +17,8 @@ figure), for
 
 * massdriver ``dop853.integrate`` called from Python, ``dop853.propagate`` (the named-result
   wrapper) and the kernel called from compiled code (what the window solver does);
+* the same DOP853 pair in Sundman-regularised time (``sundman.integrate``, the
+  ``regularize=True`` option), called from Python and from compiled code;
 * ``scipy.integrate.solve_ivp(method="DOP853")`` with a numpy right-hand side (jplephem for the
   ephemeris model) and with the massdriver numba right-hand side;
 * heyoka ``taylor_adaptive`` (CR3BP only: heyoka has no JPL Chebyshev ephemeris).
@@ -40,7 +42,7 @@ import time
 
 import numba
 import numpy as np
-from massdriver.kernels import batch, dop853, forces
+from massdriver.kernels import batch, dop853, forces, sundman
 from massdriver.kernels.chebyshev import geocentric_moon
 from scipy.integrate import solve_ivp
 
@@ -177,18 +179,30 @@ def _kernel_loop(n, model, t0, y0, t1, rtol, atol, params, eph, modes, no_eval):
     return acc
 
 
-def kernel_from_compiled(model, t0, y0, t1, rtol, atol, params, eph, repeat):
+@numba.njit
+def _sundman_loop(n, model, t0, y0, t1, rtol, atol, params, eph, modes, no_eval):
+    acc = 0.0
+    for _ in range(n):
+        out = sundman.integrate(model, t0, y0, t1, rtol, atol, np.inf, 0.0, params, eph, modes,
+                                no_eval, False, 10**7, 1)
+        acc += out[1]
+    return acc
+
+
+def kernel_from_compiled(model, t0, y0, t1, rtol, atol, params, eph, repeat,
+                         regularize=False):
     """Best per-shot time of the kernel called from compiled code (loops of ~2 ms)."""
+    loop = _sundman_loop if regularize else _kernel_loop
     modes = np.zeros(forces.N_EVENTS, dtype=np.int64)
     args = (model, t0, y0, t1, rtol, atol, params, eph, modes, np.empty(0))
-    _kernel_loop(1, *args)
+    loop(1, *args)
     t = time.perf_counter()
-    _kernel_loop(1, *args)
+    loop(1, *args)
     n = max(1, int(2e-3 / max(time.perf_counter() - t, 1e-7)))
     best = math.inf
     for _ in range(repeat):
         t = time.perf_counter()
-        _kernel_loop(n, *args)
+        loop(n, *args)
         best = min(best, (time.perf_counter() - t) / n)
     return best
 
@@ -211,6 +225,15 @@ def measure_single(name, model, t0, y0, t1, params, e, atol, rtol, rep, fun_np, 
         model, t0, y0, t1, params, e, rtol=rtol, atol=atol, store_steps=False), rep)
     res["compiled"] = kernel_from_compiled(model, t0, y0, t1, rtol, atol, params, e,
                                            max(5, rep // 5))
+    reg = dop853.propagate(model, t0, y0, t1, params, e, rtol=rtol, atol=atol,
+                           store_steps=False, regularize=True)
+    res["sundman_steps"], res["sundman_rejected"], res["sundman_nfev"] = (
+        reg.nsteps, reg.nrejected, reg.nfev)
+    res["sundman"] = best_of(lambda: sundman.integrate(
+        model, t0, y0, t1, rtol, atol, np.inf, 0.0, params, e, modes, no_eval, False, 10**7, 1),
+        rep)
+    res["sundman_compiled"] = kernel_from_compiled(model, t0, y0, t1, rtol, atol, params, e,
+                                                   max(5, rep // 5), regularize=True)
 
     # scipy with the numba right-hand side (called from Python at every stage) and with numpy
     def fun_nb(t, y):
@@ -255,14 +278,21 @@ def work_precision(hy, y_c, t1_c, p_c, rep):
     print("\n## Work precision, CR3BP 5-day coast: position error at the end (m) against "
           "heyoka in long double at tol 1e-19, and best-of time (us)\n")
     print("| rtol | massdriver DOP853 error | massdriver time | massdriver RHS evaluations | "
+          "Sundman error | Sundman time | Sundman RHS evaluations | "
           "heyoka error | heyoka time | heyoka steps |")
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for rtol in (1e-8, 1e-9, 1e-10, 1e-11, 1e-12, 1e-13):
         atol = np.full(6, 1e-3 * rtol)
         out = dop853.propagate(0, 0.0, y_c, t1_c, p_c, None, rtol=rtol, atol=atol,
                                store_steps=False)
         err = np.max(np.abs(out.y_final[:3] - ref[:3])) * L * 1e3
         t_ours = best_of(lambda rtol=rtol, atol=atol: dop853.integrate(
+            0, 0.0, y_c, t1_c, rtol, atol, np.inf, 0.0, p_c, None, modes, no_eval, False,
+            10**7, 1), rep)[0]
+        reg = dop853.propagate(0, 0.0, y_c, t1_c, p_c, None, rtol=rtol, atol=atol,
+                               store_steps=False, regularize=True)
+        err_s = np.max(np.abs(reg.y_final[:3] - ref[:3])) * L * 1e3
+        t_s = best_of(lambda rtol=rtol, atol=atol: sundman.integrate(
             0, 0.0, y_c, t1_c, rtol, atol, np.inf, 0.0, p_c, None, modes, no_eval, False,
             10**7, 1), rep)[0]
         ta = hy.taylor_adaptive(hy.model.cr3bp(mu=MU), to_heyoka(y_c), tol=rtol)
@@ -275,8 +305,8 @@ def work_precision(hy, y_c, t1_c, p_c, rep):
         steps = run()[3]
         herr = np.max(np.abs(from_heyoka(ta.state)[:3] - ref[:3])) * L * 1e3
         t_hy = best_of(run, rep)[0]
-        print(f"| {rtol:.0e} | {err:.2g} | {t_ours * 1e6:.1f} | {out.nfev} | {herr:.2g} | "
-              f"{t_hy * 1e6:.1f} | {steps} |")
+        print(f"| {rtol:.0e} | {err:.2g} | {t_ours * 1e6:.1f} | {out.nfev} | {err_s:.2g} | "
+              f"{t_s * 1e6:.1f} | {reg.nfev} | {herr:.2g} | {t_hy * 1e6:.1f} | {steps} |")
 
 
 def main(argv=None) -> int:
@@ -312,6 +342,9 @@ def main(argv=None) -> int:
         dop853.propagate(model, 0.0 if model == 0 else T0, y_c if model == 0 else y_e,
                          t1_c if model == 0 else t1_e, p_c if model == 0 else p_e,
                          None if model == 0 else eph)
+        dop853.propagate(model, 0.0 if model == 0 else T0, y_c if model == 0 else y_e,
+                         t1_c if model == 0 else t1_e, p_c if model == 0 else p_e,
+                         None if model == 0 else eph, regularize=True)
     forces.derivative(0, 0.0, y_c, p_c, None)
     forces.derivative(1, T0, y_e, p_e, tab)
 
@@ -333,8 +366,9 @@ def main(argv=None) -> int:
 
     print("\n## Single shot (5-day coast), best of N [median] in microseconds\n")
     print("| model | rtol | steps (rej) | nfev | kernel | propagate() | from compiled | "
+          "Sundman steps (rej) | Sundman nfev | Sundman kernel | Sundman from compiled | "
           "scipy+numba RHS | scipy+numpy RHS | heyoka scalar |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         def us(key, r=r):
             if key not in r:
@@ -343,17 +377,21 @@ def main(argv=None) -> int:
             return f"{b * 1e6:,.1f} [{m * 1e6:,.0f}]"
         print(f"| {r['model']} | {r['rtol']:.0e} | {r['steps']} ({r['rejected']}) | {r['nfev']} "
               f"(scipy {r['scipy_nfev']}) | {us('kernel')} | {us('propagate')} | "
-              f"{r['compiled'] * 1e6:,.1f} | {us('scipy_numba')} | {us('scipy_numpy')} | "
-              f"{us('heyoka')} |")
+              f"{r['compiled'] * 1e6:,.1f} | {r['sundman_steps']} ({r['sundman_rejected']}) | "
+              f"{r['sundman_nfev']} | {us('sundman')} | {r['sundman_compiled'] * 1e6:,.1f} | "
+              f"{us('scipy_numba')} | {us('scipy_numpy')} | {us('heyoka')} |")
     print("\nRatios (best times; > 1 means massdriver's kernel called from Python is faster):\n")
     for r in rows:
         k = r["kernel"][0]
         line = (f"- {r['model']} rtol {r['rtol']:.0e}: scipy+numpy / kernel = "
                 f"{r['scipy_numpy'][0] / k:,.0f}x, scipy+numba / kernel = "
                 f"{r['scipy_numba'][0] / k:,.0f}x")
+        line += f", scipy+numba / Sundman kernel = {r['scipy_numba'][0] / r['sundman'][0]:,.0f}x"
         if "heyoka" in r:
             line += (f", heyoka / kernel = {r['heyoka'][0] / k:.2f}, heyoka / from-compiled = "
-                     f"{r['heyoka'][0] / r['compiled']:.2f}")
+                     f"{r['heyoka'][0] / r['compiled']:.2f}, heyoka / Sundman kernel = "
+                     f"{r['heyoka'][0] / r['sundman'][0]:.2f}, heyoka / Sundman from-compiled"
+                     f" = {r['heyoka'][0] / r['sundman_compiled']:.2f}")
         line += f"; max rel. deviation from scipy {r['agree']:.1e}"
         if "heyoka_dev" in r:
             line += f", from heyoka {r['heyoka_dev']:.1e}"
