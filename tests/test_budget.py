@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 
 import astropy.units as u
 import numpy as np
@@ -500,19 +499,20 @@ def test_parts_add_up_and_strategies_are_ordered():
         assert np.all(b.total >= 0.0)
 
 
-def test_scanner_sized_batch_speed():
-    """A year on a 10-minute grid (52,560 arrivals) in well under a second (target < 0.5 s;
-    the bound here is loose for shared CI machines)."""
+def test_scanner_sized_batch_is_priced_like_single_arrivals():
+    """A year on a 10-minute grid (52,560 arrivals, what the window scan prices at once): every
+    total finite and equal to the arrival priced alone. (Its speed is measured by
+    benchmarks/bench_windows.py, not here.)"""
     n = 52560
     r, v = _random_perigees(0, n, 6700, 7200)
     t = T0 + 600.0 * np.arange(n)
     target = tg.sun_synchronous(600 * u.km, "06:00")
-    budget_arrays(r[:4], v[:4], t[:4], target)   # compile / load cache
-    t_start = time.perf_counter()
     b = budget_arrays(r, v, t, target)
-    elapsed = time.perf_counter() - t_start
     assert b.total.shape == (n,)
-    assert elapsed < 3.0, f"{elapsed:.2f} s for {n} arrivals"
+    assert np.all(np.isfinite(b.total))
+    for k in (0, 12345, n - 1):
+        alone = budget_arrays(r[k:k + 1], v[k:k + 1], t[k:k + 1], target)
+        assert alone.total[0] == pytest.approx(b.total[k], rel=1e-12, abs=1e-12)
 
 
 # --- units-aware layer ---------------------------------------------------------------------------
