@@ -170,31 +170,24 @@ def best_of(fn, repeat):
 
 
 @numba.njit
-def _kernel_loop(n, model, t0, y0, t1, rtol, atol, params, eph, modes, no_eval):
+def _kernel_loop(n, regularize, model, t0, y0, t1, rtol, atol, params, eph, modes, no_eval):
     acc = 0.0
     for _ in range(n):
-        out = dop853.integrate(model, t0, y0, t1, rtol, atol, np.inf, 0.0, params, eph, modes,
-                               no_eval, False, 10**7, 1)
-        acc += out[1]
-    return acc
-
-
-@numba.njit
-def _sundman_loop(n, model, t0, y0, t1, rtol, atol, params, eph, modes, no_eval):
-    acc = 0.0
-    for _ in range(n):
-        out = sundman.integrate(model, t0, y0, t1, rtol, atol, np.inf, 0.0, params, eph, modes,
-                                no_eval, False, 10**7, 1)
-        acc += out[1]
+        if regularize:
+            acc += sundman.integrate(model, t0, y0, t1, rtol, atol, np.inf, 0.0, params, eph,
+                                     modes, no_eval, False, 10**7, 1)[1]
+        else:
+            acc += dop853.integrate(model, t0, y0, t1, rtol, atol, np.inf, 0.0, params, eph,
+                                    modes, no_eval, False, 10**7, 1)[1]
     return acc
 
 
 def kernel_from_compiled(model, t0, y0, t1, rtol, atol, params, eph, repeat,
                          regularize=False):
     """Best per-shot time of the kernel called from compiled code (loops of ~2 ms)."""
-    loop = _sundman_loop if regularize else _kernel_loop
+    loop = _kernel_loop
     modes = np.zeros(forces.N_EVENTS, dtype=np.int64)
-    args = (model, t0, y0, t1, rtol, atol, params, eph, modes, np.empty(0))
+    args = (bool(regularize), model, t0, y0, t1, rtol, atol, params, eph, modes, np.empty(0))
     loop(1, *args)
     t = time.perf_counter()
     loop(1, *args)

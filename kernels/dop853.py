@@ -78,7 +78,7 @@ __all__ = [
     "STATUS_MESSAGES", "EVENT_OFF", "EVENT_RECORD", "SAFETY", "MIN_FACTOR", "MAX_FACTOR",
     "integrate", "integrate_packed", "select_initial_step", "rk_step", "error_norm", "dense_coefficients",
     "step_factor", "detect_events", "handle_events", "error_scale", "error_finish", "N_STATE",
-    "dense_eval", "Propagation", "propagate", "event_modes",
+    "dense_eval", "Propagation", "propagate", "event_modes", "event_workspace",
 ]
 
 STATUS_FINISHED = 0
@@ -558,6 +558,27 @@ def _store_point(ts, ys, n_stored, t, y, store_steps):
     return ts, ys, n_stored + 1
 
 @jit
+def event_workspace(event_modes, max_event_records, n):
+    """Event bookkeeping arrays of one integration with an ``n``-component state: counts, times
+    and states of up to ``max_event_records`` occurrences per event (NaN where unused), the
+    event values at both ends of a step, the scratch of :func:`handle_events`, and whether any
+    event is active."""
+    max_rec = max(max_event_records, 0)
+    event_count = np.zeros(N_EVENTS, dtype=np.int64)
+    event_t = np.full((N_EVENTS, max_rec), np.nan)
+    event_y = np.full((N_EVENTS, max_rec, n), np.nan)
+    g = np.zeros(N_EVENTS)
+    g_new = np.zeros(N_EVENTS)
+    found = np.empty(N_EVENTS, dtype=np.int64)
+    roots = np.empty(N_EVENTS)
+    any_event = False
+    for e in range(N_EVENTS):
+        if event_modes[e] != 0:
+            any_event = True
+    return event_count, event_t, event_y, g, g_new, found, roots, any_event
+
+
+@jit
 def integrate(model, t0, y0, t_end, rtol, atol, max_step, first_step, params, eph, event_modes,
               t_eval, store_steps, max_steps, max_event_records):
     """Integrate ``dy/dt = f(t, y)`` of force model ``model`` from ``t0`` to ``t_end`` (DOP853).
@@ -662,19 +683,9 @@ def integrate_packed(model, t0, y0, t_end, rtol, atol, max_step, first_step, par
     y_eval = np.full((n_eval_total, n), np.nan)
     ie = 0
 
-    max_rec = max(max_event_records, 0)
-    event_count = np.zeros(N_EVENTS, dtype=np.int64)
-    event_t = np.full((N_EVENTS, max_rec), np.nan)
-    event_y = np.full((N_EVENTS, max_rec, n), np.nan)
+    (event_count, event_t, event_y, g, g_new, found, roots,
+     any_event) = event_workspace(event_modes, max_event_records, n)
     terminal_event = -1
-    g = np.zeros(N_EVENTS)
-    g_new = np.zeros(N_EVENTS)
-    found = np.empty(N_EVENTS, dtype=np.int64)
-    roots = np.empty(N_EVENTS)
-    any_event = False
-    for e in range(N_EVENTS):
-        if event_modes[e] != 0:
-            any_event = True
 
     capacity = 64 if store_steps else 2
     ts = np.empty(capacity)

@@ -633,25 +633,9 @@ def moon_pa_angles_packed(t, tab):
 
 @jit
 def ephemeris_accel(t, x, yy, z, params, tab):
-    """Geocentric ICRF acceleration of the high-fidelity model (the arithmetic every ephemeris
-    path shares; see the module docstring).
-
-    Parameters
-    ----------
-    t : float
-        TDB seconds past J2000.
-    x, yy, z : float
-        Geocentric position, km, ICRF axes.
-    params : ndarray
-        Model parameters (``P_*`` indices).
-    tab : ndarray
-        Packed ephemeris (:func:`pack_ephemeris`).
-
-    Returns
-    -------
-    tuple of float
-        ``(ax, ay, az)``, km/s^2.
-    """
+    """Geocentric ICRF acceleration of the high-fidelity model, ``(ax, ay, az)`` in km/s^2
+    (the arithmetic every ephemeris path shares; see the module docstring). Arguments as
+    :func:`ephemeris_accel_moon`."""
     ax, ay, az, _ = ephemeris_accel_moon(t, x, yy, z, params, tab)
     return ax, ay, az
 

@@ -51,6 +51,7 @@ from massdriver.kernels.dop853 import (
     dense_eval,
     detect_events,
     error_norm,
+    event_workspace,
     handle_events,
     rk_step,
     select_initial_step,
@@ -146,19 +147,11 @@ def integrate_packed(model, t0, y0, t_end, rtol, atol, max_step, first_step, par
     y_eval = np.full((n_eval_total, N_STATE), np.nan)
     ie = 0
 
-    max_rec = max(max_event_records, 0)
-    event_count = np.zeros(N_EVENTS, dtype=np.int64)
-    event_t = np.full((N_EVENTS, max_rec), np.nan)
-    event_y = np.full((N_EVENTS, max_rec, n), np.nan)
+    (event_count, event_t, event_y, g, g_new, found, roots,
+     any_event) = event_workspace(event_modes, max_event_records, n)
     terminal_event = -1
-    g = np.zeros(N_EVENTS)
-    g_new = np.zeros(N_EVENTS)
-    found = np.empty(N_EVENTS, dtype=np.int64)
-    roots = np.empty(N_EVENTS)
-    any_event = False
     for e in range(N_EVENTS):
         if event_modes[e] != 0:
-            any_event = True
             g[e] = event_value(model, e, t0, y, p, tab)
 
     capacity = 64 if store_steps else 2
