@@ -185,6 +185,8 @@ def integrate_packed(model, t0, y0, t_end, rtol, atol, max_step, first_step, par
         min_step = 10.0 * abs(np.nextafter(s, direction * np.inf) - s)
         # physical max_step, and no step much past t_end (the packed ephemeris ends there)
         h_max = min(max_step, 2.0 * abs(tau_end - y[N_STATE])) / K[0, N_STATE]
+        if h_max < min_step:              # a step that ended a few ulp short of t_end
+            h_max = min_step
         if h_abs > h_max:
             h_abs = h_max
         elif h_abs < min_step:
