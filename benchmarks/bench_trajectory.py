@@ -185,17 +185,16 @@ def _kernel_loop(n, regularize, model, t0, y0, t1, rtol, atol, params, eph, mode
 def kernel_from_compiled(model, t0, y0, t1, rtol, atol, params, eph, repeat,
                          regularize=False):
     """Best per-shot time of the kernel called from compiled code (loops of ~2 ms)."""
-    loop = _kernel_loop
     modes = np.zeros(forces.N_EVENTS, dtype=np.int64)
     args = (bool(regularize), model, t0, y0, t1, rtol, atol, params, eph, modes, np.empty(0))
-    loop(1, *args)
+    _kernel_loop(1, *args)
     t = time.perf_counter()
-    loop(1, *args)
+    _kernel_loop(1, *args)
     n = max(1, int(2e-3 / max(time.perf_counter() - t, 1e-7)))
     best = math.inf
     for _ in range(repeat):
         t = time.perf_counter()
-        loop(n, *args)
+        _kernel_loop(n, *args)
         best = min(best, (time.perf_counter() - t) / n)
     return best
 

@@ -636,14 +636,15 @@ def ephemeris_accel(t, x, yy, z, params, tab):
     """Geocentric ICRF acceleration of the high-fidelity model, ``(ax, ay, az)`` in km/s^2
     (the arithmetic every ephemeris path shares; see the module docstring). Arguments as
     :func:`ephemeris_accel_moon`."""
-    ax, ay, az, _ = ephemeris_accel_moon(t, x, yy, z, params, tab)
+    ax, ay, az, _, _ = ephemeris_accel_moon(t, x, yy, z, params, tab)
     return ax, ay, az
 
 
 @jit(inline="always")
 def ephemeris_accel_moon(t, x, yy, z, params, tab):
-    """:func:`ephemeris_accel` that also returns the squared distance to the Moon's centre
-    (km^2; ``inf`` when the Moon is switched off), which the Sundman time transformation needs.
+    """:func:`ephemeris_accel` that also returns the distances to the Earth's and the Moon's
+    centres (km; ``inf`` for the Moon when it is switched off), which the Sundman time
+    transformation needs.
 
     Parameters
     ----------
@@ -659,7 +660,7 @@ def ephemeris_accel_moon(t, x, yy, z, params, tab):
     Returns
     -------
     tuple of float
-        ``(ax, ay, az, d2)``: km/s^2 and km^2.
+        ``(ax, ay, az, r, d)``: km/s^2 and km.
     """
     gm_moon = params[P_GM_MOON]
     gm_sun = params[P_GM_SUN]
@@ -685,7 +686,7 @@ def ephemeris_accel_moon(t, x, yy, z, params, tab):
         ay += c_r * yy + c_p * py
         az += c_r * z + c_p * pz
 
-    d2 = math.inf
+    d = math.inf
     if gm_moon != 0.0 or gm_sun != 0.0:
         mx, my, mz, sx, sy, sz = ephemeris_bodies(t, tab, gm_moon != 0.0, gm_sun != 0.0)
 
@@ -745,7 +746,7 @@ def ephemeris_accel_moon(t, x, yy, z, params, tab):
                 ay += m01 * gx + m11 * gy + m21 * gz
                 az += m02 * gx + m12 * gy + m22 * gz
 
-    return ax, ay, az, d2
+    return ax, ay, az, r, d
 
 
 @jit
@@ -834,10 +835,9 @@ def sundman_rhs(model, y, params, tab, out, row):
     if tab is None or model == MODEL_CR3BP:
         ax, ay, az, g = cr3bp_accel_sundman(params[P_MU], y[0], y[1], y[2], y[3], y[4])
     else:
-        ax, ay, az, d2 = ephemeris_accel_moon(params[P_T_REF] + y[6], y[0], y[1], y[2], params,
-                                              tab)
-        g = 1.0 / (params[P_GM_EARTH] / math.sqrt(y[0] * y[0] + y[1] * y[1] + y[2] * y[2])
-                   + SUNDMAN_MOON_WEIGHT * params[P_GM_MOON] / math.sqrt(d2))
+        ax, ay, az, r, d = ephemeris_accel_moon(params[P_T_REF] + y[6], y[0], y[1], y[2],
+                                                params, tab)
+        g = 1.0 / (params[P_GM_EARTH] / r + SUNDMAN_MOON_WEIGHT * params[P_GM_MOON] / d)
     out[row, 0] = g * y[3]
     out[row, 1] = g * y[4]
     out[row, 2] = g * y[5]
