@@ -78,7 +78,7 @@ __all__ = [
     "STATUS_MESSAGES", "EVENT_OFF", "EVENT_RECORD", "SAFETY", "MIN_FACTOR", "MAX_FACTOR",
     "integrate", "integrate_packed", "select_initial_step", "rk_step", "error_norm", "dense_coefficients",
     "step_factor", "detect_events", "handle_events", "error_scale", "error_finish", "N_STATE",
-    "dense_eval", "Propagation", "propagate", "event_modes", "event_workspace",
+    "dense_eval", "step_dense", "Propagation", "propagate", "event_modes", "event_workspace",
 ]
 
 STATUS_FINISHED = 0
@@ -296,12 +296,35 @@ def dense_eval(t, t_old, h_dense, y_old, F, out):
 
 
 @jit
+def step_dense(t, t_old, h_dense, y_old, F, out):
+    """A step's dense output at ``t`` into ``out``, for the event search and ``t_eval``.
+
+    ``F`` is either this module's interpolant (``INTERPOLATOR_POWER`` = 7 rows, from
+    :func:`dense_coefficients`; evaluated by :func:`dense_eval`) or the Taylor polynomial of a
+    step of :mod:`massdriver.kernels.taylor` (``p + 1 >= 9`` rows, ``F[k] = y^(k)(t_old) / k!``).
+    One function for both, told apart by the row count, so that :func:`handle_events` serves
+    both integrators (passing the evaluator as a function argument instead stops numba from
+    caching every caller).
+    """
+    if F.shape[0] == cf.INTERPOLATOR_POWER:
+        dense_eval(t, t_old, h_dense, y_old, F, out)
+        return
+    tau = t - t_old
+    p = F.shape[0] - 1
+    for i in range(out.shape[0]):
+        v = F[p, i]
+        for k in range(p - 1, -1, -1):
+            v = v * tau + F[k, i]
+        out[i] = v
+
+
+@jit
 def _event_on_dense(model, event, t, t_old, h_dense, y_old, F, work, params, tab):
-    """Event function ``event`` on the dense output at ``t``. For the regularised state
-    (7 components, :mod:`massdriver.kernels.sundman`) ``t`` is the fictitious time: the events
-    see the physical time ``params[P_T_REF] + Y[6]``, and ``EV_TIME`` is
+    """Event function ``event`` on the dense output at ``t`` (:func:`step_dense`). For the
+    regularised state (7 components, :mod:`massdriver.kernels.sundman`) ``t`` is the fictitious
+    time: the events see the physical time ``params[P_T_REF] + Y[6]``, and ``EV_TIME`` is
     ``Y[6] - params[P_T_TARGET]``."""
-    dense_eval(t, t_old, h_dense, y_old, F, work)
+    step_dense(t, t_old, h_dense, y_old, F, work)
     if work.shape[0] > N_STATE:
         if event == EV_TIME:
             return work[N_STATE] - params[P_T_TARGET]
@@ -485,7 +508,7 @@ def handle_events(model, event_modes, n_found, found, roots, t, t_new, h_dense, 
     """Locate the events of a step, record them and decide termination (scipy's rules).
 
     ``F`` holds the dense output of the step that starts at ``(t, y)`` and is ``h_dense`` long
-    (:func:`dense_coefficients`); the events are sought in ``[t, t_new]`` (``t_new`` may end
+    (:func:`dense_coefficients`, or a Taylor polynomial: :func:`step_dense`); the events are sought in ``[t, t_new]`` (``t_new`` may end
     before the step does). Finds each root by Brent's method, orders them along the integration
     when a terminal event fires and keeps the events up to the first terminal one. On
     termination ``y_new`` is overwritten with the state at the event. With the regularised
@@ -525,14 +548,14 @@ def handle_events(model, event_modes, n_found, found, roots, t, t_new, h_dense, 
         e = found[j]
         c = event_count[e]
         if c < max_rec:
-            dense_eval(roots[j], t, h_dense, y, F, work)
+            step_dense(roots[j], t, h_dense, y, F, work)
             event_t[e, c] = roots[j] if n == N_STATE else params[P_T_REF] + work[N_STATE]
             for i in range(n):
                 event_y[e, c, i] = work[i]
         event_count[e] = c + 1
     if terminate:
         t_stop = roots[n_keep - 1]
-        dense_eval(t_stop, t, h_dense, y, F, work)
+        step_dense(t_stop, t, h_dense, y, F, work)
         for i in range(n):
             y_new[i] = work[i]
         return True, t_stop, found[n_keep - 1]
@@ -918,8 +941,9 @@ def event_modes(terminal=(), record=()) -> np.ndarray:
 def propagate(model: int, t0: float, y0, t_end: float, params, eph, *, rtol: float = 1e-10,
               atol=1e-12, max_step: float = np.inf, first_step: float | None = None,
               events=None, t_eval=None, store_steps: bool = True, max_steps: int = 1_000_000,
-              max_event_records: int = 16, regularize: bool = False) -> Propagation:
-    """Integrate one trajectory with the compiled DOP853 kernel and name the results.
+              max_event_records: int = 16, regularize: bool = False,
+              method: str = "dop853") -> Propagation:
+    """Integrate one trajectory with a compiled kernel (DOP853 by default) and name the results.
 
     Parameters
     ----------
@@ -958,6 +982,10 @@ def propagate(model: int, t0: float, y0, t_end: float, params, eph, *, rtol: flo
         Integrate in Sundman-regularised time (:mod:`massdriver.kernels.sundman`): the same
         DOP853 pair on the time-transformed equations, fewer steps near the Earth and the Moon
         for the same tolerances. Default False: physical time, step for step as scipy.
+    method : {"dop853", "taylor"}
+        ``"taylor"``: the Taylor-series integrator of :mod:`massdriver.kernels.taylor` (CR3BP
+        only; order and steps from ``rtol`` and ``min(atol)``; ``first_step`` is not used,
+        ``nfev`` counts Taylor expansions).
 
     Returns
     -------
@@ -990,7 +1018,16 @@ def propagate(model: int, t0: float, y0, t_end: float, params, eph, *, rtol: flo
     te = (np.empty(0) if t_eval is None
           else np.ascontiguousarray(t_eval, dtype=np.float64).ravel())
     params = np.array(params, dtype=np.float64)
-    if regularize:
+    if method == "taylor":
+        if int(model) != MODEL_CR3BP:
+            raise ValueError("method 'taylor' has the CR3BP force model only")
+        if regularize:
+            raise ValueError("regularize applies to method 'dop853' only")
+        from massdriver.kernels import taylor
+        kernel = taylor.integrate
+    elif method != "dop853":
+        raise ValueError(f"unknown method {method!r} (allowed: 'dop853', 'taylor')")
+    elif regularize:
         from massdriver.kernels import sundman
         kernel = sundman.integrate
     else:

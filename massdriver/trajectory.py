@@ -26,10 +26,12 @@ import numpy as np
 from massdriver import bodies
 from massdriver.errors import InputError
 
-__all__ = ["Event", "PerigeeArrival", "Trajectory", "shoot", "MODELS", "STATUSES",
+__all__ = ["Event", "PerigeeArrival", "Trajectory", "shoot", "MODELS", "METHODS", "STATUSES",
            "perigee_arrival_from_state"]
 
 MODELS = ("ephemeris", "cr3bp")
+#: Integrators of :func:`shoot` (``"taylor"``: CR3BP only, :mod:`massdriver.kernels.taylor`).
+METHODS = ("dop853", "taylor")
 STATUSES = ("perigee", "moon_impact", "earth_impact", "atmosphere", "escape", "timeout", "failed")
 #: a perigee event farther than this from the Earth (a shallow minimum of the geocentric distance
 #: just after launch) does not end the coast, km
@@ -290,7 +292,7 @@ class Coast:
 def coast(model_id: int, t0: float, y0, t_end: float, params, eph, rtol: float, atol, *,
           far_perigee_radius: float = FAR_PERIGEE_RADIUS, earth=None,
           hop: float | None = None, store_steps: bool = True,
-          regularize: bool = False) -> Coast:
+          regularize: bool = False, method: str = "dop853") -> Coast:
     """Integrate a coast to its first Earth perigee closer than ``far_perigee_radius``.
 
     Terminal events: perigee, lunar impact, Earth impact, atmosphere interface, escape. A
@@ -321,6 +323,8 @@ def coast(model_id: int, t0: float, y0, t_end: float, params, eph, rtol: float, 
         Keep every accepted step.
     regularize : bool
         Integrate in Sundman-regularised time (:mod:`massdriver.kernels.sundman`).
+    method : {"dop853", "taylor"}
+        Integrator (``"taylor"``: CR3BP only, :mod:`massdriver.kernels.taylor`).
 
     Returns
     -------
@@ -344,7 +348,8 @@ def coast(model_id: int, t0: float, y0, t_end: float, params, eph, rtol: float, 
         t_seg_end = min(t_cur + hop, t_end) if hopping else t_end
         prop = dop853.propagate(model_id, t_cur, y_cur, t_seg_end, params, eph, rtol=rtol,
                                 atol=atol, events=hop_modes if hopping else modes,
-                                store_steps=store_steps, regularize=regularize)
+                                store_steps=store_steps, regularize=regularize,
+                                method=method)
         nfev += prop.nfev
         steps += prop.nsteps
         rejected += prop.nrejected
@@ -435,7 +440,8 @@ def _cr3bp_frame(moon_state: np.ndarray):
 
 
 def shoot(site, epoch, speed, *, model: str = "ephemeris", days: float = 8.0,
-          rtol: float = 1e-11, ephemeris=None, regularize: bool = False) -> Trajectory:
+          rtol: float = 1e-11, ephemeris=None, regularize: bool = False,
+          method: str = "dop853") -> Trajectory:
     """Fire one shot from ``site`` at ``epoch`` with exit ``speed`` and coast to the Earth.
 
     Parameters
@@ -460,6 +466,10 @@ def shoot(site, epoch, speed, *, model: str = "ephemeris", days: float = 8.0,
         DOP853 pair, ~40 % fewer force evaluations for the same accuracy; the stored steps are
         then those of the regularised integration. Default False (physical time, step for step
         as scipy's ``solve_ivp``).
+    method : {"dop853", "taylor"}
+        Integrator: ``"dop853"`` (default) or ``"taylor"``, the Taylor-series method of
+        :mod:`massdriver.kernels.taylor` (``model="cr3bp"`` only; ~100 long steps for 5 days,
+        ``nfev`` then counts Taylor expansions).
 
     Returns
     -------
@@ -469,7 +479,7 @@ def shoot(site, epoch, speed, *, model: str = "ephemeris", days: float = 8.0,
     Raises
     ------
     InputError
-        Unknown model, bad speed/duration/tolerance.
+        Unknown model or method, bad speed/duration/tolerance.
     EphemerisRangeError
         Epoch outside the ephemeris.
     """
@@ -482,6 +492,14 @@ def shoot(site, epoch, speed, *, model: str = "ephemeris", days: float = 8.0,
 
     if model not in MODELS:
         raise InputError(f"model = {model!r}: must be one of {', '.join(MODELS)}")
+    if method not in METHODS:
+        raise InputError(f"method = {method!r}: must be one of {', '.join(METHODS)}")
+    if method == "taylor" and model != "cr3bp":
+        raise InputError(f"method = 'taylor' with model = {model!r}: the Taylor integrator has "
+                         "the cr3bp model only")
+    if method == "taylor" and regularize:
+        raise InputError("regularize = True with method = 'taylor': regularisation applies to "
+                         "the dop853 method only")
     if not (isinstance(days, (int, float)) and math.isfinite(days) and 0.0 < days <= 60.0):
         raise InputError(f"days = {days!r}: must be a number in (0, 60]")
     if not (isinstance(rtol, float) and 1e-13 <= rtol <= 1e-6):
@@ -536,7 +554,7 @@ def shoot(site, epoch, speed, *, model: str = "ephemeris", days: float = 8.0,
     else:
         c = coast(model_id, t_start, y_start, t_stop, params, eph_arg, rtol, atol,
                   far_perigee_radius=far, earth=earth, hop=hop_span, store_steps=True,
-                  regularize=bool(regularize))
+                  regularize=bool(regularize), method=method)
     status, ts, ys, events = c.status, [c.t], [c.y], list(c.events)
     nfev, steps, rejected = c.nfev, c.steps, c.rejected
     t_all = np.concatenate(ts)

@@ -25,6 +25,8 @@ STEPS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("shoot_ephemeris", ("massdriver.trajectory",),
      "one DE421 coast (DOP853, ephemeris forces, events)"),
     ("shoot_cr3bp", ("massdriver.trajectory",), "one CR3BP coast"),
+    ("shoot_taylor", ("massdriver.trajectory", "massdriver.kernels.taylor"),
+     "one CR3BP coast with the Taylor method at the default tolerance (order 14)"),
     ("shot_speeds", ("massdriver.kernels.shots",),
      "exit-speed solve on 2 epochs (parallel kernel)"),
     ("batch", ("massdriver.kernels.batch",),
@@ -78,12 +80,12 @@ def _epoch():
     return Time("2027-01-01T00:00", scale="utc")
 
 
-def _shoot(model: str):
+def _shoot(model: str, method: str = "dop853"):
     import astropy.units as u
 
     from massdriver.trajectory import shoot
 
-    return shoot(_site(), _epoch(), 2.5017 * u.km / u.s, model=model, days=6.0)
+    return shoot(_site(), _epoch(), 2.5017 * u.km / u.s, model=model, days=6.0, method=method)
 
 
 def _shoot_ephemeris(state: dict) -> None:
@@ -92,6 +94,10 @@ def _shoot_ephemeris(state: dict) -> None:
 
 def _shoot_cr3bp(state: dict) -> None:
     _shoot("cr3bp")
+
+
+def _shoot_taylor(state: dict) -> None:
+    _shoot("cr3bp", method="taylor")
 
 
 def _shot_speeds(state: dict) -> None:
@@ -189,6 +195,7 @@ def _coilgun(state: dict) -> None:
 _FUNCTIONS: dict[str, Callable[[dict], None]] = {
     "shoot_ephemeris": _shoot_ephemeris,
     "shoot_cr3bp": _shoot_cr3bp,
+    "shoot_taylor": _shoot_taylor,
     "shot_speeds": _shot_speeds,
     "batch": _batch,
     "twobody_budgets": _twobody_budgets,

@@ -135,6 +135,10 @@ BAD = [
     (["--lat", "0", "--lon", "0", "--model", "nbody"], "--model"),
     (["--lat", "0", "--lon", "0", "--days", "0"], "--days"),
     (["--lat", "0", "--lon", "0", "--rtol", "1e-3"], "--rtol"),
+    (["--lat", "0", "--lon", "0", "--method", "rk4"], "--method"),
+    (["--lat", "0", "--lon", "0", "--method", "taylor"], "--model cr3bp"),
+    (["--lat", "0", "--lon", "0", "--method", "taylor", "--model", "cr3bp", "--regularize"],
+     "--regularize"),
 ]
 
 
@@ -239,3 +243,18 @@ def test_regularize_flag_gives_the_same_perigee_with_fewer_evaluations(ephemeris
     a, b = d["perigee"], ephemeris_json["perigee"]
     assert abs(a["radius_km"] - b["radius_km"]) < 1e-3
     assert abs(a["time_of_flight_days"] - b["time_of_flight_days"]) * 86400.0 < 1e-3
+
+
+def test_taylor_method_gives_the_dop853_perigee_in_fewer_steps(capsys):
+    """``--method taylor`` (CR3BP): the DOP853 arrival to < 1 m and 1 ms, in fewer steps."""
+    cr3bp = [*SHOT, "--model", "cr3bp", "--json"]
+    a = _run_json(capsys, cr3bp)
+    b = _run_json(capsys, [*cr3bp, "--method", "taylor"])
+    assert a["method"] == "dop853" and b["method"] == "taylor"
+    assert a["status"] == b["status"] == "perigee"
+    assert b["steps"] < a["steps"] and b["nfev"] == b["steps"]
+    assert abs(a["perigee"]["radius_km"] - b["perigee"]["radius_km"]) < 1e-3
+    assert abs(a["perigee"]["time_of_flight_days"] - b["perigee"]["time_of_flight_days"]) \
+        * 86400.0 < 1e-3
+    assert main([*SHOT, "--model", "cr3bp", "--method", "taylor"]) == 0
+    assert "Taylor expansions" in capsys.readouterr().out

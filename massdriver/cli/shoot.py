@@ -7,6 +7,7 @@ Examples
     massdriver shoot --lat 0 --lon -55 --azimuth 90 --speed 2.501711 --epoch 2027-01-01T00:00
     massdriver shoot --site "-60 0" --azimuth 90 --speed 2.50km/s --epoch 2027-03-01T00:00 --json
     massdriver shoot --site "0 -55" --speed 2.5 --epoch 2027-01-01 --model cr3bp --plot shot.png
+    massdriver shoot --site "0 -55" --speed 2.5 --epoch 2027-01-01 --model cr3bp --method taylor
 
 ``--site "LAT LON"`` gives the selenocentric latitude and longitude in degrees, in that order
 (longitude positive east, DE421 principal-axis frame); it replaces ``--lat``/``--lon``.
@@ -17,11 +18,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-__all__ = ["add_parser", "run", "MODELS"]
+__all__ = ["add_parser", "run", "MODELS", "METHODS"]
 
-#: force models accepted by ``--model`` (kept in step with ``massdriver.trajectory.MODELS``;
-#: repeated here so that ``--help`` imports nothing heavy)
+#: force models accepted by ``--model`` and integrators accepted by ``--method`` (kept in step
+#: with ``massdriver.trajectory.MODELS`` / ``METHODS``; repeated here so that ``--help``
+#: imports nothing heavy)
 MODELS = ("ephemeris", "cr3bp")
+METHODS = ("dop853", "taylor")
 
 _EPILOG = """\
 A site is --site "LAT LON" (degrees, latitude first, longitude positive east) or --lat/--lon.
@@ -76,6 +79,9 @@ def add_parser(subparsers) -> None:
     shot.add_argument("--regularize", action="store_true",
                       help="integrate in Sundman-regularised time: ~40%% fewer force "
                            "evaluations for the same accuracy (default: physical time)")
+    shot.add_argument("--method", default="dop853", metavar="{" + ",".join(METHODS) + "}",
+                      help="integrator: dop853 (default) or taylor (Taylor series, order from "
+                           "--rtol; --model cr3bp only)")
     out = p.add_argument_group("output")
     out.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     out.add_argument("--plot", metavar="FILE.png",
@@ -194,7 +200,7 @@ def _check_coast_inside_ephemeris(epoch, days: float, text: str) -> None:
 
 def build_inputs(args) -> dict:
     """Validate every option; return ``site``, ``epoch``, ``speed``, ``model``, ``days``, ``rtol``
-    and ``regularize``.
+    , ``regularize`` and ``method``.
 
     Raises
     ------
@@ -208,6 +214,14 @@ def build_inputs(args) -> dict:
 
     if args.model not in MODELS:
         raise InputError(f"--model {args.model!r}: allowed values {', '.join(MODELS)}")
+    if args.method not in METHODS:
+        raise InputError(f"--method {args.method!r}: allowed values {', '.join(METHODS)}")
+    if args.method == "taylor" and args.model != "cr3bp":
+        raise InputError(f"--method taylor with --model {args.model}: the Taylor integrator has "
+                         "the cr3bp model only (add --model cr3bp)")
+    if args.method == "taylor" and args.regularize:
+        raise InputError("--regularize with --method taylor: regularisation applies to dop853 "
+                         "only")
     if args.site is not None:
         if args.lat is not None or args.lon is not None:
             raise InputError("give either --site \"LAT LON\" or --lat/--lon, not both")
@@ -231,7 +245,8 @@ def build_inputs(args) -> dict:
     site = LaunchSite(lat=lat * u.deg, lon=lon * u.deg, height=height * u.km,
                       azimuth=azimuth * u.deg, elevation=elevation * u.deg, frame=args.frame)
     return {"site": site, "epoch": epoch, "speed": speed * u.km / u.s, "model": args.model,
-            "days": days, "rtol": rtol, "regularize": bool(args.regularize)}
+            "days": days, "rtol": rtol, "regularize": bool(args.regularize),
+            "method": args.method}
 
 
 def result_dict(trajectory, inputs: dict) -> dict:
@@ -251,11 +266,12 @@ def result_dict(trajectory, inputs: dict) -> dict:
     out["days"] = float(inputs["days"])
     out["rtol"] = float(inputs["rtol"])
     out["regularize"] = bool(inputs.get("regularize", False))
+    out["method"] = inputs.get("method", "dop853")
     return out
 
 
-def summary_lines(trajectory) -> list[str]:
-    """A short human summary of the shot (a few lines)."""
+def summary_lines(trajectory, method: str = "dop853") -> list[str]:
+    """A short human summary of the shot (a few lines); ``method`` names the counter."""
     import astropy.units as u
     import numpy as np
 
@@ -266,7 +282,8 @@ def summary_lines(trajectory) -> list[str]:
         f"model {d['model']}, launch {d['epoch_utc']} UTC ({d['epoch_tdb']} TDB), "
         f"exit speed {d['exit_speed_km_s']:.6f} km/s",
         f"status: {d['status']} after {d['time_of_flight_days']:.4f} d "
-        f"({d['steps']} steps, {d['nfev']} evaluations)",
+        f"({d['steps']} steps, {d['nfev']} "
+        f"{'Taylor expansions' if method == 'taylor' else 'evaluations'})",
     ]
     for e in d["events"]:
         kind = e["kind"]
@@ -306,7 +323,7 @@ def run(args) -> int:
         warnings.simplefilter("ignore", category=_erfa_warning())
         trajectory = shoot(inputs["site"], inputs["epoch"], inputs["speed"],
                            model=inputs["model"], days=inputs["days"], rtol=inputs["rtol"],
-                           regularize=inputs["regularize"])
+                           regularize=inputs["regularize"], method=inputs["method"])
         if plot_path is not None:
             from massdriver.report.trajectory_plots import plot_trajectory
 
@@ -314,7 +331,7 @@ def run(args) -> int:
         if args.json:
             emit_json(result_dict(trajectory, inputs))
         else:
-            print("\n".join(summary_lines(trajectory)))
+            print("\n".join(summary_lines(trajectory, inputs["method"])))
             if plot_path is not None:
                 print(f"plot written to {plot_path}")
     if trajectory.status == "failed":

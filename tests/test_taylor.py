@@ -1,0 +1,217 @@
+"""Tests of the Taylor-series CR3BP integrator (massdriver.kernels.taylor).
+
+References (none of them is the Taylor code itself):
+
+- Two-body motion (``mu = 0``): Kepler's equation solved by Newton iteration in
+  ``test_dop853`` (Vallado, *Fundamentals of Astrodynamics and Applications*, 4th ed., Alg. 2
+  and 10), turned into the rotating frame.
+- ``scipy.integrate.solve_ivp(method="DOP853")`` with a numpy right-hand side (the CR3BP
+  equations of Koon, Lo, Marsden & Ross 2011, eq. 2.3.8, written out in ``test_sundman``).
+- CR3BP Jacobi integral (Szebehely 1967, *Theory of Orbits*, Sec. 1.5): conserved exactly.
+- The DOP853 kernel, itself checked step for step against scipy (tests/test_dop853.py).
+- heyoka's ``taylor_adaptive`` (Biscani & Izzo 2021, MNRAS 504, 2614), the same method
+  (Jorba & Zou 2005), when installed.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from massdriver.kernels import dop853, forces, taylor, taylor_gen
+from scipy.integrate import solve_ivp
+from test_dop853 import elements_to_state as kepler_elements_to_state
+from test_dop853 import kepler_state
+from test_sundman import cr3bp_numpy, rotating_launch
+
+from massdriver import bodies
+from massdriver.ephemeris import Ephemeris
+
+MU = bodies.CR3BP_MU
+L = bodies.CR3BP_LENGTH_UNIT
+TU = bodies.CR3BP_TIME_UNIT
+
+
+@pytest.fixture(scope="module")
+def eph():
+    return Ephemeris().kernel_tables()
+
+
+def run(y0, t1, rtol, *, t0=0.0, params=None, **kw):
+    """``dop853.propagate(..., method="taylor")`` on the CR3BP, ``atol = 1e-3 rtol``."""
+    kw.setdefault("atol", 1e-3 * rtol)
+    kw.setdefault("store_steps", False)
+    params = forces.cr3bp_params() if params is None else params
+    return dop853.propagate(forces.MODEL_CR3BP, t0, y0, t1, params, None, rtol=rtol,
+                            method="taylor", **kw)
+
+
+def test_generated_module_is_up_to_date():
+    """kernels/taylor_jets.py is what kernels/taylor_gen.py writes (rerun it after a change)."""
+    assert taylor_gen.TARGET.read_text() == taylor_gen.module_source()
+
+
+def test_order_follows_jorba_zou():
+    """p = ceil(-ln(tol) / 2 + 1) (Jorba & Zou 2005, eq. 7), clamped to the generated orders."""
+    assert [taylor.order_for(t) for t in (1e-6, 1e-8, 1e-10, 1e-12, 1e-16, 1e-30)] == [
+        8, 11, 13, 15, 20, 20]
+    hy = pytest.importorskip("heyoka")
+    for tol in (1e-8, 1e-10, 1e-12, 1e-15):
+        ta = hy.taylor_adaptive(hy.model.cr3bp(mu=MU), [0.5, 0, 0, 0, 0.5, 0], tol=tol)
+        assert taylor.order_for(tol) == ta.order
+
+
+def rotating(t, y_inertial):
+    """An inertial state (CR3BP units, frame turning at 1 rad per unit) in the rotating frame."""
+    c, s = math.cos(t), math.sin(t)
+    R = np.array([[c, s, 0.0], [-s, c, 0.0], [0.0, 0.0, 1.0]])
+    r = R @ y_inertial[:3]
+    v = R @ y_inertial[3:] - np.cross([0.0, 0.0, 1.0], r)
+    return np.r_[r, v]
+
+
+@pytest.mark.parametrize("rtol, bound", [(1e-10, 1e-8), (1e-13, 1e-11)])
+def test_kepler_orbit_in_the_rotating_frame(rtol, bound):
+    """mu = 0: an e = 0.7 ellipse about the Earth for 3 revolutions, against Kepler's solution
+    (position error in units of the Earth-Moon distance); and back to the start."""
+    elements = (0.6, 0.7, 0.4, 1.0, 2.0, 0.3)
+    period = 2.0 * math.pi * 0.6**1.5
+    y0 = rotating(0.0, kepler_elements_to_state(*elements, mu=1.0))
+    t1 = 3.0 * period
+    params = forces.cr3bp_params(mu=0.0)
+    out = run(y0, t1, rtol, params=params)
+    truth = rotating(t1, kepler_state(*elements, t1, mu=1.0))
+    assert out.status == dop853.STATUS_FINISHED and out.t_final == t1
+    assert out.nrejected == 0 and out.nfev == out.nsteps
+    assert np.max(np.abs(out.y_final[:3] - truth[:3])) < bound
+    back = run(out.y_final, 0.0, rtol, params=params, t0=t1)
+    assert back.t_final == 0.0
+    assert np.max(np.abs(back.y_final[:3] - y0[:3])) < 2 * bound
+
+
+def test_benchmark_coast_matches_scipy(eph):
+    """The 5-day benchmark coast (1 km above the Moon at 2.50 km/s, perigee 8,600 km) against
+    scipy DOP853 at rtol 1e-13: the bounds of the DOP853 tests, with ~100 steps."""
+    y0 = rotating_launch(eph, 2.50)
+    t1 = 5 * 86400.0 / TU
+    ref = solve_ivp(cr3bp_numpy, (0.0, t1), y0, method="DOP853", rtol=1e-13, atol=1e-16)
+    assert ref.success
+    for rtol, bound_m in ((1e-10, 0.1), (1e-12, 1e-3)):
+        out = run(y0, t1, rtol)
+        err_m = np.max(np.abs(out.y_final[:3] - ref.y[:3, -1])) * L * 1e3
+        assert err_m < bound_m
+        assert 90 <= out.nsteps <= 130
+
+
+def test_jacobi_constant_conserved_over_10_days(eph):
+    out = run(rotating_launch(eph, 2.50), 10 * 86400.0 / TU, 1e-12, atol=1e-15,
+              store_steps=True)
+    assert out.status == dop853.STATUS_FINISHED
+    jac = np.array([forces.jacobi_constant(y, MU) for y in out.y])
+    assert out.y.shape[0] == out.nsteps + 1
+    assert np.max(np.abs(jac - jac[0])) < 1e-10
+
+
+def test_events_and_dense_output_match_dop853(eph):
+    """Perigee and lunar-impact events within 1 ms of the DOP853 kernel at rtol 1e-13, and the
+    dense output at hourly t_eval within 1 m; a shot below lunar escape speed hits the Moon."""
+    p = forces.cr3bp_params()
+    y0 = rotating_launch(eph, 2.50)
+    t1 = 6 * 86400.0 / TU
+    modes = dop853.event_modes(terminal=["earth_impact"], record=["perigee", "moon_impact"])
+    t_eval = np.arange(0.0, t1, 3600.0 / TU)
+    truth = dop853.propagate(0, 0.0, y0, t1, p, None, rtol=1e-13, atol=1e-16, events=modes,
+                             t_eval=t_eval)
+    out = run(y0, t1, 1e-12, events=modes, t_eval=t_eval)
+    n_per = truth.event_count[forces.EV_PERIGEE]
+    assert n_per >= 1 and out.event_count[forces.EV_PERIGEE] == n_per
+    np.testing.assert_allclose(out.event_t[forces.EV_PERIGEE] * TU,
+                               truth.event_t[forces.EV_PERIGEE] * TU, rtol=0, atol=1e-3)
+    y_p = out.event_y[forces.EV_PERIGEE][0]
+    r = y_p[:3] + [MU, 0, 0]
+    assert abs(r @ y_p[3:]) < 1e-9 * np.linalg.norm(r) * np.linalg.norm(y_p[3:])
+    assert out.n_eval == t_eval.size
+    np.testing.assert_allclose(out.y_eval[:, :3] * L, truth.y_eval[:, :3] * L, rtol=0,
+                               atol=1e-3)
+    np.testing.assert_array_equal(out.y_eval[0], y0)
+
+    modes = dop853.event_modes(terminal=["moon_impact", "earth_impact", "escape"])
+    for speed in (1.0, 2.2):
+        y_slow = rotating_launch(eph, speed)
+        ref = dop853.propagate(0, 0.0, y_slow, t1, p, None, rtol=1e-13, atol=1e-16,
+                               events=modes)
+        out = run(y_slow, t1, 1e-12, events=modes, store_steps=True)
+        assert out.status == dop853.STATUS_EVENT and out.terminal_event_name == "moon_impact"
+        assert abs(out.t_final - ref.t_final) * TU < 1e-3
+        assert out.t[-1] == out.t_final
+        r_moon = np.linalg.norm(out.y_final[:3] - [1 - MU, 0, 0]) * L
+        assert r_moon == pytest.approx(bodies.R_MOON, abs=1e-6)
+        assert np.all(np.isfinite(out.y))
+
+
+def test_step_options(eph):
+    y0 = rotating_launch(eph, 2.50)
+    t1 = 2 * 86400.0 / TU
+    free = run(y0, t1, 1e-12, store_steps=True)
+    capped = run(y0, t1, 1e-12, store_steps=True, max_step=0.01)
+    assert np.max(np.diff(capped.t)) <= 0.01 * (1 + 1e-12) and capped.nsteps > free.nsteps
+    assert np.max(np.abs(capped.y_final - free.y_final)) < 1e-10
+    short = run(y0, t1, 1e-12, max_steps=5)
+    assert short.status == dop853.STATUS_MAX_STEPS and short.nsteps == 5
+    assert short.t_final < t1 and np.all(np.isfinite(short.y_final))
+
+
+def test_agrees_with_heyoka(eph):
+    """The same method as heyoka's taylor_adaptive: the same number of steps (within 2) and
+    final states within 0.2 mm of each other at tol 1e-12."""
+    hy = pytest.importorskip("heyoka")
+    y0 = rotating_launch(eph, 2.50)
+    t1 = 5 * 86400.0 / TU
+    # heyoka's cr3bp: our frame turned by 180 deg about z, canonical momenta p = v + z x r
+    def to_h(y):
+        x, yy = -y[0], -y[1]
+        return np.array([x, yy, y[2], -y[3] - yy, -y[4] + x, y[5]])
+
+    ta = hy.taylor_adaptive(hy.model.cr3bp(mu=MU), to_h(y0), tol=1e-12)
+    n_steps = ta.propagate_until(t1)[3]
+    s = ta.state
+    y_h = np.array([-s[0], -s[1], s[2], -(s[3] + s[1]), -(s[4] - s[0]), s[5]])
+    out = run(y0, t1, 1e-12, atol=1e-12)
+    assert abs(out.nsteps - n_steps) <= 2
+    assert np.max(np.abs(out.y_final[:3] - y_h[:3])) * L * 1e3 < 2e-4
+
+
+def test_bad_input_is_refused(eph):
+    y0 = rotating_launch(eph, 2.50)
+    with pytest.raises(ValueError, match="CR3BP"):
+        dop853.propagate(forces.MODEL_EPHEMERIS, 0.0, y0, 1.0, forces.ephemeris_params(), eph,
+                         method="taylor")
+    with pytest.raises(ValueError, match="regularize"):
+        dop853.propagate(0, 0.0, y0, 1.0, forces.cr3bp_params(), None, method="taylor",
+                         regularize=True)
+    with pytest.raises(ValueError, match="unknown method"):
+        dop853.propagate(0, 0.0, y0, 1.0, forces.cr3bp_params(), None, method="rk4")
+
+
+def test_shoot_taylor_agrees_with_dop853():
+    import astropy.units as u
+    from astropy.time import Time
+
+    from massdriver.errors import InputError
+    from massdriver.site import LaunchSite
+    from massdriver.trajectory import shoot
+
+    site = LaunchSite(lat=0 * u.deg, lon=-55 * u.deg, azimuth=90 * u.deg)
+    epoch = Time("2027-01-01T00:00:00", scale="utc")
+    a = shoot(site, epoch, 2.5 * u.km / u.s, model="cr3bp", rtol=1e-12)
+    b = shoot(site, epoch, 2.5 * u.km / u.s, model="cr3bp", rtol=1e-12, method="taylor")
+    assert a.status == b.status == "perigee"
+    assert b.steps < a.steps / 1.5
+    assert abs((a.perigee.epoch - b.perigee.epoch).to_value(u.s)) < 1e-3
+    assert a.perigee.radius.to_value(u.km) == pytest.approx(b.perigee.radius.to_value(u.km),
+                                                            abs=1e-3)
+    with pytest.raises(InputError, match="cr3bp model only"):
+        shoot(site, epoch, 2.5 * u.km / u.s, model="ephemeris", method="taylor")
+    with pytest.raises(InputError, match="method = 'rk4'"):
+        shoot(site, epoch, 2.5 * u.km / u.s, model="cr3bp", method="rk4")
