@@ -185,21 +185,26 @@ def _kernel_loop(n, regularize, model, t0, y0, t1, rtol, atol, params, eph, mode
     return acc
 
 
-def kernel_from_compiled(model, t0, y0, t1, rtol, atol, params, eph, repeat,
-                         regularize=False):
-    """Best per-shot time of the kernel called from compiled code (loops of ~2 ms)."""
-    modes = np.zeros(forces.N_EVENTS, dtype=np.int64)
-    args = (bool(regularize), model, t0, y0, t1, rtol, atol, params, eph, modes, np.empty(0))
-    _kernel_loop(1, *args)
+def _per_call(loop, args, repeat):
+    """Best time per iteration of the compiled ``loop(n, *args)`` (loops of ~2 ms)."""
+    loop(1, *args)
     t = time.perf_counter()
-    _kernel_loop(1, *args)
+    loop(1, *args)
     n = max(1, int(2e-3 / max(time.perf_counter() - t, 1e-7)))
     best = math.inf
     for _ in range(repeat):
         t = time.perf_counter()
-        _kernel_loop(n, *args)
+        loop(n, *args)
         best = min(best, (time.perf_counter() - t) / n)
     return best
+
+
+def kernel_from_compiled(model, t0, y0, t1, rtol, atol, params, eph, repeat,
+                         regularize=False):
+    """Best per-shot time of the DOP853 kernel called from compiled code."""
+    modes = np.zeros(forces.N_EVENTS, dtype=np.int64)
+    args = (bool(regularize), model, t0, y0, t1, rtol, atol, params, eph, modes, np.empty(0))
+    return _per_call(_kernel_loop, args, repeat)
 
 
 @numba.njit
@@ -216,16 +221,7 @@ def taylor_from_compiled(y0, t1, rtol, atol, params, repeat):
     code (the entry is a function argument here: this loop is not cached)."""
     args = (INTEGRATORS[taylor.order_for(rtol)], 0.0, y0, t1, rtol, atol, params,
             np.zeros(forces.N_EVENTS, dtype=np.int64), np.empty(0))
-    _taylor_loop(1, *args)
-    t = time.perf_counter()
-    _taylor_loop(1, *args)
-    n = max(1, int(2e-3 / max(time.perf_counter() - t, 1e-7)))
-    best = math.inf
-    for _ in range(repeat):
-        t = time.perf_counter()
-        _taylor_loop(n, *args)
-        best = min(best, (time.perf_counter() - t) / n)
-    return best
+    return _per_call(_taylor_loop, args, repeat)
 
 
 # --- main ---------------------------------------------------------------------------------------

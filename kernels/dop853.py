@@ -564,6 +564,18 @@ def handle_events(model, event_modes, n_found, found, roots, t, t_new, h_dense, 
 
 
 @jit(inline="always")
+def _start_points(t0, y0, store_steps):
+    """The stored points of a run, holding ``(t0, y0)``: ``(ts, ys, n_stored)`` (room for 64
+    points with ``store_steps``, else for ``t0`` and the final point)."""
+    capacity = 64 if store_steps else 2
+    ts = np.empty(capacity)
+    ys = np.empty((capacity, y0.shape[0]))
+    ts[0] = t0
+    ys[0, :] = y0
+    return ts, ys, 1
+
+
+@jit(inline="always")
 def _store_point(ts, ys, n_stored, t, y, store_steps):
     """Append ``(t, y)`` to the stored points, doubling the arrays when full; without
     ``store_steps`` only ``t0`` and the latest point are kept. Returns ``(ts, ys, n_stored)``."""
@@ -710,12 +722,7 @@ def integrate_packed(model, t0, y0, t_end, rtol, atol, max_step, first_step, par
      any_event) = event_workspace(event_modes, max_event_records, n)
     terminal_event = -1
 
-    capacity = 64 if store_steps else 2
-    ts = np.empty(capacity)
-    ys = np.empty((capacity, n))
-    ts[0] = t0
-    ys[0, :] = y0
-    n_stored = 1
+    ts, ys, n_stored = _start_points(t0, y0, store_steps)
 
     rhs(model, t0, y, params, tab, K, 0)
     nfev = 1

@@ -46,6 +46,7 @@ from massdriver.kernels.dop853 import (
     STATUS_MAX_STEPS,
     STATUS_STEP_TOO_SMALL,
     _locate_event,
+    _start_points,
     _store_point,
     dense_coefficients,
     dense_eval,
@@ -154,12 +155,7 @@ def integrate_packed(model, t0, y0, t_end, rtol, atol, max_step, first_step, par
         if event_modes[e] != 0:
             g[e] = event_value(model, e, t0, y, p, tab)
 
-    capacity = 64 if store_steps else 2
-    ts = np.empty(capacity)
-    ys = np.empty((capacity, N_STATE))
-    ts[0] = t0
-    ys[0, :] = y0
-    n_stored = 1
+    ts, ys, n_stored = _start_points(t0, y0, store_steps)
 
     sundman_rhs(model, y, p, tab, K, 0)
     nfev = 1

@@ -18,6 +18,7 @@ from massdriver.kernels.dop853 import (
     STATUS_FINISHED,
     STATUS_MAX_STEPS,
     STATUS_STEP_TOO_SMALL,
+    _start_points,
     _store_point,
     detect_events,
     event_workspace,
@@ -89,12 +90,7 @@ def core(jet_p, advance_p, p, model, t0, y0, t_end, rtol, atol, max_step, params
             if event_modes[e] != 0:
                 g[e] = event_value(model, e, t0, y, params, None)
 
-    capacity = 64 if store_steps else 2
-    ts = np.empty(capacity)
-    ys = np.empty((capacity, n))
-    ts[0] = t0
-    ys[0, :] = y0
-    n_stored = 1
+    ts, ys, n_stored = _start_points(t0, y0, store_steps)
 
     nsteps = 0
     nfev = 0
