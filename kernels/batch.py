@@ -703,7 +703,7 @@ def _run_chunk(model, t0, y0, t_end, rtol, atol, max_step, params, tab, event_mo
                         h_abs[l] = min_step[l]
                     rejected_once[l] = False
                     new_step[l] = False
-                if h_abs[l] < min_step[l]:
+                if not h_abs[l] >= min_step[l]:    # also NaN
                     _finish_lane(i, l, STATUS_STEP_TOO_SMALL, -1, W, t_final, y_final, status,
                                  terminal_event)
                     shot[l] = -1

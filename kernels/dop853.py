@@ -760,7 +760,7 @@ def integrate_packed(model, t0, y0, t_end, rtol, atol, max_step, first_step, par
         h = 0.0
         t_new = t
         while True:
-            if h_abs < min_step:
+            if not h_abs >= min_step:    # also a NaN step (non-finite state)
                 failed = True
                 break
             h = h_abs * direction
@@ -1010,8 +1010,11 @@ def propagate(model: int, t0: float, y0, t_end: float, params, eph, *, rtol: flo
     if n != N_STATE:
         raise ValueError(f"y0 must have {N_STATE} components (position, velocity), got {n}")
     atol_arr = np.array(np.broadcast_to(np.asarray(atol, dtype=np.float64), (n,)))
-    if not (rtol > 0.0 and np.all(atol_arr >= 0.0)):
-        raise ValueError("rtol must be > 0 and atol >= 0")
+    if not (math.isfinite(rtol) and rtol > 0.0 and np.all(atol_arr >= 0.0)
+            and np.all(np.isfinite(atol_arr))):
+        raise ValueError("rtol must be finite and > 0, atol finite and >= 0")
+    if not (np.all(np.isfinite(y0)) and math.isfinite(t0) and math.isfinite(t_end)):
+        raise ValueError("y0, t0 and t_end must be finite")
     if first_step is None:
         first_step = 0.0
     elif not (0.0 < first_step <= abs(t_end - t0)):
@@ -1027,7 +1030,8 @@ def propagate(model: int, t0: float, y0, t_end: float, params, eph, *, rtol: flo
     params = np.array(params, dtype=np.float64)
     if method == "taylor":
         if int(model) != MODEL_CR3BP:
-            raise ValueError("method 'taylor' has the CR3BP force model only")
+            raise ValueError(f"method 'taylor' with model id {int(model)}: the Taylor integrator "
+                             f"has the CR3BP force model only (id {MODEL_CR3BP})")
         if regularize:
             raise ValueError("regularize applies to method 'dop853' only")
         from massdriver.kernels import taylor

@@ -192,7 +192,7 @@ def integrate_packed(model, t0, y0, t_end, rtol, atol, max_step, first_step, par
         failed = False
         h = 0.0
         while True:
-            if h_abs < min_step:
+            if not h_abs >= min_step:    # also a NaN step (non-finite state)
                 failed = True
                 break
             h = h_abs * direction

@@ -9,7 +9,8 @@ ODEs by means of high-order Taylor methods", Exp. Math. 14, 99-117) that heyoka 
 (Biscani & Izzo 2021, MNRAS 504, 2614), written here for the one force model where it pays off
 (the CR3BP: the ephemeris model's Chebyshev tables would need their own jets).
 
-Order and step size (Jorba & Zou 2005, section 3.2):
+Order and step size (Jorba & Zou 2005, section 3.2, in heyoka's form: one tolerance sets the
+order, and the norm floor switches between relative and absolute control):
 
 * ``p = ceil(-ln(rtol) / 2 + 1)``, clamped to 8-20 (13 at ``rtol = 1e-10``, 15 at ``1e-12``);
 * ``h = rho / e^2 exp(-0.7 / (p - 1))`` with
@@ -39,10 +40,16 @@ from __future__ import annotations
 import math
 
 from massdriver.kernels.forces import MODEL_CR3BP
-from massdriver.kernels.taylor_core import ORDER_MAX, ORDER_MIN, order_for
+from massdriver.kernels.taylor_core import ORDER_MAX, ORDER_MIN
 from massdriver.kernels.taylor_jets import INTEGRATORS
 
 __all__ = ["ORDER_MIN", "ORDER_MAX", "order_for", "integrate"]
+
+
+def order_for(rtol: float) -> int:
+    """Taylor order for a relative tolerance: ``ceil(-ln(rtol) / 2 + 1)`` clamped to
+    ``[ORDER_MIN, ORDER_MAX]`` (Jorba & Zou 2005, eq. 7; heyoka's rule)."""
+    return min(max(math.ceil(-math.log(rtol) / 2.0 + 1.0), ORDER_MIN), ORDER_MAX)
 
 
 def integrate(model, t0, y0, t_end, rtol, atol, max_step, first_step, params, eph, event_modes,
@@ -52,14 +59,13 @@ def integrate(model, t0, y0, t_end, rtol, atol, max_step, first_step, params, ep
     Arguments and results as :func:`massdriver.kernels.dop853.integrate`: ``model`` must be
     ``MODEL_CR3BP``; ``eph`` and ``first_step`` are not used (the series sets every step);
     ``rtol`` sets the order and, with ``min(atol)``, the steps (module docstring). The order's
-    compiled entry point (``taylor_jets.integrate_<p>``) compiles on its first call (~5 s,
+    compiled entry point (``taylor_jets.integrate_<p>``) compiles on its first call (~8 s,
     then cached on disk).
     """
     if int(model) != MODEL_CR3BP:
         raise ValueError("the Taylor integrator has the CR3BP force model only")
-    if not rtol > 0.0:
-        raise ValueError("rtol must be > 0")
-    # order_for's formula in Python (no compiled call for one integer)
-    order = min(max(math.ceil(-math.log(rtol) / 2.0 + 1.0), ORDER_MIN), ORDER_MAX)
-    return INTEGRATORS[order](model, t0, y0, t_end, rtol, atol, max_step, params, event_modes,
-                              t_eval, store_steps, max_steps, max_event_records)
+    if not (math.isfinite(rtol) and rtol > 0.0):
+        raise ValueError(f"rtol = {rtol!r}: must be a finite number > 0")
+    return INTEGRATORS[order_for(rtol)](model, t0, y0, t_end, rtol, atol, max_step, params,
+                                        event_modes, t_eval, store_steps, max_steps,
+                                        max_event_records)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from massdriver.kernels import dop853_coefficients as cf
 from massdriver.kernels.dop853 import (
     N_STATE,
     STATUS_EVENT,
@@ -29,19 +30,18 @@ from massdriver.kernels.forces import MODEL_CR3BP, N_EVENTS, P_MU, event_value
 from massdriver.kernels.jit import jit
 from massdriver.kernels.taylor_gen import ORDER_MAX, ORDER_MIN
 
-__all__ = ["ORDER_MIN", "ORDER_MAX", "order_for", "core"]
+__all__ = ["ORDER_MIN", "ORDER_MAX", "core"]
 
-
-@jit
-def order_for(rtol):
-    """Taylor order for a relative tolerance: ``ceil(-ln(rtol) / 2 + 1)`` in ``[8, 20]``."""
-    p = int(math.ceil(-math.log(rtol) / 2.0 + 1.0))
-    return min(max(p, ORDER_MIN), ORDER_MAX)
+# dop853.step_dense tells a Taylor polynomial (p + 1 rows) from the DOP853 interpolant by its
+# row count: no generated order may have as many rows as that interpolant
+if ORDER_MIN + 1 <= cf.INTERPOLATOR_POWER:
+    raise ImportError("Taylor orders must have more rows than the DOP853 interpolant")
 
 
 @jit(inline="always")
 def _step_size(c, p, floor):
-    """Jorba-Zou step from the last two coefficients (``floor = min(atol) / rtol``)."""
+    """Jorba-Zou step from the last two coefficients (``floor = min(atol) / rtol``); NaN when a
+    coefficient is NaN (a non-finite state: the driver then stops with "step too small")."""
     m0 = 0.0
     m1 = 0.0
     m2 = 0.0
@@ -49,6 +49,8 @@ def _step_size(c, p, floor):
         m0 = max(m0, abs(c[0, i]))
         m1 = max(m1, abs(c[p - 1, i]))
         m2 = max(m2, abs(c[p, i]))
+        if c[0, i] != c[0, i] or c[p - 1, i] != c[p - 1, i] or c[p, i] != c[p, i]:
+            return np.nan
     lm = math.log(max(m0, floor))
     e1 = (lm - math.log(m1)) / (p - 1) if m1 > 0.0 else np.inf
     e2 = (lm - math.log(m2)) / p if m2 > 0.0 else np.inf
@@ -100,8 +102,10 @@ def core(jet_p, advance_p, p, model, t0, y0, t_end, rtol, atol, max_step, params
     while running:
         jet_p(mu, y, c)
         nfev += 1
-        h_abs = min(_step_size(c, p, floor), max_step)
-        # the DOP853 kernel's floor (10 ulp of t), computed only near it (also catches NaN)
+        h_abs = _step_size(c, p, floor)
+        if h_abs > max_step:
+            h_abs = max_step
+        # the DOP853 kernel's floor (10 ulp of t), computed only near it; a NaN step fails it
         if not h_abs > 1e-13 * abs(t):
             if not h_abs >= 10.0 * abs(np.nextafter(t, direction * np.inf) - t):
                 status = STATUS_STEP_TOO_SMALL

@@ -70,11 +70,16 @@ def _tree(terms: list[str]) -> str:
 
 
 def _sum(terms: list[str]) -> str:
-    if not terms:
-        return "0.0"
+    """The sum of ``terms`` (oldest first): a balanced tree, then the newest term."""
     if len(terms) <= 2:
         return " + ".join(terms)
     return f"({_tree(terms[:-1])}) + {terms[-1]}"
+
+
+def _sum2(first: list[str], second: list[str]) -> str:
+    """``first`` summed by :func:`_sum`, then ``second``'s tree, then ``second``'s newest term,
+    left to right (either list may be empty)."""
+    return " + ".join(_sum(t) for t in (first, second) if t)
 
 
 def jet_source(p: int) -> str:
@@ -108,7 +113,7 @@ def jet_source(p: int) -> str:
         mid = k // 2
         ta = [f"{u}{j} * {w}{k - j}" for j in range(mid, -1, -1)]
         tb = [f"{w}{k - j} * {u}{j}" for j in range(mid + 1, k + 1)]
-        return f"{_sum(tb)} + {_sum(ta)}"
+        return _sum2(tb, ta)
 
     for k in range(p):
         if k > 0:
@@ -127,20 +132,20 @@ def jet_source(p: int) -> str:
                 # terms j = mid .. 0 end with u_k; j = mid+1 .. k-1 end with w_{k-1}
                 ta = [f"{-1.5 * (k - j) - j!r} * {w}{j} * {u}{k - j}" for j in range(mid, -1, -1)]
                 tb = [f"{-1.5 * (k - j) - j!r} * {u}{k - j} * {w}{j}" for j in range(mid + 1, k)]
-                lines.append(f"    {w}{k} = ({_sum(tb)} + {_sum(ta)}) * ({r} * {1.0 / k!r})")
+                lines.append(f"    {w}{k} = ({_sum2(tb, ta)}) * ({r} * {1.0 / k!r})")
         lines.append(f"    Q{k} = omu * P{k} + mu * R{k}")
         lines.append(f"    xp{k} = {product('X', 'P', k)}")
         lines.append(f"    ar{k} = {product('A', 'R', k)}")
         lines.append(f"    yq{k} = {product('Y', 'Q', k)}")
         lines.append(f"    zq{k} = {product('Z', 'Q', k)}")
-        inv = repr(1.0 / (k + 1))
+        inv = "" if k == 0 else f" * {1.0 / (k + 1)!r}"
         xk = "y[0]" if k == 0 else f"X{k}"
-        lines += [f"    X{k + 1} = U{k} * {inv}",
-                  f"    Y{k + 1} = V{k} * {inv}",
-                  f"    Z{k + 1} = W{k} * {inv}",
-                  f"    U{k + 1} = (2.0 * V{k} + {xk} - omu * xp{k} - mu * ar{k}) * {inv}",
-                  f"    V{k + 1} = (-2.0 * U{k} + Y{k} - yq{k}) * {inv}",
-                  f"    W{k + 1} = -zq{k} * {inv}"]
+        lines += [f"    X{k + 1} = U{k}{inv}",
+                  f"    Y{k + 1} = V{k}{inv}",
+                  f"    Z{k + 1} = W{k}{inv}",
+                  f"    U{k + 1} = (2.0 * V{k} + {xk} - omu * xp{k} - mu * ar{k}){inv}",
+                  f"    V{k + 1} = (-2.0 * U{k} + Y{k} - yq{k}){inv}",
+                  f"    W{k + 1} = -zq{k}{inv}"]
     for k in range(p + 1):
         x = "y[0]" if k == 0 else f"X{k}"
         lines.append(f"    c[{k}, 0] = {x}")

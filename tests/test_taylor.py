@@ -52,10 +52,66 @@ def test_generated_module_is_up_to_date():
     assert taylor_gen.TARGET.read_text() == taylor_gen.module_source()
 
 
+def reference_jet(y, mu, p):
+    """Taylor coefficients of the CR3BP flow, textbook recurrences written independently of the
+    generator (loops; the accelerations as (1 - mu) d1 / r1^3 + mu d2 / r2^3)."""
+    c = np.zeros((p + 1, 6))
+    c[0] = y
+    d1 = np.zeros((p + 1, 3))      # position relative to the Earth and to the Moon
+    d2 = np.zeros((p + 1, 3))
+    s1 = np.zeros(p + 1)
+    s2 = np.zeros(p + 1)
+    q1 = np.zeros(p + 1)           # r^-3 = s^(-3/2)
+    q2 = np.zeros(p + 1)
+    for k in range(p):
+        d1[k] = c[k, :3]
+        d2[k] = c[k, :3]
+        if k == 0:
+            d1[0, 0] += mu
+            d2[0, 0] -= 1 - mu
+        for s, q, d in ((s1, q1, d1), (s2, q2, d2)):
+            s[k] = sum(d[j] @ d[k - j] for j in range(k + 1))
+            if k == 0:
+                q[0] = s[0] ** -1.5
+            else:
+                q[k] = sum((-1.5 * (k - j) - j) * s[k - j] * q[j] for j in range(k)) / (k * s[0])
+        acc = -sum((1 - mu) * q1[k - j] * d1[j] + mu * q2[k - j] * d2[j] for j in range(k + 1))
+        acc[0] += 2 * c[k, 4] + c[k, 0]
+        acc[1] += -2 * c[k, 3] + c[k, 1]
+        c[k + 1, :3] = c[k, 3:] / (k + 1)
+        c[k + 1, 3:] = acc / (k + 1)
+    return c
+
+
+@pytest.mark.parametrize("y", [[0.5, 0.2, 0.1, 0.3, -0.4, 0.05],
+                               [1.0 - MU + 0.006, 0.002, 0.001, 0.5, 2.0, 0.3],
+                               [-MU - 0.02, 0.01, 0.0, -1.0, -6.0, 1.0]])
+def test_every_order_against_independent_recurrences(y):
+    """Orders 8-20 of the generated code against the loop recurrences above (a generic point,
+    2,300 km from the Moon, 8,000 km from the Earth): every coefficient, relative to the
+    largest of its order."""
+    from massdriver.kernels import taylor_jets
+    y = np.array(y)
+    ref = reference_jet(y, MU, 20)
+    for p in range(taylor.ORDER_MIN, taylor.ORDER_MAX + 1):
+        c = np.zeros((p + 1, 6))
+        getattr(taylor_jets, f"jet_{p}")(MU, y, c)
+        scale = np.max(np.abs(ref[:p + 1]), axis=1, keepdims=True)
+        assert np.max(np.abs(c - ref[:p + 1]) / scale) < 1e-12, p
+        out = np.zeros(6)
+        h = 0.37 / np.max(np.abs(ref[p])) ** (1.0 / p)
+        getattr(taylor_jets, f"advance_{p}")(c, h, out)
+        np.testing.assert_allclose(out, [np.polyval(ref[p::-1, i], h) for i in range(6)],
+                                   rtol=1e-13, atol=1e-15)
+
+
 def test_order_follows_jorba_zou():
     """p = ceil(-ln(tol) / 2 + 1) (Jorba & Zou 2005, eq. 7), clamped to the generated orders."""
     assert [taylor.order_for(t) for t in (1e-6, 1e-8, 1e-10, 1e-12, 1e-16, 1e-30)] == [
         8, 11, 13, 15, 20, 20]
+    # the entry point integrate() picks is that order's
+    from massdriver.kernels.taylor_jets import INTEGRATORS
+    assert INTEGRATORS[taylor.order_for(1e-12)].__name__ == "integrate_15"
     hy = pytest.importorskip("heyoka")
     for tol in (1e-8, 1e-10, 1e-12, 1e-15):
         ta = hy.taylor_adaptive(hy.model.cr3bp(mu=MU), [0.5, 0, 0, 0, 0.5, 0], tol=tol)
@@ -71,7 +127,7 @@ def rotating(t, y_inertial):
     return np.r_[r, v]
 
 
-@pytest.mark.parametrize("rtol, bound", [(1e-10, 1e-8), (1e-13, 1e-11)])
+@pytest.mark.parametrize("rtol, bound", [(1e-10, 1e-10), (1e-13, 1e-12)])
 def test_kepler_orbit_in_the_rotating_frame(rtol, bound):
     """mu = 0: an e = 0.7 ellipse about the Earth for 3 revolutions, against Kepler's solution
     (position error in units of the Earth-Moon distance); and back to the start."""
@@ -87,17 +143,18 @@ def test_kepler_orbit_in_the_rotating_frame(rtol, bound):
     assert np.max(np.abs(out.y_final[:3] - truth[:3])) < bound
     back = run(out.y_final, 0.0, rtol, params=params, t0=t1)
     assert back.t_final == 0.0
-    assert np.max(np.abs(back.y_final[:3] - y0[:3])) < 2 * bound
+    assert np.max(np.abs(back.y_final[:3] - y0[:3])) < 10 * bound     # both legs
 
 
 def test_benchmark_coast_matches_scipy(eph):
     """The 5-day benchmark coast (1 km above the Moon at 2.50 km/s, perigee 8,600 km) against
-    scipy DOP853 at rtol 1e-13: the bounds of the DOP853 tests, with ~100 steps."""
+    scipy DOP853 at rtol 1e-13: 1 cm at rtol 1e-10, 0.3 mm at 1e-12 (the DOP853 tests allow
+    10 cm and 1 mm), with ~100 steps."""
     y0 = rotating_launch(eph, 2.50)
     t1 = 5 * 86400.0 / TU
     ref = solve_ivp(cr3bp_numpy, (0.0, t1), y0, method="DOP853", rtol=1e-13, atol=1e-16)
     assert ref.success
-    for rtol, bound_m in ((1e-10, 0.1), (1e-12, 1e-3)):
+    for rtol, bound_m in ((1e-10, 0.01), (1e-12, 3e-4)):
         out = run(y0, t1, rtol)
         err_m = np.max(np.abs(out.y_final[:3] - ref.y[:3, -1])) * L * 1e3
         assert err_m < bound_m
@@ -110,7 +167,7 @@ def test_jacobi_constant_conserved_over_10_days(eph):
     assert out.status == dop853.STATUS_FINISHED
     jac = np.array([forces.jacobi_constant(y, MU) for y in out.y])
     assert out.y.shape[0] == out.nsteps + 1
-    assert np.max(np.abs(jac - jac[0])) < 1e-10
+    assert np.max(np.abs(jac - jac[0])) < 5e-12
 
 
 def test_events_and_dense_output_match_dop853(eph):
@@ -215,3 +272,27 @@ def test_shoot_taylor_agrees_with_dop853():
         shoot(site, epoch, 2.5 * u.km / u.s, model="ephemeris", method="taylor")
     with pytest.raises(InputError, match="method = 'rk4'"):
         shoot(site, epoch, 2.5 * u.km / u.s, model="cr3bp", method="rk4")
+
+
+def test_non_finite_states_fail_loudly(eph):
+    """A NaN state or a start at the Earth's centre ends with a failure status, never a
+    'finished' run full of NaN; propagate() refuses non-finite input (also for DOP853, whose
+    kernel used to loop forever on a NaN state)."""
+    p = forces.cr3bp_params()
+    modes = np.zeros(forces.N_EVENTS, dtype=np.int64)
+    atol = np.full(6, 1e-15)
+    for y0 in ([0.5, np.nan, 0, 0, 0.5, 0], [-MU, 0, 0, 0, 0.5, 0], [1e300, 0, 0, 0, 0.5, 0]):
+        out = taylor.integrate(0, 0.0, np.array(y0, dtype=float), 1.0, 1e-12, atol, np.inf, 0.0,
+                               p, None, modes, np.empty(0), False, 1000, 1)
+        assert out[0] == dop853.STATUS_STEP_TOO_SMALL and out[1] < 1.0
+    out = dop853.integrate(0, 0.0, np.array([0.5, np.nan, 0, 0, 0.5, 0]), 1.0, 1e-10, atol,
+                           np.inf, 0.0, p, None, modes, np.empty(0), False, 10, 1)
+    assert out[0] < 0
+    for method in ("dop853", "taylor"):
+        with pytest.raises(ValueError, match="finite"):
+            dop853.propagate(0, 0.0, [0.5, np.nan, 0, 0, 0.5, 0], 1.0, p, None, method=method)
+        with pytest.raises(ValueError, match="finite"):
+            dop853.propagate(0, 0.0, [0.5, 0, 0, 0, 0.5, 0], np.inf, p, None, method=method)
+        with pytest.raises(ValueError, match="finite"):
+            dop853.propagate(0, 0.0, [0.5, 0, 0, 0, 0.5, 0], 1.0, p, None, rtol=np.inf,
+                             method=method)
