@@ -508,11 +508,12 @@ def handle_events(model, event_modes, n_found, found, roots, t, t_new, h_dense, 
     """Locate the events of a step, record them and decide termination (scipy's rules).
 
     ``F`` holds the dense output of the step that starts at ``(t, y)`` and is ``h_dense`` long
-    (:func:`dense_coefficients`, or a Taylor polynomial: :func:`step_dense`); the events are sought in ``[t, t_new]`` (``t_new`` may end
-    before the step does). Finds each root by Brent's method, orders them along the integration
-    when a terminal event fires and keeps the events up to the first terminal one. On
-    termination ``y_new`` is overwritten with the state at the event. With the regularised
-    state (7 components) the recorded event times are physical (``params[P_T_REF] + Y[6]``).
+    (:func:`dense_coefficients`, or a Taylor polynomial: :func:`step_dense`); the events are
+    sought in ``[t, t_new]`` (``t_new`` may end before the step does). Finds each root by
+    Brent's method, orders them along the integration when a terminal event fires and keeps
+    the events up to the first terminal one. On termination ``y_new`` is overwritten with the
+    state at the event. With the regularised state (7 components) the recorded event times are
+    physical (``params[P_T_REF] + Y[6]``).
 
     Returns
     -------
@@ -593,11 +594,13 @@ def _store_point(ts, ys, n_stored, t, y, store_steps):
     return ts, ys, n_stored + 1
 
 @jit
-def event_workspace(event_modes, max_event_records, n):
-    """Event bookkeeping arrays of one integration with an ``n``-component state: counts, times
-    and states of up to ``max_event_records`` occurrences per event (NaN where unused), the
-    event values at both ends of a step, the scratch of :func:`handle_events`, and whether any
-    event is active."""
+def event_workspace(model, event_modes, max_event_records, t0, y, params, tab):
+    """Event bookkeeping arrays of one integration starting at ``(t0, y)``: counts, times and
+    states of up to ``max_event_records`` occurrences per event (NaN where unused), the event
+    values at both ends of a step (``g`` holds the active events' values at the start), the
+    scratch of :func:`handle_events`, and whether any event is active. ``y`` may be the
+    regularised 7-component state (:mod:`massdriver.kernels.sundman`); ``t0`` is physical."""
+    n = y.shape[0]
     max_rec = max(max_event_records, 0)
     event_count = np.zeros(N_EVENTS, dtype=np.int64)
     event_t = np.full((N_EVENTS, max_rec), np.nan)
@@ -610,6 +613,7 @@ def event_workspace(event_modes, max_event_records, n):
     for e in range(N_EVENTS):
         if event_modes[e] != 0:
             any_event = True
+            g[e] = event_value(model, e, t0, y, params, tab)
     return event_count, event_t, event_y, g, g_new, found, roots, any_event
 
 
@@ -719,7 +723,7 @@ def integrate_packed(model, t0, y0, t_end, rtol, atol, max_step, first_step, par
     ie = 0
 
     (event_count, event_t, event_y, g, g_new, found, roots,
-     any_event) = event_workspace(event_modes, max_event_records, n)
+     any_event) = event_workspace(model, event_modes, max_event_records, t0, y, params, tab)
     terminal_event = -1
 
     ts, ys, n_stored = _start_points(t0, y0, store_steps)
@@ -739,11 +743,6 @@ def integrate_packed(model, t0, y0, t_end, rtol, atol, max_step, first_step, par
         h_abs = select_initial_step(model, t0, y, K[0], t_end, max_step, direction, rtol, atol,
                                     params, tab, K, work)
         nfev += 1
-
-    if any_event:
-        for e in range(N_EVENTS):
-            if event_modes[e] != 0:
-                g[e] = event_value(model, e, t0, y, params, tab)
 
     running = t != t_end
     # t_eval points at t0 (scipy serves them from the first step's dense output, which at x = 0

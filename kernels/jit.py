@@ -10,13 +10,13 @@ Environment overrides (read once, at import):
     ``NUMBA_CACHE_DIR`` when that is set (use it when the install directory is read-only).
 ``MASSDRIVER_FASTMATH``
     ``1`` enables fastmath (default ``0``: results are then not bit-reproducible across machines).
+``NUMBA_DISABLE_JIT``
+    numba's own switch; ``1`` runs the kernels as plain Python (for debugging, very slow).
 
 One exception, whatever ``MASSDRIVER_FASTMATH`` says: the Taylor integrator's entry points
 (:mod:`massdriver.kernels.taylor_jets`) allow FMA contraction (``fastmath={"contract"}``, no
 reassociation; 9 % faster), so their results can differ in the last bits between CPUs with and
 without FMA instructions.
-``NUMBA_DISABLE_JIT``
-    numba's own switch; ``1`` runs the kernels as plain Python (for debugging, very slow).
 """
 
 from __future__ import annotations

@@ -65,7 +65,6 @@ from massdriver.kernels.forces import (
     N_PARAMS_REGULARIZED,
     P_T_REF,
     P_T_TARGET,
-    event_value,
     pack_ephemeris,
     sundman_rhs,
 )
@@ -149,11 +148,8 @@ def integrate_packed(model, t0, y0, t_end, rtol, atol, max_step, first_step, par
     ie = 0
 
     (event_count, event_t, event_y, g, g_new, found, roots,
-     any_event) = event_workspace(event_modes, max_event_records, n)
+     any_event) = event_workspace(model, event_modes, max_event_records, t0, y, p, tab)
     terminal_event = -1
-    for e in range(N_EVENTS):
-        if event_modes[e] != 0:
-            g[e] = event_value(model, e, t0, y, p, tab)
 
     ts, ys, n_stored = _start_points(t0, y0, store_steps)
 

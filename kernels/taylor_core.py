@@ -26,7 +26,7 @@ from massdriver.kernels.dop853 import (
     handle_events,
     step_dense,
 )
-from massdriver.kernels.forces import MODEL_CR3BP, N_EVENTS, P_MU, event_value
+from massdriver.kernels.forces import MODEL_CR3BP, N_EVENTS, P_MU
 from massdriver.kernels.jit import jit
 from massdriver.kernels.taylor_gen import ORDER_MAX, ORDER_MIN
 
@@ -85,12 +85,8 @@ def core(jet_p, advance_p, p, model, t0, y0, t_end, rtol, atol, max_step, params
     y_eval = np.full((n_eval_total, n), np.nan)
     ie = 0
     (event_count, event_t, event_y, g, g_new, found, roots,
-     any_event) = event_workspace(event_modes, max_event_records, n)
+     any_event) = event_workspace(model, event_modes, max_event_records, t0, y, params, None)
     terminal_event = -1
-    if any_event:
-        for e in range(N_EVENTS):
-            if event_modes[e] != 0:
-                g[e] = event_value(model, e, t0, y, params, None)
 
     ts, ys, n_stored = _start_points(t0, y0, store_steps)
 
