@@ -199,8 +199,8 @@ def _check_coast_inside_ephemeris(epoch, days: float, text: str) -> None:
 
 
 def build_inputs(args) -> dict:
-    """Validate every option; return ``site``, ``epoch``, ``speed``, ``model``, ``days``, ``rtol``
-    , ``regularize`` and ``method``.
+    """Validate every option; return ``site``, ``epoch``, ``speed``, ``model``, ``days``,
+    ``rtol``, ``regularize`` and ``method``.
 
     Raises
     ------
