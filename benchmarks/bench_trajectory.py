@@ -28,7 +28,8 @@ figure), for
 
 Batch: 10,000 shots (speeds 2.42-2.49 km/s, elevations 15-25 deg, azimuths +-5 deg: perigees
 between 6,600 and 75,000 km, none hits the Earth; epochs over one lunar month for the ephemeris
-model) on 1 and 2 threads: ``batch.propagate_batch`` (lockstep SIMD lanes) vs heyoka
+model) on 1 and 2 threads: ``batch.propagate_batch`` (DOP853, lockstep SIMD lanes) and, for the
+CR3BP, ``taylor.integrate_batch`` (the Taylor method in lockstep lanes) vs heyoka
 ``taylor_adaptive_batch`` (SIMD lanes = ``heyoka.recommended_simd_size()``) and scalar
 ``taylor_adaptive``, one integrator per thread, measured in alternating rounds (best of 5);
 scipy is extrapolated from its single-shot time.
@@ -468,8 +469,9 @@ def main(argv=None) -> int:
     print(f"\n## Batch of {n_batch:,} shots (shots per second; best of {BATCH_ROUNDS} alternating "
           "rounds)\n")
     print("| model | rtol | threads | massdriver batch | with perigee event (terminal) | "
-          "heyoka batch | heyoka scalar | scipy+numba (extrapolated) |")
-    print("|---|---|---|---|---|---|---|---|")
+          "Taylor batch | Taylor, perigee event | heyoka batch | heyoka scalar | "
+          "scipy+numba (extrapolated) | heyoka batch / Taylor batch |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for rtol in (1e-10, 1e-12):
         for name, model, t0s, y0s, dur, params, e, atol in (
                 ("CR3BP", 0, np.zeros(n_batch), y_cb, t1_c, p_c, None, np.full(6, 1e-3 * rtol)),
@@ -481,9 +483,12 @@ def main(argv=None) -> int:
                                     threads)
                 scipy_rate = threads / single["scipy_numba"][0]
                 cells = [f"{n_batch / res[k]:,.0f}" if k in res else "n/a"
-                         for k in ("md", "md_perigee", "hy_batch", "hy_scalar")]
+                         for k in ("md", "md_perigee", "md_taylor", "md_taylor_perigee",
+                                   "hy_batch", "hy_scalar")]
+                ratio = (f"{res['hy_batch'] / res['md_taylor']:.2f}"
+                         if "hy_batch" in res and "md_taylor" in res else "n/a")
                 print(f"| {name} | {rtol:.0e} | {threads} | " + " | ".join(cells)
-                      + f" | {scipy_rate:,.0f} |")
+                      + f" | {scipy_rate:,.0f} | {ratio} |")
     numba.set_num_threads(min(THREADS, numba.config.NUMBA_NUM_THREADS))
     return 0
 
@@ -501,8 +506,15 @@ def measure_batch(hy, model, t0s, y0s, t1s, params, e, atol, rtol, threads):
         return batch.propagate_batch(model, t0s, y0s, t1s, rtol, atol, np.inf, params, e, modes,
                                      10**7)
 
+    def md_taylor(modes):
+        return taylor.integrate_batch(t0s, y0s, t1s, rtol, atol, np.inf, params, modes, 10**7)
+
     md(no_events)
     runners = {"md": lambda: md(no_events), "md_perigee": lambda: md(perigee)}
+    if model == 0:
+        md_taylor(no_events)                  # compiles the order's kernel on the first run
+        runners["md_taylor"] = lambda: md_taylor(no_events)
+        runners["md_taylor_perigee"] = lambda: md_taylor(perigee)
     if hy is not None and model == 0:
         runners["hy_batch"] = heyoka_runner(hy, y0s, t1s[0], rtol, threads, "batch")
     best = {k: math.inf for k in runners}

@@ -1018,8 +1018,8 @@ class BatchPropagation(NamedTuple):
 
 
 def propagate_many(model: int, t0, y0, t_end, params, eph, *, rtol: float = 1e-10, atol=1e-12,
-                   max_step: float = np.inf, events=None,
-                   max_steps: int = 1_000_000) -> BatchPropagation:
+                   max_step: float = np.inf, events=None, max_steps: int = 1_000_000,
+                   method: str = "dop853") -> BatchPropagation:
     """Integrate many shots in parallel with the compiled kernel and name the results.
 
     Parameters
@@ -1038,11 +1038,21 @@ def propagate_many(model: int, t0, y0, t_end, params, eph, *, rtol: float = 1e-1
         As :func:`massdriver.kernels.dop853.propagate`.
     events : array_like of int, optional
         ``event_modes`` array (:func:`massdriver.kernels.dop853.event_modes`).
+    method : {"dop853", "taylor"}
+        ``"dop853"``: :func:`propagate_batch` (each shot as ``dop853.propagate``);
+        ``"taylor"``: the Taylor method's lane kernel
+        (:func:`massdriver.kernels.taylor.integrate_batch`, CR3BP only; each shot as
+        ``dop853.propagate(..., method="taylor")``; ``nrejected`` is 0).
 
     Returns
     -------
     BatchPropagation
     """
+    if method not in ("dop853", "taylor"):
+        raise ValueError(f"unknown method {method!r} (allowed: 'dop853', 'taylor')")
+    if method == "taylor" and int(model) != MODEL_CR3BP:
+        raise ValueError(f"method 'taylor' with model id {int(model)}: the Taylor integrator has "
+                         f"the CR3BP force model only (id {MODEL_CR3BP})")
     if int(model) not in (MODEL_CR3BP, MODEL_EPHEMERIS):
         raise ValueError(f"unknown model id {model!r}")
     if int(model) == MODEL_EPHEMERIS and eph is None:
@@ -1054,13 +1064,18 @@ def propagate_many(model: int, t0, y0, t_end, params, eph, *, rtol: float = 1e-1
     t0 = np.ascontiguousarray(np.broadcast_to(np.asarray(t0, dtype=np.float64), (n,)))
     t_end = np.ascontiguousarray(np.broadcast_to(np.asarray(t_end, dtype=np.float64), (n,)))
     atol_arr = np.ascontiguousarray(np.broadcast_to(np.asarray(atol, dtype=np.float64), (dim,)))
-    if not (rtol > 0.0 and np.all(atol_arr >= 0.0)) or max_step <= 0.0:
-        raise ValueError("rtol and max_step must be > 0 and atol >= 0")
+    if not (math.isfinite(rtol) and rtol > 0.0 and np.all(atol_arr >= 0.0)) or max_step <= 0.0:
+        raise ValueError("rtol must be finite and > 0, max_step > 0 and atol >= 0")
     modes = (np.zeros(N_EVENTS, dtype=np.int64) if events is None
              else np.ascontiguousarray(events, dtype=np.int64))
     if modes.shape != (N_EVENTS,):
         raise ValueError(f"events must have shape ({N_EVENTS},)")
-    out = propagate_batch(int(model), t0, y0, t_end, float(rtol), atol_arr, float(max_step),
-                          np.ascontiguousarray(params, dtype=np.float64), eph, modes,
-                          int(max_steps))
+    params = np.ascontiguousarray(params, dtype=np.float64)
+    if method == "taylor":
+        from massdriver.kernels import taylor
+        out = taylor.integrate_batch(t0, y0, t_end, float(rtol), atol_arr, float(max_step),
+                                     params, modes, int(max_steps))
+    else:
+        out = propagate_batch(int(model), t0, y0, t_end, float(rtol), atol_arr,
+                              float(max_step), params, eph, modes, int(max_steps))
     return BatchPropagation(*out)

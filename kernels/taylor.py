@@ -41,9 +41,9 @@ import math
 
 from massdriver.kernels.forces import MODEL_CR3BP
 from massdriver.kernels.taylor_core import ORDER_MAX, ORDER_MIN
-from massdriver.kernels.taylor_jets import INTEGRATORS
+from massdriver.kernels.taylor_jets import BATCHES, INTEGRATORS
 
-__all__ = ["ORDER_MIN", "ORDER_MAX", "order_for", "integrate"]
+__all__ = ["ORDER_MIN", "ORDER_MAX", "order_for", "integrate", "integrate_batch"]
 
 
 def order_for(rtol: float) -> int:
@@ -69,3 +69,19 @@ def integrate(model, t0, y0, t_end, rtol, atol, max_step, first_step, params, ep
     return INTEGRATORS[order_for(rtol)](model, t0, y0, t_end, rtol, atol, max_step, params,
                                         event_modes, t_eval, store_steps, max_steps,
                                         max_event_records)
+
+
+def integrate_batch(t0, y0, t_end, rtol, atol, max_step, params, event_modes, max_steps):
+    """Integrate many CR3BP shots with the Taylor method: chunks of shots in parallel threads,
+    ``taylor_lanes.LANES`` shots in lockstep SIMD lanes within a chunk
+    (:mod:`massdriver.kernels.taylor_lanes`).
+
+    Arguments and results as :func:`massdriver.kernels.batch.propagate_batch` without ``model``
+    and ``eph`` (CR3BP only); each shot's results are bit-identical to :func:`integrate` on it
+    (``nrejected`` is 0). The order's kernel (``taylor_jets.batch_<p>``) compiles on its first
+    call (~30 s, then cached on disk).
+    """
+    if not (math.isfinite(rtol) and rtol > 0.0):
+        raise ValueError(f"rtol = {rtol!r}: must be a finite number > 0")
+    return BATCHES[order_for(rtol)](t0, y0, t_end, rtol, atol, max_step, params, event_modes,
+                                    max_steps)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from llvmlite import ir
 from massdriver.kernels import dop853_coefficients as cf
 from massdriver.kernels.dop853 import (
     N_STATE,
@@ -29,6 +30,8 @@ from massdriver.kernels.dop853 import (
 from massdriver.kernels.forces import MODEL_CR3BP, N_EVENTS, P_MU
 from massdriver.kernels.jit import jit
 from massdriver.kernels.taylor_gen import ORDER_MAX, ORDER_MIN
+from numba.core import types
+from numba.extending import intrinsic
 
 __all__ = ["ORDER_MIN", "ORDER_MAX", "core"]
 
@@ -38,23 +41,107 @@ if ORDER_MIN + 1 <= cf.INTERPOLATOR_POWER:
     raise ImportError("Taylor orders must have more rows than the DOP853 interpolant")
 
 
+@intrinsic
+def _bits(typingctx, x):
+    """The IEEE-754 bits of a float64 as an int64 (a free register move, vectorisable)."""
+    if x != types.float64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+
+    return types.int64(types.float64), codegen
+
+
+@intrinsic
+def _from_bits(typingctx, b):
+    """The float64 with the IEEE-754 bits ``b`` (inverse of :func:`_bits`)."""
+    if b != types.int64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return types.float64(types.int64), codegen
+
+
+_LOG2E = 1.4426950408889634
+_LN2 = 0.6931471805599453
+_SQRT2 = 1.4142135623730951
+
+
+@jit(inline="always")
+def _log2(x):
+    """``log2(x)`` for ``x > 0`` (normal or inf) in plain arithmetic, ~1e-13 relative.
+
+    Exponent from the bits, mantissa ``m`` in ``[1/sqrt2, sqrt2)``, ``ln m = 2 atanh s`` with
+    ``s = (m - 1) / (m + 1)`` (``|s| < 0.172``, series to ``s^13``). No libm call and no branch, so
+    a loop over lanes vectorises (numba vectorises ``math.log`` only with Intel's SVML).
+    """
+    b = _bits(x)
+    m = _from_bits((b & 0x000FFFFFFFFFFFFF) | 0x3FF0000000000000)
+    big = m > _SQRT2
+    e = float((b >> 52) - 1023) + (1.0 if big else 0.0)
+    m = 0.5 * m if big else m
+    s = (m - 1.0) / (m + 1.0)
+    s2 = s * s
+    q = 1.0 + s2 * (1.0 / 3.0 + s2 * (0.2 + s2 * (1.0 / 7.0 + s2 * (1.0 / 9.0 + s2 * (
+        1.0 / 11.0 + s2 * (1.0 / 13.0))))))
+    return e + (2.0 * _LOG2E) * (s * q)
+
+
+@jit(inline="always")
+def _exp2(y):
+    """``2^y`` for finite ``y``, clamped to ``[-1000, 1000]``, in plain arithmetic (~1e-14).
+
+    ``y = k + f`` with ``k`` the nearest integer and ``|f| <= 1/2``: ``2^f = e^(f ln 2)`` by its
+    Taylor series to degree 12, ``2^k`` written into the exponent bits.
+    """
+    y = min(max(y, -1000.0), 1000.0)
+    k = math.floor(y + 0.5)
+    x = (y - k) * _LN2
+    q = 1.0 + x * (1.0 + x * (1.0 / 2.0 + x * (1.0 / 6.0 + x * (1.0 / 24.0 + x * (
+        1.0 / 120.0 + x * (1.0 / 720.0 + x * (1.0 / 5040.0 + x * (1.0 / 40320.0 + x * (
+            1.0 / 362880.0 + x * (1.0 / 3628800.0 + x * (1.0 / 39916800.0 + x * (
+                1.0 / 479001600.0))))))))))))
+    return q * _from_bits((k + 1023) << 52)
+
+
+@jit(inline="always")
+def step_from_norms(m0, m1, m2, bad, p, floor):
+    """Jorba-Zou step from the infinity norms of the coefficients of orders 0, ``p - 1`` and
+    ``p`` (``floor = min(atol) / rtol``); NaN when ``bad`` (a NaN coefficient: the driver then
+    stops with "step too small").
+
+    ``h = 2^(min(log2(m / m1) / (p - 1), log2(m / m2) / p) - (2 + 0.7 / (p - 1)) log2 e)`` with
+    ``m = max(m0, floor)``, i.e. the module's rule, evaluated by :func:`_log2` and :func:`_exp2`
+    so that the batch kernel's lane loop (:mod:`massdriver.kernels.taylor_lanes`) vectorises and
+    computes the same bits as the single-shot driver. A zero norm gives ``m / 0 = inf``,
+    ``log2 = 1024``: a step far beyond any interval, clipped like the infinite step it stands for.
+    """
+    m = max(m0, floor)
+    e1 = _log2(m / m1) / (p - 1)
+    e2 = _log2(m / m2) / p
+    h = _exp2(min(e1, e2) - (2.0 + 0.7 / (p - 1)) * _LOG2E)
+    return np.nan if bad else h
+
+
 @jit(inline="always")
 def _step_size(c, p, floor):
-    """Jorba-Zou step from the last two coefficients (``floor = min(atol) / rtol``); NaN when a
-    coefficient is NaN (a non-finite state: the driver then stops with "step too small")."""
+    """:func:`step_from_norms` of the coefficients ``c`` (rows ``0 .. p``)."""
     m0 = 0.0
     m1 = 0.0
     m2 = 0.0
+    bad = False
     for i in range(N_STATE):
-        m0 = max(m0, abs(c[0, i]))
-        m1 = max(m1, abs(c[p - 1, i]))
-        m2 = max(m2, abs(c[p, i]))
-        if c[0, i] != c[0, i] or c[p - 1, i] != c[p - 1, i] or c[p, i] != c[p, i]:
-            return np.nan
-    lm = math.log(max(m0, floor))
-    e1 = (lm - math.log(m1)) / (p - 1) if m1 > 0.0 else np.inf
-    e2 = (lm - math.log(m2)) / p if m2 > 0.0 else np.inf
-    return math.exp(min(e1, e2) - 2.0 - 0.7 / (p - 1))
+        a0 = c[0, i]
+        a1 = c[p - 1, i]
+        a2 = c[p, i]
+        m0 = max(m0, abs(a0))
+        m1 = max(m1, abs(a1))
+        m2 = max(m2, abs(a2))
+        bad = bad | (a0 != a0) | (a1 != a1) | (a2 != a2)
+    return step_from_norms(m0, m1, m2, bad, p, floor)
 
 
 @jit(inline="always")

@@ -30,7 +30,8 @@ STEPS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("shot_speeds", ("massdriver.kernels.shots",),
      "exit-speed solve on 2 epochs (parallel kernel)"),
     ("batch", ("massdriver.kernels.batch",),
-     "batch propagation, 2 shots per model (parallel kernel)"),
+     "batch propagation, 2 shots per model, and 2 CR3BP shots with the Taylor method "
+     "(parallel kernels)"),
     ("twobody_budgets", ("massdriver.budget", "massdriver.targets", "massdriver.kernels.twobody"),
      "insertion delta-v budgets of one arrival"),
     ("windows", ("massdriver.windows", "massdriver.targets"),
@@ -145,8 +146,9 @@ def _batch(state: dict) -> None:
                          atol=np.array([1e-10] * 3 + [1e-16] * 3), events=modes)
     mu = bodies.CR3BP_MU
     y_nd = np.array([[1.0 - mu + 0.0045, 0.0, 0.0, 0.0, 2.4, 0.0]] * 2)
-    batch.propagate_many(forces.MODEL_CR3BP, 0.0, y_nd, 0.5, forces.cr3bp_params(), None,
-                         rtol=1e-10, atol=1e-13, events=modes)
+    for method in ("dop853", "taylor"):
+        batch.propagate_many(forces.MODEL_CR3BP, 0.0, y_nd, 0.5, forces.cr3bp_params(), None,
+                             rtol=1e-10, atol=1e-13, events=modes, method=method)
 
 
 def _twobody_budgets(state: dict) -> None:

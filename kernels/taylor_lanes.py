@@ -1,0 +1,233 @@
+"""The Taylor integrator's batch driver: lockstep SIMD lanes inside, threads outside.
+
+Like the DOP853 batch (:mod:`massdriver.kernels.batch`), each thread takes chunks of ``CHUNK``
+shots and advances ``LANES`` of them together in one workspace array (lane index fastest, every
+offset a compile-time constant). Per step, three generated loops over the lanes
+(:mod:`massdriver.kernels.taylor_jets`) vectorise: the Taylor coefficients
+(``jet_lanes_<p>``), the step sizes (``step_lanes_<p>``, plain arithmetic instead of ``log``
+and ``exp``: :func:`massdriver.kernels.taylor_core.step_from_norms`) and the polynomial
+(``advance_lanes_<p>``). The rest (clipping the step, events, finishing and refilling a lane)
+runs per lane through the same functions as the single-shot driver
+(:func:`massdriver.kernels.taylor_core.core`), so every shot is bit-identical to its
+one-at-a-time propagation, whatever the thread count, the chunking or the lane it ran in.
+
+:func:`lane_chunk` is inlined into one compiled function per order (``chunk_<p>``, generated);
+``batch_<p>`` runs the chunks in parallel. The entry point is
+:func:`massdriver.kernels.taylor.integrate_batch`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from massdriver.kernels.dop853 import (
+    N_STATE,
+    STATUS_EVENT,
+    STATUS_FINISHED,
+    STATUS_MAX_STEPS,
+    STATUS_STEP_TOO_SMALL,
+    detect_events,
+    handle_events,
+)
+from massdriver.kernels.forces import MODEL_CR3BP, N_EVENTS, P_MU, event_value
+from massdriver.kernels.jit import jit
+from massdriver.kernels.taylor_gen import LANES
+
+__all__ = ["LANES", "CHUNK", "batch_outputs", "lane_chunk"]
+
+#: Shots per parallel work item (results do not depend on it).
+CHUNK = 256
+
+
+@jit
+def batch_outputs(n):
+    """Result arrays of ``n`` shots, in the order of
+    :func:`massdriver.kernels.batch.propagate_batch`'s results."""
+    return (np.empty(n), np.empty((n, N_STATE)), np.empty(n, dtype=np.int64),
+            np.empty(n, dtype=np.int64), np.zeros((n, N_EVENTS), dtype=np.int64),
+            np.full((n, N_EVENTS), np.nan), np.full((n, N_EVENTS, N_STATE), np.nan),
+            np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64),
+            np.zeros(n, dtype=np.int64))
+
+
+@jit(inline="always")
+def lane_chunk(jet_lanes, step_lanes, advance_lanes, p, off_c, off_yn, off_h, off_t, size, t0,
+               y0, t_end, rtol, atol, max_step, params, event_modes, max_steps, first, last,
+               t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev,
+               nsteps):
+    """Integrate shots ``first .. last - 1`` with the order-``p`` Taylor method in lockstep
+    lanes, writing the results in place.
+
+    ``jet_lanes``, ``step_lanes`` and ``advance_lanes`` are the generated lane functions of the
+    order and ``off_*``/``size`` their workspace layout (``taylor_gen._lane_layout``); the other
+    arguments and the results as :func:`massdriver.kernels.batch.propagate_batch`. The steps of
+    one lane are those of :func:`massdriver.kernels.taylor_core.core` on the same shot.
+    """
+    nl = min(LANES, last - first)
+    mu = params[P_MU]
+    floor = np.min(atol) / rtol
+    W = np.zeros(size)
+    shot = np.full(LANES, -1, dtype=np.int64)
+    direction = np.ones(LANES)
+    t_new = np.zeros(LANES)
+    t_stop = np.zeros(LANES)
+    ends = np.zeros(LANES, dtype=np.bool_)
+    adv = np.zeros(LANES, dtype=np.bool_)
+    g = np.zeros((LANES, N_EVENTS))
+    g_new = np.zeros(N_EVENTS)
+    found = np.empty(N_EVENTS, dtype=np.int64)
+    roots = np.empty(N_EVENTS)
+    # scalar-layout scratch for the per-lane event search (the single-shot functions)
+    c = np.empty((p + 1, N_STATE))
+    ys = np.empty(N_STATE)
+    yns = np.empty(N_STATE)
+    work = np.empty(N_STATE)
+    ev_count = np.zeros(N_EVENTS, dtype=np.int64)
+    ev_t = np.full((N_EVENTS, 1), np.nan)
+    ev_y = np.full((N_EVENTS, 1, N_STATE), np.nan)
+    any_event = False
+    for e in range(N_EVENTS):
+        if event_modes[e] != 0:
+            any_event = True
+
+    next_shot = first
+    active = 0
+    while True:
+        # --- load shots into the free lanes ----------------------------------------------------
+        for l in range(nl):
+            while shot[l] < 0 and next_shot < last:
+                i = next_shot
+                next_shot += 1
+                if _start_lane(i, l, t0, y0, t_end, params, event_modes, any_event, W, off_t,
+                               direction, shot, g, ys, t_final, y_final, status,
+                               terminal_event):
+                    active += 1
+        if active == 0:
+            break
+
+        # --- coefficients and step sizes, all lanes at once --------------------------------------
+        jet_lanes(mu, W, nl)
+        step_lanes(W, floor, nl)
+
+        # --- each lane's step (taylor_core.core's logic) -----------------------------------------
+        for l in range(nl):
+            adv[l] = False
+            i = shot[l]
+            if i < 0:
+                W[off_h + l] = 0.0
+                continue
+            nfev[i] += 1
+            tl = W[off_t + l]
+            d = direction[l]
+            h_abs = W[off_h + l]
+            if h_abs > max_step:
+                h_abs = max_step
+            if not h_abs > 1e-13 * abs(tl):
+                if not h_abs >= 10.0 * abs(np.nextafter(tl, d * np.inf) - tl):
+                    _finish_lane(i, l, STATUS_STEP_TOO_SMALL, -1, W, off_t, t_final, y_final,
+                                 status, terminal_event)
+                    shot[l] = -1
+                    active -= 1
+                    W[off_h + l] = 0.0
+                    continue
+            tn = tl + d * h_abs
+            ends[l] = False
+            if d * (tn - t_end[i]) >= 0.0:
+                tn = t_end[i]
+                ends[l] = True
+            W[off_h + l] = tn - tl
+            t_new[l] = tn
+            adv[l] = True
+
+        # --- the new states, all lanes at once ---------------------------------------------------
+        advance_lanes(W, nl)
+
+        # --- events, step limit, per lane --------------------------------------------------------
+        for l in range(nl):
+            if not adv[l]:
+                continue
+            i = shot[l]
+            nsteps[i] += 1
+            t_stop[l] = t_new[l]
+            done = ends[l]
+            code = STATUS_FINISHED
+            term = -1
+            if any_event:
+                for k in range(N_STATE):
+                    yns[k] = W[off_yn + k * LANES + l]
+                n_found = detect_events(MODEL_CR3BP, event_modes, t_new[l], yns, params, None,
+                                        g[l], g_new, found)
+                if n_found > 0:
+                    for k in range(N_STATE):
+                        ys[k] = W[k * LANES + l]
+                        for r in range(p + 1):
+                            c[r, k] = W[off_c + (r * N_STATE + k) * LANES + l]
+                    for e in range(N_EVENTS):
+                        ev_count[e] = event_count[i, e]
+                        ev_t[e, 0] = first_t[i, e]
+                        for k in range(N_STATE):
+                            ev_y[e, 0, k] = first_y[i, e, k]
+                    terminate, tstop, term_e = handle_events(
+                        MODEL_CR3BP, event_modes, n_found, found, roots, W[off_t + l],
+                        t_new[l], W[off_h + l], ys, yns, c, work, params, None, direction[l],
+                        ev_count, ev_t, ev_y)
+                    for e in range(N_EVENTS):
+                        event_count[i, e] = ev_count[e]
+                        first_t[i, e] = ev_t[e, 0]
+                        for k in range(N_STATE):
+                            first_y[i, e, k] = ev_y[e, 0, k]
+                    if terminate:
+                        t_stop[l] = tstop
+                        for k in range(N_STATE):
+                            W[off_yn + k * LANES + l] = yns[k]
+                        code = STATUS_EVENT
+                        term = term_e
+                        done = True
+                for e in range(N_EVENTS):
+                    g[l, e] = g_new[e]
+            # the new state becomes the lane's state
+            W[off_t + l] = t_stop[l]
+            for k in range(N_STATE):
+                W[k * LANES + l] = W[off_yn + k * LANES + l]
+            if not done and nsteps[i] >= max_steps:
+                done = True
+                code = STATUS_MAX_STEPS
+            if done:
+                _finish_lane(i, l, code, term, W, off_t, t_final, y_final, status,
+                             terminal_event)
+                shot[l] = -1
+                active -= 1
+
+
+@jit
+def _finish_lane(i, l, code, term, W, off_t, t_final, y_final, status, terminal_event):
+    """Write lane ``l``'s time and state as shot ``i``'s result, with its status."""
+    status[i] = code
+    terminal_event[i] = term
+    t_final[i] = W[off_t + l]
+    for k in range(N_STATE):
+        y_final[i, k] = W[k * LANES + l]
+
+
+@jit
+def _start_lane(i, l, t0, y0, t_end, params, event_modes, any_event, W, off_t, direction, shot,
+                g, ys, t_final, y_final, status, terminal_event):
+    """Load shot ``i`` into lane ``l`` (state, time, initial event values).
+
+    Returns False (and writes the shot's result) if there is nothing to integrate.
+    """
+    ta = t0[i]
+    for k in range(N_STATE):
+        ys[k] = y0[i, k]
+        W[k * LANES + l] = y0[i, k]
+    W[off_t + l] = ta
+    if t_end[i] == ta:
+        _finish_lane(i, l, STATUS_FINISHED, -1, W, off_t, t_final, y_final, status,
+                     terminal_event)
+        return False
+    if any_event:
+        for e in range(N_EVENTS):
+            if event_modes[e] != 0:
+                g[l, e] = event_value(MODEL_CR3BP, e, ta, ys, params, None)
+    direction[l] = 1.0 if t_end[i] >= ta else -1.0
+    shot[l] = i
+    return True
