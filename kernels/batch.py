@@ -1044,6 +1044,9 @@ def propagate_many(model: int, t0, y0, t_end, params, eph, *, rtol: float = 1e-1
         (:func:`massdriver.kernels.taylor.integrate_batch`, CR3BP only; each shot as
         ``dop853.propagate(..., method="taylor")``; ``nrejected`` is 0).
 
+    A shot whose state is not finite is not refused (it may come from an upstream failure in
+    a scan): it ends with "step too small" at ``t0`` without a step, the others are unaffected.
+
     Returns
     -------
     BatchPropagation
@@ -1057,15 +1060,20 @@ def propagate_many(model: int, t0, y0, t_end, params, eph, *, rtol: float = 1e-1
         raise ValueError(f"unknown model id {model!r}")
     if int(model) == MODEL_EPHEMERIS and eph is None:
         raise ValueError("the ephemeris model needs the ephemeris tables (eph is None)")
-    y0 = np.ascontiguousarray(np.atleast_2d(np.asarray(y0, dtype=np.float64)))
-    n, dim = y0.shape
-    if dim != N_STATE:
+    # private writable copies: one array type whatever the caller passes (a read-only view
+    # would compile a second specialisation of the kernel)
+    y0 = np.array(y0, dtype=np.float64, ndmin=2)
+    if y0.ndim != 2 or y0.shape[1] != N_STATE:
         raise ValueError(f"y0 must have shape (n, {N_STATE}), got {y0.shape}")
-    t0 = np.ascontiguousarray(np.broadcast_to(np.asarray(t0, dtype=np.float64), (n,)))
-    t_end = np.ascontiguousarray(np.broadcast_to(np.asarray(t_end, dtype=np.float64), (n,)))
-    atol_arr = np.ascontiguousarray(np.broadcast_to(np.asarray(atol, dtype=np.float64), (dim,)))
-    if not (math.isfinite(rtol) and rtol > 0.0 and np.all(atol_arr >= 0.0)) or max_step <= 0.0:
-        raise ValueError("rtol must be finite and > 0, max_step > 0 and atol >= 0")
+    n, dim = y0.shape
+    t0 = np.array(np.broadcast_to(np.asarray(t0, dtype=np.float64), (n,)))
+    t_end = np.array(np.broadcast_to(np.asarray(t_end, dtype=np.float64), (n,)))
+    atol_arr = np.array(np.broadcast_to(np.asarray(atol, dtype=np.float64), (dim,)))
+    if not (math.isfinite(rtol) and rtol > 0.0 and np.all(np.isfinite(atol_arr))
+            and np.all(atol_arr >= 0.0) and max_step > 0.0):
+        raise ValueError("rtol must be finite and > 0, atol finite and >= 0, max_step > 0")
+    if not (np.all(np.isfinite(t0)) and np.all(np.isfinite(t_end))):
+        raise ValueError("t0 and t_end must be finite")
     modes = (np.zeros(N_EVENTS, dtype=np.int64) if events is None
              else np.ascontiguousarray(events, dtype=np.int64))
     if modes.shape != (N_EVENTS,):

@@ -6,10 +6,13 @@ offset a compile-time constant). Per step, three generated loops over the lanes
 (:mod:`massdriver.kernels.taylor_jets`) vectorise: the Taylor coefficients
 (``jet_lanes_<p>``), the step sizes (``step_lanes_<p>``, plain arithmetic instead of ``log``
 and ``exp``: :func:`massdriver.kernels.taylor_core.step_from_norms`) and the polynomial
-(``advance_lanes_<p>``). The rest (clipping the step, events, finishing and refilling a lane)
-runs per lane through the same functions as the single-shot driver
-(:func:`massdriver.kernels.taylor_core.core`), so every shot is bit-identical to its
-one-at-a-time propagation, whatever the thread count, the chunking or the lane it ran in.
+(``advance_lanes_<p>``). The rest runs per lane: clipping the step
+(:func:`massdriver.kernels.taylor_core.clip_step`) and the event search
+(:func:`massdriver.kernels.dop853.detect_events`, :func:`~massdriver.kernels.dop853.handle_events`)
+through the functions of the single-shot driver (:func:`massdriver.kernels.taylor_core.core`),
+the bookkeeping (counters, step cap, finishing and refilling a lane) written out in the same
+order. So every shot is bit-identical to its one-at-a-time propagation, whatever the thread
+count, the chunking or the lane it ran in (tests/test_batch.py).
 
 :func:`lane_chunk` is inlined into one compiled function per order (``chunk_<p>``, generated);
 ``batch_<p>`` runs the chunks in parallel. The entry point is
@@ -30,6 +33,7 @@ from massdriver.kernels.dop853 import (
 )
 from massdriver.kernels.forces import MODEL_CR3BP, N_EVENTS, P_MU, event_value
 from massdriver.kernels.jit import jit
+from massdriver.kernels.taylor_core import clip_step
 from massdriver.kernels.taylor_gen import LANES
 
 __all__ = ["LANES", "CHUNK", "batch_outputs", "lane_chunk"]
@@ -117,23 +121,16 @@ def lane_chunk(jet_lanes, step_lanes, advance_lanes, p, off_c, off_yn, off_h, of
                 continue
             nfev[i] += 1
             tl = W[off_t + l]
-            d = direction[l]
-            h_abs = W[off_h + l]
-            if h_abs > max_step:
-                h_abs = max_step
-            if not h_abs > 1e-13 * abs(tl):
-                if not h_abs >= 10.0 * abs(np.nextafter(tl, d * np.inf) - tl):
-                    _finish_lane(i, l, STATUS_STEP_TOO_SMALL, -1, W, off_t, t_final, y_final,
-                                 status, terminal_event)
-                    shot[l] = -1
-                    active -= 1
-                    W[off_h + l] = 0.0
-                    continue
-            tn = tl + d * h_abs
-            ends[l] = False
-            if d * (tn - t_end[i]) >= 0.0:
-                tn = t_end[i]
-                ends[l] = True
+            ok, tn, at_end = clip_step(W[off_h + l], tl, t_end[i], direction[l], max_step)
+            if not ok:
+                _finish_lane(i, l, STATUS_STEP_TOO_SMALL, -1, W, off_t, t_final, y_final,
+                             status, terminal_event)
+                _park_lane(l, W)
+                shot[l] = -1
+                active -= 1
+                W[off_h + l] = 0.0
+                continue
+            ends[l] = at_end
             W[off_h + l] = tn - tl
             t_new[l] = tn
             adv[l] = True
@@ -194,6 +191,7 @@ def lane_chunk(jet_lanes, step_lanes, advance_lanes, p, off_c, off_yn, off_h, of
             if done:
                 _finish_lane(i, l, code, term, W, off_t, t_final, y_final, status,
                              terminal_event)
+                _park_lane(l, W)
                 shot[l] = -1
                 active -= 1
 
@@ -206,6 +204,14 @@ def _finish_lane(i, l, code, term, W, off_t, t_final, y_final, status, terminal_
     t_final[i] = W[off_t + l]
     for k in range(N_STATE):
         y_final[i, k] = W[k * LANES + l]
+
+
+@jit
+def _park_lane(l, W):
+    """Give a freed lane a harmless state (the lane loops still compute it until it is
+    refilled; a stale state near a singularity could run into slow subnormal arithmetic)."""
+    for k in range(N_STATE):
+        W[k * LANES + l] = 0.5 if k == 0 or k == 4 else 0.0
 
 
 @jit

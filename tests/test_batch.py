@@ -13,7 +13,7 @@ import math
 import numba
 import numpy as np
 import pytest
-from massdriver.kernels import batch, dop853, forces
+from massdriver.kernels import batch, dop853, forces, taylor_lanes
 
 from massdriver import bodies
 from massdriver.ephemeris import Ephemeris
@@ -80,14 +80,17 @@ def test_batch_equals_single_shots_cr3bp(method):
 
 @pytest.mark.parametrize("method", METHODS)
 def test_batch_is_independent_of_thread_count(method):
-    y0 = cr3bp_shots(200, seed=1)
+    # three chunks of shots (two work items run in parallel), the last one shorter than the
+    # lanes of a chunk
+    assert batch.CHUNK == taylor_lanes.CHUNK
+    y0 = cr3bp_shots(2 * batch.CHUNK + 5, seed=1)
     params = forces.cr3bp_params()
     previous = numba.get_num_threads()
     results = []
     try:
         for threads in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
             numba.set_num_threads(threads)
-            results.append(batch.propagate_many(forces.MODEL_CR3BP, 0.0, y0, 1.2, params, None,
+            results.append(batch.propagate_many(forces.MODEL_CR3BP, 0.0, y0, 0.4, params, None,
                                                 rtol=1e-10, atol=1e-13, events=MODES,
                                                 method=method))
     finally:
@@ -173,5 +176,43 @@ def test_batch_edge_cases_match_single_shots(method):
             assert np.array_equal(res.y_final[i], one.y_final)
             assert (res.nfev[i], res.nsteps[i], res.nrejected[i]) == (one.nfev, one.nsteps,
                                                                        one.nrejected)
-    empty = batch.propagate_many(forces.MODEL_CR3BP, 0.0, np.zeros((0, 6)), 1.0, params, None)
+    empty = batch.propagate_many(forces.MODEL_CR3BP, 0.0, np.zeros((0, 6)), 1.0, params, None,
+                                 method=method)
     assert empty.t_final.shape == (0,)
+    if method == "taylor":          # the NaN shot, as the kernel integrates it one at a time
+        from massdriver.kernels import taylor
+        one = taylor.integrate(forces.MODEL_CR3BP, 0.0, nan, 1.0, 1e-10, np.full(6, 1e-13),
+                               np.inf, 0.0, params, None, none, np.empty(0), False, 10**6, 1)
+        assert (one[0], one[1], one[3], one[4]) == (res.status[5], res.t_final[5],
+                                                    res.nfev[5], res.nsteps[5])
+
+
+def test_taylor_batch_options_and_events_match_single_shots():
+    """The Taylor lanes at order 16 (rtol 1e-13) with everything at once: per-shot start and
+    end times, backward shots, a finite max_step, per-component atol, terminal events on their
+    second occurrence and recorded ones, against one-at-a-time propagation."""
+    params = forces.cr3bp_params()
+    y0 = cr3bp_shots(21, seed=7)
+    t0 = np.linspace(0.0, 2.0, len(y0))
+    t_end = t0 + np.where(np.arange(len(y0)) % 3 == 0, -1.5, 2.5)
+    atol = np.array([1e-15, 1e-15, 1e-15, 1e-14, 1e-14, 1e-14])
+    modes = dop853.event_modes(terminal={"perigee": 2, "moon_impact": 1, "earth_impact": 1},
+                               record=["atmosphere", "escape"])
+    res = batch.propagate_many(forces.MODEL_CR3BP, t0, y0, t_end, params, None, rtol=1e-13,
+                               atol=atol, max_step=0.05, events=modes, method="taylor")
+    assert np.any(res.terminal_event == forces.EV_PERIGEE)
+    assert np.any(res.terminal_event == forces.EV_MOON_IMPACT)
+    assert np.any(t_end < t0) and np.all(res.nsteps > 0)
+    for i in range(len(y0)):
+        one = dop853.propagate(forces.MODEL_CR3BP, t0[i], y0[i], t_end[i], params, None,
+                               rtol=1e-13, atol=atol, max_step=0.05, events=modes,
+                               store_steps=False, method="taylor")
+        assert (res.status[i], res.terminal_event[i], res.nfev[i], res.nsteps[i]) == (
+            one.status, one.terminal_event, one.nfev, one.nsteps)
+        assert res.t_final[i] == one.t_final
+        assert np.array_equal(res.y_final[i], one.y_final)
+        assert np.array_equal(res.event_count[i], one.event_count)
+        for e in range(forces.N_EVENTS):
+            if one.event_count[e]:
+                assert res.first_t[i, e] == one.event_t[e][0]
+                assert np.array_equal(res.first_y[i, e], one.event_y[e][0])

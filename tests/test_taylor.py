@@ -118,6 +118,77 @@ def test_order_follows_jorba_zou():
         assert taylor.order_for(tol) == ta.order
 
 
+def test_step_rule_arithmetic_matches_libm():
+    """The step rule's log2 and exp2 (plain arithmetic on the float bits, so that the batch
+    kernel's lane loop vectorises) against the C library's, and the rule itself against the
+    Jorba-Zou formula written with math.log and math.exp, limits included."""
+    import numba
+    from massdriver.kernels.taylor_core import _exp2, _log2, step_from_norms
+
+    log2 = numba.njit(lambda x: _log2(x))
+    exp2 = numba.njit(lambda y: _exp2(y))
+    step = numba.njit(lambda m0, m1, m2, p, floor: step_from_norms(m0, m1, m2, False, p, floor))
+    rng = np.random.default_rng(5)
+    xs = np.concatenate([10.0 ** rng.uniform(-307, 307, 2000), rng.uniform(0.5, 2.0, 2000),
+                         [1.0, 2.0, 0.5, 3.0, math.sqrt(2.0), np.nextafter(math.sqrt(2.0), 0)]])
+    for x in xs:
+        assert abs(log2(x) - math.log2(x)) <= 1e-15 * max(1.0, abs(math.log2(x)))
+    assert log2(math.inf) == 1024.0
+    for y in np.concatenate([rng.uniform(-1000, 1000, 2000), [0.0, 1.0, -1.0, 0.5, 52.0]]):
+        assert exp2(y) == pytest.approx(2.0 ** y, rel=1e-15, abs=0.0)
+    assert exp2(5000.0) == 2.0 ** 1000 and exp2(-5000.0) == 2.0 ** -1000
+    for _ in range(500):
+        m0, m1, m2 = 10.0 ** rng.uniform(-8, 2, 3)
+        p = int(rng.integers(8, 21))
+        floor = 10.0 ** rng.uniform(-6, 1)
+        m = max(m0, floor)
+        ref = math.exp(min(math.log(m / m1) / (p - 1), math.log(m / m2) / p) - 2.0
+                       - 0.7 / (p - 1))
+        assert step(m0, m1, m2, p, floor) == pytest.approx(ref, rel=1e-12)
+    # limits, as with math.log (log 0 = -inf): a zero norm sets no limit, an infinite one or a
+    # zero state with atol = 0 a zero step; a NaN coefficient a NaN step
+    assert step(1.0, 0.0, 0.5, 13, 1e-3) == pytest.approx(
+        math.exp(math.log(1.0 / 0.5) / 13 - 2.0 - 0.7 / 12), rel=1e-12)
+    assert step(1.0, 0.0, 0.0, 13, 1e-3) > 1e300
+    assert step(1.0, math.inf, 1.0, 13, 1e-3) == 0.0
+    assert step(0.0, 1.0, 1.0, 13, 0.0) == 0.0
+    assert math.isnan(numba.njit(lambda: step_from_norms(1.0, 1.0, 1.0, True, 13, 1e-3))())
+
+
+def test_runs_without_the_jit():
+    """With NUMBA_DISABLE_JIT=1 (kernels as plain Python, for debugging) the single-shot and
+    batch Taylor integrators still run and agree with the compiled ones (FMA contraction aside)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from massdriver.kernels import batch
+
+    y0 = [[1.0 - MU + 0.005, 0.0, 0.0, 0.0, 1.9, 0.3], [0.8, 0.1, 0.0, 0.1, 0.4, 0.0]]
+    code = (
+        "import json, sys\n"
+        "from massdriver.kernels import batch, dop853, forces\n"
+        "y0 = json.loads(sys.argv[1])\n"
+        "one = dop853.propagate(forces.MODEL_CR3BP, 0.0, y0[0], 0.02, forces.cr3bp_params(), "
+        "None, rtol=1e-10, atol=1e-13, method='taylor')\n"
+        "many = batch.propagate_many(forces.MODEL_CR3BP, 0.0, y0, 0.02, forces.cr3bp_params(), "
+        "None, rtol=1e-10, atol=1e-13, method='taylor')\n"
+        "print(json.dumps([one.y_final.tolist(), many.y_final.tolist(), one.nsteps]))\n")
+    env = dict(os.environ, NUMBA_DISABLE_JIT="1")
+    out = subprocess.run([sys.executable, "-c", code, json.dumps(y0)], env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    y_one, y_many, nsteps = json.loads(out.stdout)
+    one = run(np.array(y0[0]), 0.02, 1e-10, atol=1e-13)
+    many = batch.propagate_many(forces.MODEL_CR3BP, 0.0, y0, 0.02, forces.cr3bp_params(), None,
+                                rtol=1e-10, atol=1e-13, method="taylor")
+    assert nsteps == one.nsteps
+    assert np.allclose(y_one, one.y_final, rtol=1e-12, atol=1e-14)
+    assert np.allclose(y_many, many.y_final, rtol=1e-12, atol=1e-14)
+    assert np.array_equal(y_many[0], y_one)
+
+
 def rotating(t, y_inertial):
     """An inertial state (CR3BP units, frame turning at 1 rad per unit) in the rotating frame."""
     c, s = math.cos(t), math.sin(t)
