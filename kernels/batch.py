@@ -635,6 +635,37 @@ _E3_9 = cf.A13_9 - cf.BHH9
 _E3_12 = cf.A13_12 - cf.BHH12
 
 
+@jit(inline="always")
+def lane_event_scratch(event_modes):
+    """Scratch of the per-lane event search of a batch chunk: ``g_new``, ``found``, ``roots``
+    (as :func:`massdriver.kernels.dop853.event_workspace`), one-record event arrays in the
+    single-shot layout, and whether any event is active."""
+    any_event = False
+    for e in range(N_EVENTS):
+        if event_modes[e] != 0:
+            any_event = True
+    return (np.zeros(N_EVENTS), np.empty(N_EVENTS, dtype=np.int64), np.empty(N_EVENTS),
+            np.zeros(N_EVENTS, dtype=np.int64), np.full((N_EVENTS, 1), np.nan),
+            np.full((N_EVENTS, 1, N_STATE), np.nan), any_event)
+
+
+@jit(inline="always")
+def swap_first_events(i, event_count, first_t, first_y, ev_count, ev_t, ev_y, back):
+    """Copy shot ``i``'s event counts and first occurrences into the one-record arrays that
+    :func:`massdriver.kernels.dop853.handle_events` updates, or (``back``) from them."""
+    for e in range(N_EVENTS):
+        if back:
+            event_count[i, e] = ev_count[e]
+            first_t[i, e] = ev_t[e, 0]
+            for k in range(N_STATE):
+                first_y[i, e, k] = ev_y[e, 0, k]
+        else:
+            ev_count[e] = event_count[i, e]
+            ev_t[e, 0] = first_t[i, e]
+            for k in range(N_STATE):
+                ev_y[e, 0, k] = first_y[i, e, k]
+
+
 @jit
 def _run_chunk(model, t0, y0, t_end, rtol, atol, max_step, params, tab, event_modes,
                max_steps, first, last, t_final, y_final, status, terminal_event, event_count,
@@ -658,9 +689,6 @@ def _run_chunk(model, t0, y0, t_end, rtol, atol, max_step, params, tab, event_mo
     rejected_once = np.zeros(LANES, dtype=np.bool_)
     shot = np.full(LANES, -1, dtype=np.int64)
     g = np.zeros((LANES, N_EVENTS))
-    g_new = np.zeros(N_EVENTS)
-    found = np.empty(N_EVENTS, dtype=np.int64)
-    roots = np.empty(N_EVENTS)
     # scalar-layout scratch for the per-lane paths (start, events): the same functions as the
     # single-shot kernel, hence the same arithmetic
     Ks = np.empty((cf.N_STAGES_EXTENDED, N_STATE))
@@ -669,13 +697,7 @@ def _run_chunk(model, t0, y0, t_end, rtol, atol, max_step, params, tab, event_mo
     yns = np.empty(N_STATE)
     ytmp = np.empty(N_STATE)
     work = np.empty(N_STATE)
-    ev_count = np.zeros(N_EVENTS, dtype=np.int64)
-    ev_t = np.full((N_EVENTS, 1), np.nan)
-    ev_y = np.full((N_EVENTS, 1, N_STATE), np.nan)
-    any_event = False
-    for e in range(N_EVENTS):
-        if event_modes[e] != 0:
-            any_event = True
+    g_new, found, roots, ev_count, ev_t, ev_y, any_event = lane_event_scratch(event_modes)
 
     next_shot = first
     active = 0
@@ -769,22 +791,16 @@ def _run_chunk(model, t0, y0, t_end, rtol, atol, max_step, params, tab, event_mo
                     for r in range(cf.N_STAGES_EXTENDED):
                         for k in range(N_STATE):
                             Ks[r, k] = W[(r * N_STATE + k) * LANES + l]
-                    for e in range(N_EVENTS):
-                        ev_count[e] = event_count[i, e]
-                        ev_t[e, 0] = first_t[i, e]
-                        for k in range(N_STATE):
-                            ev_y[e, 0, k] = first_y[i, e, k]
+                    swap_first_events(i, event_count, first_t, first_y, ev_count, ev_t, ev_y,
+                                      False)
                     dense_coefficients(model, W[OFF_T + l], ys, yns, hl, Ks, ytmp, F, params,
                                        tab)
                     terminate, tstop, term = handle_events(
                         model, event_modes, n_found, found, roots, W[OFF_T + l], t_new[l],
                         t_new[l] - W[OFF_T + l], ys, yns, F, work, params, tab, direction[l],
                         ev_count, ev_t, ev_y)
-                    for e in range(N_EVENTS):
-                        event_count[i, e] = ev_count[e]
-                        first_t[i, e] = ev_t[e, 0]
-                        for k in range(N_STATE):
-                            first_y[i, e, k] = ev_y[e, 0, k]
+                    swap_first_events(i, event_count, first_t, first_y, ev_count, ev_t, ev_y,
+                                      True)
                     if terminate:
                         t_stop[l] = tstop
                         for k in range(N_STATE):

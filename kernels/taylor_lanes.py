@@ -22,6 +22,7 @@ count, the chunking or the lane it ran in (tests/test_batch.py).
 from __future__ import annotations
 
 import numpy as np
+from massdriver.kernels.batch import lane_event_scratch, swap_first_events
 from massdriver.kernels.dop853 import (
     N_STATE,
     STATUS_EVENT,
@@ -77,21 +78,12 @@ def lane_chunk(jet_lanes, step_lanes, advance_lanes, p, off_c, off_yn, off_h, of
     ends = np.zeros(LANES, dtype=np.bool_)
     adv = np.zeros(LANES, dtype=np.bool_)
     g = np.zeros((LANES, N_EVENTS))
-    g_new = np.zeros(N_EVENTS)
-    found = np.empty(N_EVENTS, dtype=np.int64)
-    roots = np.empty(N_EVENTS)
     # scalar-layout scratch for the per-lane event search (the single-shot functions)
     c = np.empty((p + 1, N_STATE))
     ys = np.empty(N_STATE)
     yns = np.empty(N_STATE)
     work = np.empty(N_STATE)
-    ev_count = np.zeros(N_EVENTS, dtype=np.int64)
-    ev_t = np.full((N_EVENTS, 1), np.nan)
-    ev_y = np.full((N_EVENTS, 1, N_STATE), np.nan)
-    any_event = False
-    for e in range(N_EVENTS):
-        if event_modes[e] != 0:
-            any_event = True
+    g_new, found, roots, ev_count, ev_t, ev_y, any_event = lane_event_scratch(event_modes)
 
     next_shot = first
     active = 0
@@ -158,20 +150,14 @@ def lane_chunk(jet_lanes, step_lanes, advance_lanes, p, off_c, off_yn, off_h, of
                         ys[k] = W[k * LANES + l]
                         for r in range(p + 1):
                             c[r, k] = W[off_c + (r * N_STATE + k) * LANES + l]
-                    for e in range(N_EVENTS):
-                        ev_count[e] = event_count[i, e]
-                        ev_t[e, 0] = first_t[i, e]
-                        for k in range(N_STATE):
-                            ev_y[e, 0, k] = first_y[i, e, k]
+                    swap_first_events(i, event_count, first_t, first_y, ev_count, ev_t, ev_y,
+                                      False)
                     terminate, tstop, term_e = handle_events(
                         MODEL_CR3BP, event_modes, n_found, found, roots, W[off_t + l],
                         t_new[l], W[off_h + l], ys, yns, c, work, params, None, direction[l],
                         ev_count, ev_t, ev_y)
-                    for e in range(N_EVENTS):
-                        event_count[i, e] = ev_count[e]
-                        first_t[i, e] = ev_t[e, 0]
-                        for k in range(N_STATE):
-                            first_y[i, e, k] = ev_y[e, 0, k]
+                    swap_first_events(i, event_count, first_t, first_y, ev_count, ev_t, ev_y,
+                                      True)
                     if terminate:
                         t_stop[l] = tstop
                         for k in range(N_STATE):
