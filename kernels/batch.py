@@ -1060,12 +1060,14 @@ def propagate_many(model: int, t0, y0, t_end, params, eph, *, rtol: float = 1e-1
         (:func:`massdriver.kernels.taylor.integrate_batch`, CR3BP only; each shot as
         ``dop853.propagate(..., method="taylor")``; ``nrejected`` is 0).
 
-    A shot whose state is not finite is not refused (it may come from an upstream failure in
-    a scan): it ends with "step too small" at ``t0`` without a step, the others are unaffected.
-
     Returns
     -------
     BatchPropagation
+
+    Notes
+    -----
+    A shot whose state is not finite is not refused (it may come from an upstream failure in
+    a scan): it ends with "step too small" at ``t0`` without a step, the others are unaffected.
     """
     if method not in ("dop853", "taylor"):
         raise ValueError(f"unknown method {method!r} (allowed: 'dop853', 'taylor')")
