@@ -42,6 +42,7 @@ from massdriver.kernels.dop853 import (
     STATUS_MAX_STEPS,
     STATUS_MESSAGES,
     STATUS_STEP_TOO_SMALL,
+    check_method,
     dense_coefficients,
     detect_events,
     error_finish,
@@ -1069,11 +1070,7 @@ def propagate_many(model: int, t0, y0, t_end, params, eph, *, rtol: float = 1e-1
     A shot whose state is not finite is not refused (it may come from an upstream failure in
     a scan): it ends with "step too small" at ``t0`` without a step, the others are unaffected.
     """
-    if method not in ("dop853", "taylor"):
-        raise ValueError(f"unknown method {method!r} (allowed: 'dop853', 'taylor')")
-    if method == "taylor" and int(model) != MODEL_CR3BP:
-        raise ValueError(f"method 'taylor' with model id {int(model)}: the Taylor integrator has "
-                         f"the CR3BP force model only (id {MODEL_CR3BP})")
+    check_method(method, model)
     if int(model) not in (MODEL_CR3BP, MODEL_EPHEMERIS):
         raise ValueError(f"unknown model id {model!r}")
     if int(model) == MODEL_EPHEMERIS and eph is None:

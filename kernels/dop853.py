@@ -78,7 +78,7 @@ __all__ = [
     "STATUS_MESSAGES", "EVENT_OFF", "EVENT_RECORD", "SAFETY", "MIN_FACTOR", "MAX_FACTOR",
     "integrate", "integrate_packed", "select_initial_step", "rk_step", "error_norm", "dense_coefficients",
     "step_factor", "detect_events", "handle_events", "error_scale", "error_finish", "N_STATE",
-    "dense_eval", "step_dense", "Propagation", "propagate", "event_modes", "event_workspace",
+    "dense_eval", "step_dense", "Propagation", "propagate", "check_method", "event_modes", "event_workspace",
 ]
 
 STATUS_FINISHED = 0
@@ -944,6 +944,17 @@ def event_modes(terminal=(), record=()) -> np.ndarray:
     return modes
 
 
+def check_method(method: str, model: int) -> None:
+    """Raise ``ValueError`` unless ``method`` is ``"dop853"`` or ``"taylor"`` and fits the model
+    (the Taylor integrator has the CR3BP only); shared by :func:`propagate` and
+    :func:`massdriver.kernels.batch.propagate_many`."""
+    if method not in ("dop853", "taylor"):
+        raise ValueError(f"unknown method {method!r} (allowed: 'dop853', 'taylor')")
+    if method == "taylor" and int(model) != MODEL_CR3BP:
+        raise ValueError(f"method 'taylor' with model id {int(model)}: the Taylor integrator has "
+                         f"the CR3BP force model only (id {MODEL_CR3BP})")
+
+
 def propagate(model: int, t0: float, y0, t_end: float, params, eph, *, rtol: float = 1e-10,
               atol=1e-12, max_step: float = np.inf, first_step: float | None = None,
               events=None, t_eval=None, store_steps: bool = True, max_steps: int = 1_000_000,
@@ -1027,16 +1038,12 @@ def propagate(model: int, t0: float, y0, t_end: float, params, eph, *, rtol: flo
     te = (np.empty(0) if t_eval is None
           else np.ascontiguousarray(t_eval, dtype=np.float64).ravel())
     params = np.array(params, dtype=np.float64)
+    check_method(method, model)
     if method == "taylor":
-        if int(model) != MODEL_CR3BP:
-            raise ValueError(f"method 'taylor' with model id {int(model)}: the Taylor integrator "
-                             f"has the CR3BP force model only (id {MODEL_CR3BP})")
         if regularize:
             raise ValueError("regularize applies to method 'dop853' only")
         from massdriver.kernels import taylor
         kernel = taylor.integrate
-    elif method != "dop853":
-        raise ValueError(f"unknown method {method!r} (allowed: 'dop853', 'taylor')")
     elif regularize:
         from massdriver.kernels import sundman
         kernel = sundman.integrate

@@ -21,8 +21,8 @@ order, and the norm floor switches between relative and absolute control):
 
 The logarithms and the exponential of the rule are evaluated in plain arithmetic
 (:func:`massdriver.kernels.taylor_core.step_from_norms`: exponent from the float's bits, short
-series, ~1e-13 relative) rather than by the C library: numba does not vectorise ``math.log`` and
-``math.exp`` without Intel's SVML, and the batch kernel computes every lane's step in one
+series; within 1e-15 of the C library's functions) rather than by the C library: numba does not
+vectorise ``math.log`` and ``math.exp`` without Intel's SVML, and the batch kernel computes every lane's step in one
 vectorised loop with the same arithmetic as this single-shot driver.
 
 The polynomial of the last step is the dense output (of the method's own order): events are
@@ -88,7 +88,7 @@ def integrate_batch(t0, y0, t_end, rtol, atol, max_step, params, event_modes, ma
     Arguments and results as :func:`massdriver.kernels.batch.propagate_batch` without ``model``
     and ``eph`` (CR3BP only); each shot's results are bit-identical to :func:`integrate` on it
     (``nrejected`` is 0). The order's kernel (``taylor_jets.batch_<p>``) compiles on its first
-    call (~30 s, then cached on disk).
+    call (~15 s, then cached on disk).
     """
     if not (math.isfinite(rtol) and rtol > 0.0):
         raise ValueError(f"rtol = {rtol!r}: must be a finite number > 0")

@@ -74,7 +74,6 @@ def lane_chunk(jet_lanes, step_lanes, advance_lanes, p, off_c, off_yn, off_h, of
     shot = np.full(LANES, -1, dtype=np.int64)
     direction = np.ones(LANES)
     t_new = np.zeros(LANES)
-    t_stop = np.zeros(LANES)
     ends = np.zeros(LANES, dtype=np.bool_)
     adv = np.zeros(LANES, dtype=np.bool_)
     g = np.zeros((LANES, N_EVENTS))
@@ -136,7 +135,7 @@ def lane_chunk(jet_lanes, step_lanes, advance_lanes, p, off_c, off_yn, off_h, of
                 continue
             i = shot[l]
             nsteps[i] += 1
-            t_stop[l] = t_new[l]
+            t_stop = t_new[l]
             done = ends[l]
             code = STATUS_FINISHED
             term = -1
@@ -159,7 +158,7 @@ def lane_chunk(jet_lanes, step_lanes, advance_lanes, p, off_c, off_yn, off_h, of
                     swap_first_events(i, event_count, first_t, first_y, ev_count, ev_t, ev_y,
                                       True)
                     if terminate:
-                        t_stop[l] = tstop
+                        t_stop = tstop
                         for k in range(N_STATE):
                             W[off_yn + k * LANES + l] = yns[k]
                         code = STATUS_EVENT
@@ -168,7 +167,7 @@ def lane_chunk(jet_lanes, step_lanes, advance_lanes, p, off_c, off_yn, off_h, of
                 for e in range(N_EVENTS):
                     g[l, e] = g_new[e]
             # the new state becomes the lane's state
-            W[off_t + l] = t_stop[l]
+            W[off_t + l] = t_stop
             for k in range(N_STATE):
                 W[k * LANES + l] = W[off_yn + k * LANES + l]
             if not done and nsteps[i] >= max_steps:
