@@ -517,7 +517,8 @@ class Campaign:
         """The schedule as an astropy ``QTable`` with units (one row per shot, firing order)."""
         import astropy.units as u
         from astropy.table import QTable
-        from astropy.time import Time
+
+        from massdriver.timescales import table_times
 
         s = self.shots
         kms = u.km / u.s
@@ -531,7 +532,7 @@ class Campaign:
             "plane_name": np.array([self.constellation.planes[x.plane].name for x in s],
                                    dtype=str),
             "satellite": np.array([x.satellite for x in s], dtype=int),
-            "launch_utc": Time([x.epoch.utc for x in s]) if s else Time([], format="jd"),
+            "launch_utc": table_times([x.epoch for x in s]),
             "window": np.array([x.window for x in s], dtype=int),
             "branch": np.array([x.branch for x in s], dtype=str),
             "speed": col(lambda x: x.speed.to_value(kms), kms),
@@ -539,7 +540,7 @@ class Campaign:
             "recharge": col(lambda x: x.recharge.to_value(u.min), u.min),
             "spacing": _first_masked(col(lambda x: 0.0 if x.spacing is None else
                                          x.spacing.to_value(u.min), u.min)),
-            "arrival_utc": Time([x.arrival.utc for x in s]) if s else Time([], format="jd"),
+            "arrival_utc": table_times([x.arrival for x in s]),
             "time_of_flight": col(lambda x: x.time_of_flight.to_value(u.day), u.day),
             "perigee_altitude": col(lambda x: x.perigee.altitude.to_value(u.km), u.km),
             "inclination": col(lambda x: x.perigee.inclination.to_value(u.deg), u.deg),

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["J2000_JD", "SECONDS_PER_DAY", "to_tdb_seconds", "from_tdb_seconds"]
+__all__ = ["J2000_JD", "SECONDS_PER_DAY", "to_tdb_seconds", "from_tdb_seconds", "table_times",
+           "minute_text"]
 
 J2000_JD = 2451545.0          # JD of 2000-01-01T12:00:00 TDB
 SECONDS_PER_DAY = 86400.0
@@ -73,3 +74,42 @@ def from_tdb_seconds(seconds):
     days = np.floor(seconds / SECONDS_PER_DAY)
     remainder = seconds - days * SECONDS_PER_DAY   # exact: both terms share the ulp of seconds
     return Time(J2000_JD + days, remainder / SECONDS_PER_DAY, format="jd", scale="tdb")
+
+
+def table_times(times, scale: str = "utc", precision: int = 3):
+    """Epochs as a table column written as ISO 8601 strings (``2027-01-03T07:48:12.345``).
+
+    Every ECSV file massdriver writes goes through here, so time columns read back as
+    ``Time`` in the named scale with ISO labels instead of Julian-date floats.
+
+    Parameters
+    ----------
+    times : astropy.time.Time or sequence of Time
+        Epochs (any scale); an empty sequence gives an empty column.
+    scale : str
+        Scale of the written labels, ``"utc"`` or ``"tdb"``.
+    precision : int
+        Decimal places of the seconds (3: milliseconds).
+
+    Returns
+    -------
+    astropy.time.Time
+        A copy in ``scale`` with format ``isot``.
+    """
+    from astropy.time import Time
+
+    if not isinstance(times, Time):
+        times = Time(list(times)) if len(times) else Time([], format="jd", scale=scale)
+    out = getattr(times, scale).copy(format="isot")
+    out.precision = precision
+    return out
+
+
+def minute_text(time) -> str:
+    """An epoch rounded to the nearest minute in its own scale, as ``2027-01-03 07:48``.
+
+    The windows table of ``massdriver solve`` and the report's tables print epochs this way.
+    """
+    from astropy.time import TimeDelta
+
+    return str((time + TimeDelta(30.0, format="sec")).isot)[:16].replace("T", " ")

@@ -242,9 +242,11 @@ class Trajectory:
         """The stored states as an astropy ``QTable`` (ECSV-ready)."""
         from astropy.table import QTable
 
+        from massdriver.timescales import table_times
+
         return QTable(
             {
-                "epoch_tdb": self.times.tdb,
+                "epoch_tdb": table_times(self.times, scale="tdb", precision=6),
                 "x": self.positions[:, 0], "y": self.positions[:, 1], "z": self.positions[:, 2],
                 "vx": self.velocities[:, 0], "vy": self.velocities[:, 1],
                 "vz": self.velocities[:, 2],

@@ -116,7 +116,7 @@ class ScanResult:
         from astropy.table import QTable
         from astropy.utils.masked import Masked
 
-        from massdriver.timescales import from_tdb_seconds
+        from massdriver.timescales import from_tdb_seconds, table_times
 
         def col(values: np.ndarray, unit):
             # unsolved rows are masked (written as empty fields), never NaN in the file
@@ -126,7 +126,7 @@ class ScanResult:
 
         tof = (self.t_perigee_tdb - self.t_launch_tdb) / bodies.DAY
         return QTable({
-            "launch_utc": from_tdb_seconds(self.t_launch_tdb).utc,
+            "launch_utc": table_times(from_tdb_seconds(self.t_launch_tdb)),
             "branch": self.branch,
             "solve_status": self.solve_status,
             "speed": col(self.speed_km_s, u.km / u.s),
@@ -170,8 +170,9 @@ class LaunchWindow:
     Attributes
     ----------
     open, close, best_epoch : astropy.time.Time
-        Window edges (``open``/``close`` are the scan's ends when the window touches them) and
-        the refined epoch of least delta-v (UTC scale; use ``.tdb`` for TDB).
+        Window edges and the refined epoch of least delta-v (UTC scale; use ``.tdb`` for
+        TDB). A window open at an end of the requested span is followed past it (see
+        ``truncated_start``), so ``open``/``close`` may lie outside the span.
     branch : str
         ``prograde`` or ``retrograde`` arrival.
     speed : astropy.units.Quantity
@@ -189,6 +190,11 @@ class LaunchWindow:
         coilgun model, the payload's kinetic energy at exit.
     optimizer : dict
         ``converged`` (bool), ``message``, ``nfev`` (evaluations of the epoch objective).
+    truncated_start, truncated_end : bool
+        The window was still open at the first (last) epoch scanned, after the scan was
+        extended past the span's edge by the window's length (or to the ephemeris' end):
+        ``open`` (``close``) is then that epoch, not the true edge, and the true minimum may
+        lie outside.
     """
 
     open: Any
@@ -202,6 +208,8 @@ class LaunchWindow:
     mid_course: MidCourseCorrection | None
     energy_per_shot: Any
     optimizer: dict = field(default_factory=dict)
+    truncated_start: bool = False
+    truncated_end: bool = False
 
     @property
     def duration(self):
@@ -230,6 +238,8 @@ class LaunchWindow:
             "budget": self.budget.as_dict(),
             "energy_per_shot_j": float(self.energy_per_shot.to_value(u.J)),
             "optimizer": dict(self.optimizer),
+            "truncated_start": bool(self.truncated_start),
+            "truncated_end": bool(self.truncated_end),
         }
         if self.mid_course is not None:
             m = self.mid_course
@@ -281,13 +291,14 @@ class Plan:
         """The windows as an astropy ``QTable`` with units (ECSV-ready)."""
         import astropy.units as u
         from astropy.table import QTable
-        from astropy.time import Time
+
+        from massdriver.timescales import table_times
 
         cols: dict[str, Any] = {}
         w = self.windows
-        cols["open_utc"] = Time([x.open.utc for x in w]) if w else Time([], format="jd")
-        cols["close_utc"] = Time([x.close.utc for x in w]) if w else Time([], format="jd")
-        cols["best_utc"] = Time([x.best_epoch.utc for x in w]) if w else Time([], format="jd")
+        cols["open_utc"] = table_times([x.open for x in w])
+        cols["close_utc"] = table_times([x.close for x in w])
+        cols["best_utc"] = table_times([x.best_epoch for x in w])
         cols["branch"] = [x.branch for x in w]
         cols["speed"] = [x.speed.to_value(u.km / u.s) for x in w] * u.km / u.s
         cols["time_of_flight"] = [x.time_of_flight.to_value(u.day) for x in w] * u.day
@@ -298,6 +309,8 @@ class Plan:
             cols[part] = [getattr(x.budget, part).to_value(u.km / u.s) for x in w] * u.km / u.s
         cols["strategy"] = [x.budget.strategy for x in w]
         cols["energy_per_shot"] = [x.energy_per_shot.to_value(u.J) for x in w] * u.J
+        cols["truncated_start"] = np.array([x.truncated_start for x in w], dtype=bool)
+        cols["truncated_end"] = np.array([x.truncated_end for x in w], dtype=bool)
         return QTable(cols, meta={"massdriver_version": self.version, **self.inputs})
 
     def to_dict(self) -> dict:
@@ -743,6 +756,198 @@ def _windows_from_runs(ok: np.ndarray) -> list[tuple[int, int]]:
     return runs
 
 
+def _extend_past_edges(problem: _Problem, t: np.ndarray, target, branches: tuple[str, ...],
+                       result: ScanResult, thr: float, ephemeris,
+                       progress: Callable[..., None]) -> tuple[np.ndarray, ScanResult, int]:
+    """Scan past the span's edges where a window touches them, so its minimum is found.
+
+    A run of grid epochs under the threshold that starts at the first (ends at the last) epoch
+    may continue outside the span; its refined minimum and its edges would then be artefacts of
+    the scan's limits. Such a run's length (the longest over the branches) is scanned again
+    before (after) the span, once, inside the ephemeris coverage. Runs that still touch the
+    extended grid's edges are reported as truncated.
+
+    Returns
+    -------
+    t : ndarray
+        The extended grid (TDB s).
+    result : ScanResult
+        The scan on it (every branch in time order).
+    first : int
+        Index in ``t`` of the span's first epoch (the number of epochs added before it).
+    """
+    n = t.shape[0]
+    if n < 2:
+        return t, result, 0
+    step = float(t[1] - t[0])
+    before = after = 0
+    for name in branches:
+        tot = result.total_km_s[result.branch == name]
+        for i0, i1 in _windows_from_runs(np.isfinite(tot) & (tot < thr)):
+            if i0 == 0:
+                before = max(before, i1 - i0 + 1)
+            if i1 == n - 1:
+                after = max(after, i1 - i0 + 1)
+    cover = ephemeris.coverage
+    t_before = t[0] - step * np.arange(before, 0, -1, dtype=np.float64)
+    t_before = t_before[t_before >= cover.start_seconds]
+    t_after = t[-1] + step * np.arange(1, after + 1, dtype=np.float64)
+    t_after = t_after[t_after + problem.flight_time_max <= cover.stop_seconds]
+    if t_before.size == 0 and t_after.size == 0:
+        return t, result, 0
+    progress(0, (t_before.size + t_after.size) * len(branches))
+    parts = [(t_before, None), (t, result), (t_after, None)]
+    todo = [(problem, tp, target, branches) for tp, r in parts if r is None and tp.size]
+    scanned = iter(scan_many(todo, progress))
+    parts = [(tp, r if r is not None else next(scanned)) for tp, r in parts if tp.size]
+    pieces = [(r, np.nonzero(r.branch == name)[0]) for name in branches for _tp, r in parts]
+    joined = ScanResult(**{key: np.concatenate([getattr(r, key)[i] for r, i in pieces])
+                           for key in ScanResult.__dataclass_fields__})
+    return np.concatenate([tp for tp, _r in parts]), joined, int(t_before.size)
+
+
+def _refine_window(problem: _Problem, target, launcher, result: ScanResult, t: np.ndarray,
+                   sel: np.ndarray, i0: int, i1: int, name: str, thr: float, mass: float,
+                   mid_course: bool, dispersion_samples: int, seed: int) -> LaunchWindow:
+    """Refine the grid run ``t[i0..i1]`` of one branch (rows ``sel`` of ``result``) into a
+    :class:`LaunchWindow`: the minimum by ``minimize_scalar``, the edges by ``brentq``, then
+    the best epoch's budget with the mid-course correction and the dispersion margin. A run
+    touching the grid's first (last) epoch keeps that epoch as its edge and is flagged
+    ``truncated_start`` (``truncated_end``)."""
+    import astropy.units as u
+    from scipy.optimize import brentq, minimize_scalar
+
+    from massdriver.budget import budget_with_mcc, delta_v_budget
+    from massdriver.timescales import from_tdb_seconds
+    from massdriver.trajectory import perigee_arrival_from_state
+
+    n = t.shape[0]
+    tot = result.total_km_s[sel]
+    b = BRANCHES[name]
+    k = i0 + int(np.nanargmin(tot[i0:i1 + 1]))
+    guess = float(result.speed_km_s[sel][k])
+    f, cache = _objective(problem, target, b, guess)
+    lo = t[max(k - 1, i0)]
+    hi = t[min(k + 1, i1)]
+    opt = {"converged": True, "message": "grid minimum", "nfev": 0}
+    t_best = t[k]
+    if hi > lo:
+        res = minimize_scalar(f, bounds=(lo, hi), method="bounded", options={"xatol": 1.0})
+        opt = {"converged": bool(res.success), "message": str(res.message),
+               "nfev": int(res.nfev)}
+        if res.success and math.isfinite(res.fun) and res.fun <= tot[k]:
+            t_best = float(res.x)
+    if not math.isfinite(f(t_best)):
+        t_best = float(t[k])
+        opt["converged"] = False
+        opt["message"] += "; kept the grid epoch"
+    if cache.get(t_best, (0, None))[1] is None:
+        # the solve at the mission tolerance failed here too: report the scan's own
+        # solution (scan tolerances, docs/windows.md) and say so
+        opt["converged"] = False
+        opt["message"] += "; reports the scan's solution (scan tolerances)"
+        j = sel[k]
+        cache[t_best] = (float(tot[k]), (float(result.speed_km_s[j]),
+                                         float(result.t_perigee_tdb[j]),
+                                         result.perigee_state[j].copy()))
+    speed, tp, yp = cache[t_best][1]
+
+    def edge(ta: float, tb: float) -> float:
+        def g(x: float) -> float:
+            return min(f(x), 1e3) - thr
+        try:
+            return float(brentq(g, ta, tb, xtol=1.0))
+        except ValueError:
+            return tb
+    t_open = t[i0] if i0 == 0 else edge(t[i0 - 1], t[i0])
+    t_close = t[i1] if i1 == n - 1 else edge(t[i1 + 1], t[i1])
+
+    uncorrected = delta_v_budget(yp[:3] * u.km, yp[3:] * u.km / u.s, from_tdb_seconds(tp), target)
+    disp = _dispersion(problem, target, t_best, speed, b, launcher, dispersion_samples, seed, yp)
+    margin = disp.margin if disp is not None else 0.0 * u.km / u.s
+    budget = delta_v_budget(yp[:3] * u.km, yp[3:] * u.km / u.s, from_tdb_seconds(tp), target,
+                            margin=margin)
+    mcc_obj = None
+    if mid_course:
+        sol = mid_course_correction(problem, target, t_best, speed)
+        if sol is not None and sol[4]:
+            dv, t_m, tpc, ypc, conv, its = sol
+            mag = float(np.linalg.norm(dv))
+            mcc_obj = MidCourseCorrection(
+                epoch=from_tdb_seconds(t_m),
+                time_after_launch=((t_m - t_best) / bodies.DAY) * u.day,
+                delta_v=dv * u.km / u.s, magnitude=mag * u.km / u.s, converged=conv,
+                iterations=its)
+            budget = budget_with_mcc(ypc[:3] * u.km, ypc[3:] * u.km / u.s, from_tdb_seconds(tpc),
+                                     target, mag * u.km / u.s, uncorrected=uncorrected,
+                                     margin=margin)
+    return LaunchWindow(
+        open=from_tdb_seconds(t_open).utc, close=from_tdb_seconds(t_close).utc,
+        best_epoch=from_tdb_seconds(t_best).utc, branch=name, speed=speed * u.km / u.s,
+        time_of_flight=((tp - t_best) / bodies.DAY) * u.day,
+        perigee=perigee_arrival_from_state(tp, t_best, yp), budget=budget, mid_course=mcc_obj,
+        energy_per_shot=_shot_energy(launcher, speed, mass), optimizer=opt,
+        truncated_start=i0 == 0, truncated_end=i1 == n - 1)
+
+
+def _no_solution_hint(problem: _Problem, site, t: np.ndarray) -> str:
+    """Why no exit speed reaches the target perigee, and what to try.
+
+    Shoots a few epochs of the grid at speeds across the launcher's range (scan tolerances) and
+    summarises where those coasts went: their lowest perigee, how many fell back to the Moon or
+    escaped. The advice follows from that: a perigee that stays high means the track points the
+    coast away from the Earth (turn or tilt it); shots falling back mean too little speed.
+    """
+    from massdriver.kernels.shots import (
+        OUTCOME_ESCAPE,
+        OUTCOME_MOON_IMPACT,
+        signed_perigee,
+    )
+
+    epochs = t[np.unique(np.linspace(0, t.shape[0] - 1, min(8, t.shape[0])).astype(int))]
+    speeds = np.linspace(problem.speed_min, problem.speed_max, 5)
+    y_stop = np.empty(6)
+    perigees, fell, escaped = [], 0, 0
+    for t0 in epochs:
+        for w in speeds:
+            q, outcome, _t, _nfev = signed_perigee(
+                float(t0), float(w), problem.site_body, problem.dir_body,
+                problem.flight_time_max, problem.scan_rtol, problem.scan_atol, problem.params,
+                problem.eph, _FAR_PERIGEE, y_stop)
+            if outcome == OUTCOME_MOON_IMPACT:
+                fell += 1
+            elif outcome == OUTCOME_ESCAPE:
+                escaped += 1
+            elif math.isfinite(q):
+                perigees.append(q * q)
+    shots = epochs.size * speeds.size
+    r_target_alt = problem.r_target - bodies.R_EARTH
+    facts = [f"{shots} sample shots at {problem.speed_min:.2f}-{problem.speed_max:.2f} km/s"]
+    if perigees:
+        facts.append(f"lowest perigee {min(perigees) - bodies.R_EARTH:,.0f} km altitude "
+                     f"(target {r_target_alt:,.0f} km)")
+    if fell:
+        facts.append(f"{fell} fell back to the Moon")
+    if escaped:
+        facts.append(f"{escaped} escaped")
+    tries = []
+    if fell and not escaped:
+        tries.append("raise [launcher] speed_max (the slower shots fall back to the Moon)")
+    elif escaped and not fell:
+        tries.append("lower [launcher] speed_min (the faster shots escape the Earth-Moon system)")
+    track = site.describe()
+    tries.append(f"tilt the track up: [site] elevation (now {track['elevation_deg']:g} deg; off "
+                 "the lunar equator a track tilted 15-30 deg can open windows no level track has)")
+    tries.append(f"turn it: [site] azimuth (now {track['azimuth_deg']:g} deg; the coast falls to "
+                 "the Earth only when the speed left after lunar escape points against the "
+                 "Moon's orbital motion, toward selenographic longitude 90 E: eastward tracks "
+                 "on the western near side do this)")
+    if bool(fell) == bool(escaped):
+        tries.append("widen [launcher] speed_min/speed_max")
+    return ("no window: no exit speed in the launcher's range reaches the target perigee at "
+            "any grid epoch (" + "; ".join(facts) + "). Try: " + "; ".join(tries) + ".")
+
+
 def solve(site, target, start, span, *, threshold, launcher=None, step=None,
           rtol: float = 1e-10, max_flight_time=None, branches=("prograde", "retrograde"),
           mid_course: bool = True, dispersion_samples: int = 2000, seed: int = 0,
@@ -789,14 +994,11 @@ def solve(site, target, start, span, *, threshold, launcher=None, step=None,
     Plan
     """
     import astropy.units as u
-    from scipy.optimize import brentq, minimize_scalar
 
     import massdriver
-    from massdriver.budget import budget_with_mcc, delta_v_budget
     from massdriver.config import MAX_SCAN_EPOCHS, LauncherSpec
     from massdriver.ephemeris import Ephemeris
     from massdriver.timescales import from_tdb_seconds, to_tdb_seconds
-    from massdriver.trajectory import perigee_arrival_from_state
 
     if launcher is None:
         launcher = LauncherSpec(speed_min=2.30 * u.km / u.s, speed_max=2.80 * u.km / u.s,
@@ -825,95 +1027,31 @@ def solve(site, target, start, span, *, threshold, launcher=None, step=None,
     t = t_start + step_s * np.arange(n)
     problem = _problem(site, target, launcher, rtol, tof_s, ephemeris, t[0], t[-1])
 
-    total_evals = n * len(branches)
+    n_user = n
+    total_evals = [n * len(branches)]
     done = [0]
 
-    def tick(k: int) -> None:
+    def tick(k: int, more: int = 0) -> None:
         done[0] += k
+        total_evals[0] += more
         if progress is not None:
-            progress(done[0], total_evals)
+            progress(done[0], total_evals[0])
 
     result = scan(problem, t, target, tuple(branches), progress=tick)
+    t, result, first = _extend_past_edges(problem, t, target, tuple(branches), result, thr,
+                                          ephemeris, tick)
+    n = t.shape[0]
     mass = float(launcher.payload_mass.to_value(u.kg))
 
     windows = []
     for name in branches:
         sel = np.nonzero(result.branch == name)[0]
         tot = result.total_km_s[sel]
-        ok = np.isfinite(tot) & (tot < thr)
-        for i0, i1 in _windows_from_runs(ok):
-            b = BRANCHES[name]
-            k = i0 + int(np.nanargmin(tot[i0:i1 + 1]))
-            guess = float(result.speed_km_s[sel][k])
-            f, cache = _objective(problem, target, b, guess)
-            lo = t[max(k - 1, i0)]
-            hi = t[min(k + 1, i1)]
-            opt = {"converged": True, "message": "grid minimum", "nfev": 0}
-            t_best = t[k]
-            if hi > lo:
-                res = minimize_scalar(f, bounds=(lo, hi), method="bounded",
-                                      options={"xatol": 1.0})
-                opt = {"converged": bool(res.success), "message": str(res.message),
-                       "nfev": int(res.nfev)}
-                if res.success and math.isfinite(res.fun) and res.fun <= tot[k]:
-                    t_best = float(res.x)
-            if not math.isfinite(f(t_best)):
-                t_best = float(t[k])
-                opt["converged"] = False
-                opt["message"] += "; kept the grid epoch"
-            if cache.get(t_best, (0, None))[1] is None:
-                # the solve at the mission tolerance failed here too: report the scan's own
-                # solution (scan tolerances, docs/windows.md) and say so
-                opt["converged"] = False
-                opt["message"] += "; reports the scan's solution (scan tolerances)"
-                j = sel[k]
-                cache[t_best] = (float(tot[k]), (float(result.speed_km_s[j]),
-                                                 float(result.t_perigee_tdb[j]),
-                                                 result.perigee_state[j].copy()))
-            speed, tp, yp = cache[t_best][1]
-
-            def edge(ta: float, tb: float, f=f) -> float:
-                def g(x: float) -> float:
-                    return min(f(x), 1e3) - thr
-                try:
-                    return float(brentq(g, ta, tb, xtol=1.0))
-                except ValueError:
-                    return tb
-            t_open = t[i0] if i0 == 0 else edge(t[i0 - 1], t[i0])
-            t_close = t[i1] if i1 == n - 1 else edge(t[i1 + 1], t[i1])
-
-            uncorrected = delta_v_budget(yp[:3] * u.km, yp[3:] * u.km / u.s,
-                                         from_tdb_seconds(tp), target)
-            disp = _dispersion(problem, target, t_best, speed, b, launcher, dispersion_samples,
-                               seed, yp)
-            margin = disp.margin if disp is not None else 0.0 * u.km / u.s
-            budget = delta_v_budget(yp[:3] * u.km, yp[3:] * u.km / u.s, from_tdb_seconds(tp),
-                                    target, margin=margin)
-            mcc_obj = None
-            if mid_course:
-                best_mcc = None
-                sol = mid_course_correction(problem, target, t_best, speed)
-                if sol is not None and sol[4]:
-                    best_mcc = (float(np.linalg.norm(sol[0])), sol)
-                if best_mcc is not None:
-                    mag, (dv, t_m, tpc, ypc, conv, its) = best_mcc
-                    mcc_obj = MidCourseCorrection(
-                        epoch=from_tdb_seconds(t_m),
-                        time_after_launch=((t_m - t_best) / bodies.DAY) * u.day,
-                        delta_v=dv * u.km / u.s, magnitude=mag * u.km / u.s, converged=conv,
-                        iterations=its)
-                    budget = budget_with_mcc(ypc[:3] * u.km, ypc[3:] * u.km / u.s,
-                                             from_tdb_seconds(tpc), target, mag * u.km / u.s,
-                                             uncorrected=uncorrected, margin=margin)
-            windows.append(LaunchWindow(
-                open=from_tdb_seconds(t_open).utc, close=from_tdb_seconds(t_close).utc,
-                best_epoch=from_tdb_seconds(t_best).utc, branch=name,
-                speed=speed * u.km / u.s,
-                time_of_flight=((tp - t_best) / bodies.DAY) * u.day,
-                perigee=perigee_arrival_from_state(tp, t_best, yp), budget=budget,
-                mid_course=mcc_obj,
-                energy_per_shot=_shot_energy(launcher, speed, mass),
-                optimizer=opt))
+        for i0, i1 in _windows_from_runs(np.isfinite(tot) & (tot < thr)):
+            if i1 < first or i0 > first + n_user - 1:
+                continue        # wholly in the extension: outside the span the user asked for
+            windows.append(_refine_window(problem, target, launcher, result, t, sel, i0, i1,
+                                          name, thr, mass, mid_course, dispersion_samples, seed))
     windows.sort(key=lambda w: w.best_epoch.jd)
 
     message = ""
@@ -925,8 +1063,7 @@ def solve(site, target, start, span, *, threshold, launcher=None, step=None,
                        f"{tot[k]:.3f} km/s at {from_tdb_seconds(t[k % n]).utc.isot} UTC "
                        f"({result.branch[k]} branch)")
         else:
-            message = ("no window: no exit speed in the launcher's range reaches the target "
-                       "perigee at any grid epoch")
+            message = _no_solution_hint(problem, site, t)
     inputs = {
         "site": site.describe(),
         "target": target.describe(),
@@ -939,6 +1076,7 @@ def solve(site, target, start, span, *, threshold, launcher=None, step=None,
         "rtol": rtol,
         "scan_rtol": problem.scan_rtol,
         "branches": list(branches),
+        "scan_extension_epochs": [int(first), int(n - first - n_user)],
     }
     return Plan(windows=tuple(windows), scan=result, mission=mission, inputs=inputs,
                 version=massdriver.__version__, message=message)

@@ -207,14 +207,31 @@ def _summary(inputs) -> str:
         f"({_e(best['branch'])} arrival), "
         f"exit speed <b>{best['speed_km_s']:.4f} km/s</b>, time of flight "
         f"{best['time_of_flight_days']:.2f} d, total delta-v <b>{b['total_km_s']:.4f} km/s</b> "
-        f"({_e(b['strategy'].replace('_', ' '))}).</p>")
+        f"({_e(b['strategy'].replace('_', ' '))}).</p>" + _cut_note(windows))
+
+
+def _cut_note(windows: Sequence[dict]) -> str:
+    """Say which windows the scan's edges cut (their true edge and minimum may lie outside)."""
+    cut = [w for w in windows if w.get("truncated_start") or w.get("truncated_end")]
+    if not cut:
+        return ""
+    names = ", ".join(_time_text_iso(w["best_utc"]) for w in cut)
+    return ("<p class='note'>Cut by the scan's edge (still open where the scan, extended past "
+            f"the requested span by the window's length, starts or ends): {_e(names)}. Those "
+            "windows may be longer than shown.</p>")
+
+
+def _time_text_iso(label: str) -> str:
+    from astropy.time import Time
+
+    return _time_text(Time(label, scale="utc"))
 
 
 def _time_text(t) -> str:
     """UTC to the minute (rounded), ``YYYY-MM-DD hh:mm``."""
-    from astropy.time import TimeDelta
+    from massdriver.timescales import minute_text
 
-    return str((t.utc + TimeDelta(30.0, format="sec")).isot)[:16].replace("T", " ")
+    return minute_text(t.utc)
 
 
 def _windows_table(inputs) -> str:
@@ -269,7 +286,7 @@ def _windows_table_from_plan(windows: Sequence[dict], best_utc: str | None) -> s
             "time of flight [d]", "total [km/s]", "strategy"]
     body = []
     for w in windows:
-        cells = [f"<td class='time'>{_e(w[k][:16].replace('T', ' '))}</td>" for _, k in cols]
+        cells = [f"<td class='time'>{_e(_time_text_iso(w[k]))}</td>" for _, k in cols]
         cells += [f"<td class='text'>{_e(w['branch'])}</td>", f"<td>{_num(w['speed_km_s'])}</td>",
                   f"<td>{_num(w['time_of_flight_days'])}</td>",
                   f"<td>{_num(w['budget']['total_km_s'])}</td>",
