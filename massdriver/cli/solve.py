@@ -61,6 +61,9 @@ def solve_loaded(mission, quiet: bool):
         mid_course=mission.mid_course, mission=mission, progress=_progress(quiet))
 
 
+_ARC = {"prograde": "pro", "retrograde": "retro"}
+
+
 def print_windows(plan, stream=None) -> None:
     """A table of the windows, at most 100 columns wide, epochs rounded to the minute (UTC)
     as in the report; a window cut by the scan's start (end) is marked ``<`` (``>``)."""
@@ -70,25 +73,24 @@ def print_windows(plan, stream=None) -> None:
     if not plan.windows:
         stream.write(f"{plan.message}\n")
         return
-    stream.write(f"{'open (UTC)':<16} {'hours':>5} {'best (UTC)':<16} {'arc':<5} {'speed':>6} "
-                 f"{'tof':>5} {'incl':>6} {'total':>6} {'cut':<3} strategy\n")
-    stream.write(f"{'':<16} {'':>5} {'':<16} {'':<5} {'km/s':>6} {'d':>5} {'deg':>6} "
+    stream.write(f"{'open (UTC)':<16} {'hours':>5}  {'best (UTC)':<16}  {'arc':<5} "
+                 f"{'speed':>6} {'tof':>5} {'incl':>6} {'total':>6} {'cut':<3} strategy\n")
+    stream.write(f"{'':<16} {'':>5}  {'':<16}  {'':<5} {'km/s':>6} {'d':>5} {'deg':>6} "
                  f"{'km/s':>6}\n")
     cut_any = False
     for w in plan.windows:
         cut = ("<" if w.truncated_start else "") + (">" if w.truncated_end else "")
         cut_any = cut_any or bool(cut)
         stream.write(
-            f"{minute_text(w.open.utc):<16} {w.duration.to_value('hour'):5.1f} "
-            f"{minute_text(w.best_epoch.utc):<16} {w.branch[:5]:<5} "
+            f"{minute_text(w.open.utc):<16} {w.duration.to_value('hour'):5.1f}  "
+            f"{minute_text(w.best_epoch.utc):<16}  {_ARC[w.branch]:<5} "
             f"{w.speed.to_value('km/s'):6.4f} {w.time_of_flight.to_value('day'):5.2f} "
             f"{w.perigee.inclination.to_value('deg'):6.2f} "
             f"{w.budget.total.to_value('km/s'):6.4f} {cut:<3} {w.budget.strategy}\n")
-    stream.write("arc: prograde / retrograde arrival; hours: open to close")
+    stream.write("arc: prograde / retrograde arrival; hours: open to close\n")
     if cut_any:
-        stream.write("; cut < (>): still open where the scan, extended past the span by the "
-                     "window's length, starts (ends): the window may be longer")
-    stream.write("\n")
+        stream.write("cut <: still open where the scan starts (>: ends), after following the "
+                     "window past the span\n     by its own length: it may be longer\n")
 
 
 def run(args: argparse.Namespace) -> int:
