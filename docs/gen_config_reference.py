@@ -1,9 +1,12 @@
 """Generate docs/config.md, the reference of every configuration key, from the parsers themselves.
 
 There is no separate schema to keep in step with the code: the real parsers
-(:func:`massdriver.config.load_mission`, :meth:`massdriver.coilgun.Coilgun.from_config`) are run
-on sample files with a :class:`massdriver.config.Table` subclass that records every key they
-ask for, with its type, unit, default, bounds and choices. Each kind of ``[target]`` and
+(:func:`massdriver.config.load_mission`, :func:`massdriver.config.coilgun_from_config`,
+:func:`massdriver.config.load_campaign`) are run on sample files with a
+:class:`massdriver.config.Table` subclass that records every key they ask for, with its type,
+unit, default, bounds and choices. A range the model constructor enforces is the
+:class:`massdriver.bounds.Bound` the parser hands to the getter (``bound=``), so the page shows
+the range the code checks. Each kind of ``[target]`` and
 ``[armature]`` is run once. Descriptions come from the numpydoc sections of the classes and
 functions the keys feed (``LaunchSite``, ``SearchSpec``, ``circular``, ``DriveCoil``...), or from
 :data:`DESCRIPTIONS` below when the parameter has another name or no docstring.
@@ -163,32 +166,38 @@ def _section(path: str) -> str:
 def _recording_table(records: list[Record], file: str, variant):
     from massdriver.config import REQUIRED, Table
 
+    def limits(minimum, maximum, exclusive_minimum, bound):
+        if bound is not None:
+            return bound.minimum, bound.maximum, bound.exclusive_minimum
+        return minimum, maximum, exclusive_minimum
+
     def note(table, key, spec):
         records.append(Record(file, variant, _section(table.path), key, spec))
 
     class RecordingTable(Table):
         def quantity(self, key, unit, *, default=REQUIRED, minimum=None, maximum=None,
-                     exclusive_minimum=False):
-            note(self, key, Spec("quantity", unit, default, default is REQUIRED, minimum,
-                                 maximum, exclusive_minimum))
+                     exclusive_minimum=False, bound=None):
+            note(self, key, Spec("quantity", unit, default, default is REQUIRED,
+                                 *limits(minimum, maximum, exclusive_minimum, bound)))
             return super().quantity(key, unit, default=default, minimum=minimum,
-                                    maximum=maximum, exclusive_minimum=exclusive_minimum)
+                                    maximum=maximum, exclusive_minimum=exclusive_minimum,
+                                    bound=bound)
 
         def number(self, key, *, default=REQUIRED, minimum=None, maximum=None,
-                   exclusive_minimum=False):
-            note(self, key, Spec("number", "", default, default is REQUIRED, minimum, maximum,
-                                 exclusive_minimum))
+                   exclusive_minimum=False, bound=None):
+            note(self, key, Spec("number", "", default, default is REQUIRED,
+                                 *limits(minimum, maximum, exclusive_minimum, bound)))
             return super().number(key, default=default, minimum=minimum, maximum=maximum,
-                                  exclusive_minimum=exclusive_minimum)
+                                  exclusive_minimum=exclusive_minimum, bound=bound)
 
         def integer(self, key, *, default=REQUIRED, minimum=None, maximum=None):
             note(self, key, Spec("integer", "", default, default is REQUIRED, minimum, maximum))
             return super().integer(key, default=default, minimum=minimum, maximum=maximum)
 
-        def string(self, key, *, default=REQUIRED, choices=None):
+        def string(self, key, *, default=REQUIRED, choices=None, checked=True):
             note(self, key, Spec("string", "", default, default is REQUIRED,
                                  choices=tuple(choices) if choices else None))
-            return super().string(key, default=default, choices=choices)
+            return super().string(key, default=default, choices=choices, checked=checked)
 
         def boolean(self, key, *, default=REQUIRED):
             note(self, key, Spec("boolean", "", default, default is REQUIRED))
@@ -263,37 +272,34 @@ def _campaign_samples() -> list[tuple[tuple[str, str], dict]]:
 
 def collect() -> list[Record]:
     """Run the parsers on the samples and return every key they read."""
-    import massdriver.config as config
-    from massdriver.coilgun import Coilgun
-
     records: list[Record] = []
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")        # ERFA "dubious year" for the 2050 range check
-        _run_parsers(records, config, Coilgun)
+        warnings.simplefilter("ignore")        # ERFA "dubious year" for far epochs
+        _run_parsers(records)
     return records
 
 
-def _run_parsers(records: list[Record], config, coilgun_cls) -> None:
+def _run_parsers(records: list[Record]) -> None:
+    from massdriver.config import campaign, coilgun, mission
+
     for variant, sample in _mission_samples():
         table_cls = _recording_table(records, "mission", variant)
 
         def fake_read(path, _sample=sample, _cls=table_cls):
             return _cls(_sample, "", "<sample>")
 
-        with mock.patch.object(config, "read_toml", fake_read):
-            config.load_mission(EXAMPLES / "sample_mission.toml")
+        with mock.patch.object(mission, "read_toml", fake_read):
+            mission.load_mission(EXAMPLES / "sample_mission.toml")
     for variant, sample in _coilgun_samples():
         table_cls = _recording_table(records, "coilgun", variant)
-        coilgun_cls.from_config(table_cls(sample, "", "<sample>"))
-    from massdriver import campaign
-
+        coilgun.coilgun_from_config(table_cls(sample, "", "<sample>"))
     for variant, sample in _campaign_samples():
         table_cls = _recording_table(records, "campaign", variant)
 
         def fake_read(path, _sample=sample, _cls=table_cls):
             return _cls(_sample, "", "<sample>")
 
-        with mock.patch.object(config, "read_toml", fake_read):
+        with mock.patch.object(campaign, "read_toml", fake_read):
             campaign.load_campaign(EXAMPLES / "sample_campaign.toml")
 
 
@@ -334,15 +340,15 @@ def _doc_params(obj) -> dict[str, str]:
 
 def _doc_sources() -> dict[tuple[str, str, str | None], list[tuple[Any, dict[str, str]]]]:
     """``(file, section, variant kind) -> [(object, {config key: docstring name})]``."""
-    from massdriver import coilgun, config, site, targets
+    from massdriver import coilgun, mission, site, targets
 
     elements_alias = {"semi_major_axis": "a", "eccentricity": "ecc", "inclination": "inc",
                       "argument_of_perigee": "argp"}
     return {
-        ("mission", "", None): [(config.MissionConfig, {})],
+        ("mission", "", None): [(mission.MissionConfig, {})],
         ("mission", "site", None): [(site.LaunchSite, {})],
-        ("mission", "launcher", None): [(config.LauncherSpec, {})],
-        ("mission", "search", None): [(config.SearchSpec, {})],
+        ("mission", "launcher", None): [(mission.LauncherSpec, {})],
+        ("mission", "search", None): [(mission.SearchSpec, {})],
         ("mission", "target", "circular"): [(targets.circular, {})],
         ("mission", "target", "sun_synchronous"): [(targets.sun_synchronous, {})],
         ("mission", "target", "geo"): [(targets.geo, {})],

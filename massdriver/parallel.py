@@ -221,8 +221,8 @@ def _tdb_seconds(epochs) -> np.ndarray:
 def _prepare(index: int, case: SweepCase) -> _Prepared:
     import astropy.units as u
 
-    from massdriver.config import LauncherSpec
     from massdriver.ephemeris import Ephemeris
+    from massdriver.mission import LauncherSpec
     from massdriver.windows import BRANCHES, _problem
 
     if not isinstance(case, SweepCase):

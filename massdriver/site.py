@@ -21,36 +21,25 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import bodies
+from .bounds import Bound
 from .ephemeris import Ephemeris, pa_to_me_matrix
 from .errors import InputError
 from .timescales import to_tdb_seconds
 
-__all__ = ["LaunchSite", "LaunchState"]
+__all__ = ["LaunchSite", "LaunchState", "BOUNDS", "HEIGHT_RANGE_KM"]
 
 
-def _quantity(owner: str, name: str, value, unit: str, low: float, high: float,
-              low_open: bool = False):
-    """Validate one Quantity field; return it converted to ``unit``."""
-    import astropy.units as u
+#: allowed ``height`` of a site, km
+HEIGHT_RANGE_KM = (-10.0, 20.0)
 
-    where = f"{owner}.{name}"
-    if not isinstance(value, u.Quantity):
-        raise InputError(f"{where} = {value!r}: give an astropy Quantity in {unit} "
-                         f"(e.g. {value} * u.{unit}), allowed range [{low}, {high}] {unit}")
-    try:
-        converted = value.to(unit)
-    except u.UnitConversionError:
-        raise InputError(f"{where} = {value}: unit {value.unit} is not convertible to {unit}") \
-            from None
-    if converted.ndim != 0:
-        raise InputError(f"{where} = {value}: must be a scalar")
-    number = float(converted.value)
-    inside = (low < number if low_open else low <= number) and number <= high
-    if not (math.isfinite(number) and inside):
-        bracket = "(" if low_open else "["
-        raise InputError(f"{where} = {value}: outside the allowed range {bracket}{low}, {high}] "
-                         f"{unit}")
-    return converted
+#: the allowed range of each numeric field of :class:`LaunchSite`
+BOUNDS: dict[str, Bound] = {
+    "lat": Bound("deg", -90.0, 90.0),
+    "lon": Bound("deg", -360.0, 360.0),
+    "height": Bound("km", *HEIGHT_RANGE_KM),
+    "azimuth": Bound("deg", 0.0, 360.0),
+    "elevation": Bound("deg", 0.0, 90.0),
+}
 
 
 @dataclass(frozen=True)
@@ -84,7 +73,7 @@ class LaunchSite:
     lon : astropy.units.Quantity
         Selenocentric longitude (positive east), angle in [-360, 360] deg.
     height : astropy.units.Quantity
-        Height above the mean sphere of radius ``bodies.R_MOON`` = 1737.4 km, [-10, 100] km.
+        Height above the mean sphere of radius ``bodies.R_MOON`` = 1737.4 km, [-10, 20] km.
     azimuth : astropy.units.Quantity
         Track azimuth clockwise from local north, [0, 360] deg (90 deg = due east).
     elevation : astropy.units.Quantity
@@ -116,21 +105,15 @@ class LaunchSite:
         for key, value in defaults.items():
             if getattr(self, key) is None:
                 object.__setattr__(self, key, value)
-        owner = "LaunchSite"
-        checked = {
-            "lat": _quantity(owner, "lat", self.lat, "deg", -90.0, 90.0),
-            "lon": _quantity(owner, "lon", self.lon, "deg", -360.0, 360.0),
-            "height": _quantity(owner, "height", self.height, "km", -10.0, 100.0),
-            "azimuth": _quantity(owner, "azimuth", self.azimuth, "deg", 0.0, 360.0),
-            "elevation": _quantity(owner, "elevation", self.elevation, "deg", 0.0, 90.0),
-        }
-        for key, value in checked.items():
-            object.__setattr__(self, key, value)
+        for key, bound in BOUNDS.items():
+            object.__setattr__(self, key, bound.check("LaunchSite", key, getattr(self, key)))
         if not isinstance(self.name, str):
-            raise InputError(f"LaunchSite.name = {self.name!r}: must be a string")
+            raise InputError(f"LaunchSite.name = {self.name!r}: must be a string", field="name",
+                             reason="must be a string")
         frame = str(self.frame).upper()
         if frame not in ("PA", "ME"):
-            raise InputError(f"LaunchSite.frame = {self.frame!r}: allowed values 'PA', 'ME'")
+            raise InputError(f"LaunchSite.frame = {self.frame!r}: allowed values 'PA', 'ME'",
+                             field="frame", reason="allowed values 'PA', 'ME'")
         object.__setattr__(self, "frame", frame)
         object.__setattr__(self, "_body", self._compute_body_vectors())
 

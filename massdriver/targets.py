@@ -41,7 +41,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -52,15 +52,12 @@ from massdriver.bodies import (
     OMEGA_EARTH,
     R_EARTH,
 )
-from massdriver.errors import ConfigError, InputError
+from massdriver.errors import InputError
 from massdriver.timescales import SECONDS_PER_DAY, to_tdb_seconds
-
-if TYPE_CHECKING:
-    from massdriver.config import Table
 
 __all__ = [
     "TargetOrbit", "TargetPlaneArrays", "OrbitalElements", "circular", "sun_synchronous", "geo",
-    "from_elements", "walker", "parse_walker", "targets_from_config", "sun_right_ascension",
+    "from_elements", "walker", "parse_walker", "sun_right_ascension",
     "mean_sun_right_ascension", "equation_of_time", "precession_matrix", "nodal_precession_rate",
     "sun_synchronous_inclination", "elements_from_state", "state_from_elements",
     "TROPICAL_YEAR_DAYS", "SUN_MEAN_MOTION", "GEO_RADIUS", "MIN_PERIGEE_ALTITUDE", "KINDS",
@@ -74,7 +71,7 @@ SUN_MEAN_MOTION = 2.0 * math.pi / (TROPICAL_YEAR_DAYS * SECONDS_PER_DAY)
 GEO_RADIUS = (GM_EARTH / OMEGA_EARTH**2) ** (1.0 / 3.0)
 #: lowest accepted perigee altitude of a target, km (the atmosphere interface)
 MIN_PERIGEE_ALTITUDE = EARTH_ATMOSPHERE_ALTITUDE
-#: the target kinds understood by :meth:`TargetOrbit.from_config`
+#: the target kinds (``kind`` of a ``[target]`` table, see :mod:`massdriver.config.targets`)
 KINDS = ("circular", "sun_synchronous", "geo", "elements", "walker")
 _FRAMES = ("mean_of_date", "icrf")
 _ARCSEC = math.pi / (180.0 * 3600.0)
@@ -366,7 +363,7 @@ class TargetOrbit:
     """An Earth orbit to insert into: a shape and a plane whose RAAN may move with time.
 
     Build with :func:`circular`, :func:`sun_synchronous`, :func:`geo`, :func:`from_elements`,
-    :func:`walker` or :meth:`from_config` rather than directly.
+    :func:`walker` or :func:`massdriver.config.target_from_config` rather than directly.
 
     Attributes
     ----------
@@ -556,17 +553,6 @@ class TargetOrbit:
             plane = (f"RAAN {math.degrees(self._raan0) % 360:.3f} deg at "
                      f"{self.reference_epoch.tdb.isot} TDB")
         return f"{self.name}: {shape}, i = {math.degrees(self._inc):.3f} deg, {plane}"
-
-    # -- config ------------------------------------------------------------------------------------
-    @classmethod
-    def from_config(cls, table: Table) -> TargetOrbit:
-        """Build a target from a ``[target]`` TOML table (see :func:`targets_from_config`).
-
-        A ``walker`` table must name one plane with ``plane = k`` (0-based) here; use
-        :func:`targets_from_config` to get all planes.
-        """
-        targets = _parse_config(table, single=True)
-        return targets[0]
 
 
 def _to(value, unit: str, name: str) -> float:
@@ -797,130 +783,3 @@ def walker(inclination, total: int | None = None, planes: int | None = None,
                     t.raan_reference, t.reference_epoch, t.raan_rate)
         for t in out
     ]
-
-
-# --- configuration -------------------------------------------------------------------------------
-def targets_from_config(table: Table) -> list[TargetOrbit]:
-    """Targets of a ``[target]`` table (one, or every plane of a Walker constellation).
-
-    Keys by ``kind``:
-
-    ``circular``: ``altitude``, ``inclination``, optional ``raan`` + ``epoch``, ``raan_drift``.
-    ``sun_synchronous``: ``altitude``, ``ltan`` ("HH:MM" or hours).
-    ``geo``: none.
-    ``elements``: ``semi_major_axis``, ``eccentricity``, ``inclination``, ``raan``,
-    ``argument_of_perigee`` (default 0), ``epoch``, ``frame``, ``raan_drift``.
-    ``walker``: ``inclination``, ``total``, ``planes``, ``phasing``, ``altitude``, ``raan0``
-    (default 0), ``epoch`` (default J2000 TDB), optional ``plane`` (only that plane).
-    Every kind accepts ``name``. Quantities take numbers in the default unit (km, deg) or strings
-    with a unit ("600 km").
-    """
-    return _parse_config(table, single=False)
-
-
-def _parse_config(table: Table, *, single: bool) -> list[TargetOrbit]:
-    kind = table.string("kind", choices=KINDS)
-    name = table.string("name", default=None)
-    try:
-        targets = _parse_kind(table, kind, name, single)
-    except InputError as exc:
-        raise ConfigError(f"[{table.path or 'target'}] {exc}") from None
-    table.finish()
-    return targets
-
-
-def _max_perigee_altitude() -> float:
-    """Highest target perigee altitude, km: the solvers take a geocentric distance minimum
-    beyond ``FAR_PERIGEE_RADIUS`` (150,000 km) as a passing, not an arrival."""
-    from massdriver.trajectory import FAR_PERIGEE_RADIUS
-
-    return FAR_PERIGEE_RADIUS - R_EARTH
-
-
-def _altitude(table: Table, key: str):
-    return table.quantity(key, "km", minimum=MIN_PERIGEE_ALTITUDE,
-                          maximum=_max_perigee_altitude())
-
-
-def _angle(table: Table, key: str, **kwargs):
-    return table.quantity(key, "deg", minimum=-360.0, maximum=360.0, **kwargs)
-
-
-def _parse_kind(table: Table, kind: str, name: str | None, single: bool) -> list[TargetOrbit]:
-    if kind == "circular":
-        alt = _altitude(table, "altitude")
-        inc = table.quantity("inclination", "deg", minimum=0.0, maximum=180.0)
-        raan = _angle(table, "raan", default=None)
-        epoch = table.time("epoch", default=None)
-        drift = table.boolean("raan_drift", default=True)
-        if raan is not None and epoch is None:
-            raise ConfigError(f"{table.key_path('epoch')} is missing: it is required with "
-                              f"{table.key_path('raan')} (the epoch the RAAN holds at)")
-        return [circular(alt, inc, raan, epoch=epoch, name=name, raan_drift=drift)]
-    if kind == "sun_synchronous":
-        alt = _altitude(table, "altitude")
-        if isinstance(table.data.get("ltan"), str):
-            raw = table.string("ltan")
-            try:
-                hours = _parse_ltan(raw)
-            except InputError as exc:
-                raise ConfigError(f"{table.key_path('ltan')}: {exc}") from None
-        else:
-            hours = table.number("ltan", default=6.0, minimum=0.0, maximum=24.0)
-            if hours >= 24.0:
-                raise ConfigError(f"{table.key_path('ltan')} = {hours!r}: must be < 24 hours")
-        return [sun_synchronous(alt, hours, name=name)]
-    if kind == "geo":
-        return [geo(name=name or "GEO")]
-    if kind == "elements":
-        a = table.quantity("semi_major_axis", "km", minimum=R_EARTH + MIN_PERIGEE_ALTITUDE,
-                           maximum=1.0e6)      # well inside the Earth's Hill sphere (1.5e6 km)
-        ecc = table.number("eccentricity", minimum=0.0, maximum=0.999)
-        inc = table.quantity("inclination", "deg", minimum=0.0, maximum=180.0)
-        raan = _angle(table, "raan")
-        argp = _angle(table, "argument_of_perigee", default=0.0)
-        epoch = table.time("epoch")
-        frame = table.string("frame", default="mean_of_date", choices=_FRAMES)
-        drift = table.boolean("raan_drift", default=True)
-        perigee = a.value * (1.0 - ecc) - R_EARTH
-        if perigee < MIN_PERIGEE_ALTITUDE:
-            raise ConfigError(
-                f"{table.key_path('eccentricity')} = {ecc!r}: with semi_major_axis = {a.value:g} "
-                f"km the perigee altitude is {perigee:.1f} km; it must be >= "
-                f"{MIN_PERIGEE_ALTITUDE:g} km")
-        if perigee > _max_perigee_altitude():
-            raise ConfigError(
-                f"{table.key_path('eccentricity')} = {ecc!r}: with semi_major_axis = {a.value:g} "
-                f"km the perigee altitude is {perigee:.1f} km; it must be <= "
-                f"{_max_perigee_altitude():.0f} km (an arrival perigee within 150,000 km)")
-        return [from_elements(a, ecc, inc, raan, argp, epoch, name=name, frame=frame,
-                              raan_drift=drift)]
-    # walker
-    inc = table.quantity("inclination", "deg", minimum=0.0, maximum=180.0)
-    total = table.integer("total", minimum=1)
-    planes = table.integer("planes", minimum=1)
-    phasing = table.integer("phasing", minimum=0)
-    alt = _altitude(table, "altitude")
-    raan0 = _angle(table, "raan0", default=0.0)
-    epoch = table.time("epoch", default=None)
-    drift = table.boolean("raan_drift", default=True)
-    plane = table.integer("plane", default=None, minimum=0)
-    if total % planes:
-        raise ConfigError(f"{table.key_path('total')} = {total}: must be a multiple of "
-                          f"{table.key_path('planes')} = {planes}")
-    if phasing > planes - 1:
-        raise ConfigError(f"{table.key_path('phasing')} = {phasing}: must be <= planes - 1 = "
-                          f"{planes - 1}")
-    all_planes = walker(inc, total, planes, phasing, alt, raan0=raan0, epoch=epoch, name=name,
-                        raan_drift=drift)
-    if plane is not None:
-        if plane >= planes:
-            raise ConfigError(f"{table.key_path('plane')} = {plane}: must be <= planes - 1 = "
-                              f"{planes - 1}")
-        return [all_planes[plane]]
-    if single:
-        raise ConfigError(f"{table.key_path('plane')} is missing: a walker target needs the plane "
-                          f"index 0..{planes - 1} here (massdriver.targets.targets_from_config "
-                          f"returns all planes)")
-    return all_planes
-

@@ -793,8 +793,8 @@ def solve(site, target, start, span, *, threshold, launcher=None, step=None,
 
     import massdriver
     from massdriver.budget import budget_with_mcc, delta_v_budget
-    from massdriver.config import MAX_SCAN_EPOCHS, LauncherSpec
     from massdriver.ephemeris import Ephemeris
+    from massdriver.mission import MAX_SCAN_EPOCHS, LauncherSpec
     from massdriver.timescales import from_tdb_seconds, to_tdb_seconds
     from massdriver.trajectory import perigee_arrival_from_state
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import astropy.units as u
 import pytest
 
@@ -74,3 +76,30 @@ def test_read_toml_errors(tmp_path):
 
 def test_parse_quantity_dimensionless_string_takes_default_unit():
     assert parse_quantity("2.5", "km/s") == 2.5 * u.km / u.s
+
+
+def test_config_package_is_imported_by_no_model_module():
+    """``massdriver.config`` imports the models; no model module imports it back (issue 15
+    B.1): checked on every import statement, function-level ones included."""
+    import ast
+
+    root = Path(__file__).resolve().parents[1]
+    offenders = []
+    for path in sorted((root / "massdriver").rglob("*.py")):
+        rel = path.relative_to(root / "massdriver").parts
+        if rel[0] in ("config", "cli"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:          # relative: resolve against massdriver/
+                    base = "massdriver." + base if base else "massdriver"
+                names = [base] + [f"{base}.{a.name}" for a in node.names]
+            else:
+                continue
+            if any(n == "massdriver.config" or n.startswith("massdriver.config.")
+                   for n in names):
+                offenders.append(f"{'/'.join(rel)}:{node.lineno}")
+    assert offenders == []
