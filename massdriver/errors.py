@@ -44,7 +44,8 @@ class InputError(MassdriverError, ValueError):
 
 
 class EphemerisRangeError(MassdriverError, ValueError):
-    """An epoch lies outside the span covered by the ephemeris (DE421: 1900-2050)."""
+    """An epoch lies outside the span covered by the ephemeris (DE421 and its lunar PA
+    kernel: 1900-01-01 .. 2051-01-01 TDB)."""
 
 
 class OutputExistsError(MassdriverError, FileExistsError):

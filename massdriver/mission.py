@@ -27,8 +27,10 @@ __all__ = [
 #: most launch epochs one scan may have (per branch): 3660 days at 30 min is 175,681; every
 #: epoch keeps a fixed-size record (about 0.2 kB per branch), so memory stays below ~100 MB
 MAX_SCAN_EPOCHS = 200_000
-#: force models a mission may name
-SEARCH_MODELS = ("ephemeris", "cr3bp")
+#: force models of a window scan. The scan, refinement and budgets run in the ephemeris model
+#: only: the Earth-Moon CR3BP is a preview of one shot (``massdriver shoot --model cr3bp``),
+#: not a window solver, so a mission asking for it is refused rather than silently ignored.
+SEARCH_MODELS = ("ephemeris",)
 
 #: the allowed range of each numeric field of :class:`LauncherSpec`
 LAUNCHER_BOUNDS: dict[str, Bound] = {
@@ -120,7 +122,8 @@ class SearchSpec:
     threshold : astropy.units.Quantity
         A window is a contiguous span where the total delta-v is below this (km/s).
     model : str
-        Force model of the coast: ``"ephemeris"`` (DE421 Earth, Moon, Sun, J2) or ``"cr3bp"``.
+        Force model of the coast: ``"ephemeris"`` (DE421 Earth, Moon, Sun, J2), the only one a
+        window scan has (:data:`SEARCH_MODELS`).
     rtol : float
         Relative tolerance of the DOP853 integration.
     max_flight_time : astropy.units.Quantity
@@ -147,7 +150,8 @@ class SearchSpec:
         for key, bound in SEARCH_BOUNDS.items():
             object.__setattr__(self, key, bound.check("SearchSpec", key, getattr(self, key)))
         if self.model not in SEARCH_MODELS:
-            reason = f"must be one of {', '.join(SEARCH_MODELS)}"
+            reason = ("must be 'ephemeris': windows are scanned in the ephemeris model only "
+                      "(the CR3BP preview of one shot is massdriver shoot --model cr3bp)")
             raise InputError(f"SearchSpec.model = {self.model!r}: {reason}", field="model",
                              reason=reason)
         if self.step > self.span:

@@ -29,8 +29,12 @@ from .timescales import to_tdb_seconds
 __all__ = ["LaunchSite", "LaunchState", "BOUNDS", "HEIGHT_RANGE_KM"]
 
 
-#: allowed ``height`` of a site, km
-HEIGHT_RANGE_KM = (-10.0, 20.0)
+#: lowest and highest surface of the Moon relative to the 1737.4 km mean sphere: -9.13 km
+#: (Antoniadi crater floor) and +10.78 km (Selenean summit), from the LOLA topography (D. E.
+#: Smith et al., "Initial observations from the Lunar Orbiter Laser Altimeter (LOLA)",
+#: Geophys. Res. Lett. 37, L18204, 2010); a track's exit lies on the ground or on a ramp at most
+#: about a kilometre above it, so ``height`` is allowed in [-10, 12] km.
+HEIGHT_RANGE_KM = (-10.0, 12.0)
 
 #: the allowed range of each numeric field of :class:`LaunchSite`
 BOUNDS: dict[str, Bound] = {
@@ -73,7 +77,8 @@ class LaunchSite:
     lon : astropy.units.Quantity
         Selenocentric longitude (positive east), angle in [-360, 360] deg.
     height : astropy.units.Quantity
-        Height above the mean sphere of radius ``bodies.R_MOON`` = 1737.4 km, [-10, 20] km.
+        Height of the track exit above the mean sphere of radius ``bodies.R_MOON`` = 1737.4 km,
+        [-10, 12] km (the lunar surface lies between -9.1 and +10.8 km: :data:`HEIGHT_RANGE_KM`).
     azimuth : astropy.units.Quantity
         Track azimuth clockwise from local north, [0, 360] deg (90 deg = due east).
     elevation : astropy.units.Quantity

@@ -87,8 +87,6 @@ def load_campaign(path: str | Path) -> CampaignConfig:
             raise ConfigError("targets = []: give at least one [[targets]] table")
         label = name
     search = search_from_config(root.table("search"))
-    if search.model != "ephemeris":
-        raise ConfigError(f"search.model = {search.model!r}: campaigns use the ephemeris model")
 
     c = root.table("campaign")
     counts = _satellite_counts(c, "satellites_per_plane", len(planes), default_count)

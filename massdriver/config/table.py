@@ -202,7 +202,11 @@ class Table:
             return self.data[key]
         if default is REQUIRED:
             where = f"[{self.path}]" if self.path else "the top level"
-            raise ConfigError(f"{self.key_path(key)} is missing: it is required in {where}")
+            unread = [k for k in self.data if k not in self._used]  # type: ignore[attr-defined]
+            close = difflib.get_close_matches(key, unread, n=1, cutoff=0.8)
+            # a misspelt required key gets the suggestion an unknown optional one gets
+            hint = f"; did you mean '{key}' instead of '{close[0]}'?" if close else ""
+            raise ConfigError(f"{self.key_path(key)} is missing: it is required in {where}{hint}")
         return default
 
     def _range(self, key: str, shown: Any, x: float, minimum, maximum, exclusive_minimum: bool,
