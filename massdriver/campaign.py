@@ -55,6 +55,7 @@ from typing import Any
 import numpy as np
 
 from massdriver.errors import InputError
+from massdriver.timescales import SECONDS_PER_DAY
 
 __all__ = ["Constellation", "ShotEnergy", "CampaignLauncher", "CampaignShot", "Campaign",
            "CampaignConfig", "plan_campaign", "schedule_campaign", "solve_planes",
@@ -938,7 +939,7 @@ def schedule_campaign(constellation: Constellation, launcher: CampaignLauncher, 
         "constellation": constellation.describe(),
         "launcher": launcher.describe(),
         "start_utc": from_tdb_seconds(t_start).utc.isot,
-        "span_days": span_s / 86400.0,
+        "span_days": span_s / SECONDS_PER_DAY,
         "step_minutes": (float(plans[0].inputs.get("step_minutes", float("nan")))
                          if plans and plans[0].inputs else None),
         "threshold_km_s": thr,
@@ -951,7 +952,7 @@ def schedule_campaign(constellation: Constellation, launcher: CampaignLauncher, 
     }
     return Campaign(constellation=constellation, launcher=launcher, shots=tuple(shots),
                     windows=tuple(tuple(p.windows) for p in plans),
-                    start=from_tdb_seconds(t_start).utc, span=(span_s / 86400.0) * u.day,
+                    start=from_tdb_seconds(t_start).utc, span=(span_s / SECONDS_PER_DAY) * u.day,
                     satellite_mass=m_sat * u.kg, isp=isp_s * u.s, inputs=inputs,
                     version=massdriver.__version__, message=message)
 

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from massdriver.bodies import DAY
+
 __all__ = ["J2000_JD", "SECONDS_PER_DAY", "to_tdb_seconds", "from_tdb_seconds"]
 
 J2000_JD = 2451545.0          # JD of 2000-01-01T12:00:00 TDB
-SECONDS_PER_DAY = 86400.0
+SECONDS_PER_DAY = DAY         # s (bodies.DAY, the one definition)
 
 
 def to_tdb_seconds(time) -> float | np.ndarray:

@@ -36,8 +36,6 @@ STATUSES = ("perigee", "moon_impact", "earth_impact", "atmosphere", "escape", "t
 #: a perigee event farther than this from the Earth (a shallow minimum of the geocentric distance
 #: just after launch) does not end the coast, km
 FAR_PERIGEE_RADIUS = 150_000.0
-#: most coast segments (two per skipped far perigee) before a coast is reported ``failed``
-MAX_SEGMENTS = 10_000
 
 
 @dataclass(frozen=True)

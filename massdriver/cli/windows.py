@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     from massdriver.cli.solve import _progress, print_windows
     from massdriver.config import load_mission, parse_epoch
     from massdriver.errors import InputError
-    from massdriver.windows import solve
+    from massdriver.windows import solve_mission
 
     mission = load_mission(args.config)
     search = mission.search
@@ -57,11 +57,7 @@ def run(args: argparse.Namespace) -> int:
                 flag = f"--from {args.start}"
             raise InputError(f"{flag}: {reason}") from None
         mission = dataclasses.replace(mission, search=search)
-    plan = solve(mission.site, mission.target, search.start, search.span,
-                 threshold=search.threshold, launcher=mission.launcher, step=search.step,
-                 rtol=search.rtol, max_flight_time=search.max_flight_time,
-                 mid_course=mission.mid_course, mission=mission,
-                 progress=_progress(args.quiet))
+    plan = solve_mission(mission, progress=_progress(args.quiet))
     if args.json:
         emit_json(plan.to_dict())
     else:
