@@ -47,15 +47,28 @@ budgets), the time the high-ellipse strategy spends before the plane reaches its
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import astropy.units as u
 import numpy as np
+from astropy.table import QTable
+from astropy.time import Time
+from astropy.utils.masked import Masked
 
+import massdriver
+from massdriver.budget import delta_v_budget, propellant_mass
+from massdriver.coilgun import charge_for_speed
+from massdriver.ephemeris import Ephemeris
 from massdriver.errors import InputError
-from massdriver.timescales import SECONDS_PER_DAY
+from massdriver.parallel import active_client, map_ordered
+from massdriver.targets import TargetOrbit, parse_walker, walker
+from massdriver.timescales import SECONDS_PER_DAY, from_tdb_seconds, to_tdb_seconds
+from massdriver.trajectory import perigee_arrival_from_state
+from massdriver.windows import BRANCHES, _problem, _solve_one, solve
 
 __all__ = ["Constellation", "ShotEnergy", "CampaignLauncher", "CampaignShot", "Campaign",
            "CampaignConfig", "plan_campaign", "schedule_campaign", "solve_planes",
@@ -92,8 +105,6 @@ class Constellation:
     name: str = ""
 
     def __post_init__(self) -> None:
-        from massdriver.targets import TargetOrbit
-
         planes = tuple(self.planes)
         sats = tuple(self.satellites)
         if not planes:
@@ -126,8 +137,6 @@ class Constellation:
         Arguments as :func:`massdriver.targets.walker` (give ``epoch`` = the campaign start
         or the date the RAANs refer to).
         """
-        from massdriver.targets import parse_walker, walker
-
         plane_list = walker(inclination, total, planes, phasing, altitude, raan0=raan0,
                             epoch=epoch, name=name)
         if isinstance(inclination, str):
@@ -165,8 +174,6 @@ class ShotEnergy:
     source: str = ""
 
     def __post_init__(self) -> None:
-        import astropy.units as u
-
         try:
             e = float(u.Quantity(self.reference_energy).to_value(u.J))
             v = (None if self.reference_speed is None
@@ -198,8 +205,6 @@ class ShotEnergy:
         mass : astropy.units.Quantity
             Mass leaving the track (kg), e.g. ``LauncherSpec.payload_mass``.
         """
-        import astropy.units as u
-
         eta = float(efficiency)
         if not (0 < eta <= 1):
             raise InputError(f"efficiency = {efficiency!r}: must be in (0, 1]")
@@ -217,10 +222,6 @@ class ShotEnergy:
         speeds the campaign will use); other speeds scale as ``v^2`` (the efficiency of that
         shot held constant).
         """
-        import astropy.units as u
-
-        from massdriver.coilgun import charge_for_speed
-
         charge = charge_for_speed(coilgun, payload_mass, speed)
         shot = charge.shot
         v = shot.exit_speed.to(u.km / u.s)
@@ -238,8 +239,6 @@ class ShotEnergy:
 
     def at(self, speed):
         """``E(v)`` (J) for an exit speed Quantity."""
-        import astropy.units as u
-
         return self.joules(float(u.Quantity(speed).to_value(u.km / u.s))) * u.J
 
 
@@ -266,8 +265,6 @@ class CampaignLauncher:
     max_shot_rate: Any = None
 
     def __post_init__(self) -> None:
-        import astropy.units as u
-
         try:
             p = float(u.Quantity(self.power).to_value(u.W))
             r = (None if self.max_shot_rate is None
@@ -293,8 +290,6 @@ class CampaignLauncher:
 
     def recharge_time(self, speed):
         """:meth:`recharge_seconds` for a speed Quantity (returns minutes)."""
-        import astropy.units as u
-
         return (self.recharge_seconds(float(u.Quantity(speed).to_value(u.km / u.s))) / 60.0
                 * u.min)
 
@@ -375,8 +370,6 @@ class CampaignShot:
 
     def to_dict(self) -> dict:
         """Plain-JSON view (units in the key names)."""
-        import astropy.units as u
-
         return {
             "index": self.index, "plane": self.plane, "satellite": self.satellite,
             "launch_utc": self.epoch.utc.isot, "launch_tdb": self.epoch.tdb.isot,
@@ -452,8 +445,6 @@ class Campaign:
 
     # -- totals ----------------------------------------------------------------------------------
     def _sum(self, getter, unit: str):
-        import astropy.units as u
-
         return float(sum(getter(s).to_value(unit) for s in self.shots)) * u.Unit(unit)
 
     @property
@@ -492,8 +483,6 @@ class Campaign:
     @property
     def duration(self):
         """Campaign duration: ``start`` to the latest arrival (days; 0 without shots)."""
-        import astropy.units as u
-
         if not self.shots:
             return 0.0 * u.day
         return (self.completion - self.start).to(u.day)
@@ -501,8 +490,6 @@ class Campaign:
     @property
     def firing_span(self):
         """First to last shot (days)."""
-        import astropy.units as u
-
         if not self.shots:
             return 0.0 * u.day
         return (self.last_shot - self.first_shot).to(u.day)
@@ -515,10 +502,6 @@ class Campaign:
 
     def to_table(self):
         """The schedule as an astropy ``QTable`` with units (one row per shot, firing order)."""
-        import astropy.units as u
-        from astropy.table import QTable
-        from astropy.time import Time
-
         s = self.shots
         kms = u.km / u.s
 
@@ -556,8 +539,6 @@ class Campaign:
 
     def plane_summary(self) -> list[dict]:
         """Per plane: requested, delivered, windows, first shot, last arrival, sums."""
-        import astropy.units as u
-
         out = []
         for k, plane in enumerate(self.constellation.planes):
             mine = [s for s in self.shots if s.plane == k]
@@ -575,8 +556,6 @@ class Campaign:
 
     def to_dict(self) -> dict:
         """Plain-JSON view (``campaign.json`` and ``massdriver campaign --json``)."""
-        import astropy.units as u
-
         dv = [s.budget.total.to_value(u.km / u.s) for s in self.shots]
         firing = float(self.firing_span.to_value(u.s))
         energy = float(self.total_energy.to_value(u.J))
@@ -612,8 +591,6 @@ class Campaign:
 def _first_masked(q):
     """``q`` with its first element masked (the first shot has no spacing): an empty ECSV field,
     never a NaN in the file."""
-    from astropy.utils.masked import Masked
-
     if q.shape[0] == 0:
         return q
     mask = np.zeros(q.shape, dtype=bool)
@@ -626,8 +603,6 @@ def _first_masked(q):
 # ------------------------------------------------------------------------------------------------
 def _solve_plane(job: tuple):
     """One plane's ``windows.solve`` (module level: a Dask task)."""
-    from massdriver.windows import solve
-
     site, target, start, span, kwargs = job
     return solve(site, target, start, span, **kwargs)
 
@@ -648,8 +623,6 @@ def solve_planes(constellation: Constellation, launcher: CampaignLauncher, site,
     tuple of massdriver.windows.Plan
         One per plane, in plane order.
     """
-    from massdriver.parallel import active_client, map_ordered
-
     spec = replace(launcher.spec, coilgun=None)        # the scan needs the speed range only
     kwargs = {"threshold": threshold, "launcher": spec, "step": step, "rtol": rtol,
               "max_flight_time": max_flight_time, "mid_course": False,
@@ -661,7 +634,6 @@ def solve_planes(constellation: Constellation, launcher: CampaignLauncher, site,
             if progress is not None:
                 progress(len(jobs), len(jobs))
             return tuple(plans)
-    from massdriver.windows import solve
 
     plans = []
     for k, (s, plane, t0, dt, kw) in enumerate(jobs):
@@ -689,12 +661,6 @@ class _PlaneState:
 
 def _shot_at(state: _PlaneState, t: float, window: tuple, threshold: float):
     """Re-solve and price a shot of ``state``'s plane at ``t`` in ``window``; None if it fails."""
-    import astropy.units as u
-
-    from massdriver.budget import delta_v_budget
-    from massdriver.timescales import from_tdb_seconds
-    from massdriver.windows import BRANCHES, _solve_one
-
     branch, guess, margin = window[3], window[4], window[5]
     sol = _solve_one(state.problem, t, BRANCHES[branch], guess)
     if sol is None:
@@ -776,8 +742,6 @@ def _cheapest(states: list, launcher: CampaignLauncher, threshold: float) -> lis
     lower plane, earlier window), each re-solved; a slot is kept if the shot passes the
     threshold and keeps its recharge to the neighbouring shots already chosen.
     """
-    import bisect
-
     cands = []
     for st in states:
         if st.remaining <= 0:
@@ -861,15 +825,6 @@ def schedule_campaign(constellation: Constellation, launcher: CampaignLauncher, 
     -------
     Campaign
     """
-    import astropy.units as u
-
-    import massdriver
-    from massdriver.budget import propellant_mass
-    from massdriver.ephemeris import Ephemeris
-    from massdriver.timescales import from_tdb_seconds, to_tdb_seconds
-    from massdriver.trajectory import perigee_arrival_from_state
-    from massdriver.windows import _problem
-
     if policy not in POLICIES:
         raise InputError(f"policy = {policy!r}: must be one of {', '.join(POLICIES)}")
     plans = tuple(plans)
@@ -958,8 +913,6 @@ def schedule_campaign(constellation: Constellation, launcher: CampaignLauncher, 
 
 
 def _positive(value, unit: str, name: str) -> float:
-    import astropy.units as u
-
     try:
         x = float(u.Quantity(value).to_value(unit))
     except (u.UnitsError, TypeError, ValueError):

@@ -18,12 +18,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import astropy.units as u
 import numpy as np
 
 from . import bodies
 from .bounds import Bound
 from .ephemeris import Ephemeris, pa_to_me_matrix
 from .errors import InputError
+from .kernels.frames import launch_state, launch_states
 from .timescales import to_tdb_seconds
 
 __all__ = ["LaunchSite", "LaunchState", "BOUNDS", "HEIGHT_RANGE_KM"]
@@ -104,8 +106,6 @@ class LaunchSite:
     _body: tuple = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        import astropy.units as u
-
         defaults = {"height": 0.0 * u.km, "azimuth": 90.0 * u.deg, "elevation": 0.0 * u.deg}
         for key, value in defaults.items():
             if getattr(self, key) is None:
@@ -132,8 +132,6 @@ class LaunchSite:
     def describe(self) -> dict:
         """The site as plain JSON values (a plan's and a campaign's ``inputs["site"]``):
         ``name``, ``lat_deg``, ``lon_deg``, ``azimuth_deg``, ``elevation_deg``."""
-        import astropy.units as u
-
         return {"name": self.name, "lat_deg": float(self.lat.to_value(u.deg)),
                 "lon_deg": float(self.lon.to_value(u.deg)),
                 "azimuth_deg": float(self.azimuth.to_value(u.deg)),
@@ -167,8 +165,6 @@ class LaunchSite:
         -------
         astropy.units.Quantity, shape (3,)
         """
-        import astropy.units as u
-
         return self._body[0] * u.km
 
     def direction_body(self) -> np.ndarray:
@@ -207,8 +203,6 @@ class LaunchSite:
         r, v : numpy.ndarray, shape (3,)
             Position (km) and velocity (km/s).
         """
-        from .kernels.frames import launch_state
-
         tables = Ephemeris().kernel_tables() if eph is None else eph
         return launch_state(float(t_tdb_seconds), float(speed_km_s), self._body[0],
                             self._body[1], tables)
@@ -230,8 +224,6 @@ class LaunchSite:
         numpy.ndarray, shape (n, 6)
             Position (km) and velocity (km/s) per shot, geocentric ICRF.
         """
-        from .kernels.frames import launch_states
-
         t, speed = np.broadcast_arrays(np.atleast_1d(np.asarray(t_tdb_seconds, np.float64)),
                                        np.asarray(speed_km_s, np.float64))
         tables = Ephemeris().kernel_tables() if eph is None else eph
@@ -263,8 +255,6 @@ class LaunchSite:
         massdriver.errors.InputError
             If ``speed`` is not a non-negative finite velocity Quantity.
         """
-        import astropy.units as u
-
         ephemeris = Ephemeris() if ephemeris is None else ephemeris
         seconds = to_tdb_seconds(epoch)
         ephemeris.check_range(seconds, epoch)

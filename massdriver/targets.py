@@ -43,7 +43,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import astropy.units as u
 import numpy as np
+from astropy.time import Time
 
 from massdriver.bodies import (
     EARTH_ATMOSPHERE_ALTITUDE,
@@ -53,6 +55,7 @@ from massdriver.bodies import (
     R_EARTH,
 )
 from massdriver.errors import InputError
+from massdriver.kernels.twobody import coe2rv, rv2coe
 from massdriver.timescales import SECONDS_PER_DAY, to_tdb_seconds
 
 __all__ = [
@@ -290,10 +293,6 @@ def elements_from_state(position, velocity, epoch=None, *, mu: float = GM_EARTH,
     frame : str
         Label of the axes of ``position`` / ``velocity``.
     """
-    import astropy.units as u
-
-    from massdriver.kernels.twobody import rv2coe
-
     r = _vector(position, "position", "km")
     v = _vector(velocity, "velocity", "km/s")
     p, e, inc, raan, argp, nu = rv2coe(mu, r, v)
@@ -305,10 +304,6 @@ def elements_from_state(position, velocity, epoch=None, *, mu: float = GM_EARTH,
 
 def state_from_elements(elements: OrbitalElements, *, mu: float = GM_EARTH):
     """Position (km) and velocity (km/s) Quantities of :class:`OrbitalElements`."""
-    import astropy.units as u
-
-    from massdriver.kernels.twobody import coe2rv
-
     a = elements.semi_major_axis.to_value(u.km)
     e = float(elements.eccentricity)
     r, v = coe2rv(mu, a * (1.0 - e * e), e, elements.inclination.to_value(u.rad),
@@ -318,8 +313,6 @@ def state_from_elements(elements: OrbitalElements, *, mu: float = GM_EARTH):
 
 
 def _vector(value, name: str, unit: str) -> np.ndarray:
-    import astropy.units as u
-
     try:
         arr = np.asarray(u.Quantity(value).to_value(unit), dtype=np.float64)
     except (u.UnitsError, TypeError, ValueError):
@@ -408,8 +401,6 @@ class TargetOrbit:
     _rate: float = field(init=False, repr=False, compare=False, default=0.0)
 
     def __post_init__(self) -> None:
-        import astropy.units as u
-
         if self.kind not in KINDS:
             raise InputError(f"kind = {self.kind!r}: must be one of {', '.join(KINDS)}")
         if self.frame not in _FRAMES:
@@ -450,22 +441,16 @@ class TargetOrbit:
     @property
     def perigee_radius(self):
         """Periapsis radius, km (Quantity)."""
-        import astropy.units as u
-
         return self._q * u.km
 
     @property
     def apogee_radius(self):
         """Apoapsis radius, km (Quantity)."""
-        import astropy.units as u
-
         return self._Q * u.km
 
     @property
     def semi_major_axis(self):
         """km (Quantity)."""
-        import astropy.units as u
-
         return 0.5 * (self._q + self._Q) * u.km
 
     @property
@@ -498,8 +483,6 @@ class TargetOrbit:
 
     def raan_at(self, epoch):
         """RAAN at ``epoch`` (astropy Time, scalar or array) as a Quantity in deg."""
-        import astropy.units as u
-
         return np.degrees(self.raan_rad(to_tdb_seconds(epoch))) * u.deg
 
     def pole(self, t_tdb) -> np.ndarray:
@@ -556,8 +539,6 @@ class TargetOrbit:
 
 
 def _to(value, unit: str, name: str) -> float:
-    import astropy.units as u
-
     try:
         x = float(u.Quantity(value).to_value(unit))
     except (u.UnitsError, TypeError, ValueError):
@@ -569,15 +550,11 @@ def _to(value, unit: str, name: str) -> float:
 
 
 def _qty(value, unit: str, name: str):
-    import astropy.units as u
-
     return _to(value, unit, name) * u.Unit(unit)
 
 
 # --- constructors --------------------------------------------------------------------------------
 def _j2_rate_deg_day(q: float, Q: float, inc_rad: float):
-    import astropy.units as u
-
     a = 0.5 * (q + Q)
     e = (Q - q) / (Q + q)
     return math.degrees(nodal_precession_rate(a, e, inc_rad)) * SECONDS_PER_DAY * u.deg / u.day
@@ -605,8 +582,6 @@ def circular(altitude, inclination, raan=None, *, epoch=None, name: str | None =
         ``"mean_of_date"`` (default: inclination/RAAN from the mean equator and equinox of date)
         or ``"icrf"`` (from the ICRF equator and x axis).
     """
-    import astropy.units as u
-
     h = _qty(altitude, "km", "altitude")
     inc = _qty(inclination, "deg", "inclination")
     if raan is not None and epoch is None:
@@ -652,8 +627,6 @@ def sun_synchronous(altitude, ltan: str | float = "06:00", *,
         ``RAAN(t) = alpha_mean_sun(t) + (LTAN - 12 h) * 15 deg/h``.
     name : str, optional
     """
-    import astropy.units as u
-
     h = _qty(altitude, "km", "altitude")
     hours = _parse_ltan(ltan)
     if h.value < MIN_PERIGEE_ALTITUDE:
@@ -670,8 +643,6 @@ def geo(*, name: str = "GEO") -> TargetOrbit:
 
     42,164.17 km radius, 35,786.04 km altitude with :mod:`massdriver.bodies` constants.
     """
-    import astropy.units as u
-
     h = (GEO_RADIUS - R_EARTH) * u.km
     return TargetOrbit(name, "geo", h, h, 0.0 * u.deg)
 
@@ -695,8 +666,6 @@ def from_elements(a, ecc, inc, raan, argp, epoch, *, name: str | None = None,
     raan_drift : bool
         RAAN drifts at the J2 secular rate (default True).
     """
-    import astropy.units as u
-
     a_km = _to(a, "km", "a")
     e = float(ecc)
     if not 0.0 <= e < 1.0:
@@ -751,9 +720,6 @@ def walker(inclination, total: int | None = None, planes: int | None = None,
     epoch : Time, optional
         Epoch of ``raan0`` (default J2000.0 TDB; give the mission epoch for a real constellation).
     """
-    import astropy.units as u
-    from astropy.time import Time
-
     if isinstance(inclination, str):
         if total is not None or planes is not None or phasing is not None:
             raise InputError("walker(): give either the notation string or i, T, P, F")

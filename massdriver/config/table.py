@@ -15,12 +15,16 @@ constructor and restates its :class:`~massdriver.errors.InputError` under the co
 
 from __future__ import annotations
 
+import datetime as _dt
 import difflib
 import math
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import astropy.units as u
+from astropy.time import Time
 
 from massdriver.errors import ConfigError, InputError
 
@@ -89,8 +93,6 @@ def parse_quantity(value: Any, unit: str, where: str = "value"):
     astropy.units.Quantity
         The value converted to ``unit``.
     """
-    import astropy.units as u
-
     target = u.Unit(unit)
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise ConfigError(
@@ -138,10 +140,6 @@ def parse_epoch(value: Any):
     ValueError
         The text is not an ISO epoch (the message says what is accepted).
     """
-    import datetime as _dt
-
-    from astropy.time import Time
-
     if isinstance(value, _dt.datetime):
         if value.tzinfo is not None:
             value = value.astimezone(_dt.UTC).replace(tzinfo=None)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from astropy.time import Time, TimeDelta
 
 __all__ = ["Figure", "render", "figure_captions", "data_uri"]
 
@@ -212,8 +213,6 @@ def _summary(inputs) -> str:
 
 def _time_text(t) -> str:
     """UTC to the minute (rounded), ``YYYY-MM-DD hh:mm``."""
-    from astropy.time import TimeDelta
-
     return str((t.utc + TimeDelta(30.0, format="sec")).isot)[:16].replace("T", " ")
 
 
@@ -225,7 +224,6 @@ def _windows_table(inputs) -> str:
         if not (inputs.plan.get("windows") or []):
             return "<p class='note'>No windows.</p>"
         return _windows_table_from_plan(inputs.plan["windows"], best_utc)
-    from astropy.time import Time
 
     head, body = [], []
     for name in table.colnames:
