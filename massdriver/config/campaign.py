@@ -28,9 +28,8 @@ def _satellite_counts(t, key: str, n_planes: int, default: int | None) -> tuple[
                               f"(one integer, or a list of {n_planes})")
         t.integer(key, default=default)               # marks the key as read
         return (default,) * n_planes
-    raw = t.data[key]
-    if isinstance(raw, list):
-        t._get(key, None)                             # noqa: SLF001 - marks the key as read
+    raw = t.listed(key)
+    if raw is not None:
         if len(raw) != n_planes:
             raise ConfigError(f"{t.key_path(key)} = {raw!r}: {len(raw)} counts for {n_planes} "
                               "planes; give one per plane")

@@ -29,11 +29,10 @@ def _per_stage(t, key: str, unit: str, n: int, *, default: Any = None,
                minimum: float | None = None, exclusive_minimum: bool = False,
                maximum: float | None = None):
     """A scalar or a list of ``n`` quantities under ``key`` (numbers in ``unit`` or strings)."""
-    raw = t.data.get(key)
-    if not isinstance(raw, list):
+    raw = t.listed(key)
+    if raw is None:
         return t.quantity(key, unit, default=REQUIRED if default is None else default,
                           minimum=minimum, exclusive_minimum=exclusive_minimum, maximum=maximum)
-    t._get(key, None)  # mark the key as read (Table.finish reports unread keys)
     if len(raw) != n:
         raise ConfigError(f"{t.key_path(key)}: {len(raw)} values given, expected {n} "
                           f"(one per stage of [{t.path}]) or a single value")

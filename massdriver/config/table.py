@@ -305,6 +305,15 @@ class Table:
         except ValueError as exc:
             raise ConfigError(f"{self.key_path(key)} = {_fmt(value)}: {exc}") from None
 
+    def listed(self, key: str) -> list | None:
+        """The value of ``key`` when it is a TOML array (the key is then marked as read), else
+        ``None``; for keys that take one value or a list of them."""
+        value = self.data.get(key)
+        if not isinstance(value, list):
+            return None
+        self._get(key, None)
+        return value
+
     def table(self, key: str, *, required: bool = True) -> Table | None:
         """A sub-table (``[key]`` or ``key = {...}``)."""
         value = self._get(key, REQUIRED if required else None)
