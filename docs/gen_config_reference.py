@@ -198,9 +198,11 @@ def _recording_table(records: list[Record], file: str, variant):
             return super().number(key, default=default, minimum=minimum, maximum=maximum,
                                   exclusive_minimum=exclusive_minimum, bound=bound)
 
-        def integer(self, key, *, default=REQUIRED, minimum=None, maximum=None):
-            note(self, key, Spec("integer", "", default, default is REQUIRED, minimum, maximum))
-            return super().integer(key, default=default, minimum=minimum, maximum=maximum)
+        def integer(self, key, *, default=REQUIRED, minimum=None, maximum=None, bound=None):
+            note(self, key, Spec("integer", "", default, default is REQUIRED,
+                                 *limits(minimum, maximum, False, bound)))
+            return super().integer(key, default=default, minimum=minimum, maximum=maximum,
+                                   bound=bound)
 
         def string(self, key, *, default=REQUIRED, choices=None, checked=True):
             note(self, key, Spec("string", "", default, default is REQUIRED,

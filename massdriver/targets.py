@@ -54,16 +54,19 @@ from massdriver.bodies import (
     OMEGA_EARTH,
     R_EARTH,
 )
+from massdriver.bounds import Bound
 from massdriver.errors import InputError
 from massdriver.kernels.twobody import coe2rv, rv2coe
 from massdriver.timescales import SECONDS_PER_DAY, to_tdb_seconds
+from massdriver.trajectory import FAR_PERIGEE_RADIUS
 
 __all__ = [
     "TargetOrbit", "TargetPlaneArrays", "OrbitalElements", "circular", "sun_synchronous", "geo",
     "from_elements", "walker", "parse_walker", "sun_right_ascension",
     "mean_sun_right_ascension", "equation_of_time", "precession_matrix", "nodal_precession_rate",
     "sun_synchronous_inclination", "elements_from_state", "state_from_elements",
-    "TROPICAL_YEAR_DAYS", "SUN_MEAN_MOTION", "GEO_RADIUS", "MIN_PERIGEE_ALTITUDE", "KINDS",
+    "TROPICAL_YEAR_DAYS", "SUN_MEAN_MOTION", "GEO_RADIUS", "MIN_PERIGEE_ALTITUDE",
+    "MAX_PERIGEE_ALTITUDE", "KINDS", "BOUNDS",
 ]
 
 #: tropical year, days (Astronomical Almanac; the period of the mean Sun's right ascension)
@@ -74,6 +77,17 @@ SUN_MEAN_MOTION = 2.0 * math.pi / (TROPICAL_YEAR_DAYS * SECONDS_PER_DAY)
 GEO_RADIUS = (GM_EARTH / OMEGA_EARTH**2) ** (1.0 / 3.0)
 #: lowest accepted perigee altitude of a target, km (the atmosphere interface)
 MIN_PERIGEE_ALTITUDE = EARTH_ATMOSPHERE_ALTITUDE
+#: highest accepted perigee altitude of a target, km: the solvers take a geocentric distance
+#: minimum beyond ``FAR_PERIGEE_RADIUS`` (150,000 km) as a passing, not an arrival
+MAX_PERIGEE_ALTITUDE = FAR_PERIGEE_RADIUS - R_EARTH
+#: the allowed range of the parameters :class:`TargetOrbit` and :func:`walker` check
+BOUNDS: dict[str, Bound] = {
+    "perigee_altitude": Bound("km", MIN_PERIGEE_ALTITUDE, MAX_PERIGEE_ALTITUDE),
+    "inclination": Bound("deg", 0.0, 180.0),
+    "total": Bound("", 1),
+    "planes": Bound("", 1),
+    "phasing": Bound("", 0),
+}
 #: the target kinds (``kind`` of a ``[target]`` table, see :mod:`massdriver.config.targets`)
 KINDS = ("circular", "sun_synchronous", "geo", "elements", "walker")
 _FRAMES = ("mean_of_date", "icrf")
@@ -233,10 +247,10 @@ def sun_synchronous_inclination(altitude: float, eccentricity: float = 0.0) -> f
     rate_at_cos1 = nodal_precession_rate(a, eccentricity, 0.0)  # rad/s for cos i = 1
     c = SUN_MEAN_MOTION / rate_at_cos1
     if not -1.0 <= c <= 1.0:
-        raise InputError(
-            f"altitude = {altitude:g} km: no sun-synchronous orbit exists there (J2 precession "
-            f"too slow); the limit is about 5970 km for a circular orbit"
-        )
+        reason = ("no sun-synchronous orbit exists there (J2 precession too slow); the limit is "
+                  "about 5970 km for a circular orbit")
+        raise InputError(f"altitude = {altitude:g} km: {reason}", field="altitude",
+                         reason=reason)
     return math.acos(c)
 
 
@@ -408,15 +422,17 @@ class TargetOrbit:
         hp = _to(self.perigee_altitude, "km", "perigee_altitude")
         ha = _to(self.apogee_altitude, "km", "apogee_altitude")
         inc = _to(self.inclination, "deg", "inclination")
-        if not hp >= MIN_PERIGEE_ALTITUDE:
-            raise InputError(
-                f"perigee_altitude = {hp:g} km: must be >= {MIN_PERIGEE_ALTITUDE:g} km (a perigee "
-                f"below the atmosphere interface, or inside the Earth, is not an orbit)")
+        if not BOUNDS["perigee_altitude"].contains(hp):
+            reason = BOUNDS["perigee_altitude"].describe() + (
+                " (a perigee below the atmosphere interface, or inside the Earth, is not an "
+                "orbit)" if not hp > MAX_PERIGEE_ALTITUDE else
+                " (a closest approach beyond 150,000 km is a passing, not an arrival)")
+            raise InputError(f"perigee_altitude = {hp:g} km: {reason}", field="perigee_altitude",
+                             reason=reason)
         if not ha >= hp:
             raise InputError(f"apogee_altitude = {ha:g} km: must be >= perigee_altitude "
                              f"({hp:g} km)")
-        if not 0.0 <= inc <= 180.0:
-            raise InputError(f"inclination = {inc:g} deg: must be in [0, 180] deg")
+        BOUNDS["inclination"].check("TargetOrbit", "inclination", inc * u.deg)
         if self.ltan is not None and not 0.0 <= self.ltan < 24.0:
             raise InputError(f"ltan = {self.ltan:g} h: must be in [0, 24) hours")
         rate = 0.0 if self.raan_rate is None else _to(self.raan_rate, "deg/day", "raan_rate")
@@ -596,21 +612,24 @@ def circular(altitude, inclination, raan=None, *, epoch=None, name: str | None =
 
 
 def _parse_ltan(ltan) -> float:
+    def bad(reason: str) -> InputError:
+        return InputError(f"ltan = {ltan!r}: {reason}", field="ltan", reason=reason)
+
     if isinstance(ltan, str):
         m = re.fullmatch(r"\s*(\d{1,2}):(\d{2})(?::(\d{2}(?:\.\d*)?))?\s*", ltan)
         if not m:
-            raise InputError(f"ltan = {ltan!r}: write the local time as 'HH:MM' (e.g. '06:00')")
+            raise bad("write the local time as 'HH:MM' (e.g. '06:00')")
         hours = int(m.group(1)) + int(m.group(2)) / 60.0 + float(m.group(3) or 0.0) / 3600.0
         if int(m.group(2)) >= 60:
-            raise InputError(f"ltan = {ltan!r}: minutes must be < 60")
+            raise bad("minutes must be < 60")
     elif isinstance(ltan, (int, float)) and not isinstance(ltan, bool):
         hours = float(ltan)
     elif hasattr(ltan, "unit"):
         hours = _to(ltan, "hour", "ltan")
     else:
-        raise InputError(f"ltan = {ltan!r}: give 'HH:MM', hours as a number, or a Quantity")
+        raise bad("give 'HH:MM', hours as a number, or a Quantity")
     if not 0.0 <= hours < 24.0:
-        raise InputError(f"ltan = {ltan!r}: must be in [00:00, 24:00)")
+        raise bad("must be in [00:00, 24:00)")
     return hours
 
 
@@ -630,7 +649,8 @@ def sun_synchronous(altitude, ltan: str | float = "06:00", *,
     h = _qty(altitude, "km", "altitude")
     hours = _parse_ltan(ltan)
     if h.value < MIN_PERIGEE_ALTITUDE:
-        raise InputError(f"altitude = {h.value:g} km: must be >= {MIN_PERIGEE_ALTITUDE:g} km")
+        reason = f"must be >= {MIN_PERIGEE_ALTITUDE:g} km"
+        raise InputError(f"altitude = {h.value:g} km: {reason}", field="altitude", reason=reason)
     inc = math.degrees(sun_synchronous_inclination(h.value))
     hh, mm = divmod(round(hours * 60), 60)
     label = name or f"SSO {h.value:g} km LTAN {hh:02d}:{mm:02d}"
@@ -729,13 +749,17 @@ def walker(inclination, total: int | None = None, planes: int | None = None,
         inc = _qty(inclination, "deg", "inclination")
     if total is None or planes is None or phasing is None or altitude is None:
         raise InputError("walker(): total, planes, phasing and altitude are required")
-    for key, val, lo in (("total", total, 1), ("planes", planes, 1), ("phasing", phasing, 0)):
-        if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < lo:
-            raise InputError(f"walker {key} = {val!r}: must be an integer >= {lo}")
+    for key, val in (("total", total), ("planes", planes), ("phasing", phasing)):
+        if isinstance(val, bool) or not isinstance(val, (int, np.integer)):
+            reason = "must be an integer"
+            raise InputError(f"walker {key} = {val!r}: {reason}", field=key, reason=reason)
+        BOUNDS[key].check("walker", key, int(val))
     if total % planes:
-        raise InputError(f"walker total = {total}: must be a multiple of planes = {planes}")
+        reason = f"must be a multiple of planes = {planes}"
+        raise InputError(f"walker total = {total}: {reason}", field="total", reason=reason)
     if phasing > planes - 1:
-        raise InputError(f"walker phasing = {phasing}: must be in 0 .. planes-1 = {planes - 1}")
+        reason = f"must be in 0 .. planes-1 = {planes - 1}"
+        raise InputError(f"walker phasing = {phasing}: {reason}", field="phasing", reason=reason)
     epoch = Time(2451545.0, format="jd", scale="tdb") if epoch is None else epoch
     raan0 = 0.0 * u.deg if raan0 is None else _qty(raan0, "deg", "raan0")
     label = name or f"Walker {inc.to_value(u.deg):g}:{total}/{planes}/{phasing}"

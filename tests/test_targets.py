@@ -294,3 +294,15 @@ def test_from_config_each_kind():
 def test_from_config_errors_name_key_and_value(table, match):
     with pytest.raises(ConfigError, match=match):
         target_from_config(_cfg(**table))
+
+
+def test_target_ranges_live_in_the_model():
+    """The perigee and inclination ranges are TargetOrbit's own (issue 15 B.1): the API refuses
+    a perigee beyond 150,000 km as the config did, and the config reports the model's range
+    under its key."""
+    with pytest.raises(InputError, match="perigee_altitude = 200000 km: .*passing"):
+        tg.circular(200_000 * u.km, 30 * u.deg)
+    assert tg.BOUNDS["perigee_altitude"].maximum == pytest.approx(150_000.0 - R_EARTH)
+    with pytest.raises(ConfigError, match=r"^target\.altitude = 200000: must be >= 120 km and "
+                                          r"<= 143622 km \(a closest approach"):
+        target_from_config(_cfg(kind="circular", altitude=200000, inclination=30))

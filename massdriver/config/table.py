@@ -256,8 +256,8 @@ class Table:
         return x
 
     def integer(self, key: str, *, default: Any = REQUIRED, minimum: int | None = None,
-                maximum: int | None = None) -> int:
-        """An integer."""
+                maximum: int | None = None, bound: Any = None) -> int:
+        """An integer (``bound``: as in :meth:`quantity`)."""
         value = self._get(key, default)
         if key not in self.data:
             return value

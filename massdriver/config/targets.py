@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 from massdriver.bodies import R_EARTH
-from massdriver.config.table import Table
+from massdriver.bounds import Bound
+from massdriver.config.table import Table, parse_quantity
 from massdriver.errors import ConfigError, InputError
 from massdriver.targets import (
     _FRAMES,
+    BOUNDS,
     KINDS,
     MIN_PERIGEE_ALTITUDE,
     TargetOrbit,
-    _parse_ltan,
     circular,
     from_elements,
     geo,
     sun_synchronous,
     walker,
 )
-from massdriver.trajectory import FAR_PERIGEE_RADIUS
 
 __all__ = ["target_from_config", "targets_from_config"]
+
+#: the range sun_synchronous() accepts for ``ltan`` given in hours ([0, 24): recorded for the
+#: reference as 0 .. 24; the constructor refuses 24 itself)
+_LTAN = Bound("", 0.0, 24.0)
 
 
 def target_from_config(table: Table) -> TargetOrbit:
@@ -55,20 +59,27 @@ def _parse_config(table: Table, *, single: bool) -> list[TargetOrbit]:
     try:
         targets = _parse_kind(table, kind, name, single)
     except InputError as exc:
-        raise ConfigError(f"[{table.path or 'target'}] {exc}") from None
+        raise _restate(table, kind, exc) from None
     table.finish()
     return targets
 
 
-def _max_perigee_altitude() -> float:
-    """Highest target perigee altitude, km: the solvers take a geocentric distance minimum
-    beyond ``FAR_PERIGEE_RADIUS`` (150,000 km) as a passing, not an arrival."""
-    return FAR_PERIGEE_RADIUS - R_EARTH
+def _restate(table: Table, kind: str, exc: InputError) -> ConfigError:
+    """A constructor's error under the key it came from (the perigee altitude is the
+    ``altitude`` of a circular kind, and ``semi_major_axis`` with ``eccentricity`` otherwise)."""
+    if exc.field != "perigee_altitude":
+        return table.restate(exc)
+    if kind != "elements":
+        return table.restate(InputError(str(exc), field="altitude", reason=exc.reason))
+    a = parse_quantity(table.data["semi_major_axis"], "km").value
+    ecc = float(table.data["eccentricity"])
+    perigee = a * (1.0 - ecc) - R_EARTH
+    return ConfigError(f"{table.key_path('eccentricity')} = {ecc!r}: with semi_major_axis = "
+                       f"{a:g} km the perigee altitude is {perigee:.1f} km; it {exc.reason}")
 
 
 def _altitude(table: Table, key: str):
-    return table.quantity(key, "km", minimum=MIN_PERIGEE_ALTITUDE,
-                          maximum=_max_perigee_altitude())
+    return table.quantity(key, "km", bound=BOUNDS["perigee_altitude"])
 
 
 def _angle(table: Table, key: str, **kwargs):
@@ -78,7 +89,7 @@ def _angle(table: Table, key: str, **kwargs):
 def _parse_kind(table: Table, kind: str, name: str | None, single: bool) -> list[TargetOrbit]:
     if kind == "circular":
         alt = _altitude(table, "altitude")
-        inc = table.quantity("inclination", "deg", minimum=0.0, maximum=180.0)
+        inc = table.quantity("inclination", "deg", bound=BOUNDS["inclination"])
         raan = _angle(table, "raan", default=None)
         epoch = table.time("epoch", default=None)
         drift = table.boolean("raan_drift", default=True)
@@ -89,15 +100,9 @@ def _parse_kind(table: Table, kind: str, name: str | None, single: bool) -> list
     if kind == "sun_synchronous":
         alt = _altitude(table, "altitude")
         if isinstance(table.data.get("ltan"), str):
-            raw = table.string("ltan")
-            try:
-                hours = _parse_ltan(raw)
-            except InputError as exc:
-                raise ConfigError(f"{table.key_path('ltan')}: {exc}") from None
+            hours = table.string("ltan")
         else:
-            hours = table.number("ltan", default=6.0, minimum=0.0, maximum=24.0)
-            if hours >= 24.0:
-                raise ConfigError(f"{table.key_path('ltan')} = {hours!r}: must be < 24 hours")
+            hours = table.number("ltan", default=6.0, bound=_LTAN)
         return [sun_synchronous(alt, hours, name=name)]
     if kind == "geo":
         return [geo(name=name or "GEO")]
@@ -105,41 +110,24 @@ def _parse_kind(table: Table, kind: str, name: str | None, single: bool) -> list
         a = table.quantity("semi_major_axis", "km", minimum=R_EARTH + MIN_PERIGEE_ALTITUDE,
                            maximum=1.0e6)      # well inside the Earth's Hill sphere (1.5e6 km)
         ecc = table.number("eccentricity", minimum=0.0, maximum=0.999)
-        inc = table.quantity("inclination", "deg", minimum=0.0, maximum=180.0)
+        inc = table.quantity("inclination", "deg", bound=BOUNDS["inclination"])
         raan = _angle(table, "raan")
         argp = _angle(table, "argument_of_perigee", default=0.0)
         epoch = table.time("epoch")
         frame = table.string("frame", default="mean_of_date", choices=_FRAMES)
         drift = table.boolean("raan_drift", default=True)
-        perigee = a.value * (1.0 - ecc) - R_EARTH
-        if perigee < MIN_PERIGEE_ALTITUDE:
-            raise ConfigError(
-                f"{table.key_path('eccentricity')} = {ecc!r}: with semi_major_axis = {a.value:g} "
-                f"km the perigee altitude is {perigee:.1f} km; it must be >= "
-                f"{MIN_PERIGEE_ALTITUDE:g} km")
-        if perigee > _max_perigee_altitude():
-            raise ConfigError(
-                f"{table.key_path('eccentricity')} = {ecc!r}: with semi_major_axis = {a.value:g} "
-                f"km the perigee altitude is {perigee:.1f} km; it must be <= "
-                f"{_max_perigee_altitude():.0f} km (an arrival perigee within 150,000 km)")
         return [from_elements(a, ecc, inc, raan, argp, epoch, name=name, frame=frame,
                               raan_drift=drift)]
     # walker
-    inc = table.quantity("inclination", "deg", minimum=0.0, maximum=180.0)
-    total = table.integer("total", minimum=1)
-    planes = table.integer("planes", minimum=1)
-    phasing = table.integer("phasing", minimum=0)
+    inc = table.quantity("inclination", "deg", bound=BOUNDS["inclination"])
+    total = table.integer("total", bound=BOUNDS["total"])
+    planes = table.integer("planes", bound=BOUNDS["planes"])
+    phasing = table.integer("phasing", bound=BOUNDS["phasing"])
     alt = _altitude(table, "altitude")
     raan0 = _angle(table, "raan0", default=0.0)
     epoch = table.time("epoch", default=None)
     drift = table.boolean("raan_drift", default=True)
     plane = table.integer("plane", default=None, minimum=0)
-    if total % planes:
-        raise ConfigError(f"{table.key_path('total')} = {total}: must be a multiple of "
-                          f"{table.key_path('planes')} = {planes}")
-    if phasing > planes - 1:
-        raise ConfigError(f"{table.key_path('phasing')} = {phasing}: must be <= planes - 1 = "
-                          f"{planes - 1}")
     all_planes = walker(inc, total, planes, phasing, alt, raan0=raan0, epoch=epoch, name=name,
                         raan_drift=drift)
     if plane is not None:
@@ -152,4 +140,3 @@ def _parse_kind(table: Table, kind: str, name: str | None, single: bool) -> list
                           f"index 0..{planes - 1} here (massdriver.config.targets_from_config "
                           f"returns all planes)")
     return all_planes
-
