@@ -1,17 +1,26 @@
 """Generate docs/config.md, the reference of every configuration key, from the parsers themselves.
 
 There is no separate schema to keep in step with the code: the real parsers
-(:func:`massdriver.config.load_mission`, :meth:`massdriver.coilgun.Coilgun.from_config`) are run
-on sample files with a :class:`massdriver.config.Table` subclass that records every key they
-ask for, with its type, unit, default, bounds and choices. Each kind of ``[target]`` and
+(:func:`massdriver.config.load_mission`, :func:`massdriver.config.coilgun_from_config`,
+:func:`massdriver.config.load_campaign`) are run on sample files with a
+:class:`massdriver.config.Table` subclass that records every key they ask for, with its type,
+unit, default, bounds and choices. A range the model constructor enforces is the
+:class:`massdriver.bounds.Bound` the parser hands to the getter (``bound=``), so the page shows
+the range the code checks. Each kind of ``[target]`` and
 ``[armature]`` is run once. Descriptions come from the numpydoc sections of the classes and
 functions the keys feed (``LaunchSite``, ``SearchSpec``, ``circular``, ``DriveCoil``...), or from
 :data:`DESCRIPTIONS` below when the parameter has another name or no docstring.
 
+The same records give a JSON Schema of each file (``massdriver/config/schema/*.schema.json``,
+shipped with the package) for editors and other tools. The schema is the parsers' shape (keys,
+types, choices, plain-number ranges, required keys); rules across keys (``pitch`` when
+``stages > 1``, ``raan`` with ``epoch``...) and ranges of values written with a unit stay the
+parsers' job.
+
 Usage::
 
-    python docs/gen_config_reference.py            # rewrite docs/config.md
-    python docs/gen_config_reference.py --check    # exit 1 if docs/config.md is out of date
+    python docs/gen_config_reference.py            # rewrite docs/config.md and the schemas
+    python docs/gen_config_reference.py --check    # exit 1 if any of them is out of date
 
 ``tests/test_docs.py`` runs the check, so a new or changed key fails the suite until the page
 is regenerated (and a key without any description fails it too).
@@ -22,6 +31,7 @@ from __future__ import annotations
 import argparse
 import copy
 import inspect
+import json
 import math
 import re
 import sys
@@ -34,6 +44,7 @@ from unittest import mock
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "docs" / "config.md"
+SCHEMA_DIR = ROOT / "massdriver" / "config" / "schema"
 EXAMPLES = ROOT / "examples"
 
 #: descriptions of keys whose docstring parameter has another name, is shared or is missing:
@@ -163,32 +174,44 @@ def _section(path: str) -> str:
 def _recording_table(records: list[Record], file: str, variant):
     from massdriver.config import REQUIRED, Table
 
+    def limits(minimum, maximum, exclusive_minimum, bound):
+        if bound is not None:
+            return bound.minimum, bound.maximum, bound.exclusive_minimum
+        return minimum, maximum, exclusive_minimum
+
     def note(table, key, spec):
         records.append(Record(file, variant, _section(table.path), key, spec))
 
     class RecordingTable(Table):
         def quantity(self, key, unit, *, default=REQUIRED, minimum=None, maximum=None,
-                     exclusive_minimum=False):
-            note(self, key, Spec("quantity", unit, default, default is REQUIRED, minimum,
-                                 maximum, exclusive_minimum))
+                     exclusive_minimum=False, bound=None):
+            note(self, key, Spec("quantity", unit, default, default is REQUIRED,
+                                 *limits(minimum, maximum, exclusive_minimum, bound)))
             return super().quantity(key, unit, default=default, minimum=minimum,
-                                    maximum=maximum, exclusive_minimum=exclusive_minimum)
+                                    maximum=maximum, exclusive_minimum=exclusive_minimum,
+                                    bound=bound)
 
         def number(self, key, *, default=REQUIRED, minimum=None, maximum=None,
-                   exclusive_minimum=False):
-            note(self, key, Spec("number", "", default, default is REQUIRED, minimum, maximum,
-                                 exclusive_minimum))
+                   exclusive_minimum=False, bound=None):
+            note(self, key, Spec("number", "", default, default is REQUIRED,
+                                 *limits(minimum, maximum, exclusive_minimum, bound)))
             return super().number(key, default=default, minimum=minimum, maximum=maximum,
-                                  exclusive_minimum=exclusive_minimum)
+                                  exclusive_minimum=exclusive_minimum, bound=bound)
 
-        def integer(self, key, *, default=REQUIRED, minimum=None, maximum=None):
-            note(self, key, Spec("integer", "", default, default is REQUIRED, minimum, maximum))
-            return super().integer(key, default=default, minimum=minimum, maximum=maximum)
+        def integer(self, key, *, default=REQUIRED, minimum=None, maximum=None, bound=None):
+            note(self, key, Spec("integer", "", default, default is REQUIRED,
+                                 *limits(minimum, maximum, False, bound)))
+            return super().integer(key, default=default, minimum=minimum, maximum=maximum,
+                                   bound=bound)
 
-        def string(self, key, *, default=REQUIRED, choices=None):
+        def string(self, key, *, default=REQUIRED, choices=None, checked=True):
             note(self, key, Spec("string", "", default, default is REQUIRED,
                                  choices=tuple(choices) if choices else None))
-            return super().string(key, default=default, choices=choices)
+            return super().string(key, default=default, choices=choices, checked=checked)
+
+        def listed(self, key):
+            note(self, key, Spec("list"))            # the key also takes a list of values
+            return super().listed(key)
 
         def boolean(self, key, *, default=REQUIRED):
             note(self, key, Spec("boolean", "", default, default is REQUIRED))
@@ -263,37 +286,34 @@ def _campaign_samples() -> list[tuple[tuple[str, str], dict]]:
 
 def collect() -> list[Record]:
     """Run the parsers on the samples and return every key they read."""
-    import massdriver.config as config
-    from massdriver.coilgun import Coilgun
-
     records: list[Record] = []
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")        # ERFA "dubious year" for the 2050 range check
-        _run_parsers(records, config, Coilgun)
+        warnings.simplefilter("ignore")        # ERFA "dubious year" for far epochs
+        _run_parsers(records)
     return records
 
 
-def _run_parsers(records: list[Record], config, coilgun_cls) -> None:
+def _run_parsers(records: list[Record]) -> None:
+    from massdriver.config import campaign, coilgun, mission
+
     for variant, sample in _mission_samples():
         table_cls = _recording_table(records, "mission", variant)
 
         def fake_read(path, _sample=sample, _cls=table_cls):
             return _cls(_sample, "", "<sample>")
 
-        with mock.patch.object(config, "read_toml", fake_read):
-            config.load_mission(EXAMPLES / "sample_mission.toml")
+        with mock.patch.object(mission, "read_toml", fake_read):
+            mission.load_mission(EXAMPLES / "sample_mission.toml")
     for variant, sample in _coilgun_samples():
         table_cls = _recording_table(records, "coilgun", variant)
-        coilgun_cls.from_config(table_cls(sample, "", "<sample>"))
-    from massdriver import campaign
-
+        coilgun.coilgun_from_config(table_cls(sample, "", "<sample>"))
     for variant, sample in _campaign_samples():
         table_cls = _recording_table(records, "campaign", variant)
 
         def fake_read(path, _sample=sample, _cls=table_cls):
             return _cls(_sample, "", "<sample>")
 
-        with mock.patch.object(config, "read_toml", fake_read):
+        with mock.patch.object(campaign, "read_toml", fake_read):
             campaign.load_campaign(EXAMPLES / "sample_campaign.toml")
 
 
@@ -334,15 +354,15 @@ def _doc_params(obj) -> dict[str, str]:
 
 def _doc_sources() -> dict[tuple[str, str, str | None], list[tuple[Any, dict[str, str]]]]:
     """``(file, section, variant kind) -> [(object, {config key: docstring name})]``."""
-    from massdriver import coilgun, config, site, targets
+    from massdriver import coilgun, mission, site, targets
 
     elements_alias = {"semi_major_axis": "a", "eccentricity": "ecc", "inclination": "inc",
                       "argument_of_perigee": "argp"}
     return {
-        ("mission", "", None): [(config.MissionConfig, {})],
+        ("mission", "", None): [(mission.MissionConfig, {})],
         ("mission", "site", None): [(site.LaunchSite, {})],
-        ("mission", "launcher", None): [(config.LauncherSpec, {})],
-        ("mission", "search", None): [(config.SearchSpec, {})],
+        ("mission", "launcher", None): [(mission.LauncherSpec, {})],
+        ("mission", "search", None): [(mission.SearchSpec, {})],
         ("mission", "target", "circular"): [(targets.circular, {})],
         ("mission", "target", "sun_synchronous"): [(targets.sun_synchronous, {})],
         ("mission", "target", "geo"): [(targets.geo, {})],
@@ -430,10 +450,14 @@ def _merge(specs: list[Spec]) -> tuple[str, str, str]:
     """Type, default and allowed text of one key asked for in several ways."""
     types, defaults, allowed = [], [], []
     for s in specs:
+        if s.kind == "list":
+            continue
         for lst, text in ((types, _type_text(s)), (defaults, _default_text(s)),
                           (allowed, _allowed_text(s))):
             if text and text not in lst:
                 lst.append(text)
+    if any(s.kind == "list" for s in specs):
+        types.append("list")                        # one value, or a list of them
     if len(defaults) > 1 and _REQUIRED_TEXT in defaults:
         defaults.remove(_REQUIRED_TEXT)             # optional in one of its forms
     return " or ".join(types), "; ".join(defaults), "; ".join(allowed)
@@ -512,6 +536,13 @@ def render(records: list[Record] | None = None) -> tuple[str, list[str]]:
         "known key; every other error names the key, the value and what is allowed, and the "
         "command exits with status 2.",
         "",
+        "The same records give a JSON Schema of each file, shipped with the package as "
+        "`massdriver/config/schema/mission.schema.json`, `coilgun.schema.json` and "
+        "`campaign.schema.json` (for editors and other tools; every example validates). A "
+        "schema checks keys, types, choices, required keys and the ranges of plain numbers; "
+        "rules across keys and ranges of values written with a unit are the parsers' (TOML "
+        "date-times are validated as ISO strings).",
+        "",
     ]
     for file, (title, intro) in _FILES.items():
         recs = [r for r in records if r.file == file]
@@ -547,25 +578,178 @@ def render(records: list[Record] | None = None) -> tuple[str, list[str]]:
     return "\n".join(out).rstrip() + "\n", missing
 
 
+# ------------------------------------------------------------------------------------------------
+# JSON Schema
+# ------------------------------------------------------------------------------------------------
+#: keys the parser requires only in some cases (see DEFAULT_TEXT): optional in the schema
+_CONDITIONAL = {("coilgun", "sections", "pitch")}
+#: a campaign gives its constellation as [target] or [[targets]], exactly one of them
+_ONE_OF = {("campaign", ""): ("target", "targets")}
+_TITLES = {"mission": "massdriver mission file", "coilgun": "massdriver coilgun file",
+           "campaign": "massdriver campaign file"}
+
+
+def _value_schema(spec: Spec) -> dict:
+    """The schema of one value asked for as ``spec`` (not a table)."""
+    if spec.choices:
+        return {"enum": list(spec.choices)}
+    if spec.kind in ("quantity", "number", "integer"):
+        number: dict[str, Any] = {"type": "integer" if spec.kind == "integer" else "number"}
+        if spec.minimum is not None and spec.minimum != -math.inf:
+            number["exclusiveMinimum" if spec.exclusive_minimum else "minimum"] = spec.minimum
+        if spec.maximum is not None:
+            number["maximum"] = spec.maximum
+        if spec.kind != "quantity":
+            return number
+        number["description"] = f"in {spec.unit}"
+        return {"anyOf": [number, {"type": "string",
+                                   "description": f"a value with a unit convertible to "
+                                                  f"{spec.unit}, e.g. '1 {spec.unit}'"}]}
+    if spec.kind == "epoch":
+        return {"type": "string", "description": "ISO 8601, UTC unless it ends in ' TDB' (a "
+                                                 "TOML date-time is read as UTC)"}
+    return {"type": {"string": "string", "boolean": "boolean"}[spec.kind]}
+
+
+def _key_schema(file: str, section: str, key: str, specs: list[Spec], records, kind) -> dict:
+    child = f"{section}.{key}" if section else key
+    forms = []
+    for s in specs:
+        if s.kind == "table":
+            forms.append(_object_schema(file, child, records))
+        elif s.kind == "array of tables":
+            forms.append({"type": "array", "items": _object_schema(file, child, records)})
+        elif s.kind != "list":
+            forms.append(_value_schema(s))
+    if any(s.kind == "list" for s in specs):
+        item = forms[0] if len(forms) == 1 else {"anyOf": forms}
+        forms.append({"type": "array", "items": item})
+    out = forms[0] if len(forms) == 1 else {"anyOf": forms}
+    desc = describe(file, _section(section), kind, key)
+    return {"description": desc, **out} if desc else out
+
+
+def _keys(recs) -> dict[str, list[Spec]]:
+    keys: dict[str, list[Spec]] = {}
+    for r in recs:
+        keys.setdefault(r.key, [])
+        if r.spec not in keys[r.key]:
+            keys[r.key].append(r.spec)
+    return keys
+
+
+def _required(file: str, section: str, recs, keys) -> list[str]:
+    """Keys every sample that reached this section asked for as required."""
+    runs = {r.variant for r in recs}
+    out = []
+    for key, specs in keys.items():
+        if (file, section, key) in _CONDITIONAL:
+            continue
+        everywhere = all(any(r.key == key for r in recs if r.variant == v) for v in runs)
+        if everywhere and all(s.required for s in specs if s.kind != "list"):
+            out.append(key)
+    return out
+
+
+def _object_schema(file: str, section: str, records) -> dict:
+    recs = [r for r in records if r.file == file and r.section == section]
+    kinds = []
+    for r in recs:
+        if r.variant and r.variant[0] == section and r.variant[1] not in kinds:
+            kinds.append(r.variant[1])
+    if file == "campaign" and section in ("target", "targets"):
+        # a campaign target is a mission target whose walker kind needs no plane
+        extra = [r for r in records if r.file == "mission" and r.section == "target"]
+        for r in extra:
+            if r.variant[1] not in kinds:
+                kinds.append(r.variant[1])
+        recs = recs + [Record(file, (section, r.variant[1]), section, r.key,
+                              Spec(**{**r.spec.__dict__, "required": r.spec.required
+                                      and r.key != "plane"}))
+                       for r in extra if not any(c.variant == (section, r.variant[1])
+                                                 for c in recs)]
+    if not kinds:
+        keys = _keys(recs)
+        obj = {"type": "object",
+               "properties": {k: _key_schema(file, section, k, v, records, None)
+                              for k, v in keys.items()},
+               "additionalProperties": False}
+        required = _required(file, section, recs, keys)
+        if required:
+            obj["required"] = required
+        for a, b in [_ONE_OF[(file, section)]] if (file, section) in _ONE_OF else []:
+            obj["required"] = [k for k in obj.get("required", []) if k not in (a, b)]
+            obj["oneOf"] = [{"required": [a]}, {"required": [b]}]
+        return obj
+    branches = []
+    all_kinds: list[str] = []
+    for kind in kinds:
+        krecs = [r for r in recs if r.variant == (section, kind)]
+        keys = _keys(krecs)
+        for s in keys.get("kind", []):
+            all_kinds = list(s.choices or all_kinds)
+        props = {k: _key_schema(file, section, k, v, records, kind) for k, v in keys.items()}
+        props["kind"] = {"const": kind}
+        branches.append({"if": {"properties": {"kind": {"const": kind}}, "required": ["kind"]},
+                         "then": {"properties": props, "additionalProperties": False,
+                                  "required": _required(file, section, krecs, keys)}})
+    return {"type": "object", "required": ["kind"],
+            "properties": {"kind": {"enum": all_kinds or kinds}}, "allOf": branches}
+
+
+def schemas(records: list[Record] | None = None) -> dict[str, dict]:
+    """``{file: JSON Schema}`` of the mission, coilgun and campaign files."""
+    records = collect() if records is None else records
+    out = {}
+    for file in _FILES:
+        body = _object_schema(file, "", records)
+        head = {"$schema": "https://json-schema.org/draft/2020-12/schema",
+                "$id": f"massdriver/config/schema/{file}.schema.json",
+                "title": _TITLES[file],
+                "description": _FILES[file][1] + " Generated by docs/gen_config_reference.py "
+                               "from the parsers; the parsers also check rules across keys "
+                               "and ranges of values written with a unit. TOML date-times "
+                               "are validated as ISO strings."}
+        if file == "coilgun":   # the whole launcher may sit in a [coilgun] table
+            out[file] = {**head, "$defs": {"coilgun": body},
+                         "oneOf": [{"$ref": "#/$defs/coilgun"},
+                                   {"type": "object", "required": ["coilgun"],
+                                    "properties": {"coilgun": {"$ref": "#/$defs/coilgun"}},
+                                    "additionalProperties": False}]}
+        else:
+            out[file] = {**head, **body}
+    return out
+
+
+def schema_texts(records: list[Record] | None = None) -> dict[Path, str]:
+    """``{path: JSON text}`` of the schema files."""
+    return {SCHEMA_DIR / f"{file}.schema.json": json.dumps(schema, indent=2) + "\n"
+            for file, schema in schemas(records).items()}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true",
-                        help="do not write; exit 1 if docs/config.md differs")
+                        help="do not write; exit 1 if docs/config.md or a schema differs")
     args = parser.parse_args(argv)
-    text, missing = render()
+    records = collect()
+    text, missing = render(records)
+    files = {OUTPUT: text, **schema_texts(records)}
     if missing:
         print("keys without a description (add to DESCRIPTIONS or the docstring):\n  "
               + "\n  ".join(missing), file=sys.stderr)
         return 1
     if args.check:
-        current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
-        if current != text:
-            print(f"{OUTPUT} is out of date: run python docs/gen_config_reference.py",
+        stale = [p for p, t in files.items()
+                 if (p.read_text(encoding="utf-8") if p.exists() else "") != t]
+        for path in stale:
+            print(f"{path} is out of date: run python docs/gen_config_reference.py",
                   file=sys.stderr)
-            return 1
-        return 0
-    OUTPUT.write_text(text, encoding="utf-8")
-    print(f"wrote {OUTPUT}")
+        return 1 if stale else 0
+    SCHEMA_DIR.mkdir(exist_ok=True)
+    for path, content in files.items():
+        path.write_text(content, encoding="utf-8")
+        print(f"wrote {path}")
     return 0
 
 

@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import math
 
+import astropy.units as u
+
 __all__ = [
     "GM_EARTH", "GM_MOON", "GM_SUN", "R_EARTH", "R_MOON", "R_MOON_GRAVITY", "J2_EARTH",
     "J2_MOON", "C22_MOON", "OMEGA_EARTH", "EARTH_ATMOSPHERE_ALTITUDE", "ESCAPE_RADIUS",
@@ -96,8 +98,6 @@ def quantity(name: str):
     astropy.units.Quantity
         The value with its unit (dimensionless constants get ``u.dimensionless_unscaled``).
     """
-    import astropy.units as u
-
     value = globals()[name]
     return value * u.Unit(_UNITS.get(name, ""))
 

@@ -32,11 +32,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import astropy.units as u
 import numpy as np
 
 from massdriver.bodies import G0, GM_EARTH
 from massdriver.errors import InputError
-from massdriver.targets import TargetOrbit
+from massdriver.kernels.twobody import insertion_budgets
+from massdriver.targets import TargetOrbit, _vector
 from massdriver.timescales import to_tdb_seconds
 
 __all__ = [
@@ -139,8 +141,6 @@ def budget_arrays(r, v, t_tdb, target: TargetOrbit, *,
     Cost: about 3-5 microseconds per arrival per core (see ``docs/budget.md``); the target plane
     for all epochs is computed in numpy first (IAU 1976 precession, mean Sun).
     """
-    from massdriver.kernels.twobody import insertion_budgets
-
     rr = _rows(r, "r")
     vv = _rows(v, "v")
     if rr.shape != vv.shape:
@@ -383,8 +383,6 @@ class DeltaVBudget:
 
 
 def _margin_km_s(margin) -> float:
-    import astropy.units as u
-
     if margin is None:
         return 0.0
     if isinstance(margin, DispersionMargin):
@@ -400,15 +398,11 @@ def _margin_km_s(margin) -> float:
 
 
 def _speed(x: float):
-    import astropy.units as u
-
     return float(x) * (u.km / u.s)
 
 
 def _budgets_from_arrays(arr: BudgetArrays, i: int, margin: float, mcc: float = 0.0,
                          strategy_names: Sequence[str] = STRATEGIES) -> list[DeltaVBudget]:
-    import astropy.units as u
-
     out = []
     for s, name in enumerate(strategy_names):
         ins = float(arr.insertion[i, s])
@@ -435,8 +429,6 @@ def _choose(candidates: list[DeltaVBudget]) -> DeltaVBudget:
 
 
 def _state(position, velocity, epoch) -> tuple[np.ndarray, np.ndarray, float]:
-    from massdriver.targets import _vector
-
     return (_vector(position, "position", "km"), _vector(velocity, "velocity", "km/s"),
             float(to_tdb_seconds(epoch)))
 
@@ -478,8 +470,6 @@ def delta_v_budget(position, velocity, epoch, target: TargetOrbit, *, margin=Non
 
 
 def _positive_km(x, name: str) -> float:
-    import astropy.units as u
-
     try:
         value = float(u.Quantity(x).to_value(u.km))
     except (u.UnitsError, TypeError, ValueError):
@@ -520,8 +510,6 @@ def budget_with_mcc(position, velocity, epoch, target: TargetOrbit, mcc, *,
     DeltaVBudget
         ``strategy == "mid_course_correction"`` unless an uncorrected strategy is cheaper.
     """
-    import astropy.units as u
-
     try:
         mcc_km_s = float(u.Quantity(mcc).to_value(u.km / u.s))
     except (u.UnitsError, TypeError, ValueError):
@@ -573,8 +561,6 @@ class DispersionMargin:
 
 
 def _sigma_value(s) -> float:
-    import astropy.units as u
-
     if hasattr(s, "unit"):
         q = u.Quantity(s)
         if q.unit.physical_type == "speed":
@@ -621,8 +607,6 @@ def dispersion_margin(sensitivity: np.ndarray | Callable[[np.ndarray], np.ndarra
     -------
     DispersionMargin
     """
-    import astropy.units as u
-
     sig = np.array([_sigma_value(s) for s in sigmas], dtype=np.float64)
     if sig.ndim != 1 or sig.size == 0 or not np.all(np.isfinite(sig)) or np.any(sig < 0):
         raise InputError(f"sigmas must be a non-empty sequence of finite values >= 0, "
@@ -679,8 +663,6 @@ def propellant_mass(delta_v, isp, *, dry_mass=None, wet_mass=None):
     Quantity
         kg.
     """
-    import astropy.units as u
-
     if (dry_mass is None) == (wet_mass is None):
         raise InputError("propellant_mass(): give exactly one of dry_mass and wet_mass")
     try:

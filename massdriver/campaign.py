@@ -47,19 +47,31 @@ budgets), the time the high-ellipse strategy spends before the plane reaches its
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
+import astropy.units as u
 import numpy as np
+from astropy.table import QTable
+from astropy.utils.masked import Masked
 
-from massdriver.errors import ConfigError, InputError
+import massdriver
+from massdriver.budget import delta_v_budget, propellant_mass
+from massdriver.coilgun import charge_for_speed
+from massdriver.ephemeris import Ephemeris
+from massdriver.errors import InputError
+from massdriver.parallel import active_client, map_ordered
+from massdriver.targets import TargetOrbit, parse_walker, walker
+from massdriver.timescales import SECONDS_PER_DAY, from_tdb_seconds, table_times, to_tdb_seconds
+from massdriver.trajectory import perigee_arrival_from_state
+from massdriver.windows import BRANCHES, _problem, _solve_one, solve
 
 __all__ = ["Constellation", "ShotEnergy", "CampaignLauncher", "CampaignShot", "Campaign",
            "CampaignConfig", "plan_campaign", "schedule_campaign", "solve_planes",
-           "load_campaign", "POLICIES"]
+           "POLICIES"]
 
 #: assignment policies of :func:`schedule_campaign`
 POLICIES = ("cheapest", "earliest")
@@ -92,8 +104,6 @@ class Constellation:
     name: str = ""
 
     def __post_init__(self) -> None:
-        from massdriver.targets import TargetOrbit
-
         planes = tuple(self.planes)
         sats = tuple(self.satellites)
         if not planes:
@@ -126,8 +136,6 @@ class Constellation:
         Arguments as :func:`massdriver.targets.walker` (give ``epoch`` = the campaign start
         or the date the RAANs refer to).
         """
-        from massdriver.targets import parse_walker, walker
-
         plane_list = walker(inclination, total, planes, phasing, altitude, raan0=raan0,
                             epoch=epoch, name=name)
         if isinstance(inclination, str):
@@ -165,8 +173,6 @@ class ShotEnergy:
     source: str = ""
 
     def __post_init__(self) -> None:
-        import astropy.units as u
-
         try:
             e = float(u.Quantity(self.reference_energy).to_value(u.J))
             v = (None if self.reference_speed is None
@@ -198,8 +204,6 @@ class ShotEnergy:
         mass : astropy.units.Quantity
             Mass leaving the track (kg), e.g. ``LauncherSpec.payload_mass``.
         """
-        import astropy.units as u
-
         eta = float(efficiency)
         if not (0 < eta <= 1):
             raise InputError(f"efficiency = {efficiency!r}: must be in (0, 1]")
@@ -217,10 +221,6 @@ class ShotEnergy:
         speeds the campaign will use); other speeds scale as ``v^2`` (the efficiency of that
         shot held constant).
         """
-        import astropy.units as u
-
-        from massdriver.coilgun import charge_for_speed
-
         charge = charge_for_speed(coilgun, payload_mass, speed)
         shot = charge.shot
         v = shot.exit_speed.to(u.km / u.s)
@@ -238,8 +238,6 @@ class ShotEnergy:
 
     def at(self, speed):
         """``E(v)`` (J) for an exit speed Quantity."""
-        import astropy.units as u
-
         return self.joules(float(u.Quantity(speed).to_value(u.km / u.s))) * u.J
 
 
@@ -249,7 +247,7 @@ class CampaignLauncher:
 
     Attributes
     ----------
-    spec : massdriver.config.LauncherSpec
+    spec : massdriver.mission.LauncherSpec
         Exit-speed range, mass leaving the track, error sigmas.
     power : astropy.units.Quantity
         Average electrical power available to recharge the banks (W).
@@ -266,8 +264,6 @@ class CampaignLauncher:
     max_shot_rate: Any = None
 
     def __post_init__(self) -> None:
-        import astropy.units as u
-
         try:
             p = float(u.Quantity(self.power).to_value(u.W))
             r = (None if self.max_shot_rate is None
@@ -293,8 +289,6 @@ class CampaignLauncher:
 
     def recharge_time(self, speed):
         """:meth:`recharge_seconds` for a speed Quantity (returns minutes)."""
-        import astropy.units as u
-
         return (self.recharge_seconds(float(u.Quantity(speed).to_value(u.km / u.s))) / 60.0
                 * u.min)
 
@@ -375,8 +369,6 @@ class CampaignShot:
 
     def to_dict(self) -> dict:
         """Plain-JSON view (units in the key names)."""
-        import astropy.units as u
-
         return {
             "index": self.index, "plane": self.plane, "satellite": self.satellite,
             "launch_utc": self.epoch.utc.isot, "launch_tdb": self.epoch.tdb.isot,
@@ -452,8 +444,6 @@ class Campaign:
 
     # -- totals ----------------------------------------------------------------------------------
     def _sum(self, getter, unit: str):
-        import astropy.units as u
-
         return float(sum(getter(s).to_value(unit) for s in self.shots)) * u.Unit(unit)
 
     @property
@@ -492,8 +482,6 @@ class Campaign:
     @property
     def duration(self):
         """Campaign duration: ``start`` to the latest arrival (days; 0 without shots)."""
-        import astropy.units as u
-
         if not self.shots:
             return 0.0 * u.day
         return (self.completion - self.start).to(u.day)
@@ -501,8 +489,6 @@ class Campaign:
     @property
     def firing_span(self):
         """First to last shot (days)."""
-        import astropy.units as u
-
         if not self.shots:
             return 0.0 * u.day
         return (self.last_shot - self.first_shot).to(u.day)
@@ -515,11 +501,6 @@ class Campaign:
 
     def to_table(self):
         """The schedule as an astropy ``QTable`` with units (one row per shot, firing order)."""
-        import astropy.units as u
-        from astropy.table import QTable
-
-        from massdriver.timescales import table_times
-
         s = self.shots
         kms = u.km / u.s
 
@@ -557,8 +538,6 @@ class Campaign:
 
     def plane_summary(self) -> list[dict]:
         """Per plane: requested, delivered, windows, first shot, last arrival, sums."""
-        import astropy.units as u
-
         out = []
         for k, plane in enumerate(self.constellation.planes):
             mine = [s for s in self.shots if s.plane == k]
@@ -576,8 +555,6 @@ class Campaign:
 
     def to_dict(self) -> dict:
         """Plain-JSON view (``campaign.json`` and ``massdriver campaign --json``)."""
-        import astropy.units as u
-
         dv = [s.budget.total.to_value(u.km / u.s) for s in self.shots]
         firing = float(self.firing_span.to_value(u.s))
         energy = float(self.total_energy.to_value(u.J))
@@ -613,8 +590,6 @@ class Campaign:
 def _first_masked(q):
     """``q`` with its first element masked (the first shot has no spacing): an empty ECSV field,
     never a NaN in the file."""
-    from astropy.utils.masked import Masked
-
     if q.shape[0] == 0:
         return q
     mask = np.zeros(q.shape, dtype=bool)
@@ -627,8 +602,6 @@ def _first_masked(q):
 # ------------------------------------------------------------------------------------------------
 def _solve_plane(job: tuple):
     """One plane's ``windows.solve`` (module level: a Dask task)."""
-    from massdriver.windows import solve
-
     site, target, start, span, kwargs = job
     return solve(site, target, start, span, **kwargs)
 
@@ -649,8 +622,6 @@ def solve_planes(constellation: Constellation, launcher: CampaignLauncher, site,
     tuple of massdriver.windows.Plan
         One per plane, in plane order.
     """
-    from massdriver.parallel import active_client, map_ordered
-
     spec = replace(launcher.spec, coilgun=None)        # the scan needs the speed range only
     kwargs = {"threshold": threshold, "launcher": spec, "step": step, "rtol": rtol,
               "max_flight_time": max_flight_time, "mid_course": False,
@@ -662,7 +633,6 @@ def solve_planes(constellation: Constellation, launcher: CampaignLauncher, site,
             if progress is not None:
                 progress(len(jobs), len(jobs))
             return tuple(plans)
-    from massdriver.windows import solve
 
     plans = []
     for k, (s, plane, t0, dt, kw) in enumerate(jobs):
@@ -690,12 +660,6 @@ class _PlaneState:
 
 def _shot_at(state: _PlaneState, t: float, window: tuple, threshold: float):
     """Re-solve and price a shot of ``state``'s plane at ``t`` in ``window``; None if it fails."""
-    import astropy.units as u
-
-    from massdriver.budget import delta_v_budget
-    from massdriver.timescales import from_tdb_seconds
-    from massdriver.windows import BRANCHES, _solve_one
-
     branch, guess, margin = window[3], window[4], window[5]
     sol = _solve_one(state.problem, t, BRANCHES[branch], guess)
     if sol is None:
@@ -777,8 +741,6 @@ def _cheapest(states: list, launcher: CampaignLauncher, threshold: float) -> lis
     lower plane, earlier window), each re-solved; a slot is kept if the shot passes the
     threshold and keeps its recharge to the neighbouring shots already chosen.
     """
-    import bisect
-
     cands = []
     for st in states:
         if st.remaining <= 0:
@@ -862,15 +824,6 @@ def schedule_campaign(constellation: Constellation, launcher: CampaignLauncher, 
     -------
     Campaign
     """
-    import astropy.units as u
-
-    import massdriver
-    from massdriver.budget import propellant_mass
-    from massdriver.ephemeris import Ephemeris
-    from massdriver.timescales import from_tdb_seconds, to_tdb_seconds
-    from massdriver.trajectory import perigee_arrival_from_state
-    from massdriver.windows import _problem
-
     if policy not in POLICIES:
         raise InputError(f"policy = {policy!r}: must be one of {', '.join(POLICIES)}")
     plans = tuple(plans)
@@ -940,7 +893,7 @@ def schedule_campaign(constellation: Constellation, launcher: CampaignLauncher, 
         "constellation": constellation.describe(),
         "launcher": launcher.describe(),
         "start_utc": from_tdb_seconds(t_start).utc.isot,
-        "span_days": span_s / 86400.0,
+        "span_days": span_s / SECONDS_PER_DAY,
         "step_minutes": (float(plans[0].inputs.get("step_minutes", float("nan")))
                          if plans and plans[0].inputs else None),
         "threshold_km_s": thr,
@@ -953,14 +906,12 @@ def schedule_campaign(constellation: Constellation, launcher: CampaignLauncher, 
     }
     return Campaign(constellation=constellation, launcher=launcher, shots=tuple(shots),
                     windows=tuple(tuple(p.windows) for p in plans),
-                    start=from_tdb_seconds(t_start).utc, span=(span_s / 86400.0) * u.day,
+                    start=from_tdb_seconds(t_start).utc, span=(span_s / SECONDS_PER_DAY) * u.day,
                     satellite_mass=m_sat * u.kg, isp=isp_s * u.s, inputs=inputs,
                     version=massdriver.__version__, message=message)
 
 
 def _positive(value, unit: str, name: str) -> float:
-    import astropy.units as u
-
     try:
         x = float(u.Quantity(value).to_value(unit))
     except (u.UnitsError, TypeError, ValueError):
@@ -1036,7 +987,7 @@ class CampaignConfig:
     site : massdriver.site.LaunchSite
     launcher : CampaignLauncher
     constellation : Constellation
-    search : massdriver.config.SearchSpec
+    search : massdriver.mission.SearchSpec
         ``start``, ``span``, ``step``, ``threshold``, ``rtol``, ``max_flight_time``.
     satellite_mass, isp : astropy.units.Quantity
     policy : str
@@ -1067,127 +1018,3 @@ class CampaignConfig:
                              max_flight_time=s.max_flight_time,
                              dispersion_samples=self.dispersion_samples, seed=self.seed,
                              scheduler=scheduler, client=client, progress=progress)
-
-
-def _satellite_counts(t, key: str, n_planes: int, default: int | None) -> tuple[int, ...]:
-    if key not in t:
-        if default is None:
-            raise ConfigError(f"{t.key_path(key)} is missing: give the satellites of each plane "
-                              f"(one integer, or a list of {n_planes})")
-        t.integer(key, default=default)               # marks the key as read
-        return (default,) * n_planes
-    raw = t.data[key]
-    if isinstance(raw, list):
-        t._get(key, None)                             # noqa: SLF001 - marks the key as read
-        if len(raw) != n_planes:
-            raise ConfigError(f"{t.key_path(key)} = {raw!r}: {len(raw)} counts for {n_planes} "
-                              "planes; give one per plane")
-        out = []
-        for i, v in enumerate(raw):
-            if isinstance(v, bool) or not isinstance(v, int) or not (0 <= v <= 100_000):
-                raise ConfigError(f"{t.key_path(key)}[{i}] = {v!r}: must be an integer in "
-                                  "0 .. 100000")
-            out.append(int(v))
-        return tuple(out)
-    return (t.integer(key, minimum=0, maximum=100_000),) * n_planes
-
-
-def load_campaign(path: str | Path) -> CampaignConfig:
-    """Read and validate a campaign TOML file.
-
-    Sections: ``[site]``, ``[launcher]`` and ``[search]`` as in a mission file; ``[target]`` (one
-    target, or ``kind = "walker"`` for all the planes of a Walker constellation) or ``[[targets]]``
-    (a list of target orbits, one plane each); ``[campaign]`` with ``satellites_per_plane``
-    (integer or list; default ``total / planes`` for a Walker target), ``satellite_mass``,
-    ``isp``, ``power``, ``energy_per_shot`` or ``efficiency`` (or neither with a
-    ``launcher.coilgun``), ``max_shot_rate`` (per hour), ``policy``, ``dispersion_samples``,
-    ``seed``.
-
-    Raises
-    ------
-    ConfigError
-        One line naming the key, the value and what is allowed.
-    """
-    import astropy.units as u
-
-    from massdriver.config import SearchSpec, common_sections, read_toml
-    from massdriver.targets import targets_from_config
-
-    root = read_toml(path)
-    name, site, spec = common_sections(root, path)
-
-    has_one, has_list = "target" in root, "targets" in root
-    if has_one == has_list:
-        raise ConfigError("give either [target] (one target or kind = \"walker\") or "
-                          "[[targets]] (one table per plane), not " +
-                          ("both" if has_one else "neither"))
-    default_count = None
-    if has_one:
-        table = root.table("target")
-        planes = targets_from_config(table)
-        if table.data.get("kind") == "walker":
-            default_count = int(table.data["total"]) // int(table.data["planes"])
-        label = table.data.get("name") or planes[0].name.rsplit(" plane ", 1)[0]
-    else:
-        planes = []
-        for t in root.tables("targets"):
-            got = targets_from_config(t)
-            if len(got) != 1:
-                raise ConfigError(f"[{t.path}]: one plane per [[targets]] table (give "
-                                  "'plane' for a walker kind)")
-            planes.extend(got)
-        if not planes:
-            raise ConfigError("targets = []: give at least one [[targets]] table")
-        label = name
-    search = SearchSpec.from_config(root.table("search"))
-    if search.model != "ephemeris":
-        raise ConfigError(f"search.model = {search.model!r}: campaigns use the ephemeris model")
-
-    c = root.table("campaign")
-    counts = _satellite_counts(c, "satellites_per_plane", len(planes), default_count)
-    if sum(counts) == 0:
-        raise ConfigError(f"{c.key_path('satellites_per_plane')}: at least one satellite needed")
-    satellite_mass = c.quantity("satellite_mass", "kg", minimum=0.0, exclusive_minimum=True,
-                                maximum=1e7)
-    if satellite_mass > spec.payload_mass:
-        raise ConfigError(
-            f"{c.key_path('satellite_mass')} = {satellite_mass:g}: must not exceed "
-            f"launcher.payload_mass = {spec.payload_mass:g} (the mass leaving the track)")
-    isp = c.quantity("isp", "s", minimum=0.0, exclusive_minimum=True, maximum=100_000.0)
-    power = c.quantity("power", "W", minimum=0.0, exclusive_minimum=True, maximum=1e13)
-    energy_per_shot = c.quantity("energy_per_shot", "J", default=None, minimum=0.0,
-                                 exclusive_minimum=True, maximum=1e14)
-    efficiency = c.number("efficiency", default=None, minimum=0.0, exclusive_minimum=True,
-                          maximum=1.0)
-    rate = c.quantity("max_shot_rate", "1/h", default=None, minimum=0.0,
-                      exclusive_minimum=True, maximum=3600.0)
-    policy = c.string("policy", default="cheapest", choices=POLICIES)
-    samples = c.integer("dispersion_samples", default=2000, minimum=100, maximum=1_000_000)
-    seed = c.integer("seed", default=0, minimum=0)
-    c.finish()
-    if energy_per_shot is not None and efficiency is not None:
-        raise ConfigError(f"{c.key_path('energy_per_shot')} and {c.key_path('efficiency')}: "
-                          "give one of them, not both")
-    if energy_per_shot is not None:
-        energy = ShotEnergy.fixed(energy_per_shot)
-    elif efficiency is not None:
-        energy = ShotEnergy.from_efficiency(efficiency, spec.payload_mass)
-    elif spec.coilgun is not None:
-        mid = 0.5 * (spec.speed_min + spec.speed_max)
-        try:
-            energy = ShotEnergy.from_coilgun(spec.coilgun, spec.payload_mass, mid)
-        except InputError as exc:
-            raise ConfigError(f"launcher.coilgun: cannot price a shot at {mid:.4g}: {exc}") \
-                from None
-    else:
-        raise ConfigError(f"{c.key_path('energy_per_shot')} is missing: give energy_per_shot "
-                          "(J per shot), efficiency (bank to kinetic energy, 0 < e <= 1) or a "
-                          "launcher.coilgun file")
-    root.finish()
-    launcher = CampaignLauncher(spec=spec, power=power.to(u.W), energy=energy,
-                                max_shot_rate=rate)
-    constellation = Constellation(planes=tuple(planes), satellites=counts, name=label)
-    return CampaignConfig(name=name, site=site, launcher=launcher, constellation=constellation,
-                          search=search, satellite_mass=satellite_mass, isp=isp,
-                          policy=policy, dispersion_samples=samples, seed=seed, source=str(path))
-

@@ -31,9 +31,17 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import astropy.units as u
 import numpy as np
+from astropy.coordinates import get_body_barycentric_posvel
+from astropy.time import Time
+from jplephem.pck import PCK
+from jplephem.spk import SPK
+
+from massdriver.kernels.chebyshev import slice_tables
 
 from .errors import ConfigError, EphemerisRangeError, InputError
+from .kernels.chebyshev import geocentric_states, moon_pa_matrices
 from .timescales import from_tdb_seconds, to_tdb_seconds
 
 __all__ = [
@@ -148,9 +156,6 @@ def _seg_end(seg) -> float:
 @functools.lru_cache(maxsize=4)
 def _load(spk_path: str, pck_path: str):
     """Read the Chebyshev tables of an SPK + lunar binary PCK pair (cached per path pair)."""
-    from jplephem.pck import PCK
-    from jplephem.spk import SPK
-
     for path in (spk_path, pck_path):
         if not Path(path).is_file():
             raise ConfigError(f"ephemeris file not found: {path}")
@@ -377,7 +382,6 @@ class Ephemeris:
         self.check_range([t0, t1])
         if t1 < t0:
             raise InputError(f"kernel_tables: stop ({t1} s) is before start ({t0} s)")
-        from massdriver.kernels.chebyshev import slice_tables
 
         return slice_tables((*self._tables, self._spans), t0, t1)
 
@@ -389,10 +393,6 @@ class Ephemeris:
         return seconds
 
     def _states(self, epoch, body: int) -> BodyState:
-        import astropy.units as u
-
-        from .kernels.chebyshev import geocentric_states
-
         seconds = self._seconds_checked(epoch)
         flat = np.atleast_1d(seconds).ravel()
         states = geocentric_states(flat, self.kernel_tables(), body)
@@ -411,8 +411,6 @@ class Ephemeris:
     def moon_orientation(self, epoch, frame: str = "PA", rate: bool = False):
         """Rotation ICRF -> Moon body frame (``x_body = R @ x_icrf``); see :func:`moon_orientation`.
         """
-        from .kernels.chebyshev import moon_pa_matrices
-
         frame = _check_frame(frame)
         seconds = self._seconds_checked(epoch)
         matrices, rates = moon_pa_matrices(np.atleast_1d(seconds).ravel(), self.kernel_tables())
@@ -433,8 +431,6 @@ def _check_frame(frame: str) -> str:
 
 
 def _as_seconds(value) -> float:
-    from astropy.time import Time
-
     if isinstance(value, Time):
         return float(to_tdb_seconds(value))
     try:
@@ -454,9 +450,6 @@ def _resolve(ephemeris) -> Ephemeris:
 
 def _builtin_state(epoch, body: str) -> BodyState:
     """Geocentric state from astropy's built-in ERFA model (quick, ~tens of km off for the Moon)."""
-    import astropy.units as u
-    from astropy.coordinates import get_body_barycentric_posvel
-
     to_tdb_seconds(epoch)  # validates the type
     pos_b, vel_b = get_body_barycentric_posvel(body, epoch, ephemeris="builtin")
     pos_e, vel_e = get_body_barycentric_posvel("earth", epoch, ephemeris="builtin")

@@ -41,14 +41,24 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import math
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import astropy.units as u
+import numba
 import numpy as np
+from astropy.table import QTable
+from astropy.time import Time
 
+from massdriver.ephemeris import Ephemeris, default_pck_path, default_spk_path
 from massdriver.errors import InputError
+from massdriver.kernels.shots import CHUNK
+from massdriver.mission import LauncherSpec
+from massdriver.timescales import from_tdb_seconds, to_tdb_seconds
+from massdriver.windows import BRANCHES, _problem, _scan_branch, assemble_scan
 
 __all__ = ["SweepCase", "SweepResult", "PendingSweep", "sweep", "sweep_async", "use_dask",
            "current_client", "active_client", "grid_cases", "epoch_grid", "map_ordered"]
@@ -117,10 +127,6 @@ def epoch_grid(start, span, step) -> np.ndarray:
     ndarray
         ``floor(span / step) + 1`` epochs, the same floats :func:`massdriver.windows.solve` scans.
     """
-    import astropy.units as u
-
-    from massdriver.timescales import to_tdb_seconds
-
     step_s = float(u.Quantity(step).to_value(u.s))
     span_s = float(u.Quantity(span).to_value(u.s))
     if not (step_s > 0 and span_s > 0 and math.isfinite(step_s) and math.isfinite(span_s)):
@@ -182,11 +188,6 @@ def _run_task(task: _ShotTask) -> tuple:
     scan performs on the same ``CHUNK`` runs. Returns its six arrays (speed, status, outcome,
     perigee epoch, perigee state, evaluations).
     """
-    import numba
-
-    from massdriver.ephemeris import Ephemeris
-    from massdriver.windows import _scan_branch
-
     p = task.problem
     if p.eph is None:
         p = replace(p, eph=(task.ephemeris or Ephemeris()).kernel_tables())
@@ -207,10 +208,6 @@ class _Prepared:
 
 
 def _tdb_seconds(epochs) -> np.ndarray:
-    from astropy.time import Time
-
-    from massdriver.timescales import to_tdb_seconds
-
     if isinstance(epochs, Time):
         t = np.atleast_1d(np.asarray(to_tdb_seconds(epochs), dtype=np.float64))
     else:
@@ -219,12 +216,6 @@ def _tdb_seconds(epochs) -> np.ndarray:
 
 
 def _prepare(index: int, case: SweepCase) -> _Prepared:
-    import astropy.units as u
-
-    from massdriver.config import LauncherSpec
-    from massdriver.ephemeris import Ephemeris
-    from massdriver.windows import BRANCHES, _problem
-
     if not isinstance(case, SweepCase):
         raise InputError(f"sweep case {index}: expected a SweepCase, got {type(case).__name__}")
     t = _tdb_seconds(case.epochs)
@@ -260,8 +251,6 @@ def _prepare(index: int, case: SweepCase) -> _Prepared:
 
 
 def _is_default_ephemeris(eph) -> bool:
-    from massdriver.ephemeris import default_pck_path, default_spk_path
-
     return (eph.spk_path == str(default_spk_path()) and eph.pck_path == str(default_pck_path()))
 
 
@@ -272,8 +261,6 @@ def _task_plan(prepared: Sequence[_Prepared], chunk: int, numba_threads: int
     Every task starts at a multiple of ``chunk`` (itself a multiple of ``CHUNK``) in its case's
     grid.
     """
-    from massdriver.windows import BRANCHES
-
     tasks, slots = [], []
     for ci, prep in enumerate(prepared):
         n = prep.t.shape[0]
@@ -290,8 +277,6 @@ def _task_plan(prepared: Sequence[_Prepared], chunk: int, numba_threads: int
 
 def _assemble(prepared: Sequence[_Prepared], slots, results) -> tuple:
     """Concatenate the task results per case and branch and price them (as windows.scan)."""
-    from massdriver.windows import assemble_scan
-
     by_key: dict[tuple[int, int], list] = {}
     for (ci, bi, s, _e), res in zip(slots, results, strict=True):
         by_key.setdefault((ci, bi), []).append((s, res))
@@ -350,11 +335,6 @@ class SweepResult:
 
     def to_table(self):
         """One row per case: track, target, solved fraction, cheapest epoch and total (QTable)."""
-        import astropy.units as u
-        from astropy.table import QTable
-
-        from massdriver.timescales import from_tdb_seconds
-
         rows: dict[str, list] = {k: [] for k in (
             "case", "label", "lat", "lon", "azimuth", "elevation", "target", "epochs",
             "solved_fraction", "best_utc", "best_branch", "best_speed", "best_total")}
@@ -509,8 +489,6 @@ class PendingSweep:
         progress : callable, optional
             ``progress(shots done, shots)`` as tasks finish.
         """
-        import time
-
         distributed = _import_distributed()
         deadline = None if timeout is None else time.monotonic() + float(timeout)
         if progress is not None:
@@ -532,8 +510,6 @@ class PendingSweep:
 
 
 def _check_chunk(chunk: int | None) -> int:
-    from massdriver.kernels.shots import CHUNK
-
     c = CHUNK if chunk is None else chunk
     if isinstance(c, bool) or not isinstance(c, (int, np.integer)) or c < CHUNK or c % CHUNK:
         raise InputError(f"chunk = {chunk!r}: must be a positive multiple of "

@@ -18,39 +18,34 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import astropy.units as u
 import numpy as np
 
 from . import bodies
+from .bounds import Bound
 from .ephemeris import Ephemeris, pa_to_me_matrix
 from .errors import InputError
+from .kernels.frames import launch_state, launch_states
 from .timescales import to_tdb_seconds
 
-__all__ = ["LaunchSite", "LaunchState"]
+__all__ = ["LaunchSite", "LaunchState", "BOUNDS", "HEIGHT_RANGE_KM"]
 
 
-def _quantity(owner: str, name: str, value, unit: str, low: float, high: float,
-              low_open: bool = False):
-    """Validate one Quantity field; return it converted to ``unit``."""
-    import astropy.units as u
+#: lowest and highest surface of the Moon relative to the 1737.4 km mean sphere: -9.13 km
+#: (Antoniadi crater floor) and +10.78 km (Selenean summit), from the LOLA topography (D. E.
+#: Smith et al., "Initial observations from the Lunar Orbiter Laser Altimeter (LOLA)",
+#: Geophys. Res. Lett. 37, L18204, 2010); a track's exit lies on the ground or on a ramp at most
+#: about a kilometre above it, so ``height`` is allowed in [-10, 12] km.
+HEIGHT_RANGE_KM = (-10.0, 12.0)
 
-    where = f"{owner}.{name}"
-    if not isinstance(value, u.Quantity):
-        raise InputError(f"{where} = {value!r}: give an astropy Quantity in {unit} "
-                         f"(e.g. {value} * u.{unit}), allowed range [{low}, {high}] {unit}")
-    try:
-        converted = value.to(unit)
-    except u.UnitConversionError:
-        raise InputError(f"{where} = {value}: unit {value.unit} is not convertible to {unit}") \
-            from None
-    if converted.ndim != 0:
-        raise InputError(f"{where} = {value}: must be a scalar")
-    number = float(converted.value)
-    inside = (low < number if low_open else low <= number) and number <= high
-    if not (math.isfinite(number) and inside):
-        bracket = "(" if low_open else "["
-        raise InputError(f"{where} = {value}: outside the allowed range {bracket}{low}, {high}] "
-                         f"{unit}")
-    return converted
+#: the allowed range of each numeric field of :class:`LaunchSite`
+BOUNDS: dict[str, Bound] = {
+    "lat": Bound("deg", -90.0, 90.0),
+    "lon": Bound("deg", -360.0, 360.0),
+    "height": Bound("km", *HEIGHT_RANGE_KM),
+    "azimuth": Bound("deg", 0.0, 360.0),
+    "elevation": Bound("deg", 0.0, 90.0),
+}
 
 
 @dataclass(frozen=True)
@@ -84,7 +79,8 @@ class LaunchSite:
     lon : astropy.units.Quantity
         Selenocentric longitude (positive east), angle in [-360, 360] deg.
     height : astropy.units.Quantity
-        Height above the mean sphere of radius ``bodies.R_MOON`` = 1737.4 km, [-10, 100] km.
+        Height of the track exit above the mean sphere of radius ``bodies.R_MOON`` = 1737.4 km,
+        [-10, 12] km (the lunar surface lies between -9.1 and +10.8 km: :data:`HEIGHT_RANGE_KM`).
     azimuth : astropy.units.Quantity
         Track azimuth clockwise from local north, [0, 360] deg (90 deg = due east).
     elevation : astropy.units.Quantity
@@ -110,27 +106,19 @@ class LaunchSite:
     _body: tuple = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        import astropy.units as u
-
         defaults = {"height": 0.0 * u.km, "azimuth": 90.0 * u.deg, "elevation": 0.0 * u.deg}
         for key, value in defaults.items():
             if getattr(self, key) is None:
                 object.__setattr__(self, key, value)
-        owner = "LaunchSite"
-        checked = {
-            "lat": _quantity(owner, "lat", self.lat, "deg", -90.0, 90.0),
-            "lon": _quantity(owner, "lon", self.lon, "deg", -360.0, 360.0),
-            "height": _quantity(owner, "height", self.height, "km", -10.0, 100.0),
-            "azimuth": _quantity(owner, "azimuth", self.azimuth, "deg", 0.0, 360.0),
-            "elevation": _quantity(owner, "elevation", self.elevation, "deg", 0.0, 90.0),
-        }
-        for key, value in checked.items():
-            object.__setattr__(self, key, value)
+        for key, bound in BOUNDS.items():
+            object.__setattr__(self, key, bound.check("LaunchSite", key, getattr(self, key)))
         if not isinstance(self.name, str):
-            raise InputError(f"LaunchSite.name = {self.name!r}: must be a string")
+            raise InputError(f"LaunchSite.name = {self.name!r}: must be a string", field="name",
+                             reason="must be a string")
         frame = str(self.frame).upper()
         if frame not in ("PA", "ME"):
-            raise InputError(f"LaunchSite.frame = {self.frame!r}: allowed values 'PA', 'ME'")
+            raise InputError(f"LaunchSite.frame = {self.frame!r}: allowed values 'PA', 'ME'",
+                             field="frame", reason="allowed values 'PA', 'ME'")
         object.__setattr__(self, "frame", frame)
         object.__setattr__(self, "_body", self._compute_body_vectors())
 
@@ -144,8 +132,6 @@ class LaunchSite:
     def describe(self) -> dict:
         """The site as plain JSON values (a plan's and a campaign's ``inputs["site"]``):
         ``name``, ``lat_deg``, ``lon_deg``, ``azimuth_deg``, ``elevation_deg``."""
-        import astropy.units as u
-
         return {"name": self.name, "lat_deg": float(self.lat.to_value(u.deg)),
                 "lon_deg": float(self.lon.to_value(u.deg)),
                 "azimuth_deg": float(self.azimuth.to_value(u.deg)),
@@ -179,8 +165,6 @@ class LaunchSite:
         -------
         astropy.units.Quantity, shape (3,)
         """
-        import astropy.units as u
-
         return self._body[0] * u.km
 
     def direction_body(self) -> np.ndarray:
@@ -219,8 +203,6 @@ class LaunchSite:
         r, v : numpy.ndarray, shape (3,)
             Position (km) and velocity (km/s).
         """
-        from .kernels.frames import launch_state
-
         tables = Ephemeris().kernel_tables() if eph is None else eph
         return launch_state(float(t_tdb_seconds), float(speed_km_s), self._body[0],
                             self._body[1], tables)
@@ -242,8 +224,6 @@ class LaunchSite:
         numpy.ndarray, shape (n, 6)
             Position (km) and velocity (km/s) per shot, geocentric ICRF.
         """
-        from .kernels.frames import launch_states
-
         t, speed = np.broadcast_arrays(np.atleast_1d(np.asarray(t_tdb_seconds, np.float64)),
                                        np.asarray(speed_km_s, np.float64))
         tables = Ephemeris().kernel_tables() if eph is None else eph
@@ -275,8 +255,6 @@ class LaunchSite:
         massdriver.errors.InputError
             If ``speed`` is not a non-negative finite velocity Quantity.
         """
-        import astropy.units as u
-
         ephemeris = Ephemeris() if ephemeris is None else ephemeris
         seconds = to_tdb_seconds(epoch)
         ephemeris.check_range(seconds, epoch)

@@ -41,9 +41,11 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import astropy.units as u
 import numpy as np
+from astropy.time import Time
 
 from massdriver.bodies import (
     EARTH_ATMOSPHERE_ALTITUDE,
@@ -52,18 +54,19 @@ from massdriver.bodies import (
     OMEGA_EARTH,
     R_EARTH,
 )
-from massdriver.errors import ConfigError, InputError
+from massdriver.bounds import Bound
+from massdriver.errors import InputError
+from massdriver.kernels.twobody import coe2rv, rv2coe
 from massdriver.timescales import SECONDS_PER_DAY, to_tdb_seconds
-
-if TYPE_CHECKING:
-    from massdriver.config import Table
+from massdriver.trajectory import FAR_PERIGEE_RADIUS
 
 __all__ = [
     "TargetOrbit", "TargetPlaneArrays", "OrbitalElements", "circular", "sun_synchronous", "geo",
-    "from_elements", "walker", "parse_walker", "targets_from_config", "sun_right_ascension",
+    "from_elements", "walker", "parse_walker", "sun_right_ascension",
     "mean_sun_right_ascension", "equation_of_time", "precession_matrix", "nodal_precession_rate",
     "sun_synchronous_inclination", "elements_from_state", "state_from_elements",
-    "TROPICAL_YEAR_DAYS", "SUN_MEAN_MOTION", "GEO_RADIUS", "MIN_PERIGEE_ALTITUDE", "KINDS",
+    "TROPICAL_YEAR_DAYS", "SUN_MEAN_MOTION", "GEO_RADIUS", "MIN_PERIGEE_ALTITUDE",
+    "MAX_PERIGEE_ALTITUDE", "KINDS", "BOUNDS",
 ]
 
 #: tropical year, days (Astronomical Almanac; the period of the mean Sun's right ascension)
@@ -74,7 +77,18 @@ SUN_MEAN_MOTION = 2.0 * math.pi / (TROPICAL_YEAR_DAYS * SECONDS_PER_DAY)
 GEO_RADIUS = (GM_EARTH / OMEGA_EARTH**2) ** (1.0 / 3.0)
 #: lowest accepted perigee altitude of a target, km (the atmosphere interface)
 MIN_PERIGEE_ALTITUDE = EARTH_ATMOSPHERE_ALTITUDE
-#: the target kinds understood by :meth:`TargetOrbit.from_config`
+#: highest accepted perigee altitude of a target, km: the solvers take a geocentric distance
+#: minimum beyond ``FAR_PERIGEE_RADIUS`` (150,000 km) as a passing, not an arrival
+MAX_PERIGEE_ALTITUDE = FAR_PERIGEE_RADIUS - R_EARTH
+#: the allowed range of the parameters :class:`TargetOrbit` and :func:`walker` check
+BOUNDS: dict[str, Bound] = {
+    "perigee_altitude": Bound("km", MIN_PERIGEE_ALTITUDE, MAX_PERIGEE_ALTITUDE),
+    "inclination": Bound("deg", 0.0, 180.0),
+    "total": Bound("", 1),
+    "planes": Bound("", 1),
+    "phasing": Bound("", 0),
+}
+#: the target kinds (``kind`` of a ``[target]`` table, see :mod:`massdriver.config.targets`)
 KINDS = ("circular", "sun_synchronous", "geo", "elements", "walker")
 _FRAMES = ("mean_of_date", "icrf")
 _ARCSEC = math.pi / (180.0 * 3600.0)
@@ -233,10 +247,10 @@ def sun_synchronous_inclination(altitude: float, eccentricity: float = 0.0) -> f
     rate_at_cos1 = nodal_precession_rate(a, eccentricity, 0.0)  # rad/s for cos i = 1
     c = SUN_MEAN_MOTION / rate_at_cos1
     if not -1.0 <= c <= 1.0:
-        raise InputError(
-            f"altitude = {altitude:g} km: no sun-synchronous orbit exists there (J2 precession "
-            f"too slow); the limit is about 5970 km for a circular orbit"
-        )
+        reason = ("no sun-synchronous orbit exists there (J2 precession too slow); the limit is "
+                  "about 5970 km for a circular orbit")
+        raise InputError(f"altitude = {altitude:g} km: {reason}", field="altitude",
+                         reason=reason)
     return math.acos(c)
 
 
@@ -293,10 +307,6 @@ def elements_from_state(position, velocity, epoch=None, *, mu: float = GM_EARTH,
     frame : str
         Label of the axes of ``position`` / ``velocity``.
     """
-    import astropy.units as u
-
-    from massdriver.kernels.twobody import rv2coe
-
     r = _vector(position, "position", "km")
     v = _vector(velocity, "velocity", "km/s")
     p, e, inc, raan, argp, nu = rv2coe(mu, r, v)
@@ -308,10 +318,6 @@ def elements_from_state(position, velocity, epoch=None, *, mu: float = GM_EARTH,
 
 def state_from_elements(elements: OrbitalElements, *, mu: float = GM_EARTH):
     """Position (km) and velocity (km/s) Quantities of :class:`OrbitalElements`."""
-    import astropy.units as u
-
-    from massdriver.kernels.twobody import coe2rv
-
     a = elements.semi_major_axis.to_value(u.km)
     e = float(elements.eccentricity)
     r, v = coe2rv(mu, a * (1.0 - e * e), e, elements.inclination.to_value(u.rad),
@@ -321,8 +327,6 @@ def state_from_elements(elements: OrbitalElements, *, mu: float = GM_EARTH):
 
 
 def _vector(value, name: str, unit: str) -> np.ndarray:
-    import astropy.units as u
-
     try:
         arr = np.asarray(u.Quantity(value).to_value(unit), dtype=np.float64)
     except (u.UnitsError, TypeError, ValueError):
@@ -366,7 +370,7 @@ class TargetOrbit:
     """An Earth orbit to insert into: a shape and a plane whose RAAN may move with time.
 
     Build with :func:`circular`, :func:`sun_synchronous`, :func:`geo`, :func:`from_elements`,
-    :func:`walker` or :meth:`from_config` rather than directly.
+    :func:`walker` or :func:`massdriver.config.target_from_config` rather than directly.
 
     Attributes
     ----------
@@ -411,8 +415,6 @@ class TargetOrbit:
     _rate: float = field(init=False, repr=False, compare=False, default=0.0)
 
     def __post_init__(self) -> None:
-        import astropy.units as u
-
         if self.kind not in KINDS:
             raise InputError(f"kind = {self.kind!r}: must be one of {', '.join(KINDS)}")
         if self.frame not in _FRAMES:
@@ -420,15 +422,17 @@ class TargetOrbit:
         hp = _to(self.perigee_altitude, "km", "perigee_altitude")
         ha = _to(self.apogee_altitude, "km", "apogee_altitude")
         inc = _to(self.inclination, "deg", "inclination")
-        if not hp >= MIN_PERIGEE_ALTITUDE:
-            raise InputError(
-                f"perigee_altitude = {hp:g} km: must be >= {MIN_PERIGEE_ALTITUDE:g} km (a perigee "
-                f"below the atmosphere interface, or inside the Earth, is not an orbit)")
+        if not BOUNDS["perigee_altitude"].contains(hp):
+            reason = BOUNDS["perigee_altitude"].describe() + (
+                " (a perigee below the atmosphere interface, or inside the Earth, is not an "
+                "orbit)" if not hp > MAX_PERIGEE_ALTITUDE else
+                " (a closest approach beyond 150,000 km is a passing, not an arrival)")
+            raise InputError(f"perigee_altitude = {hp:g} km: {reason}", field="perigee_altitude",
+                             reason=reason)
         if not ha >= hp:
             raise InputError(f"apogee_altitude = {ha:g} km: must be >= perigee_altitude "
                              f"({hp:g} km)")
-        if not 0.0 <= inc <= 180.0:
-            raise InputError(f"inclination = {inc:g} deg: must be in [0, 180] deg")
+        BOUNDS["inclination"].check("TargetOrbit", "inclination", inc * u.deg)
         if self.ltan is not None and not 0.0 <= self.ltan < 24.0:
             raise InputError(f"ltan = {self.ltan:g} h: must be in [0, 24) hours")
         rate = 0.0 if self.raan_rate is None else _to(self.raan_rate, "deg/day", "raan_rate")
@@ -453,22 +457,16 @@ class TargetOrbit:
     @property
     def perigee_radius(self):
         """Periapsis radius, km (Quantity)."""
-        import astropy.units as u
-
         return self._q * u.km
 
     @property
     def apogee_radius(self):
         """Apoapsis radius, km (Quantity)."""
-        import astropy.units as u
-
         return self._Q * u.km
 
     @property
     def semi_major_axis(self):
         """km (Quantity)."""
-        import astropy.units as u
-
         return 0.5 * (self._q + self._Q) * u.km
 
     @property
@@ -501,8 +499,6 @@ class TargetOrbit:
 
     def raan_at(self, epoch):
         """RAAN at ``epoch`` (astropy Time, scalar or array) as a Quantity in deg."""
-        import astropy.units as u
-
         return np.degrees(self.raan_rad(to_tdb_seconds(epoch))) * u.deg
 
     def pole(self, t_tdb) -> np.ndarray:
@@ -557,21 +553,8 @@ class TargetOrbit:
                      f"{self.reference_epoch.tdb.isot} TDB")
         return f"{self.name}: {shape}, i = {math.degrees(self._inc):.3f} deg, {plane}"
 
-    # -- config ------------------------------------------------------------------------------------
-    @classmethod
-    def from_config(cls, table: Table) -> TargetOrbit:
-        """Build a target from a ``[target]`` TOML table (see :func:`targets_from_config`).
-
-        A ``walker`` table must name one plane with ``plane = k`` (0-based) here; use
-        :func:`targets_from_config` to get all planes.
-        """
-        targets = _parse_config(table, single=True)
-        return targets[0]
-
 
 def _to(value, unit: str, name: str) -> float:
-    import astropy.units as u
-
     try:
         x = float(u.Quantity(value).to_value(unit))
     except (u.UnitsError, TypeError, ValueError):
@@ -583,15 +566,11 @@ def _to(value, unit: str, name: str) -> float:
 
 
 def _qty(value, unit: str, name: str):
-    import astropy.units as u
-
     return _to(value, unit, name) * u.Unit(unit)
 
 
 # --- constructors --------------------------------------------------------------------------------
 def _j2_rate_deg_day(q: float, Q: float, inc_rad: float):
-    import astropy.units as u
-
     a = 0.5 * (q + Q)
     e = (Q - q) / (Q + q)
     return math.degrees(nodal_precession_rate(a, e, inc_rad)) * SECONDS_PER_DAY * u.deg / u.day
@@ -619,8 +598,6 @@ def circular(altitude, inclination, raan=None, *, epoch=None, name: str | None =
         ``"mean_of_date"`` (default: inclination/RAAN from the mean equator and equinox of date)
         or ``"icrf"`` (from the ICRF equator and x axis).
     """
-    import astropy.units as u
-
     h = _qty(altitude, "km", "altitude")
     inc = _qty(inclination, "deg", "inclination")
     if raan is not None and epoch is None:
@@ -635,21 +612,24 @@ def circular(altitude, inclination, raan=None, *, epoch=None, name: str | None =
 
 
 def _parse_ltan(ltan) -> float:
+    def bad(reason: str) -> InputError:
+        return InputError(f"ltan = {ltan!r}: {reason}", field="ltan", reason=reason)
+
     if isinstance(ltan, str):
         m = re.fullmatch(r"\s*(\d{1,2}):(\d{2})(?::(\d{2}(?:\.\d*)?))?\s*", ltan)
         if not m:
-            raise InputError(f"ltan = {ltan!r}: write the local time as 'HH:MM' (e.g. '06:00')")
+            raise bad("write the local time as 'HH:MM' (e.g. '06:00')")
         hours = int(m.group(1)) + int(m.group(2)) / 60.0 + float(m.group(3) or 0.0) / 3600.0
         if int(m.group(2)) >= 60:
-            raise InputError(f"ltan = {ltan!r}: minutes must be < 60")
+            raise bad("minutes must be < 60")
     elif isinstance(ltan, (int, float)) and not isinstance(ltan, bool):
         hours = float(ltan)
     elif hasattr(ltan, "unit"):
         hours = _to(ltan, "hour", "ltan")
     else:
-        raise InputError(f"ltan = {ltan!r}: give 'HH:MM', hours as a number, or a Quantity")
+        raise bad("give 'HH:MM', hours as a number, or a Quantity")
     if not 0.0 <= hours < 24.0:
-        raise InputError(f"ltan = {ltan!r}: must be in [00:00, 24:00)")
+        raise bad("must be in [00:00, 24:00)")
     return hours
 
 
@@ -666,12 +646,11 @@ def sun_synchronous(altitude, ltan: str | float = "06:00", *,
         ``RAAN(t) = alpha_mean_sun(t) + (LTAN - 12 h) * 15 deg/h``.
     name : str, optional
     """
-    import astropy.units as u
-
     h = _qty(altitude, "km", "altitude")
     hours = _parse_ltan(ltan)
     if h.value < MIN_PERIGEE_ALTITUDE:
-        raise InputError(f"altitude = {h.value:g} km: must be >= {MIN_PERIGEE_ALTITUDE:g} km")
+        reason = f"must be >= {MIN_PERIGEE_ALTITUDE:g} km"
+        raise InputError(f"altitude = {h.value:g} km: {reason}", field="altitude", reason=reason)
     inc = math.degrees(sun_synchronous_inclination(h.value))
     hh, mm = divmod(round(hours * 60), 60)
     label = name or f"SSO {h.value:g} km LTAN {hh:02d}:{mm:02d}"
@@ -684,8 +663,6 @@ def geo(*, name: str = "GEO") -> TargetOrbit:
 
     42,164.17 km radius, 35,786.04 km altitude with :mod:`massdriver.bodies` constants.
     """
-    import astropy.units as u
-
     h = (GEO_RADIUS - R_EARTH) * u.km
     return TargetOrbit(name, "geo", h, h, 0.0 * u.deg)
 
@@ -709,8 +686,6 @@ def from_elements(a, ecc, inc, raan, argp, epoch, *, name: str | None = None,
     raan_drift : bool
         RAAN drifts at the J2 secular rate (default True).
     """
-    import astropy.units as u
-
     a_km = _to(a, "km", "a")
     e = float(ecc)
     if not 0.0 <= e < 1.0:
@@ -765,9 +740,6 @@ def walker(inclination, total: int | None = None, planes: int | None = None,
     epoch : Time, optional
         Epoch of ``raan0`` (default J2000.0 TDB; give the mission epoch for a real constellation).
     """
-    import astropy.units as u
-    from astropy.time import Time
-
     if isinstance(inclination, str):
         if total is not None or planes is not None or phasing is not None:
             raise InputError("walker(): give either the notation string or i, T, P, F")
@@ -777,13 +749,17 @@ def walker(inclination, total: int | None = None, planes: int | None = None,
         inc = _qty(inclination, "deg", "inclination")
     if total is None or planes is None or phasing is None or altitude is None:
         raise InputError("walker(): total, planes, phasing and altitude are required")
-    for key, val, lo in (("total", total, 1), ("planes", planes, 1), ("phasing", phasing, 0)):
-        if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < lo:
-            raise InputError(f"walker {key} = {val!r}: must be an integer >= {lo}")
+    for key, val in (("total", total), ("planes", planes), ("phasing", phasing)):
+        if isinstance(val, bool) or not isinstance(val, (int, np.integer)):
+            reason = "must be an integer"
+            raise InputError(f"walker {key} = {val!r}: {reason}", field=key, reason=reason)
+        BOUNDS[key].check("walker", key, int(val))
     if total % planes:
-        raise InputError(f"walker total = {total}: must be a multiple of planes = {planes}")
+        reason = f"must be a multiple of planes = {planes}"
+        raise InputError(f"walker total = {total}: {reason}", field="total", reason=reason)
     if phasing > planes - 1:
-        raise InputError(f"walker phasing = {phasing}: must be in 0 .. planes-1 = {planes - 1}")
+        reason = f"must be in 0 .. planes-1 = {planes - 1}"
+        raise InputError(f"walker phasing = {phasing}: {reason}", field="phasing", reason=reason)
     epoch = Time(2451545.0, format="jd", scale="tdb") if epoch is None else epoch
     raan0 = 0.0 * u.deg if raan0 is None else _qty(raan0, "deg", "raan0")
     label = name or f"Walker {inc.to_value(u.deg):g}:{total}/{planes}/{phasing}"
@@ -797,130 +773,3 @@ def walker(inclination, total: int | None = None, planes: int | None = None,
                     t.raan_reference, t.reference_epoch, t.raan_rate)
         for t in out
     ]
-
-
-# --- configuration -------------------------------------------------------------------------------
-def targets_from_config(table: Table) -> list[TargetOrbit]:
-    """Targets of a ``[target]`` table (one, or every plane of a Walker constellation).
-
-    Keys by ``kind``:
-
-    ``circular``: ``altitude``, ``inclination``, optional ``raan`` + ``epoch``, ``raan_drift``.
-    ``sun_synchronous``: ``altitude``, ``ltan`` ("HH:MM" or hours).
-    ``geo``: none.
-    ``elements``: ``semi_major_axis``, ``eccentricity``, ``inclination``, ``raan``,
-    ``argument_of_perigee`` (default 0), ``epoch``, ``frame``, ``raan_drift``.
-    ``walker``: ``inclination``, ``total``, ``planes``, ``phasing``, ``altitude``, ``raan0``
-    (default 0), ``epoch`` (default J2000 TDB), optional ``plane`` (only that plane).
-    Every kind accepts ``name``. Quantities take numbers in the default unit (km, deg) or strings
-    with a unit ("600 km").
-    """
-    return _parse_config(table, single=False)
-
-
-def _parse_config(table: Table, *, single: bool) -> list[TargetOrbit]:
-    kind = table.string("kind", choices=KINDS)
-    name = table.string("name", default=None)
-    try:
-        targets = _parse_kind(table, kind, name, single)
-    except InputError as exc:
-        raise ConfigError(f"[{table.path or 'target'}] {exc}") from None
-    table.finish()
-    return targets
-
-
-def _max_perigee_altitude() -> float:
-    """Highest target perigee altitude, km: the solvers take a geocentric distance minimum
-    beyond ``FAR_PERIGEE_RADIUS`` (150,000 km) as a passing, not an arrival."""
-    from massdriver.trajectory import FAR_PERIGEE_RADIUS
-
-    return FAR_PERIGEE_RADIUS - R_EARTH
-
-
-def _altitude(table: Table, key: str):
-    return table.quantity(key, "km", minimum=MIN_PERIGEE_ALTITUDE,
-                          maximum=_max_perigee_altitude())
-
-
-def _angle(table: Table, key: str, **kwargs):
-    return table.quantity(key, "deg", minimum=-360.0, maximum=360.0, **kwargs)
-
-
-def _parse_kind(table: Table, kind: str, name: str | None, single: bool) -> list[TargetOrbit]:
-    if kind == "circular":
-        alt = _altitude(table, "altitude")
-        inc = table.quantity("inclination", "deg", minimum=0.0, maximum=180.0)
-        raan = _angle(table, "raan", default=None)
-        epoch = table.time("epoch", default=None)
-        drift = table.boolean("raan_drift", default=True)
-        if raan is not None and epoch is None:
-            raise ConfigError(f"{table.key_path('epoch')} is missing: it is required with "
-                              f"{table.key_path('raan')} (the epoch the RAAN holds at)")
-        return [circular(alt, inc, raan, epoch=epoch, name=name, raan_drift=drift)]
-    if kind == "sun_synchronous":
-        alt = _altitude(table, "altitude")
-        if isinstance(table.data.get("ltan"), str):
-            raw = table.string("ltan")
-            try:
-                hours = _parse_ltan(raw)
-            except InputError as exc:
-                raise ConfigError(f"{table.key_path('ltan')}: {exc}") from None
-        else:
-            hours = table.number("ltan", default=6.0, minimum=0.0, maximum=24.0)
-            if hours >= 24.0:
-                raise ConfigError(f"{table.key_path('ltan')} = {hours!r}: must be < 24 hours")
-        return [sun_synchronous(alt, hours, name=name)]
-    if kind == "geo":
-        return [geo(name=name or "GEO")]
-    if kind == "elements":
-        a = table.quantity("semi_major_axis", "km", minimum=R_EARTH + MIN_PERIGEE_ALTITUDE,
-                           maximum=1.0e6)      # well inside the Earth's Hill sphere (1.5e6 km)
-        ecc = table.number("eccentricity", minimum=0.0, maximum=0.999)
-        inc = table.quantity("inclination", "deg", minimum=0.0, maximum=180.0)
-        raan = _angle(table, "raan")
-        argp = _angle(table, "argument_of_perigee", default=0.0)
-        epoch = table.time("epoch")
-        frame = table.string("frame", default="mean_of_date", choices=_FRAMES)
-        drift = table.boolean("raan_drift", default=True)
-        perigee = a.value * (1.0 - ecc) - R_EARTH
-        if perigee < MIN_PERIGEE_ALTITUDE:
-            raise ConfigError(
-                f"{table.key_path('eccentricity')} = {ecc!r}: with semi_major_axis = {a.value:g} "
-                f"km the perigee altitude is {perigee:.1f} km; it must be >= "
-                f"{MIN_PERIGEE_ALTITUDE:g} km")
-        if perigee > _max_perigee_altitude():
-            raise ConfigError(
-                f"{table.key_path('eccentricity')} = {ecc!r}: with semi_major_axis = {a.value:g} "
-                f"km the perigee altitude is {perigee:.1f} km; it must be <= "
-                f"{_max_perigee_altitude():.0f} km (an arrival perigee within 150,000 km)")
-        return [from_elements(a, ecc, inc, raan, argp, epoch, name=name, frame=frame,
-                              raan_drift=drift)]
-    # walker
-    inc = table.quantity("inclination", "deg", minimum=0.0, maximum=180.0)
-    total = table.integer("total", minimum=1)
-    planes = table.integer("planes", minimum=1)
-    phasing = table.integer("phasing", minimum=0)
-    alt = _altitude(table, "altitude")
-    raan0 = _angle(table, "raan0", default=0.0)
-    epoch = table.time("epoch", default=None)
-    drift = table.boolean("raan_drift", default=True)
-    plane = table.integer("plane", default=None, minimum=0)
-    if total % planes:
-        raise ConfigError(f"{table.key_path('total')} = {total}: must be a multiple of "
-                          f"{table.key_path('planes')} = {planes}")
-    if phasing > planes - 1:
-        raise ConfigError(f"{table.key_path('phasing')} = {phasing}: must be <= planes - 1 = "
-                          f"{planes - 1}")
-    all_planes = walker(inc, total, planes, phasing, alt, raan0=raan0, epoch=epoch, name=name,
-                        raan_drift=drift)
-    if plane is not None:
-        if plane >= planes:
-            raise ConfigError(f"{table.key_path('plane')} = {plane}: must be <= planes - 1 = "
-                              f"{planes - 1}")
-        return [all_planes[plane]]
-    if single:
-        raise ConfigError(f"{table.key_path('plane')} is missing: a walker target needs the plane "
-                          f"index 0..{planes - 1} here (massdriver.targets.targets_from_config "
-                          f"returns all planes)")
-    return all_planes
-

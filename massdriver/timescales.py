@@ -13,12 +13,17 @@ conversion is good to about 1e-7 s over the 1900-2050 span (float64 resolution a
 from __future__ import annotations
 
 import numpy as np
+from astropy.time import Time
+
+from massdriver.bodies import DAY
+
+from .errors import InputError
 
 __all__ = ["J2000_JD", "SECONDS_PER_DAY", "to_tdb_seconds", "from_tdb_seconds", "table_times",
            "minute_text"]
 
 J2000_JD = 2451545.0          # JD of 2000-01-01T12:00:00 TDB
-SECONDS_PER_DAY = 86400.0
+SECONDS_PER_DAY = DAY         # s (bodies.DAY, the one definition)
 
 
 def to_tdb_seconds(time) -> float | np.ndarray:
@@ -39,10 +44,6 @@ def to_tdb_seconds(time) -> float | np.ndarray:
     massdriver.errors.InputError
         If ``time`` is not an astropy ``Time``.
     """
-    from astropy.time import Time
-
-    from .errors import InputError
-
     if not isinstance(time, Time):
         raise InputError(
             f"epoch must be an astropy.time.Time, got {type(time).__name__} {time!r}"
@@ -68,8 +69,6 @@ def from_tdb_seconds(seconds):
     astropy.time.Time
         ``Time(..., scale="tdb", format="jd")`` of the same shape; convert with ``.utc`` etc.
     """
-    from astropy.time import Time
-
     seconds = np.asarray(seconds, dtype=np.float64)
     days = np.floor(seconds / SECONDS_PER_DAY)
     remainder = seconds - days * SECONDS_PER_DAY   # exact: both terms share the ulp of seconds

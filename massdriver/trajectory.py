@@ -21,10 +21,18 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import astropy.units as u
 import numpy as np
+from astropy.table import QTable
 
 from massdriver import bodies
+from massdriver.ephemeris import Ephemeris
 from massdriver.errors import InputError
+from massdriver.kernels import dop853, forces
+from massdriver.kernels.chebyshev import geocentric_states
+from massdriver.kernels.shots import PERIGEE_HOP
+from massdriver.kernels.twobody import rv2coe
+from massdriver.timescales import from_tdb_seconds, table_times, to_tdb_seconds
 
 __all__ = ["Event", "PerigeeArrival", "Trajectory", "shoot", "MODELS", "METHODS", "STATUSES",
            "perigee_arrival_from_state"]
@@ -36,8 +44,6 @@ STATUSES = ("perigee", "moon_impact", "earth_impact", "atmosphere", "escape", "t
 #: a perigee event farther than this from the Earth (a shallow minimum of the geocentric distance
 #: just after launch) does not end the coast, km
 FAR_PERIGEE_RADIUS = 150_000.0
-#: most coast segments (two per skipped far perigee) before a coast is reported ``failed``
-MAX_SEGMENTS = 10_000
 
 
 @dataclass(frozen=True)
@@ -97,8 +103,6 @@ class PerigeeArrival:
 
     def to_dict(self) -> dict:
         """Plain-JSON view (units in the key names)."""
-        import astropy.units as u
-
         return {
             "epoch_tdb": self.epoch.tdb.isot,
             "time_of_flight_days": float(self.time_of_flight.to_value(u.day)),
@@ -116,11 +120,6 @@ class PerigeeArrival:
 
 def perigee_arrival_from_state(t_perigee: float, t_launch: float, y) -> PerigeeArrival:
     """Build a :class:`PerigeeArrival` from kernel floats (TDB s, km, km/s): units restored here."""
-    import astropy.units as u
-
-    from massdriver.kernels.twobody import rv2coe
-    from massdriver.timescales import from_tdb_seconds
-
     y = np.asarray(y, dtype=np.float64)
     r = y[:3].copy()
     v = y[3:6].copy()
@@ -200,14 +199,10 @@ class Trajectory:
     @property
     def time_of_flight(self):
         """Launch to the end of the coast (days)."""
-        import astropy.units as u
-
         return (self.times[-1] - self.launch_epoch).to(u.day)
 
     def to_dict(self) -> dict:
         """Plain-JSON summary (the ``massdriver shoot --json`` object)."""
-        import astropy.units as u
-
         out = {
             "status": self.status,
             "model": self.model,
@@ -240,10 +235,6 @@ class Trajectory:
 
     def to_table(self):
         """The stored states as an astropy ``QTable`` (ECSV-ready)."""
-        from astropy.table import QTable
-
-        from massdriver.timescales import table_times
-
         return QTable(
             {
                 "epoch_tdb": table_times(self.times, scale="tdb", precision=6),
@@ -332,9 +323,6 @@ def coast(model_id: int, t0: float, y0, t_end: float, params, eph, rtol: float, 
     -------
     Coast
     """
-    from massdriver.kernels import dop853, forces
-    from massdriver.kernels.shots import PERIGEE_HOP
-
     hop = PERIGEE_HOP if hop is None else hop
     terminal = ["perigee", "moon_impact", "earth_impact", "atmosphere", "escape"]
     modes = dop853.event_modes(terminal=terminal)
@@ -418,8 +406,6 @@ def _enters_the_moon_at_launch(r0: np.ndarray, v0: np.ndarray, moon_state: np.nd
 
 
 def _speed_km_s(speed) -> float:
-    import astropy.units as u
-
     try:
         value = float(u.Quantity(speed).to_value(u.km / u.s))
     except (TypeError, ValueError, u.UnitConversionError):
@@ -485,13 +471,6 @@ def shoot(site, epoch, speed, *, model: str = "ephemeris", days: float = 8.0,
     EphemerisRangeError
         Epoch outside the ephemeris.
     """
-    import astropy.units as u
-
-    from massdriver.ephemeris import Ephemeris
-    from massdriver.kernels import forces
-    from massdriver.kernels.chebyshev import geocentric_states
-    from massdriver.timescales import from_tdb_seconds, to_tdb_seconds
-
     if model not in MODELS:
         raise InputError(f"model = {model!r}: must be one of {', '.join(MODELS)}")
     if method not in METHODS:
@@ -544,7 +523,6 @@ def shoot(site, epoch, speed, *, model: str = "ephemeris", days: float = 8.0,
 
     model_id = forces.MODEL_EPHEMERIS if model == "ephemeris" else forces.MODEL_CR3BP
     earth = np.array([-bodies.CR3BP_MU, 0, 0]) if model == "cr3bp" else np.zeros(3)
-    from massdriver.kernels.shots import PERIGEE_HOP
 
     hop_span = (PERIGEE_HOP if model == "ephemeris" else PERIGEE_HOP / bodies.CR3BP_TIME_UNIT)
     moon_launch = geocentric_states(np.array([t0]), tables, 0)[0]

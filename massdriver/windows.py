@@ -31,13 +31,14 @@ import numpy as np
 
 from massdriver import bodies
 from massdriver.errors import InputError
+from massdriver.trajectory import FAR_PERIGEE_RADIUS
 
 __all__ = ["ScanResult", "LaunchWindow", "Plan", "MidCourseCorrection", "solve", "scan",
            "scan_many", "assemble_scan",
-           "mid_course_correction", "BRANCHES"]
+           "mid_course_correction", "solve_mission", "BRANCHES"]
 
 BRANCHES = {"prograde": 1.0, "retrograde": -1.0}
-_FAR_PERIGEE = 150_000.0
+_FAR_PERIGEE = FAR_PERIGEE_RADIUS
 _SPEED_TOL = 1e-10        # km/s, bracket width of the speed solve
 #: perigee-radius tolerance of a speed solve, relative to the target perigee radius: refined
 #: solutions (1.4 m at LEO) and grid epochs of the scan (14 m at LEO; the budget changes by
@@ -996,8 +997,8 @@ def solve(site, target, start, span, *, threshold, launcher=None, step=None,
     import astropy.units as u
 
     import massdriver
-    from massdriver.config import MAX_SCAN_EPOCHS, LauncherSpec
     from massdriver.ephemeris import Ephemeris
+    from massdriver.mission import LauncherSpec, scan_epoch_count
     from massdriver.timescales import from_tdb_seconds, to_tdb_seconds
 
     if launcher is None:
@@ -1020,10 +1021,7 @@ def solve(site, target, start, span, *, threshold, launcher=None, step=None,
                   .to_value(u.s))
     ephemeris = ephemeris or Ephemeris()
     t_start = float(to_tdb_seconds(start))
-    n = int(math.floor(span_s / step_s + 1e-9)) + 1
-    if n > MAX_SCAN_EPOCHS:
-        raise InputError(f"span / step gives {n} launch epochs; at most {MAX_SCAN_EPOCHS} are "
-                         "allowed: use a larger step or a shorter span")
+    n = scan_epoch_count(span_s * u.s, step_s * u.s)
     t = t_start + step_s * np.arange(n)
     problem = _problem(site, target, launcher, rtol, tof_s, ephemeris, t[0], t[-1])
 
@@ -1072,7 +1070,7 @@ def solve(site, target, start, span, *, threshold, launcher=None, step=None,
         "step_minutes": step_s / 60.0,
         "threshold_km_s": thr,
         "speed_range_km_s": [problem.speed_min, problem.speed_max],
-        "model": "ephemeris (DE421: Earth, Moon, Sun, Earth J2, lunar J2/C22)",
+        "model": f"ephemeris ({ephemeris.name}: Earth, Moon, Sun, Earth J2, lunar J2/C22)",
         "rtol": rtol,
         "scan_rtol": problem.scan_rtol,
         "branches": list(branches),
@@ -1080,3 +1078,26 @@ def solve(site, target, start, span, *, threshold, launcher=None, step=None,
     }
     return Plan(windows=tuple(windows), scan=result, mission=mission, inputs=inputs,
                 version=massdriver.__version__, message=message)
+
+
+def solve_mission(mission, *, progress: Callable[[int, int], None] | None = None) -> Plan:
+    """:func:`solve` with the inputs of a mission file (``massdriver solve`` and ``windows``).
+
+    Parameters
+    ----------
+    mission : massdriver.mission.MissionConfig
+        E.g. from :func:`massdriver.config.load_mission`; its ``search`` gives the span, grid,
+        threshold, tolerance and longest flight.
+    progress : callable, optional
+        ``progress(done, total)`` in grid evaluations.
+
+    Returns
+    -------
+    Plan
+        With ``mission`` kept as its inputs.
+    """
+    s = mission.search
+    return solve(mission.site, mission.target, s.start, s.span, threshold=s.threshold,
+                 launcher=mission.launcher, step=s.step, rtol=s.rtol,
+                 max_flight_time=s.max_flight_time, mid_course=mission.mid_course,
+                 mission=mission, progress=progress)

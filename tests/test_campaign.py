@@ -29,13 +29,12 @@ from massdriver.campaign import (
     CampaignLauncher,
     Constellation,
     ShotEnergy,
-    load_campaign,
     plan_campaign,
     schedule_campaign,
     solve_planes,
 )
 from massdriver.cli import main
-from massdriver.config import LauncherSpec
+from massdriver.config import LauncherSpec, coilgun_from_config, load_campaign
 from massdriver.errors import ConfigError, InputError
 from massdriver.site import LaunchSite
 from massdriver.timescales import to_tdb_seconds
@@ -245,10 +244,10 @@ def test_recharge_and_energy_models():
 
 def test_coilgun_energy_model():
     """The energy of a simulated shot, scaled as v^2 (the lab example launcher, 10 g payload)."""
-    from massdriver.coilgun import Coilgun, charge_for_speed
+    from massdriver.coilgun import charge_for_speed
     from massdriver.config import read_toml
 
-    gun = Coilgun.from_config(read_toml("examples/coilgun_lab.toml"))
+    gun = coilgun_from_config(read_toml("examples/coilgun_lab.toml"))
     speed = 35 * u.m / u.s
     e = ShotEnergy.from_coilgun(gun, None, speed)
     ref = charge_for_speed(gun, None, speed).shot

@@ -52,3 +52,31 @@ def test_python_dash_m_entry_point():
     assert res.returncode == 0
     assert "COMMAND" in res.stdout
     assert time.perf_counter() - t0 < 5.0
+
+
+def test_solve_and_windows_share_one_solve_mission(monkeypatch, tmp_path, capsys):
+    """Both commands hand the loaded mission to massdriver.windows.solve_mission (issue 15
+    B.2); windows --days reaches it as a changed SearchSpec."""
+    from pathlib import Path
+
+    import astropy.units as u
+
+    import massdriver.windows as windows
+
+    seen = []
+
+    class Stop(Exception):
+        pass
+
+    def fake(mission, *, progress=None):
+        seen.append(mission)
+        raise Stop
+
+    monkeypatch.setattr(windows, "solve_mission", fake)
+    example = str(Path(__file__).resolve().parents[1] / "examples" / "leo_from_procellarum.toml")
+    for argv in (["solve", example, "--out", str(tmp_path / "o"), "--quiet", "--no-report"],
+                 ["windows", example, "--days", "3", "--quiet"]):
+        with pytest.raises(Stop):
+            main(["--debug", *argv])
+    assert [m.name for m in seen] == [seen[0].name] * 2
+    assert seen[0].search.span == 28 * u.day and seen[1].search.span == 3 * u.day

@@ -135,3 +135,74 @@ def test_every_page_is_reachable_and_links_resolve(tmp_path):
             assert f'href="{stem}/"' in home, f"{stem}.md is not in the navigation"
     assert not list(site.rglob("*.py")), "generator scripts leaked into the site"
     shutil.rmtree(site)
+
+
+# --------------------------------------------------------------------------------------------
+# JSON Schema of the config files (issue 19 item 5), from the same records as docs/config.md
+# --------------------------------------------------------------------------------------------
+SCHEMA_FILES = {"mission": ["leo_from_procellarum", "sso_dawn_dusk", "geo_from_procellarum"],
+                "coilgun": ["coilgun_lab", "coilgun_lunar_1000kg"],
+                "campaign": ["campaign_walker"]}
+
+
+def _toml_as_json(path: Path):
+    """A TOML file as JSON data (TOML date-times become ISO strings)."""
+    import datetime
+    import tomllib
+
+    def plain(value):
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+            return value.isoformat()
+        return value
+
+    return plain(tomllib.loads(path.read_text()))
+
+
+def _shipped_schema(name: str) -> dict:
+    import json
+    from importlib.resources import files
+
+    return json.loads(files("massdriver.config").joinpath(f"schema/{name}.schema.json")
+                      .read_text())
+
+
+def test_config_schemas_are_up_to_date(config_reference):
+    gen, records = config_reference
+    for path, text in gen.schema_texts(records).items():
+        assert path.read_text(encoding="utf-8") == text, (
+            f"{path.name} is out of date: run python docs/gen_config_reference.py")
+
+
+@pytest.mark.parametrize("name", sorted(SCHEMA_FILES))
+def test_every_example_validates_against_its_schema(name):
+    import jsonschema
+
+    schema = _shipped_schema(name)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    for example in SCHEMA_FILES[name]:
+        errors = [e.message for e in validator.iter_errors(_toml_as_json(
+            ROOT / "examples" / f"{example}.toml"))]
+        assert errors == [], (example, errors)
+    shipped = {p.stem for p in (ROOT / "examples").glob("*.toml")}
+    assert shipped == {e for v in SCHEMA_FILES.values() for e in v}, "an example has no schema"
+
+
+def test_schema_rejects_what_the_parser_rejects():
+    """Spot checks: a misspelt key, a value out of range, a bad choice, a missing table."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(_shipped_schema("mission"))
+    base = _toml_as_json(ROOT / "examples" / "leo_from_procellarum.toml")
+    assert not list(validator.iter_errors(base))
+    for section, key, value in [("target", "inclinaton", 28.5), ("site", "height", 15),
+                                ("search", "model", "cr3bp"), ("search", "threshold", 0)]:
+        bad = {k: dict(v) if isinstance(v, dict) else v for k, v in base.items()}
+        bad[section][key] = value
+        assert list(validator.iter_errors(bad)), (section, key, value)
+    bad = {k: v for k, v in base.items() if k != "search"}
+    assert list(validator.iter_errors(bad))

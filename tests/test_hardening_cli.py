@@ -177,7 +177,7 @@ def test_campaign_section_mutations_on_the_cli(no_solve, area, capsys, monkeypat
 SHOOT_RANGES = {
     "--lat": (-90.0, 90.0, False, "deg"), "--lon": (-360.0, 360.0, False, "deg"),
     "--azimuth": (0.0, 360.0, False, "deg"), "--elevation": (0.0, 90.0, False, "deg"),
-    "--height": (-10.0, 100.0, False, "km"), "--speed": (0.0, 20.0, True, "km/s"),
+    "--height": (-10.0, 12.0, False, "km"), "--speed": (0.0, 20.0, True, "km/s"),
     "--days": (0.0, 60.0, True, ""), "--rtol": (1e-13, 1e-6, False, ""),
 }
 SHOOT_BASE = {"--lat": "0", "--lon": "-55", "--azimuth": "90", "--elevation": "0",
@@ -413,7 +413,7 @@ def test_debug_shows_the_traceback_instead(no_solve, tmp_path):
     from massdriver.errors import ConfigError
 
     bad = tmp_path / "bad.toml"
-    bad.write_text("[site]\nlat = 95\n")
+    bad.write_text("[site]\nlat = 95\nlon = 0\nazimuth = 90\n")
     with pytest.raises(ConfigError, match="site.lat"):
         main(["--debug", "solve", str(bad), "--out", str(tmp_path / "o")])
 

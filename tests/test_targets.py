@@ -30,7 +30,7 @@ from scipy.integrate import solve_ivp
 
 import massdriver.targets as tg
 from massdriver.bodies import GM_EARTH, J2_EARTH, R_EARTH
-from massdriver.config import Table
+from massdriver.config import Table, target_from_config, targets_from_config
 from massdriver.errors import ConfigError, InputError
 from massdriver.timescales import from_tdb_seconds, to_tdb_seconds
 
@@ -245,29 +245,29 @@ def _cfg(**kw):
 
 
 def test_from_config_each_kind():
-    sso = tg.TargetOrbit.from_config(_cfg(kind="sun_synchronous", altitude="600 km",
+    sso = target_from_config(_cfg(kind="sun_synchronous", altitude="600 km",
                                           ltan="06:00"))
     assert sso.ltan == 6.0 and sso.inclination.to_value(u.deg) == pytest.approx(97.788, abs=1e-3)
-    sso2 = tg.TargetOrbit.from_config(_cfg(kind="sun_synchronous", altitude=600, ltan=18.5))
+    sso2 = target_from_config(_cfg(kind="sun_synchronous", altitude=600, ltan=18.5))
     assert sso2.ltan == 18.5
-    c = tg.TargetOrbit.from_config(_cfg(kind="circular", altitude=550, inclination=53,
+    c = target_from_config(_cfg(kind="circular", altitude=550, inclination=53,
                                         raan="120 deg", epoch="2027-03-01T00:00 TDB",
                                         name="shell 1"))
     assert c.name == "shell 1" and c.raan_at(EPOCH).to_value(u.deg) == pytest.approx(120.0)
-    free = tg.TargetOrbit.from_config(_cfg(kind="circular", altitude=550, inclination=53))
+    free = target_from_config(_cfg(kind="circular", altitude=550, inclination=53))
     assert free.free_raan
-    g = tg.TargetOrbit.from_config(_cfg(kind="geo"))
+    g = target_from_config(_cfg(kind="geo"))
     assert g.kind == "geo"
-    e = tg.TargetOrbit.from_config(_cfg(kind="elements", semi_major_axis="26600 km",
+    e = target_from_config(_cfg(kind="elements", semi_major_axis="26600 km",
                                         eccentricity=0.74, inclination=63.4, raan=40,
                                         argument_of_perigee=270, epoch="2027-03-01T00:00 TDB",
                                         frame="icrf"))
     assert e.frame == "icrf"
-    w = tg.TargetOrbit.from_config(_cfg(kind="walker", inclination=53, total=1584, planes=72,
+    w = target_from_config(_cfg(kind="walker", inclination=53, total=1584, planes=72,
                                         phasing=17, altitude=550, plane=3,
                                         epoch="2027-03-01T00:00 TDB"))
     assert w.raan_at(EPOCH).to_value(u.deg) == pytest.approx(15.0)
-    allp = tg.targets_from_config(_cfg(kind="walker", inclination=53, total=1584, planes=72,
+    allp = targets_from_config(_cfg(kind="walker", inclination=53, total=1584, planes=72,
                                        phasing=17, altitude=550))
     assert len(allp) == 72
 
@@ -276,7 +276,8 @@ def test_from_config_each_kind():
     (dict(kind="circular", altitude=50, inclination=53), r"target\.altitude = 50: must be >= 120"),
     (dict(kind="circular", altitude=500, inclination=200), r"target\.inclination = 200"),
     (dict(kind="circular", altitude=500, inclination=50, raan=3), r"target\.epoch is missing"),
-    (dict(kind="circular", altitude=500, inclinaton=50), r"target\.inclination is missing"),
+    (dict(kind="circular", altitude=500, inclinaton=50),
+     r"target\.inclination is missing: .* did you mean 'inclination' instead of 'inclinaton'"),
     (dict(kind="circular", altitude=500, inclination=50, colour=1), r"target\.colour: unknown"),
     (dict(kind="torus"), r"target\.kind = 'torus': must be one of"),
     (dict(kind="sun_synchronous", altitude=600, ltan="6h"), r"target\.ltan"),
@@ -292,4 +293,16 @@ def test_from_config_each_kind():
 ])
 def test_from_config_errors_name_key_and_value(table, match):
     with pytest.raises(ConfigError, match=match):
-        tg.TargetOrbit.from_config(_cfg(**table))
+        target_from_config(_cfg(**table))
+
+
+def test_target_ranges_live_in_the_model():
+    """The perigee and inclination ranges are TargetOrbit's own (issue 15 B.1): the API refuses
+    a perigee beyond 150,000 km as the config did, and the config reports the model's range
+    under its key."""
+    with pytest.raises(InputError, match="perigee_altitude = 200000 km: .*passing"):
+        tg.circular(200_000 * u.km, 30 * u.deg)
+    assert tg.BOUNDS["perigee_altitude"].maximum == pytest.approx(150_000.0 - R_EARTH)
+    with pytest.raises(ConfigError, match=r"^target\.altitude = 200000: must be >= 120 km and "
+                                          r"<= 143622 km \(a closest approach"):
+        target_from_config(_cfg(kind="circular", altitude=200000, inclination=30))

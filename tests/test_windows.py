@@ -195,6 +195,14 @@ def leo_plan():
                          launcher=LAUNCHER, step=180 * u.min, branches=("prograde",))
 
 
+def test_plan_names_the_ephemeris_it_loaded(leo_plan):
+    """plan.json's model names the files actually read, not a fixed "DE421" (issue 15 A.5)."""
+    from massdriver.ephemeris import Ephemeris
+
+    assert Ephemeris().name in leo_plan.inputs["model"]
+    assert leo_plan.to_dict()["inputs"]["model"] == leo_plan.inputs["model"]
+
+
 def test_leo_windows_are_where_the_arrival_plane_matches(leo_plan):
     """A free-RAAN 28.5 deg target is cheapest where the arrival inclination crosses 28.5 deg."""
     assert len(leo_plan.windows) >= 1

@@ -74,9 +74,9 @@ def run(args: argparse.Namespace) -> int:
     import shutil
     from pathlib import Path
 
-    from massdriver.campaign import load_campaign
     from massdriver.cli._common import emit_json, json_ready, prepare_output_dir
     from massdriver.cli.solve import _progress
+    from massdriver.config import load_campaign
 
     out = Path(args.out)
     names = OUTPUT_FILES + ([] if args.no_report else [_FIGURE])

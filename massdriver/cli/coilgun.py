@@ -105,13 +105,13 @@ def _run_simulation(args) -> int:
     import astropy.units as u
 
     from massdriver.cli._common import emit_json
-    from massdriver.coilgun import Coilgun, charge_for_speed, constant_acceleration_sizing, simulate
-    from massdriver.config import read_toml
+    from massdriver.coilgun import charge_for_speed, constant_acceleration_sizing, simulate
+    from massdriver.config import coilgun_from_config, read_toml
     from massdriver.errors import InputError
 
     _outputs_writable(args)
     root = read_toml(args.target)
-    gun = Coilgun.from_config(root)
+    gun = coilgun_from_config(root)
     payload = None if args.payload_mass is None else args.payload_mass * u.kg
     if payload is None and gun.payload_mass is None:
         raise InputError(f"{args.target} has no payload_mass; pass --payload-mass KG")

@@ -56,7 +56,8 @@ def add_parser(subparsers) -> None:
     site.add_argument("--lon", metavar="DEG",
                       help="selenocentric longitude, positive east, [-360, 360] deg")
     site.add_argument("--height", metavar="KM", default="0",
-                      help="track exit height above the 1737.4 km sphere (default 0 km)")
+                      help="track exit height above the 1737.4 km sphere, -10 .. 12 km "
+                           "(default 0 km)")
     site.add_argument("--frame", choices=("PA", "ME"), default="PA",
                       help="lunar body frame of LAT/LON: DE421 principal axes (default) or "
                            "mean Earth/polar axis")
@@ -68,7 +69,8 @@ def add_parser(subparsers) -> None:
     shot.add_argument("--speed", metavar="KM_S", required=True,
                       help="exit speed relative to the surface, e.g. 2.5 or 2.50km/s")
     shot.add_argument("--epoch", metavar="ISO", required=True,
-                      help="track exit epoch, ISO 8601 UTC (or suffix ' TDB'), within 1900-2050")
+                      help="track exit epoch, ISO 8601 UTC (or suffix ' TDB'), inside the "
+                           "ephemeris (DE421: 1900-01-01 .. 2051-01-01 TDB)")
     shot.add_argument("--model", default="ephemeris", metavar="{" + ",".join(MODELS) + "}",
                       help="force model: ephemeris (DE421 Earth/Moon/Sun + J2, default) or "
                            "cr3bp (fast preview)")
@@ -158,17 +160,20 @@ def parse_site_text(text: str) -> tuple[float, float]:
 
 
 def parse_epoch_text(text: str):
-    """The ``--epoch`` value as an astropy ``Time`` (UTC unless suffixed), 1900-2050.
+    """The ``--epoch`` value as an astropy ``Time`` (UTC unless suffixed), inside the ephemeris.
 
     Raises
     ------
     massdriver.errors.InputError
-        Unparsable text, or a year outside 1900-2050 (DE421 and its lunar orientation kernel).
+        Unparsable text, or an epoch outside the coverage of the default ephemeris files
+        (DE421 and its lunar orientation kernel: 1900-01-01 .. 2051-01-01 TDB).
     """
     import warnings
 
     from massdriver.config import parse_epoch
+    from massdriver.ephemeris import Ephemeris
     from massdriver.errors import InputError
+    from massdriver.timescales import to_tdb_seconds
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")        # ERFA "dubious year" for far past/future UTC
@@ -176,10 +181,11 @@ def parse_epoch_text(text: str):
             epoch = parse_epoch(text)
         except ValueError as exc:
             raise InputError(f"--epoch {text!r}: {exc}") from None
-        year = float(epoch.tdb.jyear)
-    if not 1900.0 <= year < 2051.0:
-        raise InputError(f"--epoch {text}: outside 1900-2050, the span of the DE421 ephemeris "
-                         "and its lunar orientation kernel")
+        seconds = float(to_tdb_seconds(epoch))
+    coverage = Ephemeris().coverage
+    if not coverage.start_seconds <= seconds <= coverage.stop_seconds:
+        raise InputError(f"--epoch {text}: outside the ephemeris, {coverage.start.isot[:10]} .. "
+                         f"{coverage.stop.isot[:10]} TDB ({Ephemeris().name})")
     return epoch
 
 
@@ -210,7 +216,7 @@ def build_inputs(args) -> dict:
     import astropy.units as u
 
     from massdriver.errors import InputError
-    from massdriver.site import LaunchSite
+    from massdriver.site import HEIGHT_RANGE_KM, LaunchSite
 
     if args.model not in MODELS:
         raise InputError(f"--model {args.model!r}: allowed values {', '.join(MODELS)}")
@@ -234,7 +240,7 @@ def build_inputs(args) -> dict:
     azimuth = _angle("--azimuth", args.azimuth, 0.0, 360.0)
     elevation = _angle("--elevation", args.elevation, 0.0, 90.0)
     height = _quantity("--height", args.height, "km")
-    _number("--height", height, -10.0, 100.0)
+    _number("--height", height, *HEIGHT_RANGE_KM)
     speed = _quantity("--speed", args.speed, "km/s")
     if not 0.0 < speed < 20.0:
         raise InputError(f"--speed {args.speed}: must be in (0, 20) km/s")

@@ -42,23 +42,12 @@ def _progress(quiet: bool):
     return show
 
 
-def solve_mission(config: str, quiet: bool):
-    """Load a mission file and solve it (shared by ``solve`` and ``windows``)."""
-    from massdriver.config import load_mission
-
-    mission = load_mission(config)
-    return mission, solve_loaded(mission, quiet)
-
-
 def solve_loaded(mission, quiet: bool):
-    """Solve a validated :class:`massdriver.config.MissionConfig`."""
-    from massdriver.windows import solve
+    """Solve a validated :class:`massdriver.mission.MissionConfig`
+    (:func:`massdriver.windows.solve_mission`, as ``windows`` does) with a progress bar."""
+    from massdriver.windows import solve_mission
 
-    s = mission.search
-    return solve(
-        mission.site, mission.target, s.start, s.span, threshold=s.threshold,
-        launcher=mission.launcher, step=s.step, rtol=s.rtol, max_flight_time=s.max_flight_time,
-        mid_course=mission.mid_course, mission=mission, progress=_progress(quiet))
+    return solve_mission(mission, progress=_progress(quiet))
 
 
 _ARC = {"prograde": "pro", "retrograde": "retro"}
@@ -128,12 +117,9 @@ def run(args: argparse.Namespace) -> int:
     if not (copy.exists() and copy.samefile(args.config)):    # re-solving DIR/mission.toml
         shutil.copyfile(args.config, copy)
     if not args.no_report:
-        try:
-            from massdriver import report
-        except ImportError:  # pragma: no cover - report package always ships
-            report = None
-        if report is not None and hasattr(report, "write"):
-            report.write(out, force=True)
+        from massdriver import report
+
+        report.write(out, force=True)
     if args.json:
         emit_json(plan.to_dict())
     else:

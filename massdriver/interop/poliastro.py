@@ -19,9 +19,22 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import astropy.units as u
 import numpy as np
 
+from massdriver.budget import ArrivalState, delta_v_budget
 from massdriver.errors import InputError
+from massdriver.targets import (
+    OrbitalElements,
+    TargetOrbit,
+    _to,
+    _vector,
+    elements_from_state,
+    from_elements,
+    precession_matrix,
+    state_from_elements,
+)
+from massdriver.timescales import to_tdb_seconds
 
 __all__ = ["to_orbit", "from_orbit", "elements_from_orbit", "target_from_orbit",
            "budget_for_orbit"]
@@ -68,19 +81,6 @@ def to_orbit(obj: Any, epoch=None, *, raan=None):
     -------
     boinor.twobody.Orbit
     """
-    import astropy.units as u
-
-    from massdriver.budget import ArrivalState
-    from massdriver.targets import (
-        OrbitalElements,
-        TargetOrbit,
-        _to,
-        _vector,
-        precession_matrix,
-        state_from_elements,
-    )
-    from massdriver.timescales import to_tdb_seconds
-
     Orbit, Earth = _boinor()
     if isinstance(obj, ArrivalState):
         r = _vector(obj.position, "position", "km")
@@ -136,10 +136,6 @@ def from_orbit(orbit):
     -------
     massdriver.budget.ArrivalState
     """
-    import astropy.units as u
-
-    from massdriver.budget import ArrivalState
-
     _check_earth(orbit)
     r, v = orbit.rv()
     return ArrivalState(np.asarray(r.to_value(u.km)) * u.km,
@@ -156,10 +152,6 @@ def elements_from_orbit(orbit):
     massdriver.targets.OrbitalElements
         ``frame="icrf"``.
     """
-    import astropy.units as u
-
-    from massdriver.targets import elements_from_state
-
     state = from_orbit(orbit)
     mu = float(orbit.attractor.k.to_value(u.km**3 / u.s**2))
     return elements_from_state(state.position, state.velocity, state.epoch, mu=mu, frame="icrf")
@@ -170,8 +162,6 @@ def target_from_orbit(orbit, *, name: str | None = None, raan_drift: bool = True
 
     The RAAN holds at the orbit's epoch (ICRF axes) and drifts at the J2 rate if ``raan_drift``.
     """
-    from massdriver.targets import from_elements
-
     el = elements_from_orbit(orbit)
     if not 0.0 <= el.eccentricity < 1.0 or not math.isfinite(el.semi_major_axis.value):
         raise InputError(f"target_from_orbit(): the orbit is not closed (e = {el.eccentricity:g})")
@@ -188,10 +178,6 @@ def budget_for_orbit(orbit, target, **kwargs):
     be the perigee of the approach). Keyword arguments go to ``delta_v_budget``; ``mu`` defaults
     to the orbit's own ``attractor.k``.
     """
-    import astropy.units as u
-
-    from massdriver.budget import delta_v_budget
-
     state = from_orbit(orbit)
     kwargs.setdefault("mu", float(orbit.attractor.k.to_value(u.km**3 / u.s**2)))
     return delta_v_budget(state.position, state.velocity, state.epoch, target, **kwargs)

@@ -13,6 +13,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from astropy.table import QTable
+from astropy.time import Time
+
+from massdriver.errors import InputError
+from massdriver.report.plots import new_figure, save_figure, style
 
 __all__ = ["plot_deliveries", "write_campaign_figure", "CAMPAIGN_FIGURE"]
 
@@ -53,10 +58,6 @@ def plot_deliveries(schedule, requested: Sequence[int] | None = None, *, start=N
     -------
     matplotlib.figure.Figure
     """
-    from astropy.time import Time
-
-    from massdriver.report.plots import new_figure, style
-
     meta = getattr(schedule, "meta", {}) or {}
     if requested is None:
         requested = meta.get("requested")
@@ -123,11 +124,6 @@ def write_campaign_figure(directory: str | os.PathLike, formats: Sequence[str] =
     list of pathlib.Path
         The files written.
     """
-    from astropy.table import QTable
-
-    from massdriver.errors import InputError
-    from massdriver.report.plots import save_figure
-
     d = Path(directory)
     table_path = d / "schedule.ecsv"
     if not table_path.exists():

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import astropy.units as u
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+
+from massdriver.bodies import G0
+
 __all__ = ["plot_shot"]
 
 
@@ -23,15 +30,8 @@ def plot_shot(shot, path: str | Path | None = None, *, title: str = ""):
     -------
     matplotlib.figure.Figure
     """
-    import astropy.units as u
-    import matplotlib
-
     if path is not None:
         matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    from massdriver.bodies import G0
 
     x = shot.position.to_value(u.m)
     fig, axes = plt.subplots(3, 1, figsize=(9, 8), sharex=True, constrained_layout=True)

@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from astropy.time import Time
+
+from massdriver.timescales import minute_text
 
 __all__ = ["Figure", "render", "figure_captions", "data_uri"]
 
@@ -222,15 +225,11 @@ def _cut_note(windows: Sequence[dict]) -> str:
 
 
 def _time_text_iso(label: str) -> str:
-    from astropy.time import Time
-
     return _time_text(Time(label, scale="utc"))
 
 
 def _time_text(t) -> str:
     """UTC to the minute (rounded), ``YYYY-MM-DD hh:mm``."""
-    from massdriver.timescales import minute_text
-
     return minute_text(t.utc)
 
 
@@ -242,7 +241,6 @@ def _windows_table(inputs) -> str:
         if not (inputs.plan.get("windows") or []):
             return "<p class='note'>No windows.</p>"
         return _windows_table_from_plan(inputs.plan["windows"], best_utc)
-    from astropy.time import Time
 
     head, body = [], []
     for name in table.colnames:

@@ -29,7 +29,18 @@ import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import matplotlib
+import matplotlib.dates as mdates
 import numpy as np
+from astropy.time import Time
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+from matplotlib.patches import Circle
+from scipy.interpolate import CubicSpline
+
+from massdriver import bodies
+from massdriver.report.trajectory_plots import orbit_normal, rotating_frame_positions
 
 __all__ = [
     "BUDGET_PARTS", "SCAN_PARTS", "PART_COLORS", "PART_LABELS", "BRANCH_STYLE", "STYLE",
@@ -95,17 +106,12 @@ STYLE = {
 @contextlib.contextmanager
 def style() -> Iterator[None]:
     """Context in which the report figures are drawn (:data:`STYLE` on top of the defaults)."""
-    import matplotlib
-
     with matplotlib.rc_context(STYLE):
         yield
 
 
 def new_figure(width: float, height: float):
     """A figure of ``width`` x ``height`` inches on an Agg canvas (constrained layout)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     fig = Figure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(fig)
     return fig
@@ -160,15 +166,11 @@ def _values(column, unit: str | None = None) -> np.ndarray:
 
 def _datetimes(times) -> np.ndarray:
     """``astropy.time.Time`` (any scale) or ISO UTC strings -> numpy datetime64 in UTC."""
-    from astropy.time import Time
-
     t = times if isinstance(times, Time) else Time(list(np.atleast_1d(times)), scale="utc")
     return np.asarray(t.utc.datetime64)
 
 
 def _date_axis(ax) -> None:
-    import matplotlib.dates as mdates
-
     locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
@@ -298,8 +300,6 @@ def plot_speed_map(scan, windows: Sequence[dict], threshold_km_s: float):
     -------
     matplotlib.figure.Figure
     """
-    from matplotlib.colors import Normalize
-
     fig = new_figure(9.0, 4.6)
     ax = fig.subplots()
     t_all = _datetimes(scan["launch_utc"])
@@ -506,12 +506,6 @@ def plot_trajectory_views(trajectory, *, target_radius_km: float | None = None,
     -------
     matplotlib.figure.Figure
     """
-    from matplotlib.patches import Circle
-    from scipy.interpolate import CubicSpline
-
-    from massdriver import bodies
-    from massdriver.report.trajectory_plots import orbit_normal, rotating_frame_positions
-
     r = np.column_stack([_values(trajectory[c], "km") for c in ("x", "y", "z")])
     v = np.column_stack([_values(trajectory[c], "km/s") for c in ("vx", "vy", "vz")])
     m = np.column_stack([_values(trajectory[c], "km") for c in ("moon_x", "moon_y", "moon_z")])

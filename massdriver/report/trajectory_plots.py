@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import os
 
+import astropy.units as u
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import Circle
+
+from massdriver import bodies
 
 __all__ = ["plot_trajectory", "rotating_frame_positions", "orbit_normal"]
 
@@ -86,12 +92,6 @@ def plot_trajectory(trajectory, path: str | os.PathLike | None = None, *, dpi: i
     matplotlib.figure.Figure
         The figure (not attached to pyplot: no GUI backend is touched).
     """
-    import astropy.units as u
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    from massdriver import bodies
-
     scale = 1e-3                                   # km -> 1000 km
     r = trajectory.positions.to_value(u.km)
     m = trajectory.moon_positions.to_value(u.km)
@@ -154,6 +154,4 @@ def plot_trajectory(trajectory, path: str | os.PathLike | None = None, *, dpi: i
 
 
 def _circle(centre, radius, color):
-    from matplotlib.patches import Circle
-
     return Circle(centre, radius, color=color, alpha=0.5, lw=0)

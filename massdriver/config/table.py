@@ -1,4 +1,4 @@
-"""TOML configuration: validated, immutable views of config files.
+"""Reading TOML: :func:`read_toml`, the :class:`Table` view, quantity and epoch parsing.
 
 A config file is data only (``tomllib``: no evaluation of any kind). :class:`Table` wraps one TOML
 table and knows its key path, so every error names the key, the value and what is allowed, in one
@@ -7,12 +7,15 @@ line, e.g.::
     launcher.speed_max = '2.9 kg': unit 'kg' is not allowed here; give a value convertible to km / s
 
 Typed getters return astropy ``Quantity`` / ``Time`` values; :meth:`Table.finish` rejects unknown
-keys (with a close-match suggestion). The sections of the mission file are assembled by
-:func:`load_mission` into :class:`MissionConfig`.
+keys (with a close-match suggestion), and a missing required key next to a close misspelling gets
+the same suggestion. Ranges are the domain constructors' (a getter's ``bound`` only records the
+constructor's :class:`~massdriver.bounds.Bound` for the reference); :meth:`Table.build` calls a
+constructor and restates its :class:`~massdriver.errors.InputError` under the config key.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import difflib
 import math
 import tomllib
@@ -20,7 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from massdriver.errors import ConfigError
+import astropy.units as u
+from astropy.time import Time
+
+from massdriver.errors import ConfigError, InputError
 
 __all__ = ["Table", "read_toml", "REQUIRED", "parse_quantity", "parse_epoch"]
 
@@ -87,8 +93,6 @@ def parse_quantity(value: Any, unit: str, where: str = "value"):
     astropy.units.Quantity
         The value converted to ``unit``.
     """
-    import astropy.units as u
-
     target = u.Unit(unit)
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise ConfigError(
@@ -136,10 +140,6 @@ def parse_epoch(value: Any):
     ValueError
         The text is not an ISO epoch (the message says what is accepted).
     """
-    import datetime as _dt
-
-    from astropy.time import Time
-
     if isinstance(value, _dt.datetime):
         if value.tzinfo is not None:
             value = value.astimezone(_dt.UTC).replace(tzinfo=None)
@@ -200,7 +200,11 @@ class Table:
             return self.data[key]
         if default is REQUIRED:
             where = f"[{self.path}]" if self.path else "the top level"
-            raise ConfigError(f"{self.key_path(key)} is missing: it is required in {where}")
+            unread = [k for k in self.data if k not in self._used]  # type: ignore[attr-defined]
+            close = difflib.get_close_matches(key, unread, n=1, cutoff=0.8)
+            # a misspelt required key gets the suggestion an unknown optional one gets
+            hint = f"; did you mean '{key}' instead of '{close[0]}'?" if close else ""
+            raise ConfigError(f"{self.key_path(key)} is missing: it is required in {where}{hint}")
         return default
 
     def _range(self, key: str, shown: Any, x: float, minimum, maximum, exclusive_minimum: bool,
@@ -218,11 +222,14 @@ class Table:
     # -- typed getters ---------------------------------------------------------------------------
     def quantity(self, key: str, unit: str, *, default: Any = REQUIRED,
                  minimum: float | None = None, maximum: float | None = None,
-                 exclusive_minimum: bool = False):
+                 exclusive_minimum: bool = False, bound: Any = None):
         """A physical quantity in (or convertible to) ``unit``; bounds are in ``unit``.
 
         A ``default`` (used when the key is absent) may be a Quantity, a number in ``unit``,
-        a string with a unit, or ``None``.
+        a string with a unit, or ``None``. ``minimum``/``maximum`` are checked here (for models
+        that do not check their own parameters); ``bound`` is the
+        :class:`~massdriver.bounds.Bound` the receiving constructor enforces, recorded for the
+        reference and not checked twice.
         """
         value = self._get(key, default)
         if key not in self.data:
@@ -234,8 +241,9 @@ class Table:
         return q
 
     def number(self, key: str, *, default: Any = REQUIRED, minimum: float | None = None,
-               maximum: float | None = None, exclusive_minimum: bool = False) -> float:
-        """A finite real number."""
+               maximum: float | None = None, exclusive_minimum: bool = False,
+               bound: Any = None) -> float:
+        """A finite real number (``bound``: as in :meth:`quantity`)."""
         value = self._get(key, default)
         if key not in self.data:
             return value
@@ -248,8 +256,8 @@ class Table:
         return x
 
     def integer(self, key: str, *, default: Any = REQUIRED, minimum: int | None = None,
-                maximum: int | None = None) -> int:
-        """An integer."""
+                maximum: int | None = None, bound: Any = None) -> int:
+        """An integer (``bound``: as in :meth:`quantity`)."""
         value = self._get(key, default)
         if key not in self.data:
             return value
@@ -258,15 +266,16 @@ class Table:
         self._range(key, value, float(value), minimum, maximum, False)
         return int(value)
 
-    def string(self, key: str, *, default: Any = REQUIRED, choices: tuple[str, ...] | None = None
-               ) -> str:
-        """A string, optionally one of ``choices``."""
+    def string(self, key: str, *, default: Any = REQUIRED, choices: tuple[str, ...] | None = None,
+               checked: bool = True) -> str:
+        """A string, optionally one of ``choices`` (``checked=False``: the receiving
+        constructor checks them, with its own explanation; they are only recorded here)."""
         value = self._get(key, default)
         if key not in self.data:
             return value
         if not isinstance(value, str):
             raise ConfigError(f"{self.key_path(key)} = {_fmt(value)}: expected a string")
-        if choices is not None and value not in choices:
+        if checked and choices is not None and value not in choices:
             raise ConfigError(
                 f"{self.key_path(key)} = {_fmt(value)}: must be one of {', '.join(choices)}"
             )
@@ -296,6 +305,15 @@ class Table:
         except ValueError as exc:
             raise ConfigError(f"{self.key_path(key)} = {_fmt(value)}: {exc}") from None
 
+    def listed(self, key: str) -> list | None:
+        """The value of ``key`` when it is a TOML array (the key is then marked as read), else
+        ``None``; for keys that take one value or a list of them."""
+        value = self.data.get(key)
+        if not isinstance(value, list):
+            return None
+        self._get(key, None)
+        return value
+
     def table(self, key: str, *, required: bool = True) -> Table | None:
         """A sub-table (``[key]`` or ``key = {...}``)."""
         value = self._get(key, REQUIRED if required else None)
@@ -314,6 +332,32 @@ class Table:
             )
         return [Table(v, f"{self.key_path(key)}[{i}]", self.source) for i, v in enumerate(value)]
 
+    def build(self, factory, /, **kwargs):
+        """``factory(**kwargs)``, its :class:`~massdriver.errors.InputError` restated as one
+        :class:`~massdriver.errors.ConfigError` line under this table's key.
+
+        An error naming its ``field`` becomes ``"{section}.{field} = {value as written}:
+        {reason}"``; any other is prefixed with ``[section]``.
+        """
+        try:
+            return factory(**kwargs)
+        except InputError as exc:
+            raise self.restate(exc, kwargs) from None
+
+    def restate(self, exc: InputError, given: dict | None = None) -> ConfigError:
+        """The :class:`~massdriver.errors.ConfigError` of a constructor's ``exc`` (see
+        :meth:`build`)."""
+        field = getattr(exc, "field", None)
+        reason = getattr(exc, "reason", None)
+        if field and reason:
+            if field in self.data:
+                shown = self.data[field]
+            else:
+                shown = (given or {}).get(field)
+                shown = f"{shown:g}" if hasattr(shown, "unit") else shown
+            return ConfigError(f"{self.key_path(field)} = {_fmt(shown)}: {reason}")
+        return ConfigError(f"[{self.path or 'config'}] {exc}")
+
     def finish(self) -> None:
         """Reject keys that were never read (typos), suggesting the closest known key."""
         used: set = self._used  # type: ignore[attr-defined]
@@ -324,247 +368,3 @@ class Table:
             hint = f"; did you mean '{close[0]}'?" if close else (
                 f"; known keys here: {', '.join(sorted(used))}" if used else "")
             raise ConfigError(f"{self.key_path(key)}: unknown key{hint}")
-
-
-# ------------------------------------------------------------------------------------------------
-# The mission file: [site], [launcher], [target], [search], [dispersion], [output]
-# ------------------------------------------------------------------------------------------------
-
-#: the earliest/latest epochs DE421 (and the lunar PA kernel) cover, as ISO UTC strings
-EPHEMERIS_SPAN = ("1900-01-02", "2050-01-01")
-#: most launch epochs one scan may have (per branch): 3660 days at 30 min is 175,681; every
-#: epoch keeps a fixed-size record (about 0.2 kB per branch), so memory stays below ~100 MB
-MAX_SCAN_EPOCHS = 200_000
-
-
-@dataclass(frozen=True)
-class SearchSpec:
-    """What span of launch epochs to scan, how finely, and what counts as a window.
-
-    Attributes
-    ----------
-    start : astropy.time.Time
-        First launch epoch of the scan.
-    span : astropy.units.Quantity
-        Length of the scan (days).
-    step : astropy.units.Quantity
-        Coarse grid spacing (minutes); windows are then refined between grid points.
-    threshold : astropy.units.Quantity
-        A window is a contiguous span where the total delta-v is below this (km/s).
-    model : str
-        Force model of the coast: ``"ephemeris"`` (DE421 Earth, Moon, Sun, J2) or ``"cr3bp"``.
-    rtol : float
-        Relative tolerance of the DOP853 integration.
-    max_flight_time : astropy.units.Quantity
-        Shots not at Earth perigee after this long are reported as timed out (days).
-    """
-
-    start: Any
-    span: Any
-    step: Any
-    threshold: Any
-    model: str = "ephemeris"
-    rtol: float = 1e-10
-    max_flight_time: Any = None
-
-    @classmethod
-    def from_config(cls, t: Table) -> SearchSpec:
-        """Parse a ``[search]`` table."""
-        import astropy.units as u
-        from astropy.time import Time
-
-        start = t.time("start")
-        lo, hi = (Time(s, scale="utc") for s in EPHEMERIS_SPAN)
-        if start < lo or start > hi:
-            raise ConfigError(
-                f"{t.key_path('start')} = '{start.isot}': outside the ephemeris (DE421 covers "
-                f"{EPHEMERIS_SPAN[0]} to {EPHEMERIS_SPAN[1]})"
-            )
-        span = t.quantity("span", "day", minimum=0.0, exclusive_minimum=True, maximum=3660.0)
-        if start + span > hi:
-            raise ConfigError(
-                f"{t.key_path('span')} = {span:g}: the scan would end after {EPHEMERIS_SPAN[1]}, "
-                "the end of the ephemeris"
-            )
-        step = t.quantity("step", "min", default=60.0, minimum=1.0, maximum=1440.0)
-        if step > span:
-            raise ConfigError(
-                f"{t.key_path('step')} = {step:g}: must not exceed the span ({span:g})"
-            )
-        n_epochs = int((span / step).to_value(u.one) + 1e-9) + 1
-        if n_epochs > MAX_SCAN_EPOCHS:
-            raise ConfigError(
-                f"{t.key_path('step')} = {step:g}: the {span:g} span would have {n_epochs} "
-                f"launch epochs, at most {MAX_SCAN_EPOCHS} are allowed; use a larger step or a "
-                "shorter span"
-            )
-        threshold = t.quantity("threshold", "km/s", minimum=0.0, exclusive_minimum=True,
-                               maximum=20.0)
-        model = t.string("model", default="ephemeris", choices=("ephemeris", "cr3bp"))
-        rtol = t.number("rtol", default=1e-10, minimum=1e-13, maximum=1e-6)
-        tof = t.quantity("max_flight_time", "day", default=8.0, minimum=1.0, maximum=30.0)
-        t.finish()
-        return cls(start=start, span=span.to(u.day), step=step.to(u.min), threshold=threshold,
-                   model=model, rtol=rtol, max_flight_time=tof.to(u.day))
-
-
-@dataclass(frozen=True)
-class LauncherSpec:
-    """What the launcher can deliver: exit-speed range, payload mass, optional coilgun model.
-
-    Attributes
-    ----------
-    speed_min, speed_max : astropy.units.Quantity
-        Exit speeds the launcher can be charged for (km/s).
-    payload_mass : astropy.units.Quantity
-        Mass of one satellite plus carrier share leaving the track (kg).
-    speed_sigma : astropy.units.Quantity
-        1-sigma exit-speed error (m/s), for the dispersion margin.
-    pointing_sigma : astropy.units.Quantity
-        1-sigma pointing error of the track, per axis (deg).
-    coilgun : object or None
-        A :class:`massdriver.coilgun.Coilgun` when the config names a coilgun file; then the
-        speed range defaults to the launcher's (:meth:`~massdriver.coilgun.Coilgun.speed_range`)
-        and each window reports the bank energy of its shot.
-    """
-
-    speed_min: Any
-    speed_max: Any
-    payload_mass: Any
-    speed_sigma: Any
-    pointing_sigma: Any
-    coilgun: Any = None
-
-    @classmethod
-    def from_config(cls, t: Table, base_dir: Path | None = None) -> LauncherSpec:
-        """Parse a ``[launcher]`` table (``coilgun = "file.toml"`` is relative to the config)."""
-        speed_min = t.quantity("speed_min", "km/s", default=2.30, minimum=1.0, maximum=5.0)
-        speed_max = t.quantity("speed_max", "km/s", default=2.80, minimum=1.0, maximum=5.0)
-        if speed_max <= speed_min:
-            raise ConfigError(
-                f"{t.key_path('speed_max')} = {speed_max:g}: must exceed "
-                f"{t.key_path('speed_min')} = {speed_min:g}"
-            )
-        mass = t.quantity("payload_mass", "kg", default=1000.0, minimum=0.0,
-                          exclusive_minimum=True, maximum=1e7)
-        speed_sigma = t.quantity("speed_sigma", "m/s", default=0.05, minimum=0.0, maximum=100.0)
-        pointing_sigma = t.quantity("pointing_sigma", "deg", default=1e-3, minimum=0.0,
-                                    maximum=5.0)
-        coilgun = None
-        coilgun_file = t.string("coilgun", default=None)
-        if coilgun_file is not None:
-            path = Path(coilgun_file)
-            if not path.is_absolute() and base_dir is not None:
-                path = base_dir / path
-            if not path.exists():
-                raise ConfigError(
-                    f"{t.key_path('coilgun')} = {_fmt(coilgun_file)}: file {path} does not exist"
-                )
-            from massdriver.coilgun import Coilgun
-
-            root = read_toml(path)
-            coilgun = Coilgun.from_config(root)
-        t.finish()
-        if coilgun is not None and ("speed_min" not in t or "speed_max" not in t):
-            # the launcher's own range for this payload (charge scaled uniformly)
-            from massdriver.errors import InputError
-
-            try:
-                rng = coilgun.speed_range(mass)
-            except InputError as exc:
-                raise ConfigError(
-                    f"{t.key_path('coilgun')} = {_fmt(coilgun_file)}: {exc}") from None
-            if "speed_min" not in t:
-                speed_min = rng.minimum.to(speed_min.unit)
-            if "speed_max" not in t:
-                speed_max = rng.maximum.to(speed_max.unit)
-            if speed_max <= speed_min:
-                raise ConfigError(
-                    f"{t.key_path('coilgun')} = {_fmt(coilgun_file)}: the launcher's speed range "
-                    f"({speed_min:.4g} to {speed_max:.4g}) is empty for this payload"
-                )
-        return cls(speed_min=speed_min, speed_max=speed_max, payload_mass=mass,
-                   speed_sigma=speed_sigma, pointing_sigma=pointing_sigma, coilgun=coilgun)
-
-
-def site_from_config(t: Table):
-    """Parse a ``[site]`` table into a :class:`massdriver.site.LaunchSite`."""
-    from massdriver.errors import InputError
-    from massdriver.site import LaunchSite
-
-    kwargs = dict(
-        lat=t.quantity("lat", "deg", minimum=-90.0, maximum=90.0),
-        lon=t.quantity("lon", "deg", minimum=-360.0, maximum=360.0),
-        height=t.quantity("height", "km", default=0.0, minimum=-10.0, maximum=20.0),
-        azimuth=t.quantity("azimuth", "deg", minimum=0.0, maximum=360.0),
-        elevation=t.quantity("elevation", "deg", default=0.0, minimum=0.0, maximum=90.0),
-        name=t.string("name", default=""),
-        frame=t.string("frame", default="PA", choices=("PA", "ME")),
-    )
-    t.finish()
-    try:
-        return LaunchSite(**kwargs)
-    except InputError as exc:
-        raise ConfigError(f"[{t.path}] {exc}") from None
-
-
-@dataclass(frozen=True)
-class MissionConfig:
-    """A whole mission file: where, with what, to which orbit, when.
-
-    Attributes
-    ----------
-    name : str
-    site : massdriver.site.LaunchSite
-    launcher : LauncherSpec
-    target : massdriver.targets.TargetOrbit
-    search : SearchSpec
-    mid_course : bool
-        Whether the mid-course-correction strategy is considered.
-    source : str
-        The file it was read from.
-    """
-
-    name: str
-    site: Any
-    launcher: LauncherSpec
-    target: Any
-    search: SearchSpec
-    mid_course: bool = True
-    source: str = "<config>"
-
-
-def common_sections(root: Table, path: str | Path):
-    """``name``, ``[site]`` and ``[launcher]`` of a mission or campaign file.
-
-    Returns
-    -------
-    (str, massdriver.site.LaunchSite, LauncherSpec)
-        A relative ``launcher.coilgun`` path is resolved against the file's folder.
-    """
-    name = root.string("name", default=Path(path).stem)
-    site = site_from_config(root.table("site"))
-    launcher_table = root.table("launcher", required=False)
-    launcher = LauncherSpec.from_config(launcher_table or Table({}, "launcher"),
-                                        Path(path).resolve().parent)
-    return name, site, launcher
-
-
-def load_mission(path: str | Path) -> MissionConfig:
-    """Read and validate a mission TOML file (the input of ``massdriver solve``).
-
-    Raises
-    ------
-    ConfigError
-        One line naming the key, the value and what is allowed.
-    """
-    from massdriver.targets import TargetOrbit
-
-    root = read_toml(path)
-    name, site, launcher = common_sections(root, path)
-    target = TargetOrbit.from_config(root.table("target"))
-    search = SearchSpec.from_config(root.table("search"))
-    mid_course = root.boolean("mid_course", default=True)
-    root.finish()
-    return MissionConfig(name=name, site=site, launcher=launcher, target=target, search=search,
-                         mid_course=mid_course, source=str(path))
