@@ -799,7 +799,9 @@ class CoilgunShot:
     initial_magnetic_energy : Quantity
         Magnetic energy of a driven armature at the start (J).
     energy_balance_error : float
-        ``(drawn + initial magnetic - kinetic - losses - stored) / drawn``.
+        ``(drawn + initial magnetic - kinetic - losses - stored) / (bank + initial magnetic)``,
+        relative to the energy at the start (bank energy ``sum 1/2 C V0^2`` plus the driven
+        armature's magnetic energy), a scale that does not vanish when little is drawn.
     moving_mass, payload_mass : Quantity
     time, position, speed, acceleration, drive_current, armature_current : Quantity arrays
         The trajectory at every accepted step (``drive_current`` is the sum of the magnitudes of
@@ -1102,8 +1104,10 @@ def _shot_from_kernel(gun, payload, mass, status, cnt, sc, st, tr, v0) -> Coilgu
     t_end, x_end, v_end, loss_int, loss_arm, loss_post, w_mag, w_cap, drawn, ke, w_arm0 = sc[:11]
     max_abs_acc = sc[11]
     loss = loss_int + loss_post
-    denom = drawn if abs(drawn) > 0 else max(abs(w_arm0), 1e-300)
-    balance = (drawn + w_arm0 - ke - loss - w_mag) / denom
+    # relative to the energy the shot starts with (banks + driven armature), which cannot
+    # vanish as the energy drawn can (a lossless stage hands its charge back)
+    e_start = gun.bank_energy.to_value(u.J) + abs(w_arm0)
+    balance = (drawn + w_arm0 - ke - loss - w_mag) / max(e_start, 1e-300)
     mean_acc = (v_end - v0) / t_end if t_end > 0 else 0.0
     acc = tr[:, 3] if tr.shape[0] else np.zeros(0)
     peak = max(float(np.max(np.abs(acc))) if acc.size else 0.0, max_abs_acc)

@@ -176,6 +176,21 @@ def test_single_stage_rlc_discharge_matches_closed_form():
         * math.sin(math.atan(omega / alpha)), rel=1e-7)
 
 
+def test_energy_balance_of_a_lossless_stage_is_relative_to_the_stored_energy():
+    """Issue 15 A.8: R = 0, carrier far away: the SCR half-cycle hands the whole charge back
+    (reversed), so almost nothing is drawn; the balance error must not divide by that ~0."""
+    coil = DriveCoil(25 * u.mm, 35 * u.mm, 30 * u.mm, 60, resistance=0.0 * u.Ohm)
+    gun = replace(_one_stage(trigger=5.0, start=5.0 * u.m, muzzle_position=100 * u.m),
+                  coils=(coil,), series_resistance=0.0 * u.Ohm)
+    big_l = coil.inductance_value().to_value(u.H)
+    shot = simulate(gun, hold_carrier=True, rtol=1e-10,
+                    time_limit=2 * math.pi * math.sqrt(big_l * 2e-3) * u.s)
+    stored = 0.5 * 2e-3 * 400.0**2
+    assert shot.stage_final_voltage[0].to_value(u.V) == pytest.approx(-400.0, rel=1e-7)
+    assert abs(shot.energy_drawn.to_value(u.J)) < 1e-6 * stored
+    assert abs(shot.energy_balance_error) < 1e-8
+
+
 def test_held_carrier_coupled_circuit_matches_matrix_exponential():
     """Carrier held inside the coil: drive and armature currents of the linear transformer
     circuit, solved in closed form with scipy.linalg.expm."""
