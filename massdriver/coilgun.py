@@ -1091,33 +1091,33 @@ def simulate(coilgun: Coilgun, payload_mass=None, *, rtol: float = 1e-8,
                                                         * k["sp"][:, kc.P_C]))))
     else:
         t_lim = _q(time_limit, "s", "time_limit", positive=True).to_value(u.s)
-    status, cnt, sc, st, tr = kc.simulate_shot(
-        k["sp"], k["mode"], k["geom"], k["fire_order"], k["mss"], k["tab"], k["tab_n"],
-        k["tab_x0"], k["tab_h"], k["n_layers"], k["l_arm"], k["r_arm"], k["i_arm0"],
-        k["arm_offset"], k["arm_layer"], math.inf if hold_carrier else mass, x0, v0, x_end,
-        t_lim, rtol, retire_tol, max_active, max_steps, k["i_scale"], record)
-    return _shot_from_kernel(coilgun, payload, mass, status, cnt, sc, st, tr, v0)
+    model = kc.make_model(k, math.inf if hold_carrier else mass)
+    controls = kc.ShotControls(
+        x0=float(x0), v0=float(v0), x_muzzle=float(x_end), t_max=float(t_lim), rtol=float(rtol),
+        retire_tol=float(retire_tol), max_slots=int(max_active), max_steps=int(max_steps),
+        i_scale=float(k["i_scale"]), record=bool(record))
+    return _shot_from_kernel(coilgun, payload, mass, kc.simulate_shot(model, controls), v0)
 
 
-def _shot_from_kernel(gun, payload, mass, status, cnt, sc, st, tr, v0) -> CoilgunShot:
+def _shot_from_kernel(gun, payload, mass, res, v0) -> CoilgunShot:
     """Restore units (the one place kernel output becomes a result)."""
-    t_end, x_end, v_end, loss_int, loss_arm, loss_post, w_mag, w_cap, drawn, ke, w_arm0 = sc[:11]
-    max_abs_acc = sc[11]
-    loss = loss_int + loss_post
+    drawn, w_arm0, ke = res.e_drawn, res.w_armature0, res.kinetic_energy
+    loss = res.loss_integrated + res.loss_post
     # relative to the energy the shot starts with (banks + driven armature), which cannot
     # vanish as the energy drawn can (a lossless stage hands its charge back)
     e_start = gun.bank_energy.to_value(u.J) + abs(w_arm0)
-    balance = (drawn + w_arm0 - ke - loss - w_mag) / max(e_start, 1e-300)
-    mean_acc = (v_end - v0) / t_end if t_end > 0 else 0.0
-    acc = tr[:, 3] if tr.shape[0] else np.zeros(0)
-    peak = max(float(np.max(np.abs(acc))) if acc.size else 0.0, max_abs_acc)
+    balance = (drawn + w_arm0 - ke - loss - res.w_magnetic) / max(e_start, 1e-300)
+    t_end = res.t
+    mean_acc = (res.v - v0) / t_end if t_end > 0 else 0.0
+    acc = res.trace_acc
+    peak = max(float(np.max(np.abs(acc))) if acc.size else 0.0, res.max_abs_acc)
     ms = u.m / u.s
-    status_name = _STATUS.get(int(status), f"status {status}")
+    status_name = _STATUS.get(int(res.status), f"status {res.status}")
     return CoilgunShot(
         status=status_name,
-        exit_speed=v_end * ms,
+        exit_speed=res.v * ms,
         time_on_track=t_end * u.s,
-        track_length=(x_end - gun.start.to_value(u.m)) * u.m,
+        track_length=(res.x - gun.start.to_value(u.m)) * u.m,
         peak_acceleration=peak * u.m / u.s**2,
         mean_acceleration=mean_acc * u.m / u.s**2,
         peak_g=peak / G0,
@@ -1126,29 +1126,29 @@ def _shot_from_kernel(gun, payload, mass, status, cnt, sc, st, tr, v0) -> Coilgu
         energy_drawn=drawn * u.J,
         kinetic_energy=ke * u.J,
         resistive_loss=loss * u.J,
-        armature_loss=loss_arm * u.J,
-        stored_energy=w_mag * u.J,
+        armature_loss=res.loss_armature * u.J,
+        stored_energy=res.w_magnetic * u.J,
         initial_magnetic_energy=w_arm0 * u.J,
         energy_balance_error=float(balance),
         moving_mass=mass * u.kg,
         payload_mass=payload.to(u.kg),
         stages=gun.n_stages,
-        time=tr[:, 0] * u.s,
-        position=tr[:, 1] * u.m,
-        speed=tr[:, 2] * ms,
-        acceleration=tr[:, 3] * u.m / u.s**2,
-        drive_current=tr[:, 5] * u.A,
-        armature_current=tr[:, 4] * u.A,
-        active_stages=tr[:, 6].astype(np.int64),
+        time=res.trace_t * u.s,
+        position=res.trace_x * u.m,
+        speed=res.trace_v * ms,
+        acceleration=res.trace_acc * u.m / u.s**2,
+        drive_current=res.trace_drive * u.A,
+        armature_current=res.trace_i_arm * u.A,
+        active_stages=res.trace_active.astype(np.int64),
         stage_position=gun.positions.copy(),
-        stage_fire_time=st[:, 0] * u.s,
-        stage_peak_current=st[:, 2] * u.A,
-        stage_peak_voltage=st[:, 3] * u.V,
-        stage_reverse_voltage=np.maximum(-st[:, 4], 0.0) * u.V,
-        stage_final_voltage=st[:, 5] * u.V,
-        stage_energy_drawn=st[:, 6] * u.J,
-        n_steps=int(cnt[0]), n_rejected=int(cnt[1]), n_rhs=int(cnt[2]), n_events=int(cnt[3]),
-        max_active=int(cnt[4]),
+        stage_fire_time=res.stage_t_fire * u.s,
+        stage_peak_current=res.stage_peak_current * u.A,
+        stage_peak_voltage=res.stage_peak_voltage * u.V,
+        stage_reverse_voltage=np.maximum(-res.stage_min_voltage, 0.0) * u.V,
+        stage_final_voltage=res.stage_v_end * u.V,
+        stage_energy_drawn=res.stage_e_drawn * u.J,
+        n_steps=int(res.n_steps), n_rejected=int(res.n_rejected), n_rhs=int(res.n_rhs),
+        n_events=int(res.n_events), max_active=int(res.max_active),
     )
 
 
