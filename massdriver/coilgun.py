@@ -790,7 +790,9 @@ class CoilgunShot:
     initial_magnetic_energy : Quantity
         Magnetic energy of a driven armature at the start (J).
     energy_balance_error : float
-        ``(drawn + initial magnetic - kinetic - losses - stored) / drawn``.
+        ``(drawn + initial magnetic - kinetic - losses - stored) / (bank + initial magnetic)``,
+        relative to the energy at the start (bank energy ``sum 1/2 C V0^2`` plus the driven
+        armature's magnetic energy), a scale that does not vanish when little is drawn.
     moving_mass, payload_mass : Quantity
     time, position, speed, acceleration, drive_current, armature_current : Quantity arrays
         The trajectory at every accepted step (``drive_current`` is the sum of the magnitudes of
@@ -969,7 +971,11 @@ class CoilgunDesign:
     sections : int
         Number of drive-coil geometries (turn counts) along the track.
     iterations : int
-        Simulations run by the solver.
+        Simulations run by the solver (at the rating it kept).
+    rated_voltage : Quantity
+        Bank voltage rating of the design (V): given, or chosen by :func:`design`.
+    voltage_chosen : bool
+        True when :func:`design` chose the rating (no ``max_voltage`` given).
     """
 
     coilgun: Coilgun
@@ -980,6 +986,8 @@ class CoilgunDesign:
     throughput: Any
     sections: int
     iterations: int
+    rated_voltage: Any = None
+    voltage_chosen: bool = False
 
     def summary(self) -> dict:
         """Plain-number summary (SI), the shot's plus the design figures."""
@@ -997,6 +1005,8 @@ class CoilgunDesign:
             "bank_energy_per_stage_max_j": float(np.max(
                 (0.5 * gun.capacitance * gun.voltage**2).to_value(u.J))),
             "max_charge_voltage_v": float(np.max(np.abs(gun.voltage.to_value(u.V)))),
+            "rated_voltage_v": gun.rated_voltage.to_value(u.V),
+            "voltage_chosen": self.voltage_chosen,
             "coil_inner_radius_m": gun.coils[0].inner_radius.to_value(u.m),
             "coil_outer_radius_m": gun.coils[0].outer_radius.to_value(u.m),
             "coil_length_m": gun.coils[0].length.to_value(u.m),
@@ -1072,31 +1082,33 @@ def simulate(coilgun: Coilgun, payload_mass=None, *, rtol: float = 1e-8,
                                                         * k["sp"][:, kc.P_C]))))
     else:
         t_lim = _q(time_limit, "s", "time_limit", positive=True).to_value(u.s)
-    status, cnt, sc, st, tr = kc.simulate_shot(
-        k["sp"], k["mode"], k["geom"], k["fire_order"], k["mss"], k["tab"], k["tab_n"],
-        k["tab_x0"], k["tab_h"], k["n_layers"], k["l_arm"], k["r_arm"], k["i_arm0"],
-        k["arm_offset"], k["arm_layer"], math.inf if hold_carrier else mass, x0, v0, x_end,
-        t_lim, rtol, retire_tol, max_active, max_steps, k["i_scale"], record)
-    return _shot_from_kernel(coilgun, payload, mass, status, cnt, sc, st, tr, v0)
+    model = kc.make_model(k, math.inf if hold_carrier else mass)
+    controls = kc.ShotControls(
+        x0=float(x0), v0=float(v0), x_muzzle=float(x_end), t_max=float(t_lim), rtol=float(rtol),
+        retire_tol=float(retire_tol), max_slots=int(max_active), max_steps=int(max_steps),
+        i_scale=float(k["i_scale"]), record=bool(record))
+    return _shot_from_kernel(coilgun, payload, mass, kc.simulate_shot(model, controls), v0)
 
 
-def _shot_from_kernel(gun, payload, mass, status, cnt, sc, st, tr, v0) -> CoilgunShot:
+def _shot_from_kernel(gun, payload, mass, res, v0) -> CoilgunShot:
     """Restore units (the one place kernel output becomes a result)."""
-    t_end, x_end, v_end, loss_int, loss_arm, loss_post, w_mag, w_cap, drawn, ke, w_arm0 = sc[:11]
-    max_abs_acc = sc[11]
-    loss = loss_int + loss_post
-    denom = drawn if abs(drawn) > 0 else max(abs(w_arm0), 1e-300)
-    balance = (drawn + w_arm0 - ke - loss - w_mag) / denom
-    mean_acc = (v_end - v0) / t_end if t_end > 0 else 0.0
-    acc = tr[:, 3] if tr.shape[0] else np.zeros(0)
-    peak = max(float(np.max(np.abs(acc))) if acc.size else 0.0, max_abs_acc)
+    drawn, w_arm0, ke = res.e_drawn, res.w_armature0, res.kinetic_energy
+    loss = res.loss_integrated + res.loss_post
+    # relative to the energy the shot starts with (banks + driven armature), which cannot
+    # vanish as the energy drawn can (a lossless stage hands its charge back)
+    e_start = gun.bank_energy.to_value(u.J) + abs(w_arm0)
+    balance = (drawn + w_arm0 - ke - loss - res.w_magnetic) / max(e_start, 1e-300)
+    t_end = res.t
+    mean_acc = (res.v - v0) / t_end if t_end > 0 else 0.0
+    acc = res.trace_acc
+    peak = max(float(np.max(np.abs(acc))) if acc.size else 0.0, res.max_abs_acc)
     ms = u.m / u.s
-    status_name = _STATUS.get(int(status), f"status {status}")
+    status_name = _STATUS.get(int(res.status), f"status {res.status}")
     return CoilgunShot(
         status=status_name,
-        exit_speed=v_end * ms,
+        exit_speed=res.v * ms,
         time_on_track=t_end * u.s,
-        track_length=(x_end - gun.start.to_value(u.m)) * u.m,
+        track_length=(res.x - gun.start.to_value(u.m)) * u.m,
         peak_acceleration=peak * u.m / u.s**2,
         mean_acceleration=mean_acc * u.m / u.s**2,
         peak_g=peak / G0,
@@ -1105,29 +1117,29 @@ def _shot_from_kernel(gun, payload, mass, status, cnt, sc, st, tr, v0) -> Coilgu
         energy_drawn=drawn * u.J,
         kinetic_energy=ke * u.J,
         resistive_loss=loss * u.J,
-        armature_loss=loss_arm * u.J,
-        stored_energy=w_mag * u.J,
+        armature_loss=res.loss_armature * u.J,
+        stored_energy=res.w_magnetic * u.J,
         initial_magnetic_energy=w_arm0 * u.J,
         energy_balance_error=float(balance),
         moving_mass=mass * u.kg,
         payload_mass=payload.to(u.kg),
         stages=gun.n_stages,
-        time=tr[:, 0] * u.s,
-        position=tr[:, 1] * u.m,
-        speed=tr[:, 2] * ms,
-        acceleration=tr[:, 3] * u.m / u.s**2,
-        drive_current=tr[:, 5] * u.A,
-        armature_current=tr[:, 4] * u.A,
-        active_stages=tr[:, 6].astype(np.int64),
+        time=res.trace_t * u.s,
+        position=res.trace_x * u.m,
+        speed=res.trace_v * ms,
+        acceleration=res.trace_acc * u.m / u.s**2,
+        drive_current=res.trace_drive * u.A,
+        armature_current=res.trace_i_arm * u.A,
+        active_stages=res.trace_active.astype(np.int64),
         stage_position=gun.positions.copy(),
-        stage_fire_time=st[:, 0] * u.s,
-        stage_peak_current=st[:, 2] * u.A,
-        stage_peak_voltage=st[:, 3] * u.V,
-        stage_reverse_voltage=np.maximum(-st[:, 4], 0.0) * u.V,
-        stage_final_voltage=st[:, 5] * u.V,
-        stage_energy_drawn=st[:, 6] * u.J,
-        n_steps=int(cnt[0]), n_rejected=int(cnt[1]), n_rhs=int(cnt[2]), n_events=int(cnt[3]),
-        max_active=int(cnt[4]),
+        stage_fire_time=res.stage_t_fire * u.s,
+        stage_peak_current=res.stage_peak_current * u.A,
+        stage_peak_voltage=res.stage_peak_voltage * u.V,
+        stage_reverse_voltage=np.maximum(-res.stage_min_voltage, 0.0) * u.V,
+        stage_final_voltage=res.stage_v_end * u.V,
+        stage_energy_drawn=res.stage_e_drawn * u.J,
+        n_steps=int(res.n_steps), n_rejected=int(res.n_rejected), n_rhs=int(res.n_rhs),
+        n_events=int(res.n_events), max_active=int(res.max_active),
     )
 
 
@@ -1180,7 +1192,7 @@ def charge_for_speed(coilgun: Coilgun, payload_mass, speed, *, tolerance: float 
     if v_hi < target * (1 - tolerance):
         raise InputError(
             f"speed = {target / 1000:.4g} km/s: above this launcher's maximum "
-            f"{v_hi / 1000:.4g} km/s at the rated {coilgun.rated_voltage:g} "
+            f"{v_hi / 1000:.4g} km/s at the rated {coilgun.rated_voltage.to(u.kV):g} "
             f"(payload {mass:g})")
     if abs(v_hi / target - 1) <= tolerance:
         return ChargeSchedule(voltage=coilgun.voltage * s_max, scale=s_max, shot=shot_hi)
@@ -1268,13 +1280,28 @@ DESIGN_GEOMETRY = {
     "sleeve_inner": 1.00, "sleeve_outer": 1.10, "sleeve_length": 1.00,
 }
 
+#: standard bank ratings :func:`design` tries (V), lowest first, when no ``max_voltage`` is given
+DESIGN_VOLTAGES = (10e3, 20e3, 30e3, 40e3, 50e3)
+#: engineering limit of the automatic choice (V): pulse-discharge capacitors and thyristor
+#: (SCR) switch stacks for energy banks are built up to a few tens of kV per module; above
+#: ~50 kV insulation and stacking dominate the bank (see docs/coilgun.md, "Design solver")
+MAX_BANK_VOLTAGE = DESIGN_VOLTAGES[-1]
 
-def _timing(gprofile: np.ndarray, xi: np.ndarray, pitch: float) -> tuple[float, float, float]:
+
+class _VoltageLimited(InputError):
+    """The bank voltage limit stops this design (a higher rating may work)."""
+
+
+def _timing(profile: np.ndarray, xi: np.ndarray, pitch: float,
+            power: int = 1) -> tuple[float, float, float]:
     """Trigger offset and pulse length (in pitches) that flatten the force of a stage train.
 
     Quasi-static model at constant speed: every stage carries a half-sine current over
-    ``[t0, t0 + f]`` pitches after its trigger, the force is the sum over the train of
-    ``I(xi) * (-dM/dxi)``; maximise mean/peak over (t0, f). Returns ``(t0 * pitch, f, ratio)``.
+    ``[t0, t0 + f]`` pitches after its trigger, and the force of one stage on the carrier at
+    ``xi`` (carrier relative to the coil) is ``I(xi)**power * profile(xi)``: ``power = 1`` and
+    ``profile = -dM/dxi`` for a driven armature repelled by the coil, ``power = 2`` and
+    ``profile = -M dM/dxi`` for an induction sleeve (its induced current is ``-M I / L``).
+    Maximise mean/peak of the train's force over (t0, f). Returns ``(t0 * pitch, f, ratio)``.
     """
     from scipy.optimize import minimize
 
@@ -1287,7 +1314,7 @@ def _timing(gprofile: np.ndarray, xi: np.ndarray, pitch: float) -> tuple[float, 
             xi_k = u_grid - k * pitch
             phase = (xi_k - t0 * pitch) / (f * pitch)
             cur = np.where((phase > 0) & (phase < 1), np.sin(np.pi * np.clip(phase, 0, 1)), 0.0)
-            total += cur * -np.interp(xi_k, xi, gprofile, left=0.0, right=0.0)
+            total += cur**power * np.interp(xi_k, xi, profile, left=0.0, right=0.0)
         mean = total.mean()
         return -(mean / max(total.max(), 1e-300)) if mean > 0 else 1.0
 
@@ -1302,7 +1329,7 @@ def _timing(gprofile: np.ndarray, xi: np.ndarray, pitch: float) -> tuple[float, 
     return float(best.x[0] * pitch), float(best.x[1]), float(-best.fun)
 
 
-def design(mass, speed, max_g: float, *, max_voltage=20 * u.kV, max_stage_energy=None,
+def design(mass, speed, max_g: float, *, max_voltage=None, max_stage_energy=None,
            armature: str = "driven", bore_radius=None, carrier_mass=None, switch: str = "scr",
            shots_per_year: float = 0.0, sections: int = 6, initial_speed=0.0 * u.m / u.s,
            speed_tolerance: float = 1e-4, rtol: float = 1e-8, max_iterations: int = 40
@@ -1313,8 +1340,9 @@ def design(mass, speed, max_g: float, *, max_voltage=20 * u.kV, max_stage_energy
     pulse length come from a quasi-static ripple optimisation (:func:`scipy.optimize.minimize`);
     the track is ``(v^2 - v0^2) / 2a`` at a mean acceleration below the g limit; each stage's bank
     (capacitance for a half-period matched to the carrier's transit, voltage for its share of
-    the kinetic energy, turns per section so that the voltage stays under ``max_voltage``) is
-    then corrected by full simulations until every stage delivers its share; the mean
+    the kinetic energy, turns per section so that the voltage stays under the rating) is then
+    corrected by full simulations until every stage delivers its share (a section whose charge
+    would exceed the rating gets fewer turns, which keeps its ampere-turns); the mean
     acceleration is lowered if the simulated peak exceeds ``max_g``; finally the charge is
     scaled (:func:`charge_for_speed`) so that the exit speed is within ``speed_tolerance``.
 
@@ -1326,8 +1354,10 @@ def design(mass, speed, max_g: float, *, max_voltage=20 * u.kV, max_stage_energy
         Target exit speed.
     max_g : float
         Peak acceleration limit in standard g.
-    max_voltage : Quantity
-        Bank voltage limit (rated voltage of the design).
+    max_voltage : Quantity, optional
+        Bank voltage rating of the design. Default: the lowest of :data:`DESIGN_VOLTAGES`
+        (10 to 50 kV) with which the design succeeds; :data:`MAX_BANK_VOLTAGE` (50 kV) is the
+        engineering limit of that choice.
     max_stage_energy : Quantity, optional
         Bank energy limit per stage (J).
     armature : {"driven", "induction"}
@@ -1349,14 +1379,19 @@ def design(mass, speed, max_g: float, *, max_voltage=20 * u.kV, max_stage_energy
     rtol : float
         Integrator tolerance.
     max_iterations : int
-        Simulation budget of the correction loops.
+        Simulation budget of the correction loops (per voltage rating tried).
 
     Returns
     -------
     CoilgunDesign
-    """
-    from massdriver.kernels import elliptic as el
+        ``rated_voltage`` is the rating used and ``voltage_chosen`` says whether it was chosen.
 
+    Raises
+    ------
+    InputError
+        Invalid arguments, or no design: the message names the argument that limits it
+        (``max_voltage`` in kV, ``max_stage_energy`` in MJ, ``max_g``).
+    """
     m_p = _q(mass, "kg", "mass", positive=True).to_value(u.kg)
     v_t = _q(speed, "m/s", "speed", positive=True).to_value(u.m / u.s)
     v0 = _q(initial_speed, "m/s", "initial_speed", nonneg=True).to_value(u.m / u.s)
@@ -1364,7 +1399,6 @@ def design(mass, speed, max_g: float, *, max_voltage=20 * u.kV, max_stage_energy
         raise InputError(f"initial_speed = {v0:g} m/s: must be below the target speed")
     if not (max_g > 0 and math.isfinite(max_g)):
         raise InputError(f"max_g = {max_g!r}: must be > 0")
-    v_max = _q(max_voltage, "V", "max_voltage", positive=True).to_value(u.V)
     e_max = None if max_stage_energy is None else _q(max_stage_energy, "J", "max_stage_energy",
                                                       positive=True).to_value(u.J)
     if armature not in ("driven", "induction"):
@@ -1379,7 +1413,56 @@ def design(mass, speed, max_g: float, *, max_voltage=20 * u.kV, max_stage_energy
         r_b = _q(bore_radius, "m", "bore_radius", positive=True).to_value(u.m)
     m_c = 0.25 * m_p if carrier_mass is None else _q(carrier_mass, "kg", "carrier_mass",
                                                         nonneg=True).to_value(u.kg)
+    args = dict(m_p=m_p, m_c=m_c, v_t=v_t, v0=v0, max_g=max_g, e_max=e_max, armature=armature,
+                r_b=r_b, switch=switch, sections=sections, speed_tolerance=speed_tolerance,
+                rtol=rtol, max_iterations=max_iterations)
+    if max_voltage is not None:
+        v_max = _q(max_voltage, "V", "max_voltage", positive=True).to_value(u.V)
+        gun, shot, sims = _design_at(v_max, **args)
+        chosen = False
+    else:
+        sims = 0
+        reasons = []
+        for v_max in DESIGN_VOLTAGES:
+            try:
+                gun, shot, n = _design_at(v_max, **args)
+            except _VoltageLimited as exc:
+                reasons.append(str(exc))
+                continue
+            sims += n
+            break
+        else:
+            raise InputError(
+                f"no bank voltage up to the {MAX_BANK_VOLTAGE / 1e3:g} kV engineering limit "
+                f"designs this launcher (at {MAX_BANK_VOLTAGE / 1e3:g} kV: {reasons[-1]}); "
+                "give a higher max_voltage, raise max_g or lower the speed")
+        chosen = True
     m_tot = m_p + m_c
+    sizing = constant_acceleration_sizing(v_t * u.m / u.s, shot.mean_acceleration, m_tot * u.kg,
+                                          initial_speed=v0 * u.m / u.s)
+    throughput = None
+    if shots_per_year > 0:
+        throughput = constant_acceleration_sizing(
+            v_t * u.m / u.s, shot.mean_acceleration, m_tot * u.kg,
+            shots_per_year=shots_per_year, efficiency=max(min(shot.efficiency, 1.0), 1e-6),
+            initial_speed=v0 * u.m / u.s)
+    return CoilgunDesign(coilgun=gun, shot=shot, target_speed=v_t * u.m / u.s, max_g=max_g,
+                         sizing=sizing, throughput=throughput, sections=len(gun.coils),
+                         iterations=sims, rated_voltage=v_max * u.V, voltage_chosen=chosen)
+
+
+def _design_at(v_max: float, *, m_p: float, m_c: float, v_t: float, v0: float, max_g: float,
+               e_max: float | None, armature: str, r_b: float, switch: str, sections: int,
+               speed_tolerance: float, rtol: float, max_iterations: int
+               ) -> tuple[Coilgun, CoilgunShot, int]:
+    """:func:`design` at one bank rating ``v_max`` (V); returns ``(coilgun, shot, simulations)``.
+
+    Raises :class:`_VoltageLimited` when the rating is what stops the design.
+    """
+    from massdriver.kernels import elliptic as el
+
+    m_tot = m_p + m_c
+    kv = v_max / 1e3
     geo = DESIGN_GEOMETRY
     pitch = geo["pitch"] * r_b
     c_in, c_out, c_len = geo["coil_inner"] * r_b, geo["coil_outer"] * r_b, geo["coil_length"] * r_b
@@ -1393,17 +1476,24 @@ def design(mass, speed, max_g: float, *, max_voltage=20 * u.kV, max_stage_energy
     xi = np.linspace(-12 * r_b, 12 * r_b, 961)
     rn_c, wn_c = _radial_nodes(c_in, c_out, _radial_count(c_in - a_out, c_out - c_in))
     rn_a, wn_a = _radial_nodes(a_in, a_out, _radial_count(c_in - a_out, a_out - a_in))
-    _, g1 = el.coil_pair_eval(rn_c, wn_c, c_len, 1.0, rn_a, wn_a, a_len, 1.0, xi)
-    trig, f_pulse, ripple = _timing(g1, xi, pitch)
+    m1, g1 = el.coil_pair_eval(rn_c, wn_c, c_len, 1.0, rn_a, wn_a, a_len, 1.0, xi)
+    if armature == "driven":
+        profile, power = -g1, 1          # repelled bucket: F = |I_coil I_arm| (-dM/dxi)
+    else:
+        profile, power = -m1 * g1, 2     # sleeve: I_arm = -M I / L_arm, F = I^2 (-M dM/dxi) / L
+    trig, f_pulse, ripple = _timing(profile, xi, pitch, power)
     l1 = el.coil_self_inductance(c_in, c_out, c_len, 1.0, 16)
     probe = DriveCoil(c_in * u.m, c_out * u.m, c_len * u.m, 1.0)
     r1 = probe.resistance_value().to_value(u.Ohm)
-    # mean |dM/dxi| seen by a pulse (1 turn x 1 turn), for the armature ampere-turns
-    xi_push = float(xi[np.argmin(g1)]) if np.min(g1) < 0 else 0.0
+    # where one coil pushes hardest, and the mean |dM/dxi| seen by a pulse (1 turn x 1 turn),
+    # for the bucket's ampere-turns
+    xi_push = float(xi[np.argmax(profile)]) if np.max(profile) > 0 else 0.0
     sel = (xi >= trig) & (xi <= trig + f_pulse * pitch)
     g_eff = float(np.mean(np.abs(g1[sel]))) if np.any(sel) else float(np.max(np.abs(g1)))
 
     sims = 0
+    # an induction sleeve's force depends on the slip, so its stages settle more slowly
+    n_inner = 6 if armature == "driven" else 12
     a_mean = max_g * G0 * ripple * 0.95
     gun = None
     shot = None
@@ -1426,9 +1516,9 @@ def design(mass, speed, max_g: float, *, max_voltage=20 * u.kV, max_stage_energy
         e_stage = m_tot * a_mean * pitch / 0.8 * np.ones(n)
         if e_max is not None and np.max(e_stage) > e_max:
             raise InputError(
-                f"max_stage_energy = {e_max:g} J: the design needs about "
-                f"{np.max(e_stage):.3g} J per stage at {max_g:g} g; raise the limit or lower "
-                "max_g")
+                f"max_stage_energy = {e_max / 1e6:g} MJ: the design needs about "
+                f"{np.max(e_stage) / 1e6:.3g} MJ per stage at {max_g:g} g; raise the limit or "
+                "lower max_g")
         # turns per section, keeping the charge under 80 % of the voltage limit
         n_max = 0.8 * v_max * tau / (np.pi * np.sqrt(2.0 * e_stage * l1))
         bounds = np.linspace(0, n, sections + 1).astype(int)
@@ -1437,16 +1527,12 @@ def design(mass, speed, max_g: float, *, max_voltage=20 * u.kV, max_stage_energy
             lo, hi = bounds[s], bounds[s + 1]
             if hi > lo:
                 turns[lo:hi] = max(1.0, math.floor(np.min(n_max[lo:hi])))
-        uniq = sorted(set(turns.tolist()))
-        coils = tuple(DriveCoil(c_in * u.m, c_out * u.m, c_len * u.m, t_,
-                                inductance=l1 * t_**2 * u.H, resistance=r1 * t_**2 * u.Ohm)
-                      for t_ in uniq)
-        idx = np.array([uniq.index(t_) for t_ in turns], dtype=np.int64)
         cap = (tau / np.pi) ** 2 / (l1 * turns**2)
         volt = np.sqrt(2.0 * e_stage / cap)
         if np.any(volt > v_max):
-            raise InputError(f"max_voltage = {v_max:g} V: too low for this launcher (a one-turn "
-                             f"coil needs {np.max(volt):.4g} V); raise it or lower max_g")
+            raise _VoltageLimited(
+                f"max_voltage = {kv:g} kV: too low for this launcher (a one-turn coil needs "
+                f"{np.max(volt) / 1e3:.4g} kV); raise it or lower max_g")
         ni_drive = math.sqrt(m_tot * a_mean / max(g_eff, 1e-30))
         if armature == "driven":
             arm = Armature("driven", a_in * u.m, a_out * u.m, a_len * u.m, turns=100.0,
@@ -1455,15 +1541,26 @@ def design(mass, speed, max_g: float, *, max_voltage=20 * u.kV, max_stage_energy
         else:
             arm = Armature("induction", a_in * u.m, a_out * u.m, a_len * u.m, rings=4)
             sign = 1.0
-        gun = Coilgun(coils=coils, coil_index=idx, positions=x * u.m, capacitance=cap * u.F,
-                      voltage=sign * volt * u.V, series_resistance=0.0 * u.Ohm,
-                      trigger_offset=np.where(np.arange(n) == 0, x_start - x[0], trig) * u.m,
-                      armature=arm, carrier_mass=m_c * u.kg,
-                      switch=switch, start_position=x_start * u.m, initial_speed=v0 * u.m / u.s,
-                      max_voltage=v_max * u.V, max_g=max_g, payload_mass=m_p * u.kg,
-                      name=f"design {m_p:g} kg to {v_t / 1000:g} km/s at {max_g:g} g")
+
+        def build(turns, volt, x=x, tau=tau, n=n, x_start=x_start, arm=arm):
+            uniq = sorted(set(turns.tolist()))
+            coils = tuple(DriveCoil(c_in * u.m, c_out * u.m, c_len * u.m, t_,
+                                    inductance=l1 * t_**2 * u.H, resistance=r1 * t_**2 * u.Ohm)
+                          for t_ in uniq)
+            idx = np.array([uniq.index(t_) for t_ in turns], dtype=np.int64)
+            return Coilgun(
+                coils=coils, coil_index=idx, positions=x * u.m,
+                capacitance=(tau / np.pi) ** 2 / (l1 * turns**2) * u.F, voltage=volt * u.V,
+                series_resistance=0.0 * u.Ohm,
+                trigger_offset=np.where(np.arange(n) == 0, x_start - x[0], trig) * u.m,
+                armature=arm, carrier_mass=m_c * u.kg, switch=switch,
+                start_position=x_start * u.m, initial_speed=v0 * u.m / u.s,
+                max_voltage=v_max * u.V, max_g=max_g, payload_mass=m_p * u.kg,
+                name=f"design {m_p:g} kg to {v_t / 1000:g} km/s at {max_g:g} g")
+
+        gun = build(turns, sign * volt)
         # correct each stage's charge until every stage adds its share of kinetic energy
-        for _inner in range(6):
+        for _inner in range(n_inner):
             shot = simulate(gun, rtol=rtol)
             sims += 1
             if shot.status != "muzzle":
@@ -1479,8 +1576,31 @@ def design(mass, speed, max_g: float, *, max_voltage=20 * u.kV, max_stage_energy
             ratio = np.clip(want / np.maximum(got, 1e-9 * np.max(want)), 0.5, 2.0)
             if np.max(np.abs(ratio - 1)) < 0.03 or sims >= max_iterations:
                 break
-            gun = gun.with_voltage(np.clip(gun.voltage.to_value(u.V) * np.sqrt(ratio),
-                                           -v_max, v_max) * u.V)
+            if armature == "induction":
+                # a sleeve stage's work depends on the carrier's speed at its trigger (slip), so
+                # per-stage corrections feed on each other: smooth them along the track
+                w = np.ones(min(9, n))
+                ratio = np.exp(np.convolve(np.log(ratio), w, "same") / np.convolve(
+                    np.ones(n), w, "same"))
+                # and a faster carrier is pushed more efficiently: half steps avoid overshoot
+                ratio = np.sqrt(ratio)
+            v_new = gun.voltage.to_value(u.V) * np.sqrt(ratio)
+            # a section that needs more than the rating gets fewer turns: at a fixed pulse
+            # length the ampere-turns V tau / (pi L1 N) stay the same when V and N scale together
+            new_turns = turns.copy()
+            for s in range(sections):
+                lo, hi = bounds[s], bounds[s + 1]
+                peak = float(np.max(np.abs(v_new[lo:hi]))) if hi > lo else 0.0
+                if peak > v_max and turns[lo] > 1.0:
+                    t_new = max(1.0, math.floor(turns[lo] * v_max / peak))
+                    v_new[lo:hi] *= t_new / turns[lo]
+                    new_turns[lo:hi] = t_new
+            v_new = np.clip(v_new, -v_max, v_max)
+            if np.array_equal(new_turns, turns):
+                gun = gun.with_voltage(v_new * u.V)
+            else:
+                turns = new_turns
+                gun = build(turns, v_new)
         if shot.status == "muzzle" and shot.peak_g <= max_g * 0.995 and \
                 shot.peak_g >= 0.85 * max_g:
             break
@@ -1489,23 +1609,21 @@ def design(mass, speed, max_g: float, *, max_voltage=20 * u.kV, max_stage_energy
         if shot.status == "muzzle":
             a_mean *= min(1.15, 0.97 * max_g / shot.peak_g)
     # final: scale the charge to the target speed
-    sched = charge_for_speed(gun.with_voltage(gun.voltage), m_p * u.kg, v_t * u.m / u.s,
-                             tolerance=speed_tolerance, rtol=rtol)
+    try:
+        sched = charge_for_speed(gun.with_voltage(gun.voltage), m_p * u.kg, v_t * u.m / u.s,
+                                 tolerance=speed_tolerance, rtol=rtol)
+    except InputError as exc:
+        if "above this launcher's maximum" in str(exc):
+            raise _VoltageLimited(
+                f"max_voltage = {kv:g} kV: the sized launcher tops out below "
+                f"{v_t / 1000:g} km/s") from None
+        raise
     sims += 1
     gun = gun.with_voltage(sched.voltage)
     shot = simulate(gun, rtol=rtol)
     sims += 1
     if shot.peak_g > max_g * (1.0 + 1e-9):
-        raise InputError(f"design: the sized launcher peaks at {shot.peak_g:.4g} g, above "
-                         f"max_g = {max_g:g}; raise max_iterations or the voltage limit")
-    sizing = constant_acceleration_sizing(v_t * u.m / u.s, shot.mean_acceleration, m_tot * u.kg,
-                                          initial_speed=v0 * u.m / u.s)
-    throughput = None
-    if shots_per_year > 0:
-        throughput = constant_acceleration_sizing(
-            v_t * u.m / u.s, shot.mean_acceleration, m_tot * u.kg,
-            shots_per_year=shots_per_year, efficiency=max(min(shot.efficiency, 1.0), 1e-6),
-            initial_speed=v0 * u.m / u.s)
-    return CoilgunDesign(coilgun=gun, shot=shot, target_speed=v_t * u.m / u.s, max_g=max_g,
-                         sizing=sizing, throughput=throughput, sections=len(gun.coils),
-                         iterations=sims)
+        raise _VoltageLimited(
+            f"design: the sized launcher peaks at {shot.peak_g:.4g} g, above max_g = "
+            f"{max_g:g} at max_voltage = {kv:g} kV")
+    return gun, shot, sims

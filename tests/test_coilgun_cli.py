@@ -122,3 +122,43 @@ def test_per_stage_lists_and_coilgun_subtable():
     assert gun.voltage.to_value(u.V).tolist() == [300, 350, 400, 400, 400, 400]
     assert gun.n_stages == 6
     assert gun.track_length > 0 * u.m
+
+
+def test_design_chooses_the_bank_voltage(capsys):
+    """Issue 15 A.2: the guide's command designs the launcher without --max-voltage."""
+    assert main(["coilgun", "design", "--mass", "1000", "--speed", "2.5", "--max-g", "1000",
+                 "--json"]) == 0
+    out = _json(capsys)
+    assert out["voltage_chosen"] is True
+    assert out["rated_voltage_v"] in (10e3, 20e3, 30e3, 40e3, 50e3)
+    assert out["max_charge_voltage_v"] <= out["rated_voltage_v"]
+    assert out["exit_speed_m_s"] == pytest.approx(2500.0, rel=1e-3)
+    assert out["peak_acceleration_g"] <= 1000.0
+    # the rating is the lowest that works: the next lower one fails, naming the flag in kV
+    lower = out["rated_voltage_v"] / 1e3 - 10
+    assert main(["coilgun", "design", "--mass", "1000", "--speed", "2.5", "--max-g", "1000",
+                 "--max-voltage", f"{lower:g}"]) == 2
+    err = capsys.readouterr().err
+    assert f"--max-voltage = {lower:g} kV" in err
+    assert " V;" not in err and "000 V" not in err
+
+
+def test_design_refuses_beyond_the_engineering_voltage_limit(capsys):
+    assert main(["coilgun", "design", "--mass", "1000", "--speed", "2.5", "--max-g", "20000"]) == 2
+    err = capsys.readouterr().err
+    assert "no bank voltage up to the 50 kV engineering limit" in err
+    assert "--max-voltage" in err and "--max-g" in err
+    assert err.count("\n") == 1
+
+
+def test_design_induction_armature(capsys):
+    """Issue 15 A.2: an induction (sleeve) launcher is designed for reasonable inputs."""
+    assert main(["coilgun", "design", "--mass", "10", "--speed", "1", "--max-g", "3000",
+                 "--armature", "induction", "--max-voltage", "20", "--json"]) == 0
+    out = _json(capsys)
+    assert out["armature_kind"] == "induction"
+    assert out["exit_speed_m_s"] == pytest.approx(1000.0, rel=1e-3)
+    assert out["peak_acceleration_g"] <= 3000.0
+    assert out["max_charge_voltage_v"] <= 20e3
+    assert out["armature_loss_j"] > 0
+    assert abs(out["energy_balance_error"]) < 1e-6

@@ -47,7 +47,8 @@ def add_parser(subparsers) -> None:
     g.add_argument("--mass", type=float, metavar="KG", help="payload mass (design)")
     g.add_argument("--max-g", type=float, metavar="G", help="peak acceleration limit (design)")
     g.add_argument("--max-voltage", type=float, metavar="KV",
-                   help="bank voltage limit in kV (design, default 20)")
+                   help="bank voltage rating in kV (design; default: the lowest of 10, 20, "
+                        "30, 40, 50 kV that works)")
     g.add_argument("--max-stage-energy", type=float, metavar="MJ",
                    help="bank energy limit per stage in MJ (design)")
     g.add_argument("--armature", choices=("driven", "induction"),
@@ -162,14 +163,18 @@ def _run_design(args) -> int:
     _outputs_writable(args)
     if args.sections is not None and not 1 <= args.sections <= 64:
         raise InputError(f"--sections = {args.sections}: must be in 1..64")
-    d = design(args.mass * u.kg, args.speed * u.km / u.s, args.max_g,
-               max_voltage=(20.0 if args.max_voltage is None else args.max_voltage) * u.kV,
-               max_stage_energy=None if args.max_stage_energy is None
-               else args.max_stage_energy * u.MJ,
-               armature=args.armature or "driven",
-               bore_radius=None if args.bore_radius is None else args.bore_radius * u.m,
-               carrier_mass=None if args.carrier_mass is None else args.carrier_mass * u.kg,
-               shots_per_year=args.shots_per_year, sections=args.sections or 6, rtol=args.rtol)
+    try:
+        d = design(args.mass * u.kg, args.speed * u.km / u.s, args.max_g,
+                   max_voltage=None if args.max_voltage is None else args.max_voltage * u.kV,
+                   max_stage_energy=None if args.max_stage_energy is None
+                   else args.max_stage_energy * u.MJ,
+                   armature=args.armature or "driven",
+                   bore_radius=None if args.bore_radius is None else args.bore_radius * u.m,
+                   carrier_mass=None if args.carrier_mass is None else args.carrier_mass * u.kg,
+                   shots_per_year=args.shots_per_year, sections=args.sections or 6,
+                   rtol=args.rtol)
+    except InputError as exc:
+        raise InputError(_flag_names(str(exc))) from None
     out = d.summary()
     if args.write:
         from pathlib import Path
@@ -188,6 +193,24 @@ def _run_design(args) -> int:
     return 0
 
 
+#: design() argument -> (flag, unit the flag takes); design() states these quantities in that unit
+_DESIGN_FLAGS = {"max_voltage": ("--max-voltage", "kV"), "max_stage_energy":
+                 ("--max-stage-energy", "MJ"), "max_g": ("--max-g", "g"),
+                 "bore_radius": ("--bore-radius", "m"), "carrier_mass": ("--carrier-mass", "kg")}
+
+
+def _flag_names(message: str) -> str:
+    """A design() message in the CLI's words: argument names become the flags (in their units)."""
+    import re
+
+    def flag(match):
+        name, unit = _DESIGN_FLAGS[match.group(1)]
+        return f"{name} ({unit})" if unit and match.group(2) is None else name
+
+    return re.sub(r"\b(" + "|".join(_DESIGN_FLAGS) + r")\b( =)?", lambda m: flag(m) + (
+        " =" if m.group(2) else ""), message)
+
+
 def _print_summary(out: dict) -> None:
     rows = [
         ("status", "status", "{}"),
@@ -199,6 +222,7 @@ def _print_summary(out: dict) -> None:
         ("time on track", "time_on_track_s", "{:.6f} s"),
         ("stages", "stages", "{}"),
         ("sections", "sections", "{}"),
+        ("bank voltage rating", "rated_voltage_v", "{:.6g} V"),
         ("efficiency", "efficiency", "{:.4f}"),
         ("energy drawn", "energy_drawn_j", "{:.6g} J"),
         ("kinetic energy", "kinetic_energy_j", "{:.6g} J"),
