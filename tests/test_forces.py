@@ -34,11 +34,6 @@ DAY = 86400.0
 
 
 @pytest.fixture(scope="module")
-def eph():
-    return Ephemeris().kernel_tables()
-
-
-@pytest.fixture(scope="module")
 def tab(eph):
     return forces.pack_ephemeris(eph, T0 - DAY, T0 + 6 * DAY)
 

@@ -4,7 +4,7 @@
 scan, the coilgun simulation, the coast integration) are replaced by a sentinel that raises
 :class:`Reached`: an invalid input must be refused *before* it (validation never waits for a
 solve), a valid one must get there. Mutated configs come from the schema-driven strategies of
-``tests/test_hardening_config.py``.
+``tests/config_mutations.py``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_hardening_config import (  # noqa: E402
+from config_mutations import (  # noqa: E402
     COILGUN_EXAMPLE,
     MISSION_EXAMPLE,
     coilgun_mutations,
