@@ -34,7 +34,8 @@ BASELINE_DIR = Path(__file__).parent / "baseline"
 EXAMPLE = Path(__file__).parents[1] / "examples" / "leo_from_procellarum.toml"
 THRESHOLD = 3.3                               # km/s
 START_JD = 2461406.5                          # 2027-01-01T00:00 UTC
-GM_EARTH = 398600.435436                      # km^3/s^2 (DE421 value, as in massdriver.bodies)
+GM_EARTH = 398600.436233                      # km^3/s^2, DE421 (Folkner et al. 2008, IOM
+                                              # 343R-08-003); 398600.435436 is DE430's
 R_EARTH = 6378.1366                           # km
 R_TARGET = R_EARTH + 400.0                    # km
 R_MOON_ORBIT = 384_400.0                      # km
