@@ -4,16 +4,36 @@ Helpers that are not fixtures live in plain modules next to the tests (this dire
 ``sys.path`` under pytest's default import mode): ``reference_orbits`` (Kepler, CR3BP and lunar
 launch references of the integrator tests) and ``config_mutations`` (the hypothesis strategies
 that mutate the example configs). No test module imports another.
+
+The suite runs numba's parallel kernels on at least two threads, also on a one-core runner
+(``NUMBA_NUM_THREADS`` is read once, when numba is first imported, which is after this file):
+the thread-split tests compare 1 with 2 threads, never 1 with 1.
 """
 
 from __future__ import annotations
 
-import pytest
+import os
 
-from massdriver.ephemeris import Ephemeris
+if int(os.environ.get("NUMBA_NUM_THREADS") or os.cpu_count() or 1) < 2:
+    os.environ["NUMBA_NUM_THREADS"] = "2"
+
+import pytest  # noqa: E402
+
+from massdriver.ephemeris import Ephemeris  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def eph():
     """The default ephemeris (DE421) as the kernels' Chebyshev tables."""
     return Ephemeris().kernel_tables()
+
+
+@pytest.fixture
+def two_threads():
+    """numba on exactly 1 and then 2 threads: call the returned function with 1 or 2."""
+    import numba
+
+    assert numba.config.NUMBA_NUM_THREADS >= 2, "numba was imported before tests/conftest.py"
+    before = numba.get_num_threads()
+    yield numba.set_num_threads
+    numba.set_num_threads(before)

@@ -84,7 +84,7 @@ def test_prograde_and_retrograde_branches(problem, grid):
     assert np.all(inclination(retro[4]) > 90.0)
 
 
-def test_speed_solve_independent_of_thread_count(problem, grid, monkeypatch):
+def test_speed_solve_independent_of_thread_count(problem, grid, monkeypatch, two_threads):
     """Chunks of 8 epochs (5 tasks for the 40 epochs) on 1 and 2 threads: identical results;
     progress is reported on the calling thread, once per chunk."""
     import threading
@@ -97,14 +97,11 @@ def test_speed_solve_independent_of_thread_count(problem, grid, monkeypatch):
     def progress(k):
         calls.append((k, threading.get_ident()))
 
-    before = numba.get_num_threads()
-    try:
-        numba.set_num_threads(1)
-        one = windows._scan_branch(problem, grid, 1.0, progress)
-        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
-        two = windows._scan_branch(problem, grid, 1.0, progress)
-    finally:
-        numba.set_num_threads(before)
+    two_threads(1)
+    one = windows._scan_branch(problem, grid, 1.0, progress)
+    two_threads(2)
+    assert numba.get_num_threads() == 2
+    two = windows._scan_branch(problem, grid, 1.0, progress)
     for a, b in zip(one, two, strict=True):
         assert np.array_equal(a, b, equal_nan=True)
     assert [k for k, _ in calls] == [8] * 10
