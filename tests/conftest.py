@@ -8,6 +8,9 @@ that mutate the example configs). No test module imports another.
 The suite runs numba's parallel kernels on at least two threads, also on a one-core runner
 (``NUMBA_NUM_THREADS`` is read once, when numba is first imported, which is after this file):
 the thread-split tests compare 1 with 2 threads, never 1 with 1.
+
+With ``MASSDRIVER_NO_SKIPS=1`` (set by ``.ci/run``) a skipped test fails instead, except the
+headless-browser check (chromium is a system package): what CI installs, CI runs.
 """
 
 from __future__ import annotations
@@ -37,3 +40,21 @@ def two_threads():
     before = numba.get_num_threads()
     yield numba.set_num_threads
     numba.set_num_threads(before)
+
+
+#: skip reasons that stay skips under MASSDRIVER_NO_SKIPS (not installable by pip)
+ALLOWED_SKIPS = ("chromium", "asked to skip")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if not (os.environ.get("MASSDRIVER_NO_SKIPS") == "1" and report.skipped):
+        return
+    if hasattr(report, "wasxfail"):
+        return
+    reason = str(report.longrepr[-1] if isinstance(report.longrepr, tuple) else report.longrepr)
+    if not any(allowed in reason for allowed in ALLOWED_SKIPS):
+        report.outcome = "failed"
+        report.longrepr = f"skipped under MASSDRIVER_NO_SKIPS=1 (CI must run it): {reason}"
