@@ -9,18 +9,21 @@ Sources
           JPL IOM 343R-08-003 (2008), table of constants (GM values in km^3/s^2). The GMs are the
           ones the ephemeris was integrated with, so the force model stays consistent with it.
 [EGM2008] N. K. Pavlis et al., "The development and evaluation of the Earth Gravitational Model
-          2008 (EGM2008)", JGR 117, B04406 (2012): a_e = 6378.1363 km, C20 (normalized)
-          = -4.84165143790815e-4, i.e. J2 = 1.0826267e-3.
+          2008 (EGM2008)", JGR 117, B04406 (2012): a_e = 6378.1363 km, C20 (normalized,
+          tide-free) = -4.84165143790815e-4, i.e. J2 = -sqrt(5) C20 = 1.0826261738522e-3.
 [GRAIL]   A. S. Konopliv et al., "The JPL lunar gravity field to spherical harmonic degree 660 from
           the GRAIL Primary Mission", JGR Planets 118, 1415 (2013), GL0660B: reference radius
           1738.0 km, normalized C20 = -9.0880835e-5 and C22 = 3.4673798e-5 in the principal-axis
-          frame; unnormalized J2 = 2.0321568e-4, C22 = 2.2382740e-5.
+          frame (Table 4). Unnormalized: C_lm = N_lm * Cbar_lm with
+          N_lm = sqrt((2 - delta_0m) (2l + 1) (l - m)! / (l + m)!), so J2 = sqrt(5) * 9.0880835e-5
+          = 2.0321572e-4 and C22 = sqrt(5/12) * 3.4673798e-5 = 2.2381840e-5.
 [IAU2015] E. Mamajek et al., IAU 2015 Resolution B3 (nominal values) and B. A. Archinal et al.,
           "Report of the IAU Working Group on Cartographic Coordinates and Rotational Elements:
           2009", CMDA 109, 101 (2011): mean lunar radius 1737.4 km.
 [JPL-3B]  JPL Solar System Dynamics, Three-Body Periodic Orbits database, Earth-Moon system:
-          mass ratio mu = 1.215058560962404e-2, length unit 389703 km, time unit 382981 s
-          (https://ssd.jpl.nasa.gov/tools/periodic_orbits.html).
+          mass ratio mu = 1.215058560962404e-2, length unit 389703.2648292776 km, time unit
+          382981.2891290545 s (https://ssd.jpl.nasa.gov/tools/periodic_orbits.html; the API's
+          "system" block). L^3 / T^2 equals GM_EARTH + GM_MOON of DE421 to 7e-9.
 [SP-413]  NASA SP-413, "Space Settlements: A Design Study" (1977), appendix F: lunar mass driver.
 [CODATA]  E. Tiesinga et al., "CODATA recommended values of the fundamental physical constants:
           2018", Rev. Mod. Phys. 93, 025010 (2021): mu_0 = 1.25663706212e-6 N/A^2.
@@ -49,21 +52,21 @@ GM_MOON = 4902.800076
 
 # --- Earth [EGM2008] ---------------------------------------------------------------------------
 R_EARTH = 6378.1363                     # km, equatorial radius (also the J2 reference radius)
-J2_EARTH = 1.0826267e-3                 # unnormalized, = -sqrt(5) * C20(normalized)
+J2_EARTH = math.sqrt(5.0) * 4.84165143790815e-4   # unnormalized, = -sqrt(5) * C20(normalized)
 OMEGA_EARTH = 7.292115e-5               # rad/s, IERS nominal mean angular velocity
 EARTH_ATMOSPHERE_ALTITUDE = 120.0       # km, entry-interface altitude used by the events
 
 # --- Moon [GRAIL], [IAU2015] ---------------------------------------------------------------------
 R_MOON = 1737.4                         # km, mean radius (surface for sites and impact events)
 R_MOON_GRAVITY = 1738.0                 # km, reference radius of GL0660B
-J2_MOON = 2.0321568e-4                  # unnormalized, principal-axis frame
-C22_MOON = 2.2382740e-5                 # unnormalized, principal-axis frame
+J2_MOON = math.sqrt(5.0) * 9.0880835e-5          # unnormalized (-sqrt(5) C20bar), PA frame
+C22_MOON = math.sqrt(5.0 / 12.0) * 3.4673798e-5  # unnormalized (sqrt(5/12) C22bar), PA frame
 MOON_MEAN_DISTANCE = 384400.0           # km, mean Earth-Moon distance (for scale only)
 
 # --- Earth-Moon CR3BP [JPL-3B] ---------------------------------------------------------------
 CR3BP_MU = 1.215058560962404e-2         # M_moon / (M_earth + M_moon)
-CR3BP_LENGTH_UNIT = 389703.0            # km
-CR3BP_TIME_UNIT = 382981.0              # s  (the rotating frame turns at 1 rad per time unit)
+CR3BP_LENGTH_UNIT = 389703.2648292776       # km
+CR3BP_TIME_UNIT = 382981.2891290545         # s  (the rotating frame turns 1 rad per time unit)
 CR3BP_VELOCITY_UNIT = CR3BP_LENGTH_UNIT / CR3BP_TIME_UNIT   # km/s
 
 # --- Misc ------------------------------------------------------------------------------------

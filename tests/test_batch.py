@@ -79,22 +79,19 @@ def test_batch_equals_single_shots_cr3bp(method):
 
 
 @pytest.mark.parametrize("method", METHODS)
-def test_batch_is_independent_of_thread_count(method):
+def test_batch_is_independent_of_thread_count(method, two_threads):
     # three chunks of shots (two work items run in parallel), the last one shorter than the
-    # lanes of a chunk
+    # lanes of a chunk; 1 thread and then 2 (tests/conftest.py makes 2 available everywhere)
     assert batch.CHUNK == taylor_lanes.CHUNK
     y0 = cr3bp_shots(2 * batch.CHUNK + 5, seed=1)
     params = forces.cr3bp_params()
-    previous = numba.get_num_threads()
     results = []
-    try:
-        for threads in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
-            numba.set_num_threads(threads)
-            results.append(batch.propagate_many(forces.MODEL_CR3BP, 0.0, y0, 0.4, params, None,
-                                                rtol=1e-10, atol=1e-13, events=MODES,
-                                                method=method))
-    finally:
-        numba.set_num_threads(previous)
+    for threads in (1, 2):
+        two_threads(threads)
+        assert numba.get_num_threads() == threads
+        results.append(batch.propagate_many(forces.MODEL_CR3BP, 0.0, y0, 0.4, params, None,
+                                            rtol=1e-10, atol=1e-13, events=MODES,
+                                            method=method))
     for a, b in zip(results[0], results[1], strict=True):
         assert np.array_equal(a, b, equal_nan=True)
 

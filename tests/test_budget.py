@@ -484,6 +484,18 @@ def _random_perigees(seed, n, r_min, r_max):
     return rhat * R[:, None], th * np.sqrt(0.8**2 + 2 * MU / R)[:, None]
 
 
+def coplanar_energy_bound(r, v, t, target):
+    """Lower bound of any impulsive insertion (km/s): |E_target - E_arrival| / v_max with
+    E = v^2/2 - mu/r, E_target = -mu / (r_p + r_a) and v_max = max(|v|, sqrt(2 mu / r_min))."""
+    plane = target.plane_arrays(np.asarray(t, dtype=float))
+    rn = np.linalg.norm(r, axis=1)
+    vn = np.linalg.norm(v, axis=1)
+    e_arrival = 0.5 * vn**2 - MU / rn
+    e_target = -MU / (plane.perigee_radius + plane.apogee_radius)
+    v_max = np.maximum(vn, np.sqrt(2.0 * MU / np.minimum(rn, plane.perigee_radius)))
+    return np.abs(e_target - e_arrival) / v_max
+
+
 def test_parts_add_up_and_strategies_are_ordered():
     n = 500
     r, v = _random_perigees(5, n, 6600, 7500)
@@ -495,8 +507,11 @@ def test_parts_add_up_and_strategies_are_ordered():
         assert np.all(b.plane_change >= 0) and np.all(b.insertion >= 0)
         np.testing.assert_array_equal(b.total, b.strategy_total.min(axis=1))
         assert np.all(np.isfinite(b.strategy_total))
-        # a feasible plan can never beat the coplanar energy change (insertion lower bound)
-        assert np.all(b.total >= 0.0)
+        # no plan beats the energy change: a burn from speed v_b to v_a changes the specific
+        # energy by |v_a^2 - v_b^2| / 2 <= |dv| max(v_a, v_b) (triangle inequality), and every
+        # burn happens at or above min(r_arrival, r_target_perigee), where bound orbits move
+        # slower than the escape speed (vis-viva): sum |dv| >= |E_target - E_arrival| / v_max
+        assert np.all(b.total >= coplanar_energy_bound(r, v, T0 + 600.0 * np.arange(n), target))
 
 
 def test_scanner_sized_batch_is_priced_like_single_arrivals():
@@ -582,7 +597,12 @@ def test_combined_burn_vector_reaches_the_target_orbit():
 def test_arrival_state_and_input_errors():
     target = tg.geo()
     s = ArrivalState([7000, 0, 0] * u.km, [0, 10, 0] * u.km / u.s, EPOCH)
-    delta_v_budget(s.position, s.velocity, s.epoch, target)
+    budget = delta_v_budget(s.position, s.velocity, s.epoch, target)
+    t = float(to_tdb_seconds(EPOCH))
+    arrays = budget_arrays([7000.0, 0, 0], [0, 10.0, 0], t, target)
+    assert budget.total.to_value(u.km / u.s) == pytest.approx(float(arrays.total[0]), rel=1e-12)
+    assert budget.total.to_value(u.km / u.s) >= coplanar_energy_bound(
+        np.array([[7000.0, 0, 0]]), np.array([[0, 10.0, 0]]), [t], target)[0]
     with pytest.raises(InputError):
         budget_arrays(np.zeros((3, 2)), np.zeros((3, 2)), 0.0, target)
     with pytest.raises(InputError, match="angular momentum"):

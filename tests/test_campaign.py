@@ -1,4 +1,4 @@
-"""Campaign planner: constraints of every schedule, independent checks of the shots, config, CLI.
+"""Campaign planner: constraints of every schedule, consistency of the shots, config, CLI.
 
 Two planes, a short span (start 2027-01-02 12:00 UTC, 2.5 days, 2 h grid):
 
@@ -7,9 +7,10 @@ Two planes, a short span (start 2027-01-02 12:00 UTC, 2.5 days, 2 h grid):
   (a fixed plane: its window in these days costs about 3.3-3.5 km/s).
 
 The windows are solved once (module fixture); the schedules are then checked against what any
-schedule must satisfy (recharge spacing, windows, threshold, counts), against independent
-recomputations (a fresh trajectory per shot, the rocket equation and kinetic energy by hand) and
-against the capacity a window has at a given recharge time.
+schedule must satisfy (recharge spacing, windows, threshold, counts), against the rocket
+equation and kinetic energy by hand, for consistency with a fresh trajectory per shot (the same
+force model and integrator: not an independent reference) and against the capacity a window has
+at a given recharge time.
 """
 
 from __future__ import annotations
@@ -152,7 +153,11 @@ def test_cheapest_schedule_constraints_and_totals(plans):
     assert len(table) == 5 and table["plane"].tolist() == [s.plane for s in c.shots]
 
 
-def test_shots_agree_with_independent_trajectories(plans):
+def test_shots_consistent_with_a_fresh_shoot(plans):
+    """A consistency check, not an independent one: each shot re-flown through ``shoot`` (the
+    same force model and integrator as the scan, at rtol 1e-11) and re-priced by
+    ``delta_v_budget`` (the same budget code). The independent checks of the coast are in
+    test_trajectory.py (scipy + jplephem + ERFA) and of the budget in test_budget.py."""
     c = schedule(plans, (1, 1), launcher())
     for s in c.shots:
         target = PLANES[s.plane]

@@ -20,11 +20,6 @@ from massdriver.ephemeris import Ephemeris, pa_to_me_matrix
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def eph():
-    return Ephemeris().kernel_tables()
-
-
 def test_cheb_eval_matches_numpy_series_and_derivative():
     """Value and rate equal numpy's chebval / chebder on a synthetic 3-record table."""
     rng = np.random.default_rng(1)

@@ -360,17 +360,16 @@ def test_sp413_lunar_mass_driver_constant_acceleration():
 def test_mass_driver_1_published_figures():
     """Mass Driver 1 (MIT, 1977; Kolm and O'Neill, see H. Kolm, "Mass driver update", L5 News,
     Sept. 1980, and the Mass Driver 1 record): 20 drive coils at 10 cm pitch make a 2 m
-    acceleration section; the 0.5 kg bucket averaged 20-25 g over it. The constant-acceleration
-    model at the published mean accelerations gives exit speeds of 28.0-31.3 m/s and
-    ~0.13-0.14 s on the 2 m section (20 coils x 10 cm, tolerance 1e-12 on the geometry)."""
-    pitch, coils = 0.10, 20
-    for g, v_expected in ((20.0, 28.01), (25.0, 31.32)):
+    acceleration section; the 0.5 kg bucket averaged 20-25 g over it. Only the geometry and
+    the accelerations are published: the exit speeds 28.01 and 31.32 m/s used below were
+    derived by hand from them (v = sqrt(2 a L), L = 20 x 0.10 m; 28.0095 and 31.3156 m/s,
+    rounded to 0.01 m/s), so the model must give back the 2 m section to the rounding
+    (5e-4 relative) and t = v / a (0.1428 and 0.1277 s)."""
+    for g, v_hand, t_hand in ((20.0, 28.01, 0.1428), (25.0, 31.32, 0.1277)):
         a = g * G0 * u.m / u.s**2
-        v = math.sqrt(2 * a.to_value(u.m / u.s**2) * pitch * coils)
-        s = constant_acceleration_sizing(v * u.m / u.s, a, 0.5 * u.kg)
-        assert s.track_length.to_value(u.m) == pytest.approx(pitch * coils, rel=1e-12)
-        assert v == pytest.approx(v_expected, abs=0.01)
-        assert 0.12 < s.time_on_track.to_value(u.s) < 0.15
+        s = constant_acceleration_sizing(v_hand * u.m / u.s, a, 0.5 * u.kg)
+        assert s.track_length.to_value(u.m) == pytest.approx(20 * 0.10, rel=5e-4)
+        assert s.time_on_track.to_value(u.s) == pytest.approx(t_hand, abs=5e-4)
 
 
 def test_throughput_at_a_million_tonnes_per_year():
@@ -416,9 +415,18 @@ def test_speed_range_and_energy_per_shot(small_design):
     rng = gun.speed_range()
     assert rng.minimum < rng.maximum
     assert rng.maximum.to_value(u.m / u.s) >= 1000.0 * (1 - 1e-3)
-    e = gun.energy_per_shot(900 * u.m / u.s)
-    ke = 0.5 * 12.5 * 900.0**2
-    assert ke < e.to_value(u.J) < 1.2 * ke
+    e = gun.energy_per_shot(900 * u.m / u.s).to_value(u.J)
+    shot = charge_for_speed(gun, None, 900 * u.m / u.s).shot
+    account = shot.energy_balance
+    ke = 0.5 * 12.5 * shot.exit_speed.to_value(u.m / u.s) ** 2     # 10 kg payload + carrier
+    assert account["kinetic_energy_j"] == pytest.approx(ke, rel=1e-9)
+    # energy conservation: drawn + initial field = kinetic + Joule heat (>= 0) + stored (>= 0),
+    # so the bank gives at least the kinetic energy plus the heat, and no more than the account
+    assert account["resistive_loss_j"] > 0.0 and account["stored_energy_j"] >= 0.0
+    assert e >= (ke + account["resistive_loss_j"] - account["initial_magnetic_energy_j"]) * (
+        1 - 1e-6)
+    assert e == pytest.approx(ke + account["resistive_loss_j"] + account["stored_energy_j"]
+                              - account["initial_magnetic_energy_j"], rel=1e-6)
 
 
 def test_invalid_inputs_raise_input_error():

@@ -4,7 +4,8 @@ References
 ----------
 [JPL-3B]  JPL Solar System Dynamics, Three-Body Periodic Orbits database
           (https://ssd.jpl.nasa.gov/tools/periodic_orbits.html): Earth-Moon mass ratio
-          mu = 1.215058560962404e-2, length unit 389703 km, time unit 382981 s; the southern L2
+          mu = 1.215058560962404e-2, length unit 389703.2648292776 km, time unit
+          382981.2891290545 s (the API's "system" block); the southern L2
           halo orbit below (initial state and period to 16 digits) is one of its entries.
 [KLMR]    W. S. Koon, M. W. Lo, J. E. Marsden, S. D. Ross, *Dynamical Systems, the Three-Body
           Problem and Space Mission Design* (2011), Ch. 2: Earth-Moon Jacobi constants of the
@@ -33,15 +34,15 @@ DAY_TU = 86400.0 / bodies.CR3BP_TIME_UNIT
 
 def test_system_constants_and_scaling():
     assert MU == 1.215058560962404e-2                              # [JPL-3B]
-    assert bodies.CR3BP_LENGTH_UNIT == 389703.0
-    assert bodies.CR3BP_TIME_UNIT == 382981.0
+    assert bodies.CR3BP_LENGTH_UNIT == 389703.2648292776                # [JPL-3B]
+    assert bodies.CR3BP_TIME_UNIT == 382981.2891290545                  # [JPL-3B]
     # the time unit is 1 / mean motion of the primaries: T = sqrt(L^3 / G(M_E + M_M))
     gm = bodies.GM_EARTH + bodies.GM_MOON
     assert math.sqrt(bodies.CR3BP_LENGTH_UNIT**3 / gm) == pytest.approx(
-        bodies.CR3BP_TIME_UNIT, rel=2e-5)
+        bodies.CR3BP_TIME_UNIT, rel=1e-8)                           # measured 7e-9
     assert bodies.CR3BP_VELOCITY_UNIT == pytest.approx(1.01755, rel=1e-5)   # km/s
     # the mass ratio agrees with the DE421 GMs
-    assert bodies.GM_MOON / gm == pytest.approx(MU, rel=2e-6)
+    assert bodies.GM_MOON / gm == pytest.approx(MU, rel=2e-7)      # measured 1.1e-7
 
 
 def test_lagrange_points_match_published_and_brentq():

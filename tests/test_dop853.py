@@ -20,63 +20,22 @@ import math
 import numpy as np
 import pytest
 from massdriver.kernels import dop853, dop853_coefficients, forces
+from reference_orbits import (
+    A_KEP,
+    E_KEP,
+    GM,
+    ORBIT,
+    PERIOD,
+    T0,
+    elements_to_state,
+    kepler_params,
+    kepler_state,
+    lunar_launch,
+)
 from scipy.integrate import solve_ivp
 from scipy.integrate._ivp import dop853_coefficients as scipy_coefficients
 
 from massdriver import bodies
-from massdriver.ephemeris import Ephemeris
-
-GM = bodies.GM_EARTH
-
-
-@pytest.fixture(scope="module")
-def eph():
-    return Ephemeris().kernel_tables()
-
-
-def kepler_params():
-    """Ephemeris model reduced to a point-mass Earth (third bodies and J2 off)."""
-    return forces.ephemeris_params(gm_moon=0.0, gm_sun=0.0, j2_earth=0.0,
-                                   moon_harmonics_radius=0.0)
-
-
-def elements_to_state(a, e, i, raan, argp, nu, mu=GM):
-    p = a * (1.0 - e * e)
-    r_pf = p / (1.0 + e * math.cos(nu)) * np.array([math.cos(nu), math.sin(nu), 0.0])
-    v_pf = math.sqrt(mu / p) * np.array([-math.sin(nu), e + math.cos(nu), 0.0])
-
-    def rot(axis, ang):
-        c, s = math.cos(ang), math.sin(ang)
-        if axis == 3:
-            return np.array([[c, -s, 0], [s, c, 0], [0, 0, 1.0]])
-        return np.array([[1.0, 0, 0], [0, c, -s], [0, s, c]])
-
-    q = rot(3, raan) @ rot(1, i) @ rot(3, argp)
-    return np.concatenate([q @ r_pf, q @ v_pf])
-
-
-def kepler_state(a, e, i, raan, argp, nu0, dt, mu=GM):
-    """Analytic two-body state after ``dt`` s: Kepler's equation by Newton iteration."""
-    n = math.sqrt(mu / a**3)
-    E0 = 2.0 * math.atan2(math.sqrt(1 - e) * math.sin(nu0 / 2),
-                          math.sqrt(1 + e) * math.cos(nu0 / 2))
-    M = E0 - e * math.sin(E0) + n * dt
-    E = M
-    for _ in range(50):
-        dE = (E - e * math.sin(E) - M) / (1.0 - e * math.cos(E))
-        E -= dE
-        if abs(dE) < 1e-16:
-            break
-    nu = 2.0 * math.atan2(math.sqrt(1 + e) * math.sin(E / 2), math.sqrt(1 - e) * math.cos(E / 2))
-    return elements_to_state(a, e, i, raan, argp, nu, mu)
-
-
-# a lunar-transfer-like ellipse: perigee 6700 km, apogee 380,000 km
-A_KEP = (6700.0 + 380000.0) / 2.0
-E_KEP = (380000.0 - 6700.0) / (380000.0 + 6700.0)
-ORBIT = (A_KEP, E_KEP, 0.5, 1.0, 2.0, 0.3)
-PERIOD = 2.0 * math.pi * math.sqrt(A_KEP**3 / GM)
-T0 = 8.6e8        # 2027-04-02 TDB, inside DE421
 
 
 def test_coefficients_equal_scipy():
@@ -255,20 +214,6 @@ def test_wrapper_validation(eph):
 
 
 # --- events ------------------------------------------------------------------------------------
-
-
-def lunar_launch(eph, t, speed, elevation_deg=20.0, altitude=1.0):
-    """A shot from the lunar surface against the Moon's orbital motion (it falls earthwards)."""
-    from massdriver.kernels.chebyshev import geocentric_moon
-
-    rm, vm = geocentric_moon(t, eph)
-    along = -vm / np.linalg.norm(vm)
-    up = np.cross(np.cross(along, rm), along)
-    up /= np.linalg.norm(up)
-    along = np.cross(up, np.cross(along, up))
-    el = math.radians(elevation_deg)
-    r0 = rm + up * (bodies.R_MOON + altitude)
-    return np.r_[r0, vm + speed * (math.cos(el) * along + math.sin(el) * up)]
 
 
 def scipy_event(index, params, tab, terminal):

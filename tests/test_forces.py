@@ -11,6 +11,8 @@ References
 - Gravity potentials (checked by finite differences): Earth J2, U = -GM J2 R^2 (3 (r.p)^2 - r^2)
   / (2 r^5); lunar C22 (PA frame), U = 3 GM C22 R^2 (x^2 - y^2) / r^5 (Kaula 1966, eq. 1.31
   with P22 = 3 cos^2 phi).
+- Constants of the reference models: the sources' own numbers (``tests/published_constants.py``:
+  DE421 GMs, EGM2008 J2, GRAIL GL0660B J2/C22), never ``massdriver.bodies``.
 """
 
 from __future__ import annotations
@@ -20,22 +22,17 @@ from fractions import Fraction
 
 import erfa
 import numpy as np
+import published_constants as src
 import pytest
 from massdriver.kernels import chebyshev as ch
 from massdriver.kernels import dop853, forces
 from scipy.integrate import solve_ivp
 from scipy.spatial.transform import Rotation
 
-from massdriver import bodies
 from massdriver.ephemeris import Ephemeris
 
 T0 = 8.6e8            # 2027-04-02 TDB
 DAY = 86400.0
-
-
-@pytest.fixture(scope="module")
-def eph():
-    return Ephemeris().kernel_tables()
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +108,7 @@ def test_third_body_terms_match_extended_precision(tab):
     for _ in range(20):
         t = T0 + rng.uniform(0, 5 * DAY)
         r = rng.normal(size=3) * 2e5
-        for name, gm in (("moon", bodies.GM_MOON), ("sun", bodies.GM_SUN)):
+        for name, gm in (("moon", src.DE421_GM_MOON), ("sun", src.DE421_GM_SUN)):
             kw = {"gm_moon": gm} if name == "moon" else {"gm_sun": gm}
             a = accel(t, np.r_[r, 0, 0, 0], only(gm_earth=0.0, **kw), tab)
             bodies_at_t = np.array(forces.ephemeris_bodies(t, tab, True, True), np.longdouble)
@@ -138,7 +135,7 @@ def _gradient(fun, r, h):
 
 
 def test_earth_j2_is_gradient_of_potential_about_erfa_mean_pole(tab):
-    gm, re, j2 = bodies.GM_EARTH, bodies.R_EARTH, bodies.J2_EARTH
+    gm, re, j2 = src.DE421_GM_EARTH, src.EGM2008_A_E, src.J2_EARTH
     rng = np.random.default_rng(3)
     for t in (T0, -1.5e9, 1.4e9):
         _, _, rbp = erfa.bp06(2451545.0, t / DAY)
@@ -175,8 +172,8 @@ def test_earth_pole_models():
 
 
 def test_lunar_j2_c22_are_gradient_of_potential_in_pa_frame(eph, tab):
-    gm, rm = bodies.GM_MOON, bodies.R_MOON_GRAVITY
-    j2, c22 = bodies.J2_MOON, bodies.C22_MOON
+    gm, rm = src.DE421_GM_MOON, src.GL0660B_RADIUS
+    j2, c22 = src.J2_MOON, src.C22_MOON
     rng = np.random.default_rng(11)
     for t in T0 + np.array([0.1, 1.3, 4.7]) * DAY:
         moon, _ = ch.geocentric_moon(t, eph)
@@ -206,7 +203,7 @@ def test_lunar_j2_c22_are_gradient_of_potential_in_pa_frame(eph, tab):
 
 
 def test_cr3bp_rhs_is_potential_gradient_plus_coriolis():
-    mu = bodies.CR3BP_MU
+    mu = src.JPL3B_MU
     params = forces.cr3bp_params()
 
     def omega(r):
@@ -227,18 +224,19 @@ def test_cr3bp_rhs_is_potential_gradient_plus_coriolis():
 def test_params_builders():
     p = forces.cr3bp_params()
     assert p.shape == (forces.N_PARAMS,)
-    assert p[forces.P_MU] == bodies.CR3BP_MU
-    assert p[forces.P_R_MOON_SURFACE] * bodies.CR3BP_LENGTH_UNIT == pytest.approx(bodies.R_MOON)
-    assert p[forces.P_R_ATMOSPHERE] * bodies.CR3BP_LENGTH_UNIT == pytest.approx(
-        bodies.R_EARTH + 120.0)
+    assert p[forces.P_MU] == src.JPL3B_MU
+    assert p[forces.P_R_MOON_SURFACE] * src.JPL3B_LENGTH_UNIT == pytest.approx(
+        src.IAU_MOON_MEAN_RADIUS)
+    assert p[forces.P_R_ATMOSPHERE] * src.JPL3B_LENGTH_UNIT == pytest.approx(
+        src.EGM2008_A_E + 120.0)
     q = forces.ephemeris_params()
-    assert q[forces.P_GM_EARTH] == bodies.GM_EARTH and q[forces.P_POLE_MODEL] == 1.0
+    assert q[forces.P_GM_EARTH] == src.DE421_GM_EARTH and q[forces.P_POLE_MODEL] == 1.0
     assert q[forces.P_R_ESCAPE] == 1.5e6
     assert q[forces.P_MOON_HARMONICS_RADIUS] == forces.MOON_SPHERE_OF_INFLUENCE
 
 
 def test_event_functions(tab):
-    mu = bodies.CR3BP_MU
+    mu = src.JPL3B_MU
     p = forces.cr3bp_params()
     y = np.array([1 - mu + p[forces.P_R_MOON_SURFACE], 0, 0, 0.1, 0.2, 0.0])
     assert forces.event_value(0, forces.EV_MOON_IMPACT, 0.0, y, p, None) == pytest.approx(
@@ -248,9 +246,9 @@ def test_event_functions(tab):
     q = forces.ephemeris_params()
     r = np.array([7000.0, 0.0, 0.0, 0.0, -1.0, 0.0])
     assert forces.event_value(1, forces.EV_ATMOSPHERE, T0, r, q, tab) == pytest.approx(
-        7000.0 - bodies.R_EARTH - 120.0)
+        7000.0 - src.EGM2008_A_E - 120.0)
     assert forces.event_value(1, forces.EV_EARTH_IMPACT, T0, r, q, tab) == pytest.approx(
-        7000.0 - bodies.R_EARTH)
+        7000.0 - src.EGM2008_A_E)
     assert forces.event_value(1, forces.EV_ESCAPE, T0, r, q, tab) == pytest.approx(7000.0 - 1.5e6)
     assert forces.event_value(1, forces.EV_PERIGEE, T0, r, q, tab) == 0.0
 
@@ -282,12 +280,12 @@ class IndependentModel:
         sun = self.spk[0, 10].compute(*jd) - self.spk[0, 3].compute(*jd) - earth
         r = y[:3]
         rr = np.linalg.norm(r)
-        a = -bodies.GM_EARTH * r / rr**3
+        a = -src.DE421_GM_EARTH * r / rr**3
         pole = erfa.bp06(*jd)[2][2]
         rp = r @ pole
-        a += -1.5 * bodies.J2_EARTH * bodies.GM_EARTH * bodies.R_EARTH**2 / rr**5 * (
+        a += -1.5 * src.J2_EARTH * src.DE421_GM_EARTH * src.EGM2008_A_E**2 / rr**5 * (
             (1 - 5 * rp**2 / rr**2) * r + 2 * rp * pole)
-        for gm, s in ((bodies.GM_MOON, moon), (bodies.GM_SUN, sun)):
+        for gm, s in ((src.DE421_GM_MOON, moon), (src.DE421_GM_SUN, sun)):
             d = r - s
             a += -gm * (d / np.linalg.norm(d) ** 3 + s / np.linalg.norm(s) ** 3)
         d = r - moon
@@ -296,11 +294,11 @@ class IndependentModel:
             angles = self.pck.segments[0].compute(*jd, derivative=False)
             m = Rotation.from_euler("ZXZ", angles).as_matrix().T
             b = m @ d
-            k = bodies.GM_MOON * bodies.R_MOON_GRAVITY**2 / rho**5
+            k = src.DE421_GM_MOON * src.GL0660B_RADIUS**2 / rho**5
             z5 = 5 * b[2] ** 2 / rho**2
-            g = -1.5 * bodies.J2_MOON * k * b * np.array([1 - z5, 1 - z5, 3 - z5])
+            g = -1.5 * src.J2_MOON * k * b * np.array([1 - z5, 1 - z5, 3 - z5])
             w = 5 * (b[0] ** 2 - b[1] ** 2) / rho**2
-            g += 3 * bodies.C22_MOON * k * np.array([2 * b[0] - w * b[0], -2 * b[1] - w * b[1],
+            g += 3 * src.C22_MOON * k * np.array([2 * b[0] - w * b[0], -2 * b[1] - w * b[1],
                                                      -w * b[2]])
             a += m.T @ g
         return np.r_[y[3:], a]
@@ -316,7 +314,7 @@ def lunar_launch_state(eph, t, speed, altitude=10.0):
     up = np.cross(np.cross(along, rm), along)
     up /= np.linalg.norm(up)
     direction = math.cos(math.radians(20)) * along + math.sin(math.radians(20)) * up
-    r0 = rm + up * (bodies.R_MOON + altitude)
+    r0 = rm + up * (src.IAU_MOON_MEAN_RADIUS + altitude)
     return np.r_[r0, vm + speed * direction]
 
 

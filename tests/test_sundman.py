@@ -13,54 +13,29 @@ References (nothing here is checked against the regularised code itself):
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 from massdriver.kernels import dop853, forces
 from massdriver.kernels.chebyshev import geocentric_moon
+from reference_orbits import (
+    ORBIT,
+    PERIOD,
+    T0,
+    cr3bp_numpy,
+    kepler_params,
+    kepler_state,
+    lunar_launch,
+    rotating_launch,
+)
+from reference_orbits import elements_to_state as kepler_elements_to_state
 from scipy.integrate import solve_ivp
-from test_dop853 import ORBIT, PERIOD, T0, kepler_params, kepler_state, lunar_launch
-from test_dop853 import elements_to_state as kepler_elements_to_state
 
 from massdriver import bodies
-from massdriver.ephemeris import Ephemeris
 
 MU = bodies.CR3BP_MU
 L = bodies.CR3BP_LENGTH_UNIT
 TU = bodies.CR3BP_TIME_UNIT
 VU = L / TU
-
-
-@pytest.fixture(scope="module")
-def eph():
-    return Ephemeris().kernel_tables()
-
-
-def cr3bp_numpy(t, y):
-    """The CR3BP in the rotating frame (Koon, Lo, Marsden & Ross 2011, eq. 2.3.8), numpy."""
-    x, yy, z, vx, vy, vz = y
-    r1 = math.sqrt((x + MU) ** 2 + yy**2 + z**2)
-    r2 = math.sqrt((x - 1 + MU) ** 2 + yy**2 + z**2)
-    k1 = (1 - MU) / r1**3
-    k2 = MU / r2**3
-    return [vx, vy, vz, 2 * vy + x - k1 * (x + MU) - k2 * (x - 1 + MU),
-            -2 * vx + yy - (k1 + k2) * yy, -(k1 + k2) * z]
-
-
-def rotating_launch(eph, speed):
-    """The benchmark coast: 2.50 km/s from 1 km above the Moon, rotating-frame CR3BP state."""
-    y = lunar_launch(eph, T0, speed)
-    rm, vm = geocentric_moon(T0, eph)
-    ex = rm / np.linalg.norm(rm)
-    ez = np.cross(rm, vm)
-    ez /= np.linalg.norm(ez)
-    ey = np.cross(ez, ex)
-    C = np.array([ex, ey, ez])
-    r_rel = C @ (y[:3] - rm) / L
-    v_rel = C @ (y[3:] - vm) / VU
-    r = np.array([1 - MU, 0, 0]) + r_rel
-    return np.r_[r, v_rel - np.cross([0, 0, 1.0], r_rel)]
 
 
 def test_kepler_orbit_against_the_analytic_solution_with_fewer_evaluations(eph):

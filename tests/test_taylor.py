@@ -20,22 +20,15 @@ import math
 import numpy as np
 import pytest
 from massdriver.kernels import dop853, forces, taylor, taylor_gen
+from reference_orbits import cr3bp_numpy, kepler_state, rotating_launch
+from reference_orbits import elements_to_state as kepler_elements_to_state
 from scipy.integrate import solve_ivp
-from test_dop853 import elements_to_state as kepler_elements_to_state
-from test_dop853 import kepler_state
-from test_sundman import cr3bp_numpy, rotating_launch
 
 from massdriver import bodies
-from massdriver.ephemeris import Ephemeris
 
 MU = bodies.CR3BP_MU
 L = bodies.CR3BP_LENGTH_UNIT
 TU = bodies.CR3BP_TIME_UNIT
-
-
-@pytest.fixture(scope="module")
-def eph():
-    return Ephemeris().kernel_tables()
 
 
 def run(y0, t1, rtol, *, t0=0.0, params=None, **kw):
