@@ -727,16 +727,30 @@ def from_elements(a, ecc, inc, raan, argp, epoch, *, name: str | None = None,
                        raan_rate=rate, argument_of_perigee=_qty(argp, "deg", "argp"), frame=frame)
 
 
+#: largest Walker constellation accepted (planes, satellites): bounded before anything is built
+MAX_WALKER_PLANES = 1_000
+MAX_WALKER_TOTAL = 1_000_000
+
 _WALKER_RE = re.compile(
-    r"\s*([0-9]*\.?[0-9]+)\s*(?:deg|°)?\s*:\s*(\d+)\s*/\s*(\d+)\s*/\s*(\d+)\s*")
+    r"\s*([0-9]{0,9}\.?[0-9]{1,17})\s*(?:deg|°)?\s*:\s*(\d{1,9})\s*/\s*(\d{1,9})\s*/\s*(\d{1,9})\s*")
 
 
 def parse_walker(notation: str) -> tuple[float, int, int, int]:
     """Parse Walker ``i:T/P/F`` notation, e.g. ``"53:1584/72/17"`` -> (53.0, 1584, 72, 17)."""
     m = _WALKER_RE.fullmatch(notation)
     if not m:
-        raise InputError(f"walker notation {notation!r}: expected 'i:T/P/F', e.g. '53:1584/72/17'")
+        raise InputError(f"walker notation {_short(notation)}: expected 'i:T/P/F', e.g. "
+                         "'53:1584/72/17'")
     return float(m.group(1)), int(m.group(2)), int(m.group(3)), int(m.group(4))
+
+
+def _short(value) -> str:
+    """``value`` for a one-line message (a huge integer by its size, any text cut short)."""
+    from massdriver.safe_io import one_line
+
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        return f"an integer of {value.bit_length()} bits"
+    return one_line(repr(value), 60)
 
 
 def walker(inclination, total: int | None = None, planes: int | None = None,
@@ -756,8 +770,8 @@ def walker(inclination, total: int | None = None, planes: int | None = None,
         The inclination, or the whole notation ``"53:1584/72/17"`` (then ``total``, ``planes``,
         ``phasing`` stay ``None``).
     total, planes, phasing : int
-        ``T`` satellites, ``P`` equally spaced planes (``T % P == 0``), phasing ``F`` in
-        ``0 .. P-1``.
+        ``T`` satellites (at most :data:`MAX_WALKER_TOTAL`), ``P`` equally spaced planes (at
+        most :data:`MAX_WALKER_PLANES`, ``T % P == 0``), phasing ``F`` in ``0 .. P-1``.
     altitude : Quantity
         Circular altitude.
     raan0 : Quantity, optional
@@ -779,7 +793,11 @@ def walker(inclination, total: int | None = None, planes: int | None = None,
         raise InputError("walker(): total, planes, phasing and altitude are required")
     for key, val, lo in (("total", total, 1), ("planes", planes, 1), ("phasing", phasing, 0)):
         if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < lo:
-            raise InputError(f"walker {key} = {val!r}: must be an integer >= {lo}")
+            raise InputError(f"walker {key} = {_short(val)}: must be an integer >= {lo}")
+    for key, val, hi in (("total", total, MAX_WALKER_TOTAL), ("planes", planes,
+                                                               MAX_WALKER_PLANES)):
+        if val > hi:
+            raise InputError(f"walker {key} = {_short(val)}: must be <= {hi}")
     if total % planes:
         raise InputError(f"walker total = {total}: must be a multiple of planes = {planes}")
     if phasing > planes - 1:
@@ -897,8 +915,8 @@ def _parse_kind(table: Table, kind: str, name: str | None, single: bool) -> list
                               raan_drift=drift)]
     # walker
     inc = table.quantity("inclination", "deg", minimum=0.0, maximum=180.0)
-    total = table.integer("total", minimum=1)
-    planes = table.integer("planes", minimum=1)
+    total = table.integer("total", minimum=1, maximum=MAX_WALKER_TOTAL)
+    planes = table.integer("planes", minimum=1, maximum=MAX_WALKER_PLANES)
     phasing = table.integer("phasing", minimum=0)
     alt = _altitude(table, "altitude")
     raan0 = _angle(table, "raan0", default=0.0)
