@@ -376,3 +376,33 @@ def test_read_only_file_and_unwritable_out_are_found_before_the_solve(monkeypatc
         _one_line_error(status, stdout, err, "solve", "not writable")
         assert os.listdir(locked) == []
         os.chmod(locked, 0o755)
+
+
+def test_campaign_figure_of_an_earlier_run_is_removed(monkeypatch, tmp_path, capsys):
+    """``campaign --force --no-report`` after a run with the figure: no stale deliveries.png.
+    (The planes' window solves are replaced by plans without windows: the schedule, files and
+    figure are the real ones.)"""
+    import dataclasses
+
+    import massdriver.campaign as campaign
+
+    def solve_planes(constellation, *args, **kwargs):
+        plan = fake_solve.tiny_plan()
+        plan = dataclasses.replace(plan, inputs={**plan.inputs, "step_minutes": 120.0})
+        return [plan for _ in constellation.planes]
+
+    monkeypatch.setattr(campaign, "solve_planes", solve_planes)
+    config = str(HERE.parent / "examples" / "campaign_walker.toml")
+    out = tmp_path / "walker"
+    status, stdout, err = _run(capsys, ["campaign", config, "--out", str(out), "--quiet"])
+    assert status == 0, err
+    assert set(os.listdir(out)) == {"campaign.json", "schedule.ecsv", "campaign.toml",
+                                    "deliveries.png", "manifest.json"}
+    status, stdout, err = _run(capsys, ["campaign", config, "--out", str(out), "--quiet",
+                                        "--force", "--no-report"])
+    assert status == 0, err
+    assert set(os.listdir(out)) == {"campaign.json", "schedule.ecsv", "campaign.toml",
+                                    "manifest.json"}
+    from massdriver.outputs import verify_directory
+
+    assert verify_directory(out)["command"] == "campaign"
