@@ -77,6 +77,8 @@ __all__ = ["Constellation", "ShotEnergy", "CampaignLauncher", "CampaignShot", "C
 POLICIES = ("cheapest", "earliest")
 #: seconds an epoch is moved inside a window when the re-solved shot misses the threshold
 _EDGE_NUDGE = 60.0
+#: longest recharge of one shot accepted (s; about 30 years, beyond any campaign's span)
+MAX_RECHARGE_SECONDS = 1e9
 #: re-solves allowed to settle one shot's recharge spacing
 _MAX_SPACING_ITERATIONS = 8
 #: seconds added when a shot is moved to the end of its recharge (the speed moves a little)
@@ -279,6 +281,15 @@ class CampaignLauncher:
             raise InputError("CampaignLauncher.energy: expected a ShotEnergy")
         object.__setattr__(self, "power", p * u.W)
         object.__setattr__(self, "max_shot_rate", None if r is None else r / u.h)
+        speed_max = getattr(self.spec, "speed_max", None)
+        if speed_max is not None:     # bounded now, not after the planes were solved
+            energy = self.energy.joules(float(u.Quantity(speed_max).to_value(u.km / u.s)))
+            t = energy / p
+            if not (math.isfinite(t) and t <= MAX_RECHARGE_SECONDS):
+                raise InputError(
+                    f"CampaignLauncher.power = {p:.4g} W: a shot at {speed_max:.4g} draws "
+                    f"{energy:.4g} J, which takes {t:.3g} s to recharge (more than "
+                    f"{MAX_RECHARGE_SECONDS:.0e} s, about 30 years); give more power")
 
     def recharge_seconds(self, speed_km_s: float) -> float:
         """Shortest spacing (s) before a shot at ``speed_km_s``: ``max(E / P, 1 / rate)``."""

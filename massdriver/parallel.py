@@ -374,18 +374,162 @@ def _import_distributed():
     return distributed
 
 
-def _connect(address: str, timeout: float):
-    distributed = _import_distributed()
+#: largest first message accepted from a scheduler (its handshake is a few hundred bytes)
+_HANDSHAKE_LIMIT = 1 << 20
+
+
+def _parse_scheduler_address(address) -> tuple[str, str, int | None]:
+    """``(scheme, host, port)`` of a scheduler address, or one-line InputError."""
+    from massdriver.safe_io import one_line
+
+    shown = one_line(repr(address), 80)
+    example = "expected e.g. 'tcp://127.0.0.1:8786' or 'tls://scheduler.example:8786'"
     if not isinstance(address, str) or not address.strip():
-        raise InputError(f"scheduler address {address!r}: expected e.g. 'tcp://127.0.0.1:8786'")
+        raise InputError(f"scheduler address {shown}: {example}")
+    text = address.strip()
+    scheme, sep, loc = text.partition("://")
+    if not sep:
+        scheme, loc = "tcp", text
+    scheme = scheme.lower()
+    if scheme not in ("tcp", "tls", "inproc", "ucx", "ws", "wss"):
+        raise InputError(f"scheduler address {shown}: unknown scheme {one_line(scheme, 20)!r}; "
+                         f"{example}")
+    if scheme == "inproc":
+        return scheme, loc, None
+    host, colon, port = loc.rpartition(":")
+    if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536 or \
+            any(c in host for c in "/?#@ ") or (host.startswith("[") != host.endswith("]")):
+        raise InputError(f"scheduler address {shown}: expected HOST:PORT after the scheme; "
+                         f"{example}")
+    return scheme, host.strip("[]"), int(port)
+
+
+def _probe_scheduler(address: str, scheme: str, host: str, port: int,
+                     deadline: float) -> None:
+    """Connect to ``host:port`` and, for ``tcp``, read the scheduler's first message within
+    the deadline: a Dask scheduler sends its handshake first (8-byte length, then frames).
+
+    ``distributed`` bounds the TCP connect but not the handshake read, and trusts the length
+    it reads (a silent peer hangs it; another protocol's bytes become a huge allocation): this
+    probe runs first, under the same deadline as the connection.
+    """
+    import socket
+    import struct
+
+    def left() -> float:
+        return deadline - time.monotonic()
+
+    def fail(why: str):
+        raise InputError(f"cannot connect to the Dask scheduler at {address!r}: {why}")
+
     try:
-        return distributed.Client(address.strip(), timeout=timeout, set_as_default=False)
-    except (OSError, TimeoutError) as exc:
-        raise InputError(f"cannot connect to the Dask scheduler at {address!r}: {exc}") from None
+        sock = socket.create_connection((host, port), timeout=max(left(), 0.01))
+    except TimeoutError:
+        fail("no connection within the timeout")
+    except OSError as exc:
+        fail(exc.strerror or str(exc))
+    with sock:
+        if scheme != "tcp":               # TLS and the others: the connect is all we check
+            return
+
+        def read(n: int) -> bytes:
+            data = b""
+            while len(data) < n:
+                if left() <= 0:
+                    fail("it accepted the connection but sent no Dask handshake within the "
+                         "timeout (is it a Dask scheduler?)")
+                sock.settimeout(max(left(), 0.01))
+                try:
+                    block = sock.recv(n - len(data))
+                except TimeoutError:
+                    continue
+                except OSError as exc:
+                    fail(exc.strerror or str(exc))
+                if not block:
+                    fail("the peer closed the connection before a Dask handshake (is it a "
+                         "Dask scheduler?)")
+                data += block
+            return data
+
+        (size,) = struct.unpack("<Q", read(8))
+        if not 16 <= size <= _HANDSHAKE_LIMIT:
+            fail(f"the peer does not speak the Dask protocol (its first message claims {size} "
+                 "bytes)")
+        frames = read(size)
+        (n_frames,) = struct.unpack("<Q", frames[:8])
+        header = 8 + 8 * n_frames
+        if not (1 <= n_frames <= 64 and header <= size
+                and header + sum(struct.unpack(f"<{n_frames}Q", frames[8:header])) <= size):
+            fail("the peer does not speak the Dask protocol (malformed first message)")
+
+
+def _connect_timeout() -> float:
+    """Dask's ``distributed.comm.timeouts.connect`` (default 30 s; environment variable
+    ``DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT``), in seconds."""
+    import dask
+    from dask.utils import parse_timedelta
+
+    value = dask.config.get("distributed.comm.timeouts.connect", 30.0)
+    try:
+        seconds = float(parse_timedelta(value, default="seconds"))
+    except (TypeError, ValueError, KeyError):
+        raise InputError(f"distributed.comm.timeouts.connect = {value!r}: expected a time "
+                         "such as '30s'") from None
+    if not 0 < seconds <= 86400:
+        raise InputError(f"distributed.comm.timeouts.connect = {value!r}: must be in "
+                         "(0 s, 1 day]")
+    return seconds
+
+
+def _connect(address: str, timeout: float | None = None):
+    """A client of the scheduler at ``address``: the TCP connect, the check of its handshake
+    and the client's own connection all within ``timeout`` seconds (default
+    :func:`_connect_timeout`)."""
+    distributed = _import_distributed()
+    scheme, host, port = _parse_scheduler_address(address)
+    if timeout is None:
+        timeout = _connect_timeout()
+    deadline = time.monotonic() + float(timeout)
+    if port is not None:
+        _probe_scheduler(address, scheme, host, port, deadline)
+    try:
+        client = distributed.Client(address.strip(),
+                                    timeout=max(deadline - time.monotonic(), 1.0),
+                                    set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        from massdriver.safe_io import one_line
+
+        raise InputError(f"cannot connect to the Dask scheduler at {address!r}: "
+                         f"{one_line(exc, 200)}") from None
+    _quiet_abandoned_gathers(client)
+    return client
+
+
+def _quiet_abandoned_gathers(client) -> None:
+    """Drop asyncio's "Task exception was never retrieved" report of the gathers a closed
+    client abandons (``AllExit``, after Ctrl-C): the interruption is reported on one line."""
+    loop = getattr(getattr(client, "loop", None), "asyncio_loop", None)
+    try:
+        from distributed.client import AllExit
+    except ImportError:                   # pragma: no cover - older distributed
+        return
+    if loop is None:                      # pragma: no cover
+        return
+    previous = loop.get_exception_handler()
+
+    def handler(loop, context) -> None:
+        if isinstance(context.get("exception"), AllExit):
+            return
+        if previous is not None:
+            previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handler)
 
 
 @contextlib.contextmanager
-def use_dask(client_or_address, *, timeout: float = 30.0) -> Iterator[Any]:
+def use_dask(client_or_address, *, timeout: float | None = None) -> Iterator[Any]:
     """Run the sweeps inside this block on a Dask cluster.
 
     Parameters
@@ -393,8 +537,9 @@ def use_dask(client_or_address, *, timeout: float = 30.0) -> Iterator[Any]:
     client_or_address : distributed.Client or str
         A connected client, or a scheduler address (``"tcp://127.0.0.1:8786"``); a client made
         from an address is closed when the block ends.
-    timeout : float
-        Seconds to wait for the scheduler when connecting to an address.
+    timeout : float, optional
+        Seconds for connecting to an address: the TCP connect and the scheduler's handshake
+        under one deadline (default: Dask's ``distributed.comm.timeouts.connect``, 30 s).
 
     Yields
     ------
@@ -426,7 +571,7 @@ def current_client():
 
 
 @contextlib.contextmanager
-def active_client(scheduler: str | None = None, client=None, timeout: float = 30.0
+def active_client(scheduler: str | None = None, client=None, timeout: float | None = None
                   ) -> Iterator[Any]:
     """The Dask client a call should use, or ``None`` for an in-process run.
 

@@ -80,12 +80,15 @@ MIN_PERIGEE_ALTITUDE = EARTH_ATMOSPHERE_ALTITUDE
 #: highest accepted perigee altitude of a target, km: the solvers take a geocentric distance
 #: minimum beyond ``FAR_PERIGEE_RADIUS`` (150,000 km) as a passing, not an arrival
 MAX_PERIGEE_ALTITUDE = FAR_PERIGEE_RADIUS - R_EARTH
+#: largest Walker constellation accepted (planes, satellites): bounded before anything is built
+MAX_WALKER_PLANES = 1_000
+MAX_WALKER_TOTAL = 1_000_000
 #: the allowed range of the parameters :class:`TargetOrbit` and :func:`walker` check
 BOUNDS: dict[str, Bound] = {
     "perigee_altitude": Bound("km", MIN_PERIGEE_ALTITUDE, MAX_PERIGEE_ALTITUDE),
     "inclination": Bound("deg", 0.0, 180.0),
-    "total": Bound("", 1),
-    "planes": Bound("", 1),
+    "total": Bound("", 1, MAX_WALKER_TOTAL),
+    "planes": Bound("", 1, MAX_WALKER_PLANES),
     "phasing": Bound("", 0),
 }
 #: the target kinds (``kind`` of a ``[target]`` table, see :mod:`massdriver.config.targets`)
@@ -702,16 +705,27 @@ def from_elements(a, ecc, inc, raan, argp, epoch, *, name: str | None = None,
                        raan_rate=rate, argument_of_perigee=_qty(argp, "deg", "argp"), frame=frame)
 
 
+
 _WALKER_RE = re.compile(
-    r"\s*([0-9]*\.?[0-9]+)\s*(?:deg|°)?\s*:\s*(\d+)\s*/\s*(\d+)\s*/\s*(\d+)\s*")
+    r"\s*([0-9]{0,9}\.?[0-9]{1,17})\s*(?:deg|°)?\s*:\s*(\d{1,9})\s*/\s*(\d{1,9})\s*/\s*(\d{1,9})\s*")
 
 
 def parse_walker(notation: str) -> tuple[float, int, int, int]:
     """Parse Walker ``i:T/P/F`` notation, e.g. ``"53:1584/72/17"`` -> (53.0, 1584, 72, 17)."""
     m = _WALKER_RE.fullmatch(notation)
     if not m:
-        raise InputError(f"walker notation {notation!r}: expected 'i:T/P/F', e.g. '53:1584/72/17'")
+        raise InputError(f"walker notation {_short(notation)}: expected 'i:T/P/F', e.g. "
+                         "'53:1584/72/17'")
     return float(m.group(1)), int(m.group(2)), int(m.group(3)), int(m.group(4))
+
+
+def _short(value) -> str:
+    """``value`` for a one-line message (a huge integer by its size, any text cut short)."""
+    from massdriver.safe_io import one_line
+
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        return f"an integer of {value.bit_length()} bits"
+    return one_line(repr(value), 60)
 
 
 def walker(inclination, total: int | None = None, planes: int | None = None,
@@ -731,8 +745,8 @@ def walker(inclination, total: int | None = None, planes: int | None = None,
         The inclination, or the whole notation ``"53:1584/72/17"`` (then ``total``, ``planes``,
         ``phasing`` stay ``None``).
     total, planes, phasing : int
-        ``T`` satellites, ``P`` equally spaced planes (``T % P == 0``), phasing ``F`` in
-        ``0 .. P-1``.
+        ``T`` satellites (at most :data:`MAX_WALKER_TOTAL`), ``P`` equally spaced planes (at
+        most :data:`MAX_WALKER_PLANES`, ``T % P == 0``), phasing ``F`` in ``0 .. P-1``.
     altitude : Quantity
         Circular altitude.
     raan0 : Quantity, optional
@@ -752,7 +766,12 @@ def walker(inclination, total: int | None = None, planes: int | None = None,
     for key, val in (("total", total), ("planes", planes), ("phasing", phasing)):
         if isinstance(val, bool) or not isinstance(val, (int, np.integer)):
             reason = "must be an integer"
-            raise InputError(f"walker {key} = {val!r}: {reason}", field=key, reason=reason)
+            raise InputError(f"walker {key} = {_short(val)}: {reason}", field=key,
+                             reason=reason)
+        if abs(int(val)) > 2**53:               # beyond any bound, and beyond a float
+            reason = BOUNDS[key].describe()
+            raise InputError(f"walker {key} = {_short(int(val))}: {reason}", field=key,
+                             reason=reason)
         BOUNDS[key].check("walker", key, int(val))
     if total % planes:
         reason = f"must be a multiple of planes = {planes}"

@@ -8,7 +8,9 @@ a fraction of a second instead of compiling them for tens of seconds.
 
 Each step calls the same public function a user calls, with the same argument types (numba
 compiles one specialisation per argument-type signature), so the cached specialisations are the
-ones used later. Steps whose module does not exist in this build are skipped.
+ones used later. Steps whose module does not exist in this build are skipped. A cache entry
+found damaged (e.g. a ``.nbc`` file truncated by a killed run) is removed and compiled again,
+with one :class:`massdriver.kernels.jit.JitCacheWarning`.
 """
 
 from __future__ import annotations
@@ -229,6 +231,8 @@ def warmup(progress: Callable[[str, float | None, str], None] | None = None
     """
     import warnings
 
+    from massdriver.kernels.jit import JitCacheWarning
+
     timings: dict[str, float] = {}
     state: dict = {}
     start = time.perf_counter()
@@ -241,6 +245,8 @@ def warmup(progress: Callable[[str, float | None, str], None] | None = None
         tic = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")          # ERFA/astropy notes are not the point here
+            # but a cache entry found damaged (removed and rebuilt) or an unusable cache is
+            warnings.simplefilter("default", JitCacheWarning)
             _FUNCTIONS[name](state)
         timings[name] = time.perf_counter() - tic
         if progress is not None:

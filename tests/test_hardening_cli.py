@@ -340,7 +340,7 @@ def test_outputs_confined_to_out_and_resolve_of_own_copy(fake_solve, tmp_path, c
     created = set(tmp_path.rglob("*")) - before
     assert all(p == out or out in p.parents for p in created)
     assert {p.name for p in out.iterdir()} == {"plan.json", "windows.ecsv", "scan.ecsv",
-                                               "mission.toml"}
+                                               "mission.toml", "manifest.json"}
     assert (out / "mission.toml").read_bytes() == MISSION_EXAMPLE.read_bytes()
     scan_text = (out / "scan.ecsv").read_text()
     assert "nan" not in scan_text.lower()                     # the unsolved row is masked

@@ -61,6 +61,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(message: object) -> str:
+    """An error message on one line: control characters and line breaks escaped, cut at
+    2000 characters (each value in it is already cut where it is formatted)."""
+    from massdriver.safe_io import one_line
+
+    return one_line(message, 2000)
+
+
+def _one_line_cache_warnings(warnings) -> None:
+    """Show the numba cache's warnings (``JitCacheWarning``) as ``massdriver: warning: ...``,
+    one line each; other warnings keep Python's format."""
+    original = warnings.showwarning
+    if getattr(original, "_massdriver", False):
+        return
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if category.__name__ == "JitCacheWarning":
+            (file or sys.stderr).write(f"massdriver: warning: {_one_line(message)}\n")
+            return
+        original(message, category, filename, lineno, file, line)
+
+    show._massdriver = True
+    warnings.showwarning = show
+
+
 class _ArgumentError(Exception):
     pass
 
@@ -78,19 +103,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # ERFA flags UTC dates past the leap-second table as "dubious"; epochs are handled in TDB
     warnings.filterwarnings("ignore", message=".*dubious year.*")
+    _one_line_cache_warnings(warnings)
     try:
         return int(args.run(args) or 0)
     except MassdriverError as exc:
         if args.debug:
             raise
-        print(f"massdriver {args.command}: error: {exc}", file=sys.stderr)
+        print(f"massdriver {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except OSError as exc:      # unreadable input, unwritable output, full disk: not a bug
         if args.debug:
             raise
         where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
         reason = exc.strerror or str(exc)
-        print(f"massdriver {args.command}: error: {where}{reason}", file=sys.stderr)
+        print(f"massdriver {args.command}: error: {_one_line(where + reason)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("massdriver: interrupted", file=sys.stderr)

@@ -10,7 +10,11 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["emit_json", "json_ready", "fail", "progress_enabled", "prepare_output_dir",
-           "check_writable", "add_output_options"]
+           "check_writable", "add_output_options", "PLOT_FORMATS", "check_plot_path",
+           "save_plot"]
+
+#: figure formats of ``--plot FILE`` (the format follows the file's suffix)
+PLOT_FORMATS = ("png", "pdf", "svg")
 
 
 def json_ready(obj: Any) -> Any:
@@ -59,15 +63,33 @@ def progress_enabled(quiet: bool) -> bool:
 
 
 def check_writable(path: str | os.PathLike, force: bool) -> Path:
-    """Return ``Path(path)``; refuse to overwrite an existing file unless ``force``."""
-    from massdriver.errors import OutputExistsError
+    """Return ``Path(path)``; refuse, before anything is computed, a path that cannot be
+    written: an existing entry (file or symlink, dangling or not) unless ``force``, a
+    directory, a read-only file, a missing or unwritable parent, an empty name
+    (:func:`massdriver.outputs.check_output_file`)."""
+    from massdriver.outputs import check_output_file
 
-    p = Path(path)
-    if p.exists() and not force:
-        raise OutputExistsError(f"{p} exists; pass --force to overwrite it")
-    if p.exists() and p.is_dir():
-        raise OutputExistsError(f"{p} is a directory, expected a file path")
-    return p
+    return check_output_file(path, force)
+
+
+def check_plot_path(path: str | os.PathLike, force: bool) -> Path:
+    """:func:`check_writable` for a figure: the suffix must also be one of
+    :data:`PLOT_FORMATS` (the format written follows it)."""
+    from massdriver.outputs import check_output_file
+
+    return check_output_file(path, force, formats=PLOT_FORMATS)
+
+
+def save_plot(fig, path: str | os.PathLike, force: bool, *, dpi: float = 120) -> Path:
+    """Write ``fig`` to ``path`` in the format its suffix names, atomically (a temporary
+    beside it renamed over it: a symlink there is replaced, never written through)."""
+    from massdriver.outputs import write_file
+
+    p = check_plot_path(path, force)
+    fmt = p.suffix.lower().lstrip(".")
+    metadata = {"pdf": {"CreationDate": None}, "svg": {"Date": None}}.get(fmt)
+    return write_file(p, force, lambda f: fig.savefig(f, format=fmt, dpi=dpi,
+                                                      metadata=metadata))
 
 
 def prepare_output_dir(path: str | os.PathLike, names: list[str], force: bool) -> Path:

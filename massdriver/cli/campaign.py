@@ -19,7 +19,8 @@ __all__ = ["add_parser", "run", "OUTPUT_FILES"]
 
 #: files written into --out (the figure only without --no-report)
 OUTPUT_FILES = ["campaign.json", "schedule.ecsv", "campaign.toml"]
-_FIGURE = "deliveries.png"
+_FIGURE_STEM = "deliveries"
+_FIGURE = f"{_FIGURE_STEM}.png"
 
 
 def add_parser(subparsers) -> None:
@@ -71,32 +72,36 @@ def print_summary(campaign, stream=None) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import json
-    import shutil
-    from pathlib import Path
 
-    from massdriver.cli._common import emit_json, json_ready, prepare_output_dir
+    from massdriver.cli._common import emit_json, json_ready
     from massdriver.cli.solve import _progress
     from massdriver.config import load_campaign
+    from massdriver.outputs import OutputDirectory
+    from massdriver.safe_io import read_limited
 
-    out = Path(args.out)
-    names = OUTPUT_FILES + ([] if args.no_report else [_FIGURE])
     config = load_campaign(args.config)             # a bad config creates nothing
-    prepare_output_dir(out, names, args.force)      # refuse early, before the long solve
-    campaign = config.plan(scheduler=args.scheduler, progress=_progress(args.quiet))
-    d = campaign.to_dict()
-    (out / "campaign.json").write_text(json.dumps(json_ready(d), indent=2, sort_keys=True,
-                                                  allow_nan=False) + "\n")
-    campaign.to_table().write(out / "schedule.ecsv", format="ascii.ecsv", overwrite=True)
-    copy = out / "campaign.toml"
-    if not (copy.exists() and copy.samefile(args.config)):    # re-planning DIR/campaign.toml
-        shutil.copyfile(args.config, copy)
-    if not args.no_report:
-        from massdriver.report.campaign_plots import write_campaign_figure
+    config_bytes = read_limited(args.config)
+    names = OUTPUT_FILES + [f"{_FIGURE_STEM}.{fmt}" for fmt in ("png", "pdf")]
+    # locked and checked before the long solve; the files appear together at the end
+    with OutputDirectory(args.out, names, force=args.force, command="campaign") as txn:
+        campaign = config.plan(scheduler=args.scheduler, progress=_progress(args.quiet))
+        d = campaign.to_dict()
+        with txn.file_errors("campaign.json"):
+            txn.write_text("campaign.json", json.dumps(json_ready(d), indent=2, sort_keys=True,
+                                                       allow_nan=False) + "\n")
+        with txn.file_errors("schedule.ecsv"):
+            campaign.to_table().write(txn.path("schedule.ecsv"), format="ascii.ecsv")
+        with txn.file_errors("campaign.toml"):
+            txn.write_bytes("campaign.toml", config_bytes)
+        if not args.no_report:
+            from massdriver.report.campaign_plots import write_campaign_figure
 
-        write_campaign_figure(out, ("png",))
+            with txn.file_errors(_FIGURE):
+                write_campaign_figure(txn.staging, ("png",))
+        txn.commit()
     if args.json:
         emit_json(d)
     else:
         print_summary(campaign)
-        sys.stdout.write(f"wrote {out}/\n")
+        sys.stdout.write(f"wrote {txn.directory}/\n")
     return 0

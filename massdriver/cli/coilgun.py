@@ -95,11 +95,28 @@ def run(args) -> int:
 
 
 def _outputs_writable(args) -> None:
-    from massdriver.cli._common import check_writable
+    from massdriver.cli._common import check_plot_path, check_writable
 
-    for path in (args.plot, getattr(args, "write", None)):
-        if path:
-            check_writable(path, args.force)
+    if args.plot is not None:
+        check_plot_path(args.plot, args.force)
+    if getattr(args, "write", None) is not None:
+        check_writable(args.write, args.force)
+
+
+def _write_plot(shot, args, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from massdriver.cli._common import save_plot
+    from massdriver.report.coilgun_plots import plot_shot
+
+    fig = plot_shot(shot, None, title=title)
+    try:
+        save_plot(fig, args.plot, args.force)
+    finally:
+        plt.close(fig)
 
 
 def _run_simulation(args) -> int:
@@ -135,10 +152,8 @@ def _run_simulation(args) -> int:
         out.update({"shots_per_year": args.shots_per_year,
                     "average_power_w": tp.average_power.to_value(u.W),
                     "mass_per_year_t": tp.mass_per_year.to_value(u.t)})
-    if args.plot:
-        from massdriver.report.coilgun_plots import plot_shot
-
-        plot_shot(shot, args.plot, title=gun.name or str(args.target))
+    if args.plot is not None:
+        _write_plot(shot, args, gun.name or str(args.target))
         out["plot"] = args.plot
     if args.json:
         emit_json(out)
@@ -176,15 +191,14 @@ def _run_design(args) -> int:
     except InputError as exc:
         raise InputError(_flag_names(str(exc))) from None
     out = d.summary()
-    if args.write:
-        from pathlib import Path
+    if args.write is not None:
+        from massdriver.outputs import write_file
 
-        Path(args.write).write_text(d.coilgun.to_toml())
+        text = d.coilgun.to_toml().encode("utf-8")
+        write_file(args.write, args.force, lambda f: f.write(text))
         out["written"] = args.write
-    if args.plot:
-        from massdriver.report.coilgun_plots import plot_shot
-
-        plot_shot(d.shot, args.plot, title=d.coilgun.name)
+    if args.plot is not None:
+        _write_plot(d.shot, args, d.coilgun.name)
         out["plot"] = args.plot
     if args.json:
         emit_json(out)

@@ -318,10 +318,10 @@ def run(args) -> int:
     """Run ``massdriver shoot`` (see the module docstring)."""
     import warnings
 
-    from massdriver.cli._common import check_writable, emit_json
+    from massdriver.cli._common import check_plot_path, emit_json, save_plot
 
     inputs = build_inputs(args)
-    plot_path = check_writable(args.plot, args.force) if args.plot else None
+    plot_path = check_plot_path(args.plot, args.force) if args.plot is not None else None
 
     from massdriver.trajectory import shoot
 
@@ -333,7 +333,7 @@ def run(args) -> int:
         if plot_path is not None:
             from massdriver.report.trajectory_plots import plot_trajectory
 
-            plot_trajectory(trajectory, plot_path)
+            save_plot(plot_trajectory(trajectory), plot_path, args.force)
         if args.json:
             emit_json(result_dict(trajectory, inputs))
         else:

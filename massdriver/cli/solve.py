@@ -82,44 +82,54 @@ def print_windows(plan, stream=None) -> None:
                      "window past the span\n     by its own length: it may be longer\n")
 
 
+def output_names() -> list[str]:
+    """Every file ``solve`` may write into --out (results, report figures in both formats,
+    page); those a run does not write are removed from --out as an earlier run's."""
+    from massdriver.report import output_names as report_names
+
+    return OUTPUT_FILES + [n for n in report_names(("png", "pdf")) if n not in OUTPUT_FILES]
+
+
 def run(args: argparse.Namespace) -> int:
     import json
-    import shutil
 
-    from massdriver.cli._common import emit_json, json_ready, prepare_output_dir
+    from massdriver.cli._common import emit_json, json_ready
     from massdriver.config import load_mission
+    from massdriver.outputs import OutputDirectory
+    from massdriver.safe_io import read_limited
 
     out = Path(args.out)
-    # a bad mission file creates nothing; then refuse before the (long) solve if files
-    # (the report's included) would be overwritten
+    # a bad mission file creates nothing; then the output directory is locked and checked
+    # (existing files need --force) before the (long) solve; the files appear at the end,
+    # all together, or not at all
     mission = load_mission(args.config)
-    names = list(OUTPUT_FILES)
-    if not args.no_report:
-        from massdriver.report import output_names
+    mission_bytes = read_limited(args.config)
+    with OutputDirectory(args.out, output_names(), force=args.force, command="solve") as txn:
+        plan = solve_loaded(mission, args.quiet)
+        best = plan.best
+        with txn.file_errors("plan.json"):
+            txn.write_text("plan.json", json.dumps(json_ready(plan.to_dict()), indent=2,
+                                                   sort_keys=True, allow_nan=False) + "\n")
+        with txn.file_errors("windows.ecsv"):
+            plan.to_table().write(txn.path("windows.ecsv"), format="ascii.ecsv")
+        with txn.file_errors("scan.ecsv"):
+            plan.scan.to_table().write(txn.path("scan.ecsv"), format="ascii.ecsv")
+        if best is not None:
+            from massdriver.trajectory import shoot
 
-        names += [n for n in output_names() if n not in names]
-    prepare_output_dir(out, names, args.force)
-    plan = solve_loaded(mission, args.quiet)
-    best = plan.best
-    (out / "plan.json").write_text(json.dumps(json_ready(plan.to_dict()), indent=2,
-                                              sort_keys=True, allow_nan=False) + "\n")
-    plan.to_table().write(out / "windows.ecsv", format="ascii.ecsv", overwrite=True)
-    plan.scan.to_table().write(out / "scan.ecsv", format="ascii.ecsv", overwrite=True)
-    if best is not None:
-        from massdriver.trajectory import shoot
+            traj = shoot(mission.site, best.best_epoch, best.speed,
+                         days=float(mission.search.max_flight_time.to_value("day")),
+                         rtol=mission.search.rtol)
+            with txn.file_errors("best_trajectory.ecsv"):
+                traj.to_table().write(txn.path("best_trajectory.ecsv"), format="ascii.ecsv")
+        with txn.file_errors("mission.toml"):
+            txn.write_bytes("mission.toml", mission_bytes)
+        if not args.no_report:
+            from massdriver import report
 
-        traj = shoot(mission.site, best.best_epoch, best.speed,
-                     days=float(mission.search.max_flight_time.to_value("day")),
-                     rtol=mission.search.rtol)
-        traj.to_table().write(out / "best_trajectory.ecsv", format="ascii.ecsv",
-                              overwrite=True)
-    copy = out / "mission.toml"
-    if not (copy.exists() and copy.samefile(args.config)):    # re-solving DIR/mission.toml
-        shutil.copyfile(args.config, copy)
-    if not args.no_report:
-        from massdriver import report
-
-        report.write(out, force=True)
+            with txn.file_errors("report.html"):
+                report.write_into(txn.staging, txn.staging, directory=out)
+        txn.commit()
     if args.json:
         emit_json(plan.to_dict())
     else:

@@ -128,8 +128,12 @@ def load_campaign(path: str | Path) -> CampaignConfig:
                           "(J per shot), efficiency (bank to kinetic energy, 0 < e <= 1) or a "
                           "launcher.coilgun file")
     root.finish()
-    launcher = CampaignLauncher(spec=spec, power=power.to(u.W), energy=energy,
-                                max_shot_rate=rate)
+    try:
+        launcher = CampaignLauncher(spec=spec, power=power.to(u.W), energy=energy,
+                                    max_shot_rate=rate)
+    except InputError as exc:
+        raise ConfigError(str(exc).replace("CampaignLauncher.power", c.key_path("power"))) \
+            from None
     constellation = Constellation(planes=tuple(planes), satellites=counts, name=label)
     return CampaignConfig(name=name, site=site, launcher=launcher, constellation=constellation,
                           search=search, satellite_mass=satellite_mass, isp=isp,

@@ -58,9 +58,13 @@ def read_toml(path: str | Path) -> Table:
         raise ConfigError(f"config file {p} is a directory, expected a .toml file")
     if p.stat().st_size > _MAX_FILE_BYTES:
         raise ConfigError(f"config file {p} is larger than {_MAX_FILE_BYTES // 2**20} MiB")
-    try:
-        with p.open("rb") as fh:
-            data = tomllib.load(fh)
+    from massdriver.errors import InputError
+    from massdriver.safe_io import read_limited
+
+    try:    # a regular file only (no device, FIFO, terminal), at most the limit read
+        data = tomllib.loads(read_limited(p, _MAX_FILE_BYTES).decode("utf-8"))
+    except InputError as exc:
+        raise ConfigError(f"config file {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{p}: not valid TOML: {exc}") from None
     except RecursionError:  # tomllib recurses into nested arrays / inline tables
@@ -68,6 +72,8 @@ def read_toml(path: str | Path) -> Table:
             from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{p}: cannot read: {exc}") from None
+    except ValueError as exc:       # e.g. an integer of more than 4300 digits
+        raise ConfigError(f"{p}: not a usable config: {str(exc)[:100]}") from None
     return Table(data, "", source=str(p))
 
 
@@ -107,6 +113,12 @@ def parse_quantity(value: Any, unit: str, where: str = "value"):
                 f"{where} = {_fmt(value)}: cannot read a quantity; write e.g. '1.0 {target}'"
             ) from None
         if q.unit == u.dimensionless_unscaled and target != u.dimensionless_unscaled:
+            try:                      # a bare number is in `unit`; '1 m/m' is refused
+                float(value.strip())
+            except ValueError:
+                raise ConfigError(
+                    f"{where} = {_fmt(value)}: its units cancel out; give a value convertible "
+                    f"to {target}") from None
             q = q.value * target
         try:
             q = q.to(target)
@@ -155,8 +167,18 @@ def parse_epoch(value: Any):
             scale = name.lower()
             text = text[: -len(name)].strip() if not text.upper().endswith("Z") else text[:-1]
             break
+    import warnings
+
+    from erfa import ErfaWarning
+
     try:
-        t = Time(text, format="isot" if "T" in text else "iso", scale=scale)
+        with warnings.catch_warnings():   # second 60 of a day without a leap second: refused
+            warnings.filterwarnings("error", message=".*after end of day", category=ErfaWarning)
+            t = Time(text, format="isot" if "T" in text else "iso", scale=scale)
+    except ErfaWarning:
+        raise ValueError(
+            "second 60 exists only at the end of a UTC day with a leap second (the last was "
+            "2016-12-31); write the next day's 00:00:00") from None
     except ValueError:
         raise ValueError(
             "expected an ISO 8601 epoch such as '2027-03-01T00:00' (UTC) or "
@@ -263,6 +285,8 @@ class Table:
             return value
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(f"{self.key_path(key)} = {_fmt(value)}: expected an integer")
+        if abs(value) > 2**63:      # (float() of it would overflow)
+            raise ConfigError(f"{self.key_path(key)} = {_fmt(value)}: too large for any count")
         self._range(key, value, float(value), minimum, maximum, False)
         return int(value)
 

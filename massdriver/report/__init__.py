@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["write", "read_results", "figures", "ReportInputs", "FIGURES", "REPORT_HTML",
-           "output_names"]
+__all__ = ["write", "write_into", "read_results", "figures", "ReportInputs", "FIGURES",
+           "REPORT_HTML", "RESULT_FILES", "output_names"]
 
 #: the page's file name
 REPORT_HTML = "report.html"
@@ -84,16 +84,29 @@ class ReportInputs:
         return None
 
 
-def read_results(out_dir: str | os.PathLike) -> ReportInputs:
+#: the files of a ``massdriver solve`` run the report is drawn from
+RESULT_FILES = ("plan.json", "scan.ecsv", "windows.ecsv", "best_trajectory.ecsv", "mission.toml")
+
+
+def read_results(out_dir: str | os.PathLike, *, verify: bool = True) -> ReportInputs:
     """Read the files of a ``massdriver solve --out DIR`` directory.
 
     ``plan.json`` and ``scan.ecsv`` are required; ``windows.ecsv``, ``best_trajectory.ecsv``
     and ``mission.toml`` are used when present.
 
+    Parameters
+    ----------
+    out_dir : str or os.PathLike
+    verify : bool
+        Check the files against the directory's ``manifest.json`` first
+        (:func:`massdriver.outputs.verify_directory`): files of different runs, or changed
+        since, are refused.
+
     Raises
     ------
     massdriver.errors.InputError
-        ``out_dir`` is not a directory, a required file is missing, or a file cannot be read.
+        ``out_dir`` is not a directory, a required file is missing, the files do not belong
+        together, or a file cannot be read.
     """
     import numpy as np
     from astropy.table import QTable
@@ -106,19 +119,30 @@ def read_results(out_dir: str | os.PathLike) -> ReportInputs:
     for name in ("plan.json", "scan.ecsv"):
         if not (d / name).is_file():
             raise InputError(f"{d} has no {name}: run 'massdriver solve CONFIG --out {d}' first")
+    if verify:
+        from massdriver.outputs import verify_directory
+
+        verify_directory(d, required=("plan.json", "scan.ecsv"), also=RESULT_FILES)
+    from massdriver.safe_io import one_line, read_limited
+
     try:
-        plan = json.loads((d / "plan.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{d / 'plan.json'}: cannot read it as JSON ({exc})") from None
-    if not isinstance(plan, dict) or "inputs" not in plan or "threshold_km_s" not in plan.get(
-            "inputs", {}):
+        plan = json.loads(read_limited(d / "plan.json", _JSON_LIMIT).decode("utf-8"),
+                          parse_constant=_refuse_constant)
+    except (OSError, ValueError, RecursionError) as exc:
+        raise InputError(f"{d / 'plan.json'}: cannot read it as JSON ({one_line(exc)})") \
+            from None
+    if not isinstance(plan, dict) or not isinstance(plan.get("inputs"), dict) or \
+            "threshold_km_s" not in plan["inputs"]:
         raise InputError(f"{d / 'plan.json'}: not a massdriver plan (no inputs.threshold_km_s)")
+    _check_plan(plan, d / "plan.json")
 
     def table(name: str):
         try:
-            t = QTable.read(d / name, format="ascii.ecsv")
+            lines = read_limited(d / name, _ECSV_LIMIT).decode("utf-8").splitlines()
+            t = QTable.read(lines, format="ascii.ecsv")
         except Exception as exc:  # astropy raises many types for a malformed file
-            raise InputError(f"{d / name}: cannot read it as ECSV ({exc})") from None
+            raise InputError(f"{d / name}: cannot read it as ECSV ({one_line(exc)})") \
+                from None
         for key in t.colnames:    # missing values (unsolved scan rows) are masked in the file
             col = t[key]
             kind = getattr(getattr(col, "dtype", None), "kind", "")
@@ -138,11 +162,92 @@ def read_results(out_dir: str | os.PathLike) -> ReportInputs:
     else:
         missing.append("best_trajectory.ecsv")
     if (d / "mission.toml").is_file():
-        mission = (d / "mission.toml").read_text(encoding="utf-8", errors="replace")
+        mission = read_limited(d / "mission.toml").decode("utf-8", errors="replace")
     else:
         missing.append("mission.toml")
     return ReportInputs(directory=d, plan=plan, scan=scan, windows=windows,
                         trajectory=trajectory, mission_text=mission, missing=tuple(missing))
+
+
+_JSON_LIMIT = 256 << 20
+_ECSV_LIMIT = 1 << 30
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a number a massdriver plan holds")
+
+
+def _check_plan(plan: dict, where: Path) -> None:
+    """Refuse a ``plan.json`` whose fields the report reads have the wrong type (one line).
+
+    Python's ``json`` accepts NaN and Infinity: they are refused while parsing. Each window
+    needs its epochs as ISO strings, finite numbers for speed, time of flight and the budget
+    total, and tables (or null) where tables belong.
+    """
+    import re
+
+    from massdriver.errors import InputError
+    from massdriver.safe_io import one_line
+
+    def bad(path: str, value, what: str):
+        raise InputError(f"{where}: {path} = {one_line(json.dumps(value), 60)}: expected "
+                         f"{what} (the file is not what massdriver solve writes)")
+
+    def number(path, value, *, positive=False):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            bad(path, value, "a number")
+        if positive and not value > 0:
+            bad(path, value, "a number > 0")
+
+    iso = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+    inputs = plan["inputs"]
+    number("inputs.threshold_km_s", inputs["threshold_km_s"], positive=True)
+    if "target_perigee_radius_km" in inputs:
+        number("inputs.target_perigee_radius_km", inputs["target_perigee_radius_km"],
+               positive=True)
+    if "site" in inputs and not isinstance(inputs["site"], dict):
+        bad("inputs.site", inputs["site"], "a table")
+    for key in ("message", "massdriver_version"):
+        if plan.get(key) is not None and not isinstance(plan[key], str):
+            bad(key, plan[key], "a string")
+    windows = plan.get("windows")
+    if windows is None:
+        return
+    if not isinstance(windows, list):
+        bad("windows", windows, "a list")
+    for i, w in enumerate(windows):
+        at = f"windows[{i}]"
+        if not isinstance(w, dict):
+            bad(at, w, "a table")
+        for key in ("open_utc", "close_utc", "best_utc"):
+            if not isinstance(w.get(key), str) or not iso.match(w[key]):
+                bad(f"{at}.{key}", w.get(key), "an ISO time 'YYYY-MM-DDThh:mm...'")
+        if not isinstance(w.get("branch"), str):
+            bad(f"{at}.branch", w.get("branch"), "a string")
+        for key in ("speed_km_s", "time_of_flight_days"):
+            number(f"{at}.{key}", w.get(key))
+        budget = w.get("budget")
+        if not isinstance(budget, dict):
+            bad(f"{at}.budget", budget, "a table")
+        for b_at, b in [(f"{at}.budget", budget)] + [
+                (f"{at}.budget.alternatives[{j}]", a)
+                for j, a in enumerate(budget.get("alternatives") or [])]:
+            if not isinstance(b, dict):
+                bad(b_at, b, "a table")
+            number(f"{b_at}.total_km_s", b.get("total_km_s"))
+            if not isinstance(b.get("strategy"), str):
+                bad(f"{b_at}.strategy", b.get("strategy"), "a string")
+            for key, value in b.items():
+                if key.endswith(("_km_s", "_km", "_deg")) and value is not None:
+                    number(f"{b_at}.{key}", value)
+        for key in ("perigee", "mid_course", "optimizer"):
+            if w.get(key) is not None and not isinstance(w[key], dict):
+                bad(f"{at}.{key}", w[key], "a table or null")
+        for key, value in list(w.items()) + [(f"perigee.{k}", v) for k, v in
+                                             (w.get("perigee") or {}).items()]:
+            if key.endswith(("_km_s", "_km", "_deg", "_days", "_hours", "_j")) and \
+                    value is not None and not isinstance(value, list):
+                number(f"{at}.{key}", value)
 
 
 def output_names(formats=("png",), *, trajectory: bool = True) -> list[str]:
@@ -164,8 +269,16 @@ def write(out_dir: str | os.PathLike, *, formats=("png",), force: bool = False) 
         Figure files to write: any of ``"png"``, ``"pdf"``. The page always embeds PNG images
         (drawn in memory when ``"png"`` is not asked for).
     force : bool
-        Overwrite report files that exist; without it an existing figure or page is an error
-        (``massdriver solve`` passes ``True`` for a directory it has just written).
+        Overwrite report files that exist; without it an existing figure or page is an error.
+        Report files of an earlier report that this one does not write (a PDF when only PNG
+        is asked for) are removed: the directory holds one report.
+
+    Notes
+    -----
+    The files are written as one transaction (:class:`massdriver.outputs.OutputDirectory`):
+    the directory is locked, the results are checked against its ``manifest.json`` (files
+    that do not belong together are refused), and the figures and the page appear together
+    or not at all. The manifest gains the report's files.
 
     Returns
     -------
@@ -175,32 +288,89 @@ def write(out_dir: str | os.PathLike, *, formats=("png",), force: bool = False) 
     Raises
     ------
     massdriver.errors.InputError
-        Missing or unreadable inputs, or an unknown format.
+        Missing or unreadable inputs, files that do not belong together, or an unknown
+        format.
     massdriver.errors.OutputExistsError
-        A report file exists and ``force`` is false.
+        A report file exists and ``force`` is false, or another run holds the directory.
     """
-    from massdriver.errors import InputError, OutputExistsError
+    from massdriver.errors import InputError
+    from massdriver.outputs import OutputDirectory
+
+    formats = _check_formats(formats)
+    d = Path(out_dir)
+    if not d.is_dir():
+        raise InputError(f"{d} is not a directory (expected the --out DIR of massdriver solve)")
+    names = output_names(_FORMATS)
+    with OutputDirectory(d, names, force=force, command="report", keep=RESULT_FILES) as txn:
+        from massdriver.outputs import verify_directory
+
+        verify_directory(d, required=("plan.json", "scan.ecsv"), also=RESULT_FILES, own=txn)
+        inputs = read_results(d, verify=False)
+        with txn.file_errors(REPORT_HTML):
+            _write_files(inputs, formats, txn.staging)
+        txn.commit()
+    return d / REPORT_HTML
+
+
+def _check_formats(formats) -> tuple[str, ...]:
+    from massdriver.errors import InputError
 
     formats = tuple(dict.fromkeys(str(f).lower().lstrip(".") for f in formats))
     bad = [f for f in formats if f not in _FORMATS]
     if bad:
         raise InputError(f"report format {bad[0]!r}: allowed formats are {', '.join(_FORMATS)}")
-    inputs = read_results(out_dir)
-    names = output_names(formats, trajectory=inputs.trajectory is not None)
-    clashes = [n for n in names if (inputs.directory / n).exists()]
-    if clashes and not force:
-        raise OutputExistsError(f"{inputs.directory} already holds {', '.join(clashes)}; "
-                                "pass --force to overwrite")
-    for n in clashes:
-        if (inputs.directory / n).is_dir():
-            raise OutputExistsError(f"{inputs.directory / n} is a directory, expected a file")
+    return formats
 
+
+def write_into(source: str | os.PathLike, target: str | os.PathLike, *,
+               formats=("png",), directory: str | os.PathLike | None = None) -> Path:
+    """Draw the report of the results in ``source`` into the (new, empty) files of ``target``.
+
+    The building block of :func:`write` and of ``massdriver solve``, which draw into the staging
+    directory of an :class:`massdriver.outputs.OutputDirectory`; nothing is checked against a
+    manifest or for existing files here.
+
+    Parameters
+    ----------
+    source, target : str or os.PathLike
+        Where the results are read and where the figures and the page are written.
+    formats : sequence of str
+    directory : str or os.PathLike, optional
+        The directory the page names (default ``source``).
+
+    Returns
+    -------
+    pathlib.Path
+        ``target / "report.html"``.
+    """
+    import dataclasses
+
+    formats = _check_formats(formats)
+    inputs = read_results(source, verify=False)
+    if directory is not None:
+        inputs = dataclasses.replace(inputs, directory=Path(directory))
+    return _write_files(inputs, formats, Path(target))
+
+
+def _write_files(inputs: ReportInputs, formats: tuple[str, ...], target: Path) -> Path:
+    from massdriver.errors import InputError
     from massdriver.report import html
+    from massdriver.safe_io import one_line
 
-    figures = _draw(inputs, formats)
-    page = html.render(inputs, figures)
-    path = inputs.directory / REPORT_HTML
-    path.write_text(page, encoding="utf-8")
+    try:
+        figures = _draw(inputs, formats, target)
+        page = html.render(inputs, figures)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError) as exc:
+        if isinstance(exc, InputError):
+            raise
+        # the files passed the checks of read_results but still do not fit together (e.g. a
+        # column missing from scan.ecsv, a window of plan.json without its rows)
+        raise InputError(
+            f"{inputs.directory}: the results do not hold what massdriver solve writes "
+            f"({type(exc).__name__}: {one_line(exc, 120)})") from None
+    path = target / REPORT_HTML
+    with open(path, "x", encoding="utf-8") as f:
+        f.write(page)
     return path
 
 
@@ -239,7 +409,7 @@ def figures(inputs: ReportInputs) -> dict:
     return out
 
 
-def _draw(inputs: ReportInputs, formats: tuple[str, ...]) -> list:
+def _draw(inputs: ReportInputs, formats: tuple[str, ...], target: Path) -> list:
     """Draw, save and encode every figure; returns :class:`massdriver.report.html.Figure`."""
     from massdriver.report import plots
     from massdriver.report.html import Figure, figure_captions
@@ -248,8 +418,8 @@ def _draw(inputs: ReportInputs, formats: tuple[str, ...]) -> list:
     out = []
     with plots.style():
         for stem, fig in figures(inputs).items():
-            files = plots.save_figure(fig, inputs.directory / stem, formats)
-            png = ((inputs.directory / f"{stem}.png").read_bytes() if "png" in formats
+            files = plots.save_figure(fig, target / stem, formats)
+            png = ((target / f"{stem}.png").read_bytes() if "png" in formats
                    else plots.png_bytes(fig))
             heading, caption = captions[stem]
             out.append(Figure(name=stem, title=heading, caption=caption, png=png,

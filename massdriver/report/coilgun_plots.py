@@ -50,7 +50,7 @@ def plot_shot(shot, path: str | Path | None = None, *, title: str = ""):
     axes[2].set_ylabel("current (kA)")
     axes[2].set_xlabel("carrier position (m)")
     axes[2].legend(loc="best")
-    head = title or "coilgun shot"
+    head = (title or "coilgun shot").replace("$", r"\$")    # a dollar sign, never mathtext
     fig.suptitle(f"{head}: exit {shot.exit_speed.to_value(u.m / u.s):.2f} m/s, "
                  f"peak {shot.peak_g:.4g} g, efficiency {shot.efficiency:.3f}")
     if path is not None:

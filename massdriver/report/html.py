@@ -114,7 +114,9 @@ def figure_captions(inputs) -> dict[str, tuple[str, str]]:
 
 # ------------------------------------------------------------------------------------------------
 def _e(text: Any) -> str:
-    return html.escape(str(text), quote=True)
+    from massdriver.safe_io import escape_controls
+
+    return html.escape(escape_controls(str(text)), quote=True)
 
 
 def _num(x: Any, digits: int = 4) -> str:

@@ -100,6 +100,8 @@ STYLE = {
     "savefig.dpi": 110.0,
     "pdf.fonttype": 42,
     "svg.hashsalt": "massdriver",
+    # names come from the user's files: a '$' is a dollar sign, never mathtext
+    "text.parse_math": False,
 }
 
 

@@ -1,0 +1,248 @@
+"""Environment faults (issue 21, items 10-11), injected for real: a TCP listener on 127.0.0.1
+that accepts and never answers, a peer speaking another protocol, malformed addresses, Ctrl-C
+(SIGINT) during a run on a real Dask scheduler, a truncated numba cache file, a cache location
+that cannot be created.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from massdriver.cli import main
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+CAMPAIGN = str(EXAMPLES / "campaign_walker.toml")
+
+
+def _run(capsys, argv):
+    capsys.readouterr()
+    try:
+        status = main(argv)
+    except SystemExit as exc:
+        status = exc.code
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def _one_line_error(status, out, err, command, *words):
+    assert status == 2, (status, err)
+    assert err.count("\n") == 1 and err.startswith(f"massdriver {command}: error: "), repr(err)
+    assert "Traceback" not in err
+    for w in words:
+        assert w in err, (w, err)
+
+
+@pytest.fixture
+def short_connect_timeout(monkeypatch):
+    pytest.importorskip("distributed")
+    import dask
+
+    with dask.config.set({"distributed.comm.timeouts.connect": "3s"}):
+        yield 3.0
+
+
+class _Listener:
+    """A TCP server on 127.0.0.1 that accepts every connection and sends ``greeting`` (or
+    nothing), then keeps the connection open without reading."""
+
+    def __init__(self, greeting: bytes = b""):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.greeting = greeting
+        self.held: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.held.append(conn)
+            if self.greeting:
+                conn.sendall(self.greeting)
+
+    def close(self):
+        self.sock.close()
+        for c in self.held:
+            c.close()
+
+
+# --------------------------------------------------------------------------------------------
+# 10. Dask: one deadline, one line
+# --------------------------------------------------------------------------------------------
+def test_silent_server_is_one_deadline_and_one_line(short_connect_timeout, tmp_path, capsys):
+    server = _Listener()
+    try:
+        out = tmp_path / "run"
+        start = time.monotonic()
+        status, stdout, err = _run(capsys, ["campaign", CAMPAIGN, "--out", str(out), "--quiet",
+                                            "--scheduler", f"tcp://127.0.0.1:{server.port}"])
+        elapsed = time.monotonic() - start
+        _one_line_error(status, stdout, err, "campaign", "sent no Dask handshake")
+        assert elapsed < short_connect_timeout + 15
+        assert server.held                                  # it did accept the connection
+        assert not out.exists()                             # no empty --out left behind
+    finally:
+        server.close()
+
+
+def test_non_dask_peer_is_one_line(short_connect_timeout, tmp_path, capsys):
+    # an SSH banner: read as a Dask frame length it is ~3 EiB
+    server = _Listener(b"SSH-2.0-OpenSSH_9.6\r\n" + b"\xff" * 64)
+    try:
+        status, stdout, err = _run(capsys, ["campaign", CAMPAIGN, "--out", str(tmp_path / "o"),
+                                            "--quiet", "--scheduler",
+                                            f"tcp://127.0.0.1:{server.port}"])
+        _one_line_error(status, stdout, err, "campaign", "does not speak the Dask protocol")
+        assert not (tmp_path / "o").exists()
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("address", ["tcp://127.0.0.1:notaport", "tcp://127.0.0.1:99999",
+                                     "http://127.0.0.1:8786", "127.0.0.1", "tcp://:8786",
+                                     "tcp://a b:1", " "])
+def test_malformed_address_is_one_line_at_once(short_connect_timeout, tmp_path, capsys,
+                                               address):
+    start = time.monotonic()
+    status, stdout, err = _run(capsys, ["campaign", CAMPAIGN, "--out", str(tmp_path / "o"),
+                                        "--quiet", "--scheduler", address])
+    _one_line_error(status, stdout, err, "campaign", "scheduler address")
+    assert time.monotonic() - start < 10
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_real_scheduler_still_connects(short_connect_timeout):
+    distributed = pytest.importorskip("distributed")
+    from massdriver import parallel
+
+    with distributed.LocalCluster(n_workers=0, processes=False, protocol="tcp",
+                                  host="127.0.0.1", dashboard_address=None) as cluster:
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        with parallel.use_dask(cluster.scheduler_address) as client:
+            assert client.scheduler_info()["type"] == "Scheduler"
+
+
+def test_ctrl_c_during_a_dask_run(short_connect_timeout, tmp_path):
+    """SIGINT while the campaign waits on a real scheduler (no workers: the plane tasks stay
+    pending): exit 130, one line, no "Task exception was never retrieved", no --out."""
+    distributed = pytest.importorskip("distributed")
+    out = tmp_path / "run"
+    with distributed.LocalCluster(n_workers=0, processes=False, protocol="tcp",
+                                  host="127.0.0.1", dashboard_address=None) as cluster:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "massdriver", "campaign", CAMPAIGN, "--out", str(out),
+             "--quiet", "--scheduler", cluster.scheduler_address],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while not cluster.scheduler.tasks:              # the planes were submitted
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        stdout, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err == "massdriver: interrupted\n"
+    assert not out.exists()
+
+
+# --------------------------------------------------------------------------------------------
+# 11. numba cache
+# --------------------------------------------------------------------------------------------
+_CALL = ("import warnings; from massdriver.cli import _one_line_cache_warnings; "
+         "_one_line_cache_warnings(warnings); "
+         "from massdriver.kernels.elliptic import ellipke; print(repr(ellipke(0.5)[0]))")
+#: K(m = 1/2) (Abramowitz & Stegun table 17.1)
+K_HALF = 1.8540746773013719
+
+
+def _python(code, env):
+    e = dict(os.environ)
+    e.update(env)
+    return subprocess.run([sys.executable, "-c", code], env=e, capture_output=True, text=True,
+                          timeout=600)
+
+
+def test_truncated_cache_entry_is_removed_and_rebuilt(tmp_path):
+    env = {"NUMBA_CACHE_DIR": str(tmp_path / "cache"), "MASSDRIVER_JIT_CACHE": "1"}
+    first = _python(_CALL, env)
+    assert first.returncode == 0, first.stderr
+    (entry,) = glob.glob(str(tmp_path / "cache" / "**" / "elliptic.ellipke-*.nbc"),
+                         recursive=True)
+    size = os.path.getsize(entry)
+    with open(entry, "r+b") as f:                        # a run killed while writing it
+        f.truncate(size // 3)
+    second = _python(_CALL, env)
+    assert second.returncode == 0, second.stderr
+    assert float(second.stdout) == pytest.approx(K_HALF, rel=1e-15)
+    lines = second.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("massdriver: warning: numba cache entry "
+                                                   "of ellipke"), second.stderr
+    assert "removed, compiling it again" in lines[0]
+    (rebuilt,) = glob.glob(str(tmp_path / "cache" / "**" / "elliptic.ellipke-*.nbc"),
+                           recursive=True)
+    assert os.path.getsize(rebuilt) == size
+    third = _python(_CALL, env)
+    assert third.returncode == 0 and third.stderr == "", third.stderr
+
+
+def test_unusable_cache_location_compiles_in_memory(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory\n")
+    # NUMBA_CACHE_DIR under a regular file cannot be created (whoever runs the test, root
+    # included); only the user-provided locator allowed: as with a read-only install
+    env = {"NUMBA_CACHE_DIR": str(blocker / "cache"), "MASSDRIVER_JIT_CACHE": "1",
+           "NUMBA_CACHE_LOCATOR_CLASSES": "UserProvidedCacheLocator"}
+    result = _python(_CALL, env)
+    assert result.returncode == 0, result.stderr
+    assert float(result.stdout) == pytest.approx(K_HALF, rel=1e-15)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("massdriver: warning: no writable numba cache location")
+    assert str(blocker / "cache") in lines[0]
+
+
+def test_warmup_repairs_a_truncated_entry():
+    """``massdriver warmup`` (in the cache the runs use) meets truncated entries of the coilgun
+    kernel ``simulate_shot``: they are removed, compiled again and saved."""
+    from massdriver.warmup import cache_location
+
+    where = cache_location()
+    if where.startswith("disabled"):
+        pytest.skip("the numba cache is disabled (MASSDRIVER_JIT_CACHE=0)")
+    pattern = os.path.join(where, "**", "*.simulate_shot-*.nbc")
+    entries = glob.glob(pattern, recursive=True)
+    if not entries:                                       # a cold cache: fill it first
+        subprocess.run([sys.executable, "-m", "massdriver", "warmup", "--quiet"], check=True,
+                       timeout=1800)
+        entries = glob.glob(pattern, recursive=True)
+    sizes = {p: os.path.getsize(p) for p in entries}
+    for p, size in sizes.items():                         # runs killed while writing them
+        with open(p, "r+b") as f:
+            f.truncate(size // 2)
+    run = subprocess.run([sys.executable, "-m", "massdriver", "warmup", "--quiet"],
+                         capture_output=True, text=True, timeout=1800)
+    assert run.returncode == 0, run.stderr
+    warned = [line for line in run.stderr.splitlines() if "simulate_shot" in line]
+    assert len(warned) == 1, run.stderr
+    assert warned[0].startswith("massdriver: warning: numba cache entry of simulate_shot")
+    rebuilt = glob.glob(pattern, recursive=True)
+    assert rebuilt and all(os.path.getsize(p) > 1000 for p in rebuilt)
+    again = subprocess.run([sys.executable, "-m", "massdriver", "warmup", "--quiet"],
+                           capture_output=True, text=True, timeout=1800)
+    assert again.returncode == 0 and "simulate_shot" not in again.stderr, again.stderr
