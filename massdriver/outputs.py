@@ -330,6 +330,14 @@ class OutputDirectory:
         Files of the previous run that this run keeps (``report`` keeps the results it was
         drawn from): this run adds its files to that run, whose manifest entries and run id are
         carried over (a directory without a manifest is left without one).
+    same_input : tuple of (str, bytes), optional
+        ``(name, data)``: the copy of its input this run writes (``("mission.toml", bytes of
+        the mission file)``). Without ``force``, existing files are still replaced when they
+        are exactly the outputs of an earlier run of the same command on the same input: the
+        directory's manifest names that command, its entry ``name`` has the SHA-256 of
+        ``data``, and every file in the way is listed there with its size and SHA-256
+        unchanged. Re-running a command into its own directory then just works; a file the
+        user wrote or edited there still needs ``force``.
 
     Attributes
     ----------
@@ -343,7 +351,8 @@ class OutputDirectory:
     """
 
     def __init__(self, path: str | os.PathLike, names: Iterable[str], *, force: bool,
-                 command: str, keep: Iterable[str] = ()):
+                 command: str, keep: Iterable[str] = (),
+                 same_input: tuple[str, bytes] | None = None):
         if path is None or os.fspath(path) == "":
             raise _errors().InputError("--out is empty: give an output directory")
         self.directory = Path(path)
@@ -351,6 +360,7 @@ class OutputDirectory:
         self.keep = tuple(check_name(n) for n in keep)
         self.force = bool(force)
         self.command = command
+        self.same_input = same_input
         self.run_id = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + secrets.token_hex(4)
         self.staging = self.directory / f"{STAGING_PREFIX}{self.run_id}{_STAGING_SUFFIX}"
         self._lock = _Lock(self.directory)
@@ -432,9 +442,31 @@ class OutputDirectory:
                 raise _errors().OutputExistsError(
                     f"{path} is read-only; make it writable or remove it")
             clashes.append(name)
-        if clashes and not self.force:
+        if clashes and not self.force and not self._own_earlier_outputs(clashes):
             raise _errors().OutputExistsError(
                 f"{d} already holds {', '.join(clashes)}; pass --force to overwrite")
+
+    def _own_earlier_outputs(self, clashes: list[str]) -> bool:
+        """Whether ``clashes`` are, untouched, the outputs of an earlier run of this command on
+        the same input (see ``same_input``)."""
+        previous = self._previous
+        if (self.same_input is None or previous is None
+                or previous.get("command") != self.command):
+            return False
+        name, data = self.same_input
+        files = previous["files"]
+        if files.get(name, {}).get("sha256") != hashlib.sha256(data).hexdigest():
+            return False
+        for clash in clashes:
+            if clash == MANIFEST:
+                continue
+            entry = files.get(clash)
+            path = self.directory / clash
+            if entry is None or not stat.S_ISREG(os.lstat(path).st_mode):
+                return False
+            if _sha256_file(path) != (entry["sha256"], entry["bytes"]):
+                return False
+        return True
 
     def _clean_stale_staging(self) -> None:
         """Staging directories of interrupted runs (the lock is ours: nobody is using them)."""

@@ -112,12 +112,29 @@ def test_a_run_without_window_removes_the_earlier_runs_files(monkeypatch, tmp_pa
     assert set(manifest2["files"]) == (RESULTS | REPORT) - {"manifest.json", "trajectory.png"}
 
 
-def test_rerun_without_force_is_refused_and_changes_nothing(windows_solve, tmp_path, capsys):
+def test_rerun_of_the_same_mission_replaces_only_its_own_untouched_outputs(
+        windows_solve, tmp_path, capsys):
+    """Re-running the same mission into its directory needs no --force (issue 15 A.7); a
+    different mission, or an output the user edited, is refused and nothing changes."""
     out = tmp_path / "run"
     assert _run(capsys, ["solve", MISSION, "--out", str(out), "--quiet"])[0] == 0
+    first = json.loads((out / "manifest.json").read_text())["run_id"]
+    status, stdout, err = _run(capsys, ["solve", MISSION, "--out", str(out), "--quiet"])
+    assert status == 0, err
+    assert json.loads((out / "manifest.json").read_text())["run_id"] != first
+
+    other = tmp_path / "other.toml"
+    other.write_text(Path(MISSION).read_text().replace("28 d", "27 d"))
+    before = _snapshot(out)
+    status, stdout, err = _run(capsys, ["solve", str(other), "--out", str(out), "--quiet"])
+    _one_line_error(status, stdout, err, "solve", "--force", "plan.json")
+    assert _snapshot(out) == before
+
+    with open(out / "report.html", "a") as fh:           # the user edits an output
+        fh.write("<!-- my note -->\n")
     before = _snapshot(out)
     status, stdout, err = _run(capsys, ["solve", MISSION, "--out", str(out), "--quiet"])
-    _one_line_error(status, stdout, err, "solve", "--force", "plan.json")
+    _one_line_error(status, stdout, err, "solve", "--force", "report.html")
     assert _snapshot(out) == before
 
 

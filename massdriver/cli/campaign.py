@@ -83,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
     config_bytes = read_limited(args.config)
     names = OUTPUT_FILES + [f"{_FIGURE_STEM}.{fmt}" for fmt in ("png", "pdf")]
     # locked and checked before the long solve; the files appear together at the end
-    with OutputDirectory(args.out, names, force=args.force, command="campaign") as txn:
+    with OutputDirectory(args.out, names, force=args.force, command="campaign",
+                         same_input=("campaign.toml", config_bytes)) as txn:
         campaign = config.plan(scheduler=args.scheduler, progress=_progress(args.quiet))
         d = campaign.to_dict()
         with txn.file_errors("campaign.json"):

@@ -104,7 +104,8 @@ def run(args: argparse.Namespace) -> int:
     # all together, or not at all
     mission = load_mission(args.config)
     mission_bytes = read_limited(args.config)
-    with OutputDirectory(args.out, output_names(), force=args.force, command="solve") as txn:
+    with OutputDirectory(args.out, output_names(), force=args.force, command="solve",
+                         same_input=("mission.toml", mission_bytes)) as txn:
         plan = solve_loaded(mission, args.quiet)
         best = plan.best
         with txn.file_errors("plan.json"):
