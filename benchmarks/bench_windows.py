@@ -3,7 +3,7 @@
 Run::
 
     python benchmarks/bench_windows.py --days 30  # a month on a 10-minute grid (both branches)
-    python benchmarks/bench_windows.py            # one year (about 15 min on 2 cores)
+    python benchmarks/bench_windows.py            # one year (scan ~8 s, solve ~11 s)
 
 Needs the package only (``pip install .``). What is measured (DE421 force model, LEO 400 km
 target, site 0 N 55 W, track east; the scan at its own tolerance, ``windows.SCAN_RTOL``,
