@@ -38,10 +38,8 @@ from astropy.time import Time
 from jplephem.pck import PCK
 from jplephem.spk import SPK
 
-from massdriver.kernels.chebyshev import slice_tables
-
 from .errors import ConfigError, EphemerisRangeError, InputError
-from .kernels.chebyshev import geocentric_states, moon_pa_matrices
+from .kernels.chebyshev import geocentric_states, moon_pa_matrices, slice_tables
 from .timescales import from_tdb_seconds, to_tdb_seconds
 
 __all__ = [

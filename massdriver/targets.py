@@ -651,8 +651,8 @@ def sun_synchronous(altitude, ltan: str | float = "06:00", *,
     """
     h = _qty(altitude, "km", "altitude")
     hours = _parse_ltan(ltan)
-    if h.value < MIN_PERIGEE_ALTITUDE:
-        reason = f"must be >= {MIN_PERIGEE_ALTITUDE:g} km"
+    if not BOUNDS["perigee_altitude"].contains(float(h.value)):   # before the J2 formula
+        reason = BOUNDS["perigee_altitude"].describe()
         raise InputError(f"altitude = {h.value:g} km: {reason}", field="altitude", reason=reason)
     inc = math.degrees(sun_synchronous_inclination(h.value))
     hh, mm = divmod(round(hours * 60), 60)
