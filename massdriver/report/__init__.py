@@ -297,6 +297,8 @@ def write(out_dir: str | os.PathLike, *, formats=("png",), force: bool = False) 
     from massdriver.outputs import OutputDirectory
 
     formats = _check_formats(formats)
+    if os.fspath(out_dir) == "":
+        raise InputError("the directory is empty: give the --out DIR of massdriver solve")
     d = Path(out_dir)
     if not d.is_dir():
         raise InputError(f"{d} is not a directory (expected the --out DIR of massdriver solve)")
