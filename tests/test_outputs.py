@@ -158,6 +158,12 @@ def test_empty_out_is_refused(empty_solve, tmp_path, capsys, monkeypatch):
     status, stdout, err = _run(capsys, ["solve", MISSION, "--out", "", "--quiet"])
     _one_line_error(status, stdout, err, "solve", "--out is empty")
     assert os.listdir(tmp_path) == []
+    status, stdout, err = _run(capsys, ["solve", MISSION, "--out", ".", "--quiet",
+                                        "--no-report"])
+    assert status == 0, err                               # '.' said explicitly is fine
+    status, stdout, err = _run(capsys, ["report", ""])
+    _one_line_error(status, stdout, err, "report", "empty")
+    assert not os.path.exists(tmp_path / "report.html")
 
 
 # --------------------------------------------------------------------------------------------

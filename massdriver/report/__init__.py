@@ -297,6 +297,8 @@ def write(out_dir: str | os.PathLike, *, formats=("png",), force: bool = False) 
     from massdriver.outputs import OutputDirectory
 
     formats = _check_formats(formats)
+    if os.fspath(out_dir) == "":
+        raise InputError("the directory is empty: give the --out DIR of massdriver solve")
     d = Path(out_dir)
     if not d.is_dir():
         raise InputError(f"{d} is not a directory (expected the --out DIR of massdriver solve)")
@@ -402,7 +404,8 @@ def figures(inputs: ReportInputs) -> dict:
         suptitle = ""
         if best is not None:
             suptitle = (f"Best window: launch {best['best_utc'][:16]} UTC, "
-                        f"{best['speed_km_s']:.4f} km/s, {best['branch']} arrival, "
+                        f"{best['speed_km_s']:.4f} km/s, {plots.literal(best['branch'])} "
+                        "arrival, "
                         f"time of flight {best['time_of_flight_days']:.2f} d")
         out["trajectory"] = plots.plot_trajectory_views(
             inputs.trajectory, target_radius_km=inputs.target_radius_km, title=suptitle)

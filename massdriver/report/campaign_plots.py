@@ -17,7 +17,7 @@ from astropy.table import QTable
 from astropy.time import Time
 
 from massdriver.errors import InputError
-from massdriver.report.plots import new_figure, save_figure, style
+from massdriver.report.plots import literal, new_figure, save_figure, style
 
 __all__ = ["plot_deliveries", "write_campaign_figure", "CAMPAIGN_FIGURE"]
 
@@ -79,7 +79,8 @@ def plot_deliveries(schedule, requested: Sequence[int] | None = None, *, start=N
         ax = fig.add_subplot(1, 1, 1)
         for k in range(n_planes):
             color = f"C{k % 10}"
-            label = plane_names[k] if plane_names and k < len(plane_names) else f"plane {k}"
+            label = (literal(plane_names[k]) if plane_names and k < len(plane_names)
+                     else f"plane {k}")
             mine = planes == k
             for days, kw in ((np.sort(arrive[mine]), {"lw": 1.6, "label": label}),
                              (np.sort(launch[mine]), {"lw": 0.8, "ls": "--"})):
@@ -98,7 +99,7 @@ def plot_deliveries(schedule, requested: Sequence[int] | None = None, *, start=N
         if requested is not None:
             ax.plot([], [], color="k", lw=0.9, ls=":", label="requested (dotted)")
         ax.legend(loc="best", ncols=2 if n_planes > 4 else 1)
-        head = title or meta.get("constellation") or "campaign"
+        head = literal(title or meta.get("constellation") or "campaign")
         if summary:
             tot, tl = summary.get("totals", {}), summary.get("timeline", {})
             line = (f"{tot.get('satellites_delivered', len(schedule))} of "

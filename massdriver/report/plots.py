@@ -44,7 +44,7 @@ from massdriver.report.trajectory_plots import orbit_normal, rotating_frame_posi
 
 __all__ = [
     "BUDGET_PARTS", "SCAN_PARTS", "PART_COLORS", "PART_LABELS", "BRANCH_STYLE", "STYLE",
-    "style", "new_figure", "save_figure", "png_bytes",
+    "style", "new_figure", "save_figure", "png_bytes", "literal",
     "plot_window_chart", "plot_speed_map", "plot_budget_bars", "plot_trajectory_views",
     "perigee_index", "circle_in_plane", "hermite_path",
 ]
@@ -100,9 +100,13 @@ STYLE = {
     "savefig.dpi": 110.0,
     "pdf.fonttype": 42,
     "svg.hashsalt": "massdriver",
-    # names come from the user's files: a '$' is a dollar sign, never mathtext
-    "text.parse_math": False,
 }
+
+
+def literal(text) -> str:
+    """``text`` (a name from the user's files) for a figure: each ``$`` drawn as a dollar
+    sign, never the start of mathtext (which would raise, or typeset, at drawing time)."""
+    return str(text).replace("$", r"\$")
 
 
 @contextlib.contextmanager
@@ -378,12 +382,13 @@ def plot_budget_bars(windows: Sequence[dict], threshold_km_s: float):
         base = base + parts[part]
     for k, w in enumerate(windows):
         strategy = _STRATEGY_SHORT.get(w["budget"]["strategy"], w["budget"]["strategy"])
-        ax.annotate(f"{_window_total(w):.3f}\n{strategy}",
+        ax.annotate(f"{_window_total(w):.3f}\n{literal(strategy)}",
                     (x[k], base[k]), xytext=(0, 3), textcoords="offset points",
                     ha="center", va="bottom", fontsize=7)
     ax.axhline(threshold_km_s, color=_THRESHOLD_COLOR, ls="--", lw=1.0,
                label=f"threshold {threshold_km_s:g} km/s")
-    labels = [f"{w['best_utc'][:10]}\n{w['best_utc'][11:16]} UTC\n{w['branch']}"
+    labels = [f"{w['best_utc'][:10]}\n{w['best_utc'][11:16]} UTC\n"
+              f"{literal(w['branch'])}"
               for w in windows]
     ax.set_xticks(x, labels)
     ax.set_xlim(-0.7, max(n, 1) - 0.3)
