@@ -15,7 +15,7 @@ equivalent km and km/s for the ephemeris model). No events (every integrator doe
 Single shot: best of N wall-clock times (the machine is shared; the minimum is the least disturbed
 figure), for
 
-* massdriver ``dop853.integrate`` called from Python, ``dop853.propagate`` (the named-result
+* massdriver ``dop853.integrate`` called from Python, ``propagate.propagate`` (the named-result
   wrapper) and the kernel called from compiled code (what the window solver does);
 * the same DOP853 pair in Sundman-regularised time (``sundman.integrate``, the
   ``regularize=True`` option), called from Python and from compiled code;
@@ -52,9 +52,10 @@ import time
 
 import numba
 import numpy as np
-from massdriver.kernels import batch, dop853, forces, sundman, taylor
+from massdriver.kernels import forces
 from massdriver.kernels.chebyshev import geocentric_moon
-from massdriver.kernels.taylor_jets import INTEGRATORS
+from massdriver.kernels.integrators import batch, dop853, propagate, sundman, taylor
+from massdriver.kernels.integrators.taylor_jets import INTEGRATORS
 from scipy.integrate import solve_ivp
 
 from massdriver import bodies
@@ -252,18 +253,18 @@ def measure_single(name, model, t0, y0, t1, params, e, atol, rtol, rep, fun_np, 
     """All single-shot timings of one model and tolerance."""
     modes = np.zeros(forces.N_EVENTS, dtype=np.int64)
     no_eval = np.empty(0)
-    out = dop853.propagate(model, t0, y0, t1, params, e, rtol=rtol, atol=atol,
+    out = propagate.propagate(model, t0, y0, t1, params, e, rtol=rtol, atol=atol,
                            store_steps=False)
     res = {"model": name, "rtol": rtol, "steps": out.nsteps, "rejected": out.nrejected,
            "nfev": out.nfev}
     res["kernel"] = best_of(lambda: dop853.integrate(
         model, t0, y0, t1, rtol, atol, np.inf, 0.0, params, e, modes, no_eval, False, 10**7, 1),
         rep)
-    res["propagate"] = best_of(lambda: dop853.propagate(
+    res["propagate"] = best_of(lambda: propagate.propagate(
         model, t0, y0, t1, params, e, rtol=rtol, atol=atol, store_steps=False), rep)
     res["compiled"] = kernel_from_compiled(model, t0, y0, t1, rtol, atol, params, e,
                                            max(5, rep // 5))
-    reg = dop853.propagate(model, t0, y0, t1, params, e, rtol=rtol, atol=atol,
+    reg = propagate.propagate(model, t0, y0, t1, params, e, rtol=rtol, atol=atol,
                            store_steps=False, regularize=True)
     res["sundman_steps"], res["sundman_rejected"], res["sundman_nfev"] = (
         reg.nsteps, reg.nrejected, reg.nfev)
@@ -287,7 +288,7 @@ def measure_single(name, model, t0, y0, t1, params, e, atol, rtol, rep, fun_np, 
     res["agree"] = float(np.max(np.abs(ref.y[:, -1] - out.y_final)
                                 / (np.abs(ref.y[:, -1]) + atol / rtol)))
     if model == 0:
-        tay = dop853.propagate(model, t0, y0, t1, params, e, rtol=rtol, atol=atol,
+        tay = propagate.propagate(model, t0, y0, t1, params, e, rtol=rtol, atol=atol,
                                store_steps=False, method="taylor")
         res["taylor_order"], res["taylor_steps"] = taylor.order_for(rtol), tay.nsteps
         res["taylor"] = best_of(lambda: taylor.integrate(
@@ -329,19 +330,19 @@ def work_precision(hy, y_c, t1_c, p_c, rep):
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for rtol in (1e-8, 1e-9, 1e-10, 1e-11, 1e-12, 1e-13):
         atol = np.full(6, 1e-3 * rtol)
-        out = dop853.propagate(0, 0.0, y_c, t1_c, p_c, None, rtol=rtol, atol=atol,
+        out = propagate.propagate(0, 0.0, y_c, t1_c, p_c, None, rtol=rtol, atol=atol,
                                store_steps=False)
         err = np.max(np.abs(out.y_final[:3] - ref[:3])) * L * 1e3
         t_ours = best_of(lambda rtol=rtol, atol=atol: dop853.integrate(
             0, 0.0, y_c, t1_c, rtol, atol, np.inf, 0.0, p_c, None, modes, no_eval, False,
             10**7, 1), rep)[0]
-        reg = dop853.propagate(0, 0.0, y_c, t1_c, p_c, None, rtol=rtol, atol=atol,
+        reg = propagate.propagate(0, 0.0, y_c, t1_c, p_c, None, rtol=rtol, atol=atol,
                                store_steps=False, regularize=True)
         err_s = np.max(np.abs(reg.y_final[:3] - ref[:3])) * L * 1e3
         t_s = best_of(lambda rtol=rtol, atol=atol: sundman.integrate(
             0, 0.0, y_c, t1_c, rtol, atol, np.inf, 0.0, p_c, None, modes, no_eval, False,
             10**7, 1), rep)[0]
-        tay = dop853.propagate(0, 0.0, y_c, t1_c, p_c, None, rtol=rtol, atol=atol,
+        tay = propagate.propagate(0, 0.0, y_c, t1_c, p_c, None, rtol=rtol, atol=atol,
                                store_steps=False, method="taylor")
         err_t = np.max(np.abs(tay.y_final[:3] - ref[:3])) * L * 1e3
         t_t = best_of(lambda rtol=rtol, atol=atol: taylor.integrate(
@@ -387,14 +388,14 @@ def main(argv=None) -> int:
 
     # warm up / compile everything first
     for model in (forces.MODEL_CR3BP, forces.MODEL_EPHEMERIS):
-        dop853.propagate(model, 0.0 if model == 0 else T0, y_c if model == 0 else y_e,
+        propagate.propagate(model, 0.0 if model == 0 else T0, y_c if model == 0 else y_e,
                          t1_c if model == 0 else t1_e, p_c if model == 0 else p_e,
                          None if model == 0 else eph)
-        dop853.propagate(model, 0.0 if model == 0 else T0, y_c if model == 0 else y_e,
+        propagate.propagate(model, 0.0 if model == 0 else T0, y_c if model == 0 else y_e,
                          t1_c if model == 0 else t1_e, p_c if model == 0 else p_e,
                          None if model == 0 else eph, regularize=True)
     for rtol in (1e-8, 1e-9, 1e-10, 1e-11, 1e-12, 1e-13):     # one Taylor entry per order
-        dop853.propagate(0, 0.0, y_c, t1_c, p_c, None, rtol=rtol, method="taylor")
+        propagate.propagate(0, 0.0, y_c, t1_c, p_c, None, rtol=rtol, method="taylor")
     forces.derivative(0, 0.0, y_c, p_c, None)
     forces.derivative(1, T0, y_e, p_e, tab)
 
@@ -518,7 +519,7 @@ def measure_batch(hy, model, t0s, y0s, t1s, params, e, atol, rtol, threads):
     """Best wall-clock times (s) of the massdriver and heyoka batches, measured alternately."""
     numba.set_num_threads(threads)
     no_events = np.zeros(forces.N_EVENTS, dtype=np.int64)
-    perigee = dop853.event_modes(terminal=["perigee", "moon_impact", "earth_impact"])
+    perigee = propagate.event_modes(terminal=["perigee", "moon_impact", "earth_impact"])
 
     def md(modes):
         return batch.propagate_batch(model, t0s, y0s, t1s, rtol, atol, np.inf, params, e, modes,

@@ -59,7 +59,7 @@ Models
 
 Regularised form (Sundman time transformation)
 ----------------------------------------------
-:mod:`massdriver.kernels.sundman` integrates either model in a fictitious time ``s`` with
+:mod:`massdriver.kernels.integrators.sundman` integrates either model in a fictitious time ``s`` with
 ``dt = g ds`` (Sundman 1912, Acta Math. 36, 105; Szebehely 1967, *Theory of Orbits*, Sec. 3.2;
 Hairer, Lubich & Wanner 2006, *Geometric Numerical Integration*, Sec. VIII.2), carrying the
 elapsed time as a seventh state component ``Y = (r, v, t - t_ref)``::
@@ -193,7 +193,7 @@ P_R_ATMOSPHERE = 13
 P_R_ESCAPE = 14
 P_PERIGEE_MAX_RADIUS = 15
 N_PARAMS = 16
-# slots appended by the regularised integrator (kernels/sundman.py) to its private copy of params
+# slots appended by the regularised integrator (kernels/integrators/sundman.py) to its private copy of params
 P_T_REF = N_PARAMS              # physical time of s = 0: t = params[P_T_REF] + Y[6]
 P_T_TARGET = N_PARAMS + 1       # EV_TIME fires where Y[6] = params[P_T_TARGET]
 N_PARAMS_REGULARIZED = N_PARAMS + 2

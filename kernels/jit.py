@@ -18,7 +18,7 @@ Environment overrides (read once, at import):
     numba's own switch; ``1`` runs the kernels as plain Python (for debugging, very slow).
 
 One exception, whatever ``MASSDRIVER_FASTMATH`` says: the Taylor integrator's entry points
-(:mod:`massdriver.kernels.taylor_jets`) allow FMA contraction (``fastmath={"contract"}``, no
+(:mod:`massdriver.kernels.integrators.taylor_jets`) allow FMA contraction (``fastmath={"contract"}``, no
 reassociation; 9 % faster), so their results can differ in the last bits between CPUs with and
 without FMA instructions.
 """

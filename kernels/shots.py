@@ -37,7 +37,6 @@ import math
 import numba
 import numpy as np
 from massdriver.kernels.chebyshev import geocentric_moon_into, slice_tables
-from massdriver.kernels.dop853 import STATUS_EVENT, integrate
 from massdriver.kernels.forces import (
     EV_EARTH_IMPACT,
     EV_ESCAPE,
@@ -48,6 +47,8 @@ from massdriver.kernels.forces import (
     P_GM_EARTH,
 )
 from massdriver.kernels.frames import launch_state_into
+from massdriver.kernels.integrators.contract import STATUS_EVENT
+from massdriver.kernels.integrators.dop853 import integrate
 from massdriver.kernels.jit import jit
 
 __all__ = [
@@ -141,11 +142,11 @@ def coast_to_perigee(t0, y0, t_max, rtol, atol, params, eph, far_perigee_radius)
         out = integrate(np.int64(MODEL_EPHEMERIS), t, y, t_stop, rtol, atol, np.inf, 0.0,
                         params, eph, hop_modes if hop else modes, empty, np.bool_(False),
                         np.int64(200000), np.int64(1))
-        status = out[0]
-        t = out[1]
-        y = out[2]
-        nfev += out[3]
-        term = out[13]
+        status = out.status
+        t = out.t_final
+        y = out.y_final
+        nfev += out.nfev
+        term = out.terminal_event
         if status < 0:
             return OUTCOME_FAILED, t, y, nfev
         if status != STATUS_EVENT:

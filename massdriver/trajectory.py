@@ -1,6 +1,7 @@
 """One shot from a lunar track to the Earth: :func:`shoot` and its :class:`Trajectory` result.
 
-The coast is integrated by the compiled DOP853 kernel (:mod:`massdriver.kernels.dop853`) under
+The coast is integrated by the compiled DOP853 kernel
+(:mod:`massdriver.kernels.integrators.dop853`) under
 one of two force models:
 
 ``"ephemeris"``
@@ -28,8 +29,9 @@ from astropy.table import QTable
 from massdriver import bodies
 from massdriver.ephemeris import Ephemeris
 from massdriver.errors import InputError
-from massdriver.kernels import dop853, forces
+from massdriver.kernels import forces
 from massdriver.kernels.chebyshev import geocentric_states
+from massdriver.kernels.integrators import propagate
 from massdriver.kernels.shots import PERIGEE_HOP
 from massdriver.kernels.twobody import rv2coe
 from massdriver.timescales import from_tdb_seconds, table_times, to_tdb_seconds
@@ -38,7 +40,8 @@ __all__ = ["Event", "PerigeeArrival", "Trajectory", "shoot", "MODELS", "METHODS"
            "perigee_arrival_from_state"]
 
 MODELS = ("ephemeris", "cr3bp")
-#: Integrators of :func:`shoot` (``"taylor"``: CR3BP only, :mod:`massdriver.kernels.taylor`).
+#: Integrators of :func:`shoot` (``"taylor"``: CR3BP only,
+#: :mod:`massdriver.kernels.integrators.taylor`).
 METHODS = ("dop853", "taylor")
 STATUSES = ("perigee", "moon_impact", "earth_impact", "atmosphere", "escape", "timeout", "failed")
 #: a perigee event farther than this from the Earth (a shallow minimum of the geocentric distance
@@ -315,9 +318,9 @@ def coast(model_id: int, t0: float, y0, t_end: float, params, eph, rtol: float, 
     store_steps : bool
         Keep every accepted step.
     regularize : bool
-        Integrate in Sundman-regularised time (:mod:`massdriver.kernels.sundman`).
+        Integrate in Sundman-regularised time (:mod:`massdriver.kernels.integrators.sundman`).
     method : {"dop853", "taylor"}
-        Integrator (``"taylor"``: CR3BP only, :mod:`massdriver.kernels.taylor`).
+        Integrator (``"taylor"``: CR3BP only, :mod:`massdriver.kernels.integrators.taylor`).
 
     Returns
     -------
@@ -325,7 +328,7 @@ def coast(model_id: int, t0: float, y0, t_end: float, params, eph, rtol: float, 
     """
     hop = PERIGEE_HOP if hop is None else hop
     terminal = ["perigee", "moon_impact", "earth_impact", "atmosphere", "escape"]
-    modes = dop853.event_modes(terminal=terminal)
+    modes = propagate.event_modes(terminal=terminal)
     hop_modes = modes.copy()
     hop_modes[forces.EV_PERIGEE] = 0
     earth = np.zeros(3) if earth is None else np.asarray(earth, dtype=np.float64)
@@ -336,10 +339,10 @@ def coast(model_id: int, t0: float, y0, t_end: float, params, eph, rtol: float, 
     hopping = False
     for _ in range(64):
         t_seg_end = min(t_cur + hop, t_end) if hopping else t_end
-        prop = dop853.propagate(model_id, t_cur, y_cur, t_seg_end, params, eph, rtol=rtol,
-                                atol=atol, events=hop_modes if hopping else modes,
-                                store_steps=store_steps, regularize=regularize,
-                                method=method)
+        prop = propagate.propagate(model_id, t_cur, y_cur, t_seg_end, params, eph, rtol=rtol,
+                                   atol=atol, events=hop_modes if hopping else modes,
+                                   store_steps=store_steps, regularize=regularize,
+                                   method=method)
         nfev += prop.nfev
         steps += prop.nsteps
         rejected += prop.nrejected
@@ -450,14 +453,14 @@ def shoot(site, epoch, speed, *, model: str = "ephemeris", days: float = 8.0,
     ephemeris : massdriver.ephemeris.Ephemeris, optional
         Default DE421.
     regularize : bool
-        Integrate in Sundman-regularised time (:mod:`massdriver.kernels.sundman`): the same
-        DOP853 pair, ~40 % fewer force evaluations for the same accuracy; the stored steps are
-        then those of the regularised integration. Default False (physical time, step for step
-        as scipy's ``solve_ivp``).
+        Integrate in Sundman-regularised time
+        (:mod:`massdriver.kernels.integrators.sundman`): the same DOP853 pair, ~40 % fewer force
+        evaluations for the same accuracy; the stored steps are then those of the regularised
+        integration. Default False (physical time, step for step as scipy's ``solve_ivp``).
     method : {"dop853", "taylor"}
         Integrator: ``"dop853"`` (default) or ``"taylor"``, the Taylor-series method of
-        :mod:`massdriver.kernels.taylor` (``model="cr3bp"`` only; ~100 long steps for 5 days,
-        ``nfev`` then counts Taylor expansions).
+        :mod:`massdriver.kernels.integrators.taylor` (``model="cr3bp"`` only; ~100 long steps
+        for 5 days, ``nfev`` then counts Taylor expansions).
 
     Returns
     -------

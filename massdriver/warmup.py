@@ -27,11 +27,11 @@ STEPS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("shoot_ephemeris", ("massdriver.trajectory",),
      "one DE421 coast (DOP853, ephemeris forces, events)"),
     ("shoot_cr3bp", ("massdriver.trajectory",), "one CR3BP coast"),
-    ("shoot_taylor", ("massdriver.trajectory", "massdriver.kernels.taylor"),
+    ("shoot_taylor", ("massdriver.trajectory", "massdriver.kernels.integrators.taylor"),
      "one CR3BP coast with the Taylor method at the default tolerance (order 14)"),
     ("shot_speeds", ("massdriver.kernels.shots",),
      "exit-speed solve on 2 epochs (parallel kernel)"),
-    ("batch", ("massdriver.kernels.batch",),
+    ("batch", ("massdriver.kernels.integrators.batch",),
      "batch propagation, 2 shots per model, and 2 CR3BP shots with the Taylor method "
      "(parallel kernels)"),
     ("twobody_budgets", ("massdriver.budget", "massdriver.targets", "massdriver.kernels.twobody"),
@@ -132,14 +132,15 @@ def _batch(state: dict) -> None:
 
     from massdriver import bodies
     from massdriver.ephemeris import Ephemeris
-    from massdriver.kernels import batch, dop853, forces
+    from massdriver.kernels import forces
+    from massdriver.kernels.integrators import batch, propagate
     from massdriver.timescales import to_tdb_seconds
 
     site = _site()
     t0 = float(to_tdb_seconds(_epoch()))
     tables = Ephemeris().kernel_tables()
     terminal = ["perigee", "moon_impact", "earth_impact", "atmosphere", "escape"]
-    modes = dop853.event_modes(terminal=terminal)
+    modes = propagate.event_modes(terminal=terminal)
     states = np.array([np.concatenate(site.launch_state_raw(t0 + k * 3600.0, 2.5, tables))
                        for k in range(2)])
     t_start = t0 + np.array([0.0, 3600.0])

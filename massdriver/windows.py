@@ -549,8 +549,9 @@ def mid_course_correction(problem: _Problem, target, t_launch: float, speed: flo
     (delta_v (3,), mcc_epoch, perigee_epoch, perigee_state (6,), converged, iterations) or None
         Epochs in TDB s past J2000, states in km, km/s.
     """
-    from massdriver.kernels import dop853, forces
+    from massdriver.kernels import forces
     from massdriver.kernels.frames import launch_state
+    from massdriver.kernels.integrators import propagate
     r0, v0 = launch_state(float(t_launch), float(speed), problem.site_body, problem.dir_body,
                           problem.eph)
     y_launch = np.concatenate([r0, v0])
@@ -580,9 +581,9 @@ def mid_course_correction(problem: _Problem, target, t_launch: float, speed: flo
 
     # --- 1. the nominal coast, sampled, and the cheapest plane turn on it ----------------------
     t_eval = np.linspace(t_launch + 0.01 * bodies.DAY, t_p - 0.01 * (t_p - t_launch), samples)
-    prop = dop853.propagate(forces.MODEL_EPHEMERIS, float(t_launch), y_launch, float(t_eval[-1]),
-                            problem.params, problem.eph, rtol=problem.rtol, atol=problem.atol,
-                            t_eval=t_eval, store_steps=False)
+    prop = propagate.propagate(forces.MODEL_EPHEMERIS, float(t_launch), y_launch, float(t_eval[-1]),
+                               problem.params, problem.eph, rtol=problem.rtol, atol=problem.atol,
+                               t_eval=t_eval, store_steps=False)
     ys = prop.y_eval[:prop.n_eval]
     best = None
     prev_side = None
@@ -616,9 +617,9 @@ def mid_course_correction(problem: _Problem, target, t_launch: float, speed: flo
 
     # --- 2. differential correction in the full model -----------------------------------------
     def state_at(t_m: float):
-        p = dop853.propagate(forces.MODEL_EPHEMERIS, float(t_launch), y_launch, float(t_m),
-                             problem.params, problem.eph, rtol=problem.rtol, atol=problem.atol,
-                             store_steps=False)
+        p = propagate.propagate(forces.MODEL_EPHEMERIS, float(t_launch), y_launch, float(t_m),
+                                problem.params, problem.eph, rtol=problem.rtol, atol=problem.atol,
+                                store_steps=False)
         return None if p.status < 0 else p.y_final.copy()
 
     def residual(x: np.ndarray):

@@ -1,9 +1,10 @@
-"""Tests of the parallel batch kernel (massdriver.kernels.batch).
+"""Tests of the parallel batch kernel (massdriver.kernels.integrators.batch).
 
-The reference is the single-shot kernel itself (massdriver.kernels.dop853.propagate): each shot
-of a batch must be bit-identical to its one-at-a-time propagation, whatever the thread count.
-The CR3BP tests run both batch kernels: DOP853 (kernels/batch.py) and the Taylor method's lanes
-(kernels/taylor_lanes.py), each against its own single-shot integrator.
+The reference is the single-shot kernel itself
+(massdriver.kernels.integrators.propagate.propagate): each shot of a batch must be
+bit-identical to its one-at-a-time propagation, whatever the thread count.
+The CR3BP tests run both batch kernels: DOP853 (kernels/integrators/batch.py) and the Taylor
+method's lanes (kernels/integrators/taylor_lanes.py), each against its own single-shot integrator.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import math
 import numba
 import numpy as np
 import pytest
-from massdriver.kernels import batch, dop853, forces, taylor_lanes
+from massdriver.kernels import forces
+from massdriver.kernels.integrators import batch, propagate, taylor_jets
 
 from massdriver import bodies
 from massdriver.ephemeris import Ephemeris
@@ -39,7 +41,7 @@ def cr3bp_shots(n, seed=0):
     return np.hstack([r, speed * d])
 
 
-MODES = dop853.event_modes(terminal=["moon_impact", "earth_impact", "escape"],
+MODES = propagate.event_modes(terminal=["moon_impact", "earth_impact", "escape"],
                            record=["perigee", "atmosphere"])
 
 
@@ -58,7 +60,7 @@ def test_batch_equals_single_shots_cr3bp(method):
     assert np.any(res.terminal_event == forces.EV_MOON_IMPACT)
     assert np.any(res.event_count[:, forces.EV_PERIGEE] > 0)
     for i in range(len(y0)):
-        one = dop853.propagate(forces.MODEL_CR3BP, 0.0, y0[i], t_end, params, None, rtol=1e-10,
+        one = propagate.propagate(forces.MODEL_CR3BP, 0.0, y0[i], t_end, params, None, rtol=1e-10,
                                atol=1e-13, events=MODES, store_steps=False, method=method)
         assert res.status[i] == one.status
         assert res.terminal_event[i] == one.terminal_event
@@ -82,7 +84,7 @@ def test_batch_equals_single_shots_cr3bp(method):
 def test_batch_is_independent_of_thread_count(method, two_threads):
     # three chunks of shots (two work items run in parallel), the last one shorter than the
     # lanes of a chunk; 1 thread and then 2 (tests/conftest.py makes 2 available everywhere)
-    assert batch.CHUNK == taylor_lanes.CHUNK
+    assert batch.CHUNK == taylor_jets.CHUNK
     y0 = cr3bp_shots(2 * batch.CHUNK + 5, seed=1)
     params = forces.cr3bp_params()
     results = []
@@ -112,12 +114,12 @@ def test_batch_equals_single_shots_ephemeris_with_epochs():
         d = math.cos(math.radians(20)) * along + math.sin(math.radians(20)) * up
         y0.append(np.r_[rm + up * (bodies.R_MOON + 1.0), vm + 2.5 * d])
     y0 = np.array(y0)
-    modes = dop853.event_modes(terminal=["perigee", "moon_impact", "earth_impact"])
+    modes = propagate.event_modes(terminal=["perigee", "moon_impact", "earth_impact"])
     res = batch.propagate_many(forces.MODEL_EPHEMERIS, epochs, y0, epochs + 6 * 86400, params,
                                eph, rtol=1e-10, atol=1e-10, events=modes)
     assert np.sum(res.terminal_event == forces.EV_PERIGEE) >= 6
     for i in range(len(epochs)):
-        one = dop853.propagate(forces.MODEL_EPHEMERIS, epochs[i], y0[i], epochs[i] + 6 * 86400,
+        one = propagate.propagate(forces.MODEL_EPHEMERIS, epochs[i], y0[i], epochs[i] + 6 * 86400,
                                params, eph, rtol=1e-10, atol=1e-10, events=modes,
                                store_steps=False)
         assert res.t_final[i] == one.t_final and np.array_equal(res.y_final[i], one.y_final)
@@ -158,14 +160,14 @@ def test_batch_edge_cases_match_single_shots(method):
         res = batch.propagate_many(forces.MODEL_CR3BP, t0, y0, t_end, params, None,
                                    rtol=1e-10, atol=1e-13, events=none, max_steps=cap,
                                    method=method)
-        assert res.status[1] == dop853.STATUS_FINISHED and res.nsteps[1] == 0
-        assert res.status[5] == dop853.STATUS_STEP_TOO_SMALL
+        assert res.status[1] == propagate.STATUS_FINISHED and res.nsteps[1] == 0
+        assert res.status[5] == propagate.STATUS_STEP_TOO_SMALL
         if cap == 40:
-            assert set(res.status) >= {dop853.STATUS_MAX_STEPS}
+            assert set(res.status) >= {propagate.STATUS_MAX_STEPS}
         else:
-            assert res.status[3] == dop853.STATUS_STEP_TOO_SMALL
+            assert res.status[3] == propagate.STATUS_STEP_TOO_SMALL
         for i in range(len(y0) - 1):   # (propagate refuses the NaN state)
-            one = dop853.propagate(forces.MODEL_CR3BP, t0[i], y0[i], t_end[i], params, None,
+            one = propagate.propagate(forces.MODEL_CR3BP, t0[i], y0[i], t_end[i], params, None,
                                    rtol=1e-10, atol=1e-13, store_steps=False, max_steps=cap,
                                    method=method)
             assert res.status[i] == one.status
@@ -177,7 +179,7 @@ def test_batch_edge_cases_match_single_shots(method):
                                  method=method)
     assert empty.t_final.shape == (0,)
     if method == "taylor":          # the NaN shot, as the kernel integrates it one at a time
-        from massdriver.kernels import taylor
+        from massdriver.kernels.integrators import taylor
         one = taylor.integrate(forces.MODEL_CR3BP, 0.0, nan, 1.0, 1e-10, np.full(6, 1e-13),
                                np.inf, 0.0, params, None, none, np.empty(0), False, 10**6, 1)
         assert (one[0], one[1], one[3], one[4]) == (res.status[5], res.t_final[5],
@@ -193,7 +195,7 @@ def test_taylor_batch_options_and_events_match_single_shots():
     t0 = np.linspace(0.0, 2.0, len(y0))
     t_end = t0 + np.where(np.arange(len(y0)) % 3 == 0, -1.5, 2.5)
     atol = np.array([1e-15, 1e-15, 1e-15, 1e-14, 1e-14, 1e-14])
-    modes = dop853.event_modes(terminal={"perigee": 2, "moon_impact": 1, "earth_impact": 1},
+    modes = propagate.event_modes(terminal={"perigee": 2, "moon_impact": 1, "earth_impact": 1},
                                record=["atmosphere", "escape"])
     res = batch.propagate_many(forces.MODEL_CR3BP, t0, y0, t_end, params, None, rtol=1e-13,
                                atol=atol, max_step=0.05, events=modes, method="taylor")
@@ -201,7 +203,7 @@ def test_taylor_batch_options_and_events_match_single_shots():
     assert np.any(res.terminal_event == forces.EV_MOON_IMPACT)
     assert np.any(t_end < t0) and np.all(res.nsteps > 0)
     for i in range(len(y0)):
-        one = dop853.propagate(forces.MODEL_CR3BP, t0[i], y0[i], t_end[i], params, None,
+        one = propagate.propagate(forces.MODEL_CR3BP, t0[i], y0[i], t_end[i], params, None,
                                rtol=1e-13, atol=atol, max_step=0.05, events=modes,
                                store_steps=False, method="taylor")
         assert (res.status[i], res.terminal_event[i], res.nfev[i], res.nsteps[i]) == (

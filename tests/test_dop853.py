@@ -1,4 +1,4 @@
-"""Tests of the compiled DOP853 integrator (massdriver.kernels.dop853).
+"""Tests of the compiled DOP853 integrator (massdriver.kernels.integrators.dop853).
 
 References
 ----------
@@ -19,7 +19,8 @@ import math
 
 import numpy as np
 import pytest
-from massdriver.kernels import dop853, dop853_coefficients, forces
+from massdriver.kernels import forces
+from massdriver.kernels.integrators import dop853_coefficients, propagate
 from reference_orbits import (
     A_KEP,
     E_KEP,
@@ -61,7 +62,7 @@ def test_kepler_matches_scipy_counters_and_state(eph, rtol):
     atol = rtol * 1e-3
     ref = solve_ivp(lambda t, y: forces.derivative(1, t, y, params, tab), (T0, t1), y0,
                     method="DOP853", rtol=rtol, atol=atol)
-    ours = dop853.propagate(forces.MODEL_EPHEMERIS, T0, y0, t1, params, eph, rtol=rtol,
+    ours = propagate.propagate(forces.MODEL_EPHEMERIS, T0, y0, t1, params, eph, rtol=rtol,
                             atol=atol)
     assert ours.status == 0 and ref.status == 0
     assert ours.nfev == ref.nfev
@@ -89,7 +90,7 @@ def test_kepler_against_analytic_solution(eph):
     v_perigee = math.sqrt(GM * (1 + E_KEP) / (A_KEP * (1 - E_KEP)))
     errors = []
     for rtol in (1e-8, 1e-10, 1e-12):
-        out = dop853.propagate(forces.MODEL_EPHEMERIS, T0, y0, T0 + dt, kepler_params(), eph,
+        out = propagate.propagate(forces.MODEL_EPHEMERIS, T0, y0, T0 + dt, kepler_params(), eph,
                                rtol=rtol, atol=rtol * 1e-3, store_steps=False)
         err_r = np.linalg.norm(out.y_final[:3] - exact[:3]) / A_KEP
         err_v = np.linalg.norm(out.y_final[3:] - exact[3:]) / v_perigee
@@ -106,7 +107,7 @@ def test_cr3bp_matches_scipy():
     for rtol, t1 in ((1e-10, 3.0), (1e-12, 2.0)):
         ref = solve_ivp(lambda t, y: forces.derivative(0, t, y, params, None), (0.0, t1), y0,
                         method="DOP853", rtol=rtol, atol=1e-3 * rtol)
-        ours = dop853.propagate(forces.MODEL_CR3BP, 0.0, y0, t1, params, None, rtol=rtol,
+        ours = propagate.propagate(forces.MODEL_CR3BP, 0.0, y0, t1, params, None, rtol=rtol,
                                 atol=1e-3 * rtol)
         assert ours.nfev == ref.nfev
         assert ours.nsteps == len(ref.t) - 1
@@ -122,7 +123,7 @@ def test_backward_and_t_eval_match_scipy():
     t_eval = np.linspace(0.0, -2.0, 17)
     ref = solve_ivp(lambda t, y: forces.derivative(0, t, y, params, None), (0.0, -2.0), y0,
                     method="DOP853", rtol=1e-11, atol=1e-14, t_eval=t_eval)
-    ours = dop853.propagate(forces.MODEL_CR3BP, 0.0, y0, -2.0, params, None, rtol=1e-11,
+    ours = propagate.propagate(forces.MODEL_CR3BP, 0.0, y0, -2.0, params, None, rtol=1e-11,
                             atol=1e-14, t_eval=t_eval)
     assert ours.nfev == ref.nfev                     # dense output costs 3 evaluations per step
     assert ours.n_eval == t_eval.size
@@ -136,7 +137,7 @@ def test_dense_output_matches_scipy_interpolant():
     ref = solve_ivp(lambda t, y: forces.derivative(0, t, y, params, None), (0.0, 1.0), y0,
                     method="DOP853", rtol=1e-9, atol=1e-12, dense_output=True)
     t_eval = np.linspace(0.0, 1.0, 101)
-    ours = dop853.propagate(forces.MODEL_CR3BP, 0.0, y0, 1.0, params, None, rtol=1e-9,
+    ours = propagate.propagate(forces.MODEL_CR3BP, 0.0, y0, 1.0, params, None, rtol=1e-9,
                             atol=1e-12, t_eval=t_eval)
     assert np.allclose(ours.y_eval, ref.sol(t_eval).T, rtol=0, atol=1e-12)
 
@@ -147,7 +148,7 @@ def test_first_and_max_step_options():
     kw = dict(rtol=1e-9, atol=1e-12, first_step=1e-4, max_step=0.05)
     ref = solve_ivp(lambda t, y: forces.derivative(0, t, y, params, None), (0.0, 1.0), y0,
                     method="DOP853", **kw)
-    ours = dop853.propagate(forces.MODEL_CR3BP, 0.0, y0, 1.0, params, None, **kw)
+    ours = propagate.propagate(forces.MODEL_CR3BP, 0.0, y0, 1.0, params, None, **kw)
     assert ours.nfev == ref.nfev and ours.nsteps == len(ref.t) - 1
     assert np.max(np.diff(ours.t)) <= 0.05 * (1 + 1e-14)
     assert ours.t[1] == pytest.approx(1e-4, rel=1e-15)
@@ -156,17 +157,17 @@ def test_first_and_max_step_options():
 def test_max_steps_status_and_storage_growth():
     params = forces.cr3bp_params()
     y0 = np.array([0.8234, 0.0, 0.0, 0.0, 0.1263, 0.0])
-    full = dop853.propagate(forces.MODEL_CR3BP, 0.0, y0, 5.0, params, None, rtol=1e-12,
+    full = propagate.propagate(forces.MODEL_CR3BP, 0.0, y0, 5.0, params, None, rtol=1e-12,
                             atol=1e-15)
-    assert full.status == dop853.STATUS_FINISHED and full.nsteps > 200   # storage doubled
+    assert full.status == propagate.STATUS_FINISHED and full.nsteps > 200   # storage doubled
     assert full.t.shape == (full.nsteps + 1,) and np.all(np.diff(full.t) > 0)
-    capped = dop853.propagate(forces.MODEL_CR3BP, 0.0, y0, 5.0, params, None, rtol=1e-12,
+    capped = propagate.propagate(forces.MODEL_CR3BP, 0.0, y0, 5.0, params, None, rtol=1e-12,
                               atol=1e-15, max_steps=50)
-    assert capped.status == dop853.STATUS_MAX_STEPS and capped.nsteps == 50
+    assert capped.status == propagate.STATUS_MAX_STEPS and capped.nsteps == 50
     assert not capped.success
     assert np.array_equal(capped.t, full.t[:51])
     assert np.array_equal(capped.y_final, full.y[50])
-    lean = dop853.propagate(forces.MODEL_CR3BP, 0.0, y0, 5.0, params, None, rtol=1e-12,
+    lean = propagate.propagate(forces.MODEL_CR3BP, 0.0, y0, 5.0, params, None, rtol=1e-12,
                             atol=1e-15, store_steps=False)
     assert lean.t.shape == (2,) and np.array_equal(lean.y_final, full.y_final)
 
@@ -178,22 +179,22 @@ def test_singularity_reports_step_too_small_not_nan():
     y0 = np.array([1.0 - mu + 0.01, 0.0, 0.0, -0.1, 0.0, 0.0])
     # the frame rotation bends the path: aim with the moving frame cancelled (vy = +x offset)
     y0[4] = -0.01
-    out = dop853.propagate(forces.MODEL_CR3BP, 0.0, y0, 1.0, params, None, rtol=1e-10,
+    out = propagate.propagate(forces.MODEL_CR3BP, 0.0, y0, 1.0, params, None, rtol=1e-10,
                            atol=1e-13, store_steps=False)
-    hit = dop853.propagate(forces.MODEL_CR3BP, 0.0, y0, 1.0, params, None, rtol=1e-10,
-                           atol=1e-13, events=dop853.event_modes(terminal=["moon_impact"]))
-    assert hit.status == dop853.STATUS_EVENT and hit.terminal_event_name == "moon_impact"
+    hit = propagate.propagate(forces.MODEL_CR3BP, 0.0, y0, 1.0, params, None, rtol=1e-10,
+                           atol=1e-13, events=propagate.event_modes(terminal=["moon_impact"]))
+    assert hit.status == propagate.STATUS_EVENT and hit.terminal_event_name == "moon_impact"
     assert np.all(np.isfinite(hit.y_final))
     # without the event the integrator either passes the pericentre or stops cleanly
-    assert out.status in (dop853.STATUS_FINISHED, dop853.STATUS_STEP_TOO_SMALL)
-    if out.status == dop853.STATUS_STEP_TOO_SMALL:
+    assert out.status in (propagate.STATUS_FINISHED, propagate.STATUS_STEP_TOO_SMALL)
+    if out.status == propagate.STATUS_STEP_TOO_SMALL:
         assert np.all(np.isfinite(out.y_final))
 
 
 def test_zero_length_interval():
     params = forces.cr3bp_params()
     y0 = np.array([0.8234, 0.0, 0.0, 0.0, 0.1263, 0.0])
-    out = dop853.propagate(forces.MODEL_CR3BP, 0.5, y0, 0.5, params, None)
+    out = propagate.propagate(forces.MODEL_CR3BP, 0.5, y0, 0.5, params, None)
     assert out.status == 0 and out.nsteps == 0 and out.nfev == 1
     assert np.array_equal(out.y_final, y0)
 
@@ -202,14 +203,14 @@ def test_wrapper_validation(eph):
     params = forces.cr3bp_params()
     y0 = np.zeros(6)
     with pytest.raises(ValueError):
-        dop853.propagate(0, 0.0, y0, 1.0, params, None, rtol=0.0)
+        propagate.propagate(0, 0.0, y0, 1.0, params, None, rtol=0.0)
     with pytest.raises(ValueError):
-        dop853.propagate(0, 0.0, y0, 1.0, params, None, first_step=2.0)
+        propagate.propagate(0, 0.0, y0, 1.0, params, None, first_step=2.0)
     with pytest.raises(ValueError):
-        dop853.propagate(1, 0.0, y0, 1.0, forces.ephemeris_params(), None)
+        propagate.propagate(1, 0.0, y0, 1.0, forces.ephemeris_params(), None)
     with pytest.raises(ValueError):
-        dop853.event_modes(terminal=["perigee"], record=["lunch"])
-    modes = dop853.event_modes(terminal={"perigee": 2}, record=["atmosphere"])
+        propagate.event_modes(terminal=["perigee"], record=["lunch"])
+    modes = propagate.event_modes(terminal={"perigee": 2}, record=["atmosphere"])
     assert modes[forces.EV_PERIGEE] == 2 and modes[forces.EV_ATMOSPHERE] == -1
 
 
@@ -233,10 +234,10 @@ def test_perigee_and_atmosphere_events_match_scipy_to_1_ms(eph):
     # 2.50 km/s arrives at 8600 km, 2.60 km/s hits the Earth
     lo, hi = 2.50, 2.60
     target = bodies.R_EARTH + 60.0
-    modes = dop853.event_modes(terminal=["perigee", "earth_impact"])
+    modes = propagate.event_modes(terminal=["perigee", "earth_impact"])
     for _ in range(40):
         w = 0.5 * (lo + hi)
-        out = dop853.propagate(1, T0, lunar_launch(eph, T0, w), t1, params, eph, rtol=1e-10,
+        out = propagate.propagate(1, T0, lunar_launch(eph, T0, w), t1, params, eph, rtol=1e-10,
                                atol=1e-10, events=modes, store_steps=False)
         rp = np.linalg.norm(out.y_final[:3])
         if out.terminal_event_name == "perigee" and rp > target:
@@ -246,9 +247,9 @@ def test_perigee_and_atmosphere_events_match_scipy_to_1_ms(eph):
         if out.terminal_event_name == "perigee" and abs(rp - target) < 5.0:
             break
     y0 = lunar_launch(eph, T0, w)
-    modes = dop853.event_modes(terminal=["earth_impact"], record=["perigee", "atmosphere",
+    modes = propagate.event_modes(terminal=["earth_impact"], record=["perigee", "atmosphere",
                                                                    "moon_impact"])
-    ours = dop853.propagate(1, T0, y0, t1, params, eph, rtol=1e-12, atol=1e-12, events=modes)
+    ours = propagate.propagate(1, T0, y0, t1, params, eph, rtol=1e-12, atol=1e-12, events=modes)
     events = [scipy_event(e, params, tab, e == forces.EV_EARTH_IMPACT)
               for e in (forces.EV_PERIGEE, forces.EV_ATMOSPHERE, forces.EV_MOON_IMPACT,
                         forces.EV_EARTH_IMPACT)]
@@ -273,13 +274,13 @@ def test_perigee_and_atmosphere_events_match_scipy_to_1_ms(eph):
     y_a = ours.event_y[forces.EV_ATMOSPHERE][0]
     assert np.linalg.norm(y_a[:3]) == pytest.approx(bodies.R_EARTH + 120.0, abs=1e-6)
     # against a much tighter reference (the truth for this model), still under 1 ms
-    truth = dop853.propagate(1, T0, y0, t1, params, eph, rtol=1e-13, atol=1e-14, events=modes)
+    truth = propagate.propagate(1, T0, y0, t1, params, eph, rtol=1e-13, atol=1e-14, events=modes)
     assert abs(truth.event_t[forces.EV_PERIGEE][0] - t_perigee[0]) < 1e-3
     assert abs(truth.event_t[forces.EV_ATMOSPHERE][0] - t_atm[0]) < 1e-3
     # terminal at the atmosphere: the integration stops there, with the event state
-    stop = dop853.propagate(1, T0, y0, t1, params, eph, rtol=1e-12, atol=1e-12,
-                            events=dop853.event_modes(terminal=["atmosphere", "perigee"]))
-    assert stop.status == dop853.STATUS_EVENT and stop.terminal_event_name == "atmosphere"
+    stop = propagate.propagate(1, T0, y0, t1, params, eph, rtol=1e-12, atol=1e-12,
+                            events=propagate.event_modes(terminal=["atmosphere", "perigee"]))
+    assert stop.status == propagate.STATUS_EVENT and stop.terminal_event_name == "atmosphere"
     assert stop.t_final == stop.event_t[forces.EV_ATMOSPHERE][0] == stop.t[-1]
     assert stop.event_count[forces.EV_PERIGEE] == 0
 
@@ -287,13 +288,13 @@ def test_perigee_and_atmosphere_events_match_scipy_to_1_ms(eph):
 def test_below_lunar_escape_speed_reports_moon_impact(eph):
     params = forces.ephemeris_params()
     # (perigee only recorded: the geocentric distance of a short hop can pass a minimum)
-    modes = dop853.event_modes(terminal=["moon_impact", "earth_impact", "escape"],
+    modes = propagate.event_modes(terminal=["moon_impact", "earth_impact", "escape"],
                                record=["perigee"])
     for speed in (1.0, 1.7, 2.2):
         y0 = lunar_launch(eph, T0, speed, elevation_deg=30.0)
-        out = dop853.propagate(1, T0, y0, T0 + 5 * 86400.0, params, eph, rtol=1e-10,
+        out = propagate.propagate(1, T0, y0, T0 + 5 * 86400.0, params, eph, rtol=1e-10,
                                atol=1e-10, events=modes)
-        assert out.status == dop853.STATUS_EVENT
+        assert out.status == propagate.STATUS_EVENT
         assert out.terminal_event_name == "moon_impact"
         assert np.all(np.isfinite(out.y_final)) and np.all(np.isfinite(out.y))
         from massdriver.kernels.chebyshev import geocentric_moon
@@ -317,8 +318,8 @@ def test_cr3bp_events_match_scipy():
     ref = solve_ivp(lambda t, y: forces.derivative(0, t, y, params, None), (0.0, 20.0), y0,
                     method="DOP853", rtol=1e-11, atol=1e-13,
                     events=[ev(forces.EV_PERIGEE), ev(forces.EV_MOON_IMPACT, True)])
-    modes = dop853.event_modes(terminal=["moon_impact"], record=["perigee"])
-    ours = dop853.propagate(0, 0.0, y0, 20.0, params, None, rtol=1e-11, atol=1e-13,
+    modes = propagate.event_modes(terminal=["moon_impact"], record=["perigee"])
+    ours = propagate.propagate(0, 0.0, y0, 20.0, params, None, rtol=1e-11, atol=1e-13,
                             events=modes, max_event_records=64)
     assert ours.nfev == ref.nfev
     # (the first one is at t = 0: vx0 = 0 makes r.v vanish there, which scipy counts too)
@@ -332,18 +333,18 @@ def test_cr3bp_events_match_scipy():
 def test_perigee_max_radius_filters_far_perigees(eph):
     """A far geocentric minimum (87,500 km) is hidden by perigee_max_radius = 50,000 km; the
     8,600 km perigee of a faster shot is still found."""
-    modes = dop853.event_modes(terminal=["perigee", "moon_impact", "earth_impact"])
+    modes = propagate.event_modes(terminal=["perigee", "moon_impact", "earth_impact"])
     t1 = T0 + 6 * 86400.0
     far = lunar_launch(eph, T0, 2.45, elevation_deg=0.0)
     near = lunar_launch(eph, T0, 2.50)
     all_perigees = forces.ephemeris_params()
     filtered = forces.ephemeris_params(perigee_max_radius=50000.0)
-    out = dop853.propagate(1, T0, far, t1, all_perigees, eph, events=modes)
+    out = propagate.propagate(1, T0, far, t1, all_perigees, eph, events=modes)
     assert out.terminal_event_name == "perigee"
     assert 80000.0 < np.linalg.norm(out.y_final[:3]) < 95000.0
-    out = dop853.propagate(1, T0, far, t1, filtered, eph, events=modes)
-    assert out.status == dop853.STATUS_FINISHED and out.event_count[forces.EV_PERIGEE] == 0
-    a = dop853.propagate(1, T0, near, t1, all_perigees, eph, events=modes)
-    b = dop853.propagate(1, T0, near, t1, filtered, eph, events=modes)
+    out = propagate.propagate(1, T0, far, t1, filtered, eph, events=modes)
+    assert out.status == propagate.STATUS_FINISHED and out.event_count[forces.EV_PERIGEE] == 0
+    a = propagate.propagate(1, T0, near, t1, all_perigees, eph, events=modes)
+    b = propagate.propagate(1, T0, near, t1, filtered, eph, events=modes)
     assert b.terminal_event_name == "perigee" and b.t_final == a.t_final
     assert np.linalg.norm(b.y_final[:3]) < 10000.0

@@ -25,7 +25,8 @@ import numpy as np
 import published_constants as src
 import pytest
 from massdriver.kernels import chebyshev as ch
-from massdriver.kernels import dop853, forces
+from massdriver.kernels import forces
+from massdriver.kernels.integrators import propagate
 from scipy.integrate import solve_ivp
 from scipy.spatial.transform import Rotation
 
@@ -326,7 +327,7 @@ def test_five_day_coast_agrees_with_independent_integration_to_1_m(eph):
     y0 = lunar_launch_state(eph, T0, 2.5)
     t1 = T0 + 5 * DAY
     params = forces.ephemeris_params()
-    ours = dop853.propagate(forces.MODEL_EPHEMERIS, T0, y0, t1, params, eph, rtol=1e-12,
+    ours = propagate.propagate(forces.MODEL_EPHEMERIS, T0, y0, t1, params, eph, rtol=1e-12,
                             atol=1e-12, store_steps=False)
     assert ours.status == 0
     model = IndependentModel()

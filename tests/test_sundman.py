@@ -1,4 +1,4 @@
-"""Tests of the Sundman-regularised integrator (massdriver.kernels.sundman).
+"""Tests of the Sundman-regularised integrator (massdriver.kernels.integrators.sundman).
 
 References (nothing here is checked against the regularised code itself):
 
@@ -6,8 +6,8 @@ References (nothing here is checked against the regularised code itself):
   *Fundamentals of Astrodynamics and Applications*, 4th ed., Alg. 2 and 10).
 - ``scipy.integrate.solve_ivp(method="DOP853")`` in physical time with a numpy right-hand side
   (the CR3BP equations written out again below), at rtol 1e-13.
-- The physical-time kernel :mod:`massdriver.kernels.dop853`, itself validated step for step
-  against scipy (tests/test_dop853.py), at tighter tolerances than the run under test.
+- The physical-time kernel :mod:`massdriver.kernels.integrators.dop853`, itself validated step
+  for step against scipy (tests/test_dop853.py), at tighter tolerances than the run under test.
 - CR3BP Jacobi integral (Szebehely 1967, *Theory of Orbits*, Sec. 1.5): conserved exactly.
 """
 
@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from massdriver.kernels import dop853, forces
+from massdriver.kernels import forces
 from massdriver.kernels.chebyshev import geocentric_moon
+from massdriver.kernels.integrators import propagate
 from reference_orbits import (
     ORBIT,
     PERIOD,
@@ -46,13 +47,13 @@ def test_kepler_orbit_against_the_analytic_solution_with_fewer_evaluations(eph):
     t1 = 1.5 * PERIOD
     truth = kepler_state(*ORBIT, t1)
     for rtol, bound in ((1e-10, 1e-3), (1e-12, 1e-5)):
-        phys = dop853.propagate(1, 0.0, y0, t1, kepler_params(), eph, rtol=rtol,
+        phys = propagate.propagate(1, 0.0, y0, t1, kepler_params(), eph, rtol=rtol,
                                 atol=1e-3 * rtol, store_steps=False)
-        reg = dop853.propagate(1, 0.0, y0, t1, kepler_params(), eph, rtol=rtol,
+        reg = propagate.propagate(1, 0.0, y0, t1, kepler_params(), eph, rtol=rtol,
                                atol=1e-3 * rtol, store_steps=False, regularize=True)
         err_phys = np.linalg.norm(phys.y_final[:3] - truth[:3])
         err_reg = np.linalg.norm(reg.y_final[:3] - truth[:3])
-        assert reg.status == dop853.STATUS_FINISHED and reg.t_final == t1
+        assert reg.status == propagate.STATUS_FINISHED and reg.t_final == t1
         assert err_reg < bound                                      # km
         assert err_reg < err_phys
         assert reg.nfev < 0.7 * phys.nfev
@@ -66,9 +67,9 @@ def test_cr3bp_coast_matches_scipy_and_saves_evaluations(eph):
     assert ref.success
     p = forces.cr3bp_params()
     for rtol, bound_m in ((1e-10, 0.1), (1e-12, 1e-3)):
-        phys = dop853.propagate(0, 0.0, y0, t1, p, None, rtol=rtol, atol=1e-3 * rtol,
+        phys = propagate.propagate(0, 0.0, y0, t1, p, None, rtol=rtol, atol=1e-3 * rtol,
                                 store_steps=False)
-        reg = dop853.propagate(0, 0.0, y0, t1, p, None, rtol=rtol, atol=1e-3 * rtol,
+        reg = propagate.propagate(0, 0.0, y0, t1, p, None, rtol=rtol, atol=1e-3 * rtol,
                                store_steps=False, regularize=True)
         err_phys = np.max(np.abs(phys.y_final[:3] - ref.y[:3, -1])) * L * 1e3
         err_reg = np.max(np.abs(reg.y_final[:3] - ref.y[:3, -1])) * L * 1e3
@@ -79,9 +80,9 @@ def test_cr3bp_coast_matches_scipy_and_saves_evaluations(eph):
 
 def test_cr3bp_jacobi_constant_conserved_over_10_days(eph):
     p = forces.cr3bp_params()
-    out = dop853.propagate(0, 0.0, rotating_launch(eph, 2.50), 10 * 86400.0 / TU, p, None,
+    out = propagate.propagate(0, 0.0, rotating_launch(eph, 2.50), 10 * 86400.0 / TU, p, None,
                            rtol=1e-12, atol=1e-15, regularize=True)
-    assert out.status == dop853.STATUS_FINISHED
+    assert out.status == propagate.STATUS_FINISHED
     jac = np.array([forces.jacobi_constant(y, MU) for y in out.y])
     assert np.max(np.abs(jac - jac[0])) < 1e-10
 
@@ -92,10 +93,10 @@ def test_ephemeris_coast_agrees_with_the_physical_time_kernel(eph):
     y0 = lunar_launch(eph, T0, 2.50)
     t1 = T0 + 5 * 86400.0
     scale = np.array([L, L, L, VU, VU, VU]) * 1e-3
-    truth = dop853.propagate(1, T0, y0, t1, p, eph, rtol=1e-13, atol=1e-13 * scale,
+    truth = propagate.propagate(1, T0, y0, t1, p, eph, rtol=1e-13, atol=1e-13 * scale,
                              store_steps=False)
     for rtol in (1e-10, 1e-12):
-        reg = dop853.propagate(1, T0, y0, t1, p, eph, rtol=rtol, atol=rtol * scale,
+        reg = propagate.propagate(1, T0, y0, t1, p, eph, rtol=rtol, atol=rtol * scale,
                                store_steps=False, regularize=True)
         assert reg.t_final == t1
         assert np.linalg.norm(reg.y_final[:3] - truth.y_final[:3]) < 1e-3          # km
@@ -108,9 +109,9 @@ def test_events_are_located_in_physical_time(eph):
     p = forces.ephemeris_params()
     y0 = lunar_launch(eph, T0, 2.50)
     t1 = T0 + 6 * 86400.0
-    modes = dop853.event_modes(terminal=["earth_impact"], record=["perigee", "moon_impact"])
-    truth = dop853.propagate(1, T0, y0, t1, p, eph, rtol=1e-13, atol=1e-14, events=modes)
-    reg = dop853.propagate(1, T0, y0, t1, p, eph, rtol=1e-12, atol=1e-12, events=modes,
+    modes = propagate.event_modes(terminal=["earth_impact"], record=["perigee", "moon_impact"])
+    truth = propagate.propagate(1, T0, y0, t1, p, eph, rtol=1e-13, atol=1e-14, events=modes)
+    reg = propagate.propagate(1, T0, y0, t1, p, eph, rtol=1e-12, atol=1e-12, events=modes,
                            regularize=True)
     assert reg.event_count[forces.EV_PERIGEE] == truth.event_count[forces.EV_PERIGEE] == 1
     assert reg.event_count[forces.EV_MOON_IMPACT] == 0
@@ -121,14 +122,14 @@ def test_events_are_located_in_physical_time(eph):
         np.linalg.norm(truth.event_y[forces.EV_PERIGEE][0][:3]), abs=1e-3)
     assert abs(y_p[:3] @ y_p[3:]) < 1e-9 * np.linalg.norm(y_p[:3]) * np.linalg.norm(y_p[3:])
 
-    modes = dop853.event_modes(terminal=["moon_impact", "earth_impact", "escape"])
+    modes = propagate.event_modes(terminal=["moon_impact", "earth_impact", "escape"])
     for speed in (1.0, 2.2):
         y0 = lunar_launch(eph, T0, speed, elevation_deg=30.0)
-        phys = dop853.propagate(1, T0, y0, T0 + 5 * 86400.0, p, eph, rtol=1e-10, atol=1e-10,
+        phys = propagate.propagate(1, T0, y0, T0 + 5 * 86400.0, p, eph, rtol=1e-10, atol=1e-10,
                                 events=modes)
-        reg = dop853.propagate(1, T0, y0, T0 + 5 * 86400.0, p, eph, rtol=1e-10, atol=1e-10,
+        reg = propagate.propagate(1, T0, y0, T0 + 5 * 86400.0, p, eph, rtol=1e-10, atol=1e-10,
                                events=modes, regularize=True)
-        assert reg.status == dop853.STATUS_EVENT and reg.terminal_event_name == "moon_impact"
+        assert reg.status == propagate.STATUS_EVENT and reg.terminal_event_name == "moon_impact"
         assert abs(reg.t_final - phys.t_final) < 1e-3
         assert reg.t[-1] == reg.t_final
         rm, _ = geocentric_moon(reg.t_final, eph)
@@ -137,10 +138,10 @@ def test_events_are_located_in_physical_time(eph):
 
 def test_zero_absolute_tolerance_is_handled(eph):
     """atol = 0 (pure relative control) gives the time component a tolerance from rtol |r0|."""
-    out = dop853.propagate(1, T0, lunar_launch(eph, T0, 2.50), T0 + 86400.0,
+    out = propagate.propagate(1, T0, lunar_launch(eph, T0, 2.50), T0 + 86400.0,
                            forces.ephemeris_params(), eph, rtol=1e-10, atol=0.0,
                            regularize=True, store_steps=False)
-    assert out.status == dop853.STATUS_FINISHED and np.all(np.isfinite(out.y_final))
+    assert out.status == propagate.STATUS_FINISHED and np.all(np.isfinite(out.y_final))
 
 
 def test_t_eval_backward_and_step_options(eph):
@@ -148,8 +149,8 @@ def test_t_eval_backward_and_step_options(eph):
     y0 = lunar_launch(eph, T0, 2.50)
     t1 = T0 + 3 * 86400.0
     t_eval = T0 + np.arange(0.0, 3 * 86400.0 + 1.0, 3600.0)
-    phys = dop853.propagate(1, T0, y0, t1, p, eph, rtol=1e-13, atol=1e-13, t_eval=t_eval)
-    reg = dop853.propagate(1, T0, y0, t1, p, eph, rtol=1e-12, atol=1e-12, t_eval=t_eval,
+    phys = propagate.propagate(1, T0, y0, t1, p, eph, rtol=1e-13, atol=1e-13, t_eval=t_eval)
+    reg = propagate.propagate(1, T0, y0, t1, p, eph, rtol=1e-12, atol=1e-12, t_eval=t_eval,
                            regularize=True)
     assert reg.n_eval == t_eval.size
     np.testing.assert_allclose(reg.y_eval[:, :3], phys.y_eval[:, :3], rtol=0, atol=1e-4)
@@ -157,12 +158,12 @@ def test_t_eval_backward_and_step_options(eph):
     # stored steps: physical times, increasing, ending exactly at t_end
     assert np.all(np.diff(reg.t) > 0) and reg.t[0] == T0 and reg.t[-1] == t1
     # backward to the launch epoch
-    back = dop853.propagate(1, t1, reg.y_final, T0, p, eph, rtol=1e-12, atol=1e-12,
+    back = propagate.propagate(1, t1, reg.y_final, T0, p, eph, rtol=1e-12, atol=1e-12,
                             regularize=True)
     assert back.t_final == T0
     assert np.linalg.norm(back.y_final[:3] - y0[:3]) < 1e-4
     # max_step is physical (converted with g at the start of each step)
-    capped = dop853.propagate(1, T0, y0, t1, p, eph, rtol=1e-12, atol=1e-12, max_step=1800.0,
+    capped = propagate.propagate(1, T0, y0, t1, p, eph, rtol=1e-12, atol=1e-12, max_step=1800.0,
                               regularize=True)
     assert np.max(np.diff(capped.t)) <= 1800.0
     assert capped.nsteps >= 3 * 86400.0 / 1800.0

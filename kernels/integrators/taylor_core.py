@@ -1,7 +1,7 @@
-"""The Taylor integrator's driver (see :mod:`massdriver.kernels.taylor` for the method).
+"""The Taylor integrator's driver (see :mod:`massdriver.kernels.integrators.taylor` for the method).
 
 :func:`core` is inlined into one compiled entry point per order
-(``massdriver.kernels.taylor_jets.integrate_<p>``, generated), together with that order's
+(``massdriver.kernels.integrators.taylor_jets.integrate_<p>``, generated), together with that order's
 coefficient function: each order compiles on first use, and the ~100 coefficient loads and
 stores of a step stay inside one function (a call per step that passes arrays costs ~40 % on
 the benchmark coast).
@@ -12,33 +12,24 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from massdriver.kernels import dop853_coefficients as cf
-from massdriver.kernels.dop853 import (
+from massdriver.kernels.forces import MODEL_CR3BP, N_EVENTS, P_MU
+from massdriver.kernels.integrators.contract import (
     N_STATE,
     STATUS_EVENT,
     STATUS_FINISHED,
     STATUS_MAX_STEPS,
     STATUS_STEP_TOO_SMALL,
-    _start_points,
-    _store_point,
-    detect_events,
-    event_workspace,
-    handle_events,
-    step_dense,
+    Integration,
 )
-from massdriver.kernels.forces import MODEL_CR3BP, N_EVENTS, P_MU
+from massdriver.kernels.integrators.dense import step_dense
+from massdriver.kernels.integrators.events import detect_events, event_workspace, handle_events
+from massdriver.kernels.integrators.storage import start_points, store_point
 from massdriver.kernels.jit import jit
-from massdriver.kernels.taylor_gen import ORDER_MAX, ORDER_MIN
 from numba.core import types
 from numba.extending import intrinsic, overload
 
-__all__ = ["ORDER_MIN", "ORDER_MAX", "core", "clip_step", "step_from_norms", "float_bits",
-           "bits_float"]
-
-# dop853.step_dense tells a Taylor polynomial (p + 1 rows) from the DOP853 interpolant by its
-# row count: no generated order may have as many rows as that interpolant
-if ORDER_MIN + 1 <= cf.INTERPOLATOR_POWER:
-    raise ImportError("Taylor orders must have more rows than the DOP853 interpolant")
+__all__ = ["core", "clip_step", "step_from_norms", "norm6", "plain_log2", "plain_exp2",
+           "float_bits", "bits_float"]
 
 
 def float_bits(x):
@@ -99,7 +90,7 @@ _NO_LIMIT = 1e300
 
 
 @jit(inline="always")
-def _log2(x):
+def plain_log2(x):
     """``log2(x)`` for normal ``x > 0`` in plain arithmetic, within 1e-15 (relative, or absolute
     below 1); 0 gives -1023 and inf 1024 (the exponent field).
 
@@ -123,7 +114,7 @@ def _log2(x):
 
 
 @jit(inline="always")
-def _exp2(y):
+def plain_exp2(y):
     """``2^y`` for finite ``y``, clamped to ``[-1000, 1000]``, in plain arithmetic (within
     1e-15 relative).
 
@@ -151,8 +142,8 @@ def step_from_norms(m0, m1, m2, bad, p, floor):
     stops with "step too small").
 
     ``h = 2^(min((log2 m - log2 m1) / (p - 1), (log2 m - log2 m2) / p) - (2 + 0.7 / (p - 1))
-    log2 e)`` with ``m = max(m0, floor)``: the module's rule, evaluated by :func:`_log2` and
-    :func:`_exp2` so that the batch kernel's lane loop (:mod:`massdriver.kernels.taylor_lanes`)
+    log2 e)`` with ``m = max(m0, floor)``: the module's rule, evaluated by :func:`plain_log2` and
+    :func:`plain_exp2` so that the batch kernel's lane loop (:mod:`massdriver.kernels.integrators.taylor_lanes`)
     vectorises and computes the same bits as the single-shot driver. The limits are those of
     the rule written with ``math.log`` (``log 0 = -inf``), by selects: a zero norm ``m1`` or
     ``m2`` sets no limit (``h = 2^1000`` when both are zero, clipped like an infinite step); an
@@ -161,19 +152,19 @@ def step_from_norms(m0, m1, m2, bad, p, floor):
     as ``2^-1023``).
     """
     m = max(m0, floor)
-    lm = _log2(m)
-    e1 = (lm - _log2(m1)) * (1.0 / (p - 1))
-    e2 = (lm - _log2(m2)) * (1.0 / p)
+    lm = plain_log2(m)
+    e1 = (lm - plain_log2(m1)) * (1.0 / (p - 1))
+    e2 = (lm - plain_log2(m2)) * (1.0 / p)
     e1 = _NO_LIMIT if m1 == 0.0 else e1
     e2 = _NO_LIMIT if m2 == 0.0 else e2
-    h = _exp2(min(e1, e2) - (2.0 + 0.7 / (p - 1)) * _LOG2E)
+    h = plain_exp2(min(e1, e2) - (2.0 + 0.7 / (p - 1)) * _LOG2E)
     zero = (m == 0.0) | (m1 == math.inf) | (m2 == math.inf) | (m == math.inf)
     h = 0.0 if zero else h
     return np.nan if bad else h
 
 
 @jit(inline="always")
-def _norm(a, b, c, d, e, f):
+def norm6(a, b, c, d, e, f):
     """Infinity norm of six numbers, as a tree (a shorter dependency chain than a loop)."""
     return max(max(max(abs(a), abs(b)), abs(c)), max(max(abs(d), abs(e)), abs(f)))
 
@@ -184,10 +175,10 @@ def _step_size(c, p, floor):
     bad = False
     for i in range(N_STATE):
         bad = bad | (c[0, i] != c[0, i]) | (c[p - 1, i] != c[p - 1, i]) | (c[p, i] != c[p, i])
-    return step_from_norms(_norm(c[0, 0], c[0, 1], c[0, 2], c[0, 3], c[0, 4], c[0, 5]),
-                           _norm(c[p - 1, 0], c[p - 1, 1], c[p - 1, 2], c[p - 1, 3],
+    return step_from_norms(norm6(c[0, 0], c[0, 1], c[0, 2], c[0, 3], c[0, 4], c[0, 5]),
+                           norm6(c[p - 1, 0], c[p - 1, 1], c[p - 1, 2], c[p - 1, 3],
                                  c[p - 1, 4], c[p - 1, 5]),
-                           _norm(c[p, 0], c[p, 1], c[p, 2], c[p, 3], c[p, 4], c[p, 5]),
+                           norm6(c[p, 0], c[p, 1], c[p, 2], c[p, 3], c[p, 4], c[p, 5]),
                            bad, p, floor)
 
 
@@ -197,7 +188,7 @@ def clip_step(h_abs, t, t_end, direction, max_step):
 
     Returns ``(ok, t_new, last)``: ``ok`` is False when the step is below the DOP853 kernel's
     floor (10 ulp of ``t``; a NaN step fails it), ``last`` is True when ``t_new`` is ``t_end``.
-    Shared by :func:`core` and the batch driver (:mod:`massdriver.kernels.taylor_lanes`).
+    Shared by :func:`core` and the batch driver (:mod:`massdriver.kernels.integrators.taylor_lanes`).
     """
     if h_abs > max_step:
         h_abs = max_step
@@ -218,7 +209,7 @@ def core(jet_p, advance_p, p, model, t0, y0, t_end, rtol, atol, max_step, params
 
     ``jet_p(mu, y, c)`` fills the coefficients ``c[0:p+1]`` and ``advance_p(c, h, out)``
     evaluates the polynomial (the generated functions of that order). Other arguments and the
-    results as :func:`massdriver.kernels.dop853.integrate` (``model`` must be
+    results as :func:`massdriver.kernels.integrators.dop853.integrate` (``model`` must be
     ``MODEL_CR3BP``). ``rtol`` and ``min(atol)`` set the step (module docstring).
     """
     if model != MODEL_CR3BP:
@@ -242,7 +233,7 @@ def core(jet_p, advance_p, p, model, t0, y0, t_end, rtol, atol, max_step, params
      any_event) = event_workspace(model, event_modes, max_event_records, t0, y, params, None)
     terminal_event = -1
 
-    ts, ys, n_stored = _start_points(t0, y0, store_steps)
+    ts, ys, n_stored = start_points(t0, y0, store_steps)
 
     nsteps = 0
     nfev = 0
@@ -288,14 +279,15 @@ def core(jet_p, advance_p, p, model, t0, y0, t_end, rtol, atol, max_step, params
         y = y_new
         y_new = tmp
         if store_steps or not running:
-            ts, ys, n_stored = _store_point(ts, ys, n_stored, t, y, store_steps)
+            ts, ys, n_stored = store_point(ts, ys, n_stored, t, y, store_steps)
         if running and nsteps >= max_steps:
             status = STATUS_MAX_STEPS
             break
 
     if status == STATUS_MAX_STEPS or status == STATUS_STEP_TOO_SMALL:
         if ts[n_stored - 1] != t:
-            ts, ys, n_stored = _store_point(ts, ys, n_stored, t, y, store_steps)
+            ts, ys, n_stored = store_point(ts, ys, n_stored, t, y, store_steps)
 
-    return (status, t, y.copy(), nfev, nsteps, 0, ts[:n_stored].copy(), ys[:n_stored].copy(),
-            y_eval, ie, event_count, event_t, event_y, terminal_event)
+    return Integration(status, t, y.copy(), nfev, nsteps, 0, ts[:n_stored].copy(),
+                       ys[:n_stored].copy(), y_eval, ie, event_count, event_t, event_y,
+                       terminal_event)

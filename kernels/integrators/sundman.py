@@ -8,7 +8,7 @@ Integrating in a fictitious time ``s`` with ``dt = g ds`` (the Sundman transform
 work out: on the 5-day benchmark coast the same DOP853 pair at the same tolerances needs 38-48 %
 fewer evaluations for a 5-18x smaller global error (docs/performance.md).
 
-The integrator is :mod:`massdriver.kernels.dop853`'s: its step, error norm, step-size control
+The integrator is :mod:`massdriver.kernels.integrators.dop853`'s: its step, error norm, step-size control
 (with a safety factor of 0.8 instead of 0.9, see :data:`SAFETY`), dense output and Brent event
 location act on the 7-component state ``Y = (r, v, t - t0)`` with ``s`` as the independent
 variable. What changes is the driver:
@@ -27,8 +27,8 @@ variable. What changes is the driver:
   that moves the spacecraft by the position tolerance at its initial speed.
 
 The results are in the model's units and physical time, in the layout of
-:func:`massdriver.kernels.dop853.integrate` (states have 6 components). ``nfev``, ``nsteps``
-and ``nrejected`` count the regularised integration. Unlike :mod:`~massdriver.kernels.dop853`
+:func:`massdriver.kernels.integrators.dop853.integrate` (states have 6 components). ``nfev``, ``nsteps``
+and ``nrejected`` count the regularised integration. Unlike :mod:`~massdriver.kernels.integrators.dop853`
 this path has no scipy twin step for step; it is validated against Kepler's solution, scipy's
 ``solve_ivp`` and the physical-time kernel at tighter tolerances (tests/test_sundman.py).
 """
@@ -38,26 +38,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from massdriver.kernels import dop853_coefficients as cf
-from massdriver.kernels.dop853 import (
-    N_STATE,
-    STATUS_EVENT,
-    STATUS_FINISHED,
-    STATUS_MAX_STEPS,
-    STATUS_STEP_TOO_SMALL,
-    _locate_event,
-    _start_points,
-    _store_point,
-    dense_coefficients,
-    dense_eval,
-    detect_events,
-    error_norm,
-    event_workspace,
-    handle_events,
-    rk_step,
-    select_initial_step,
-    step_factor,
-)
 from massdriver.kernels.forces import (
     EV_TIME,
     N_EVENTS,
@@ -68,6 +48,30 @@ from massdriver.kernels.forces import (
     pack_ephemeris,
     sundman_rhs,
 )
+from massdriver.kernels.integrators import dop853_coefficients as cf
+from massdriver.kernels.integrators.contract import (
+    N_STATE,
+    STATUS_EVENT,
+    STATUS_FINISHED,
+    STATUS_MAX_STEPS,
+    STATUS_STEP_TOO_SMALL,
+    Integration,
+)
+from massdriver.kernels.integrators.dense import dense_eval
+from massdriver.kernels.integrators.dop853 import (
+    dense_coefficients,
+    error_norm,
+    rk_step,
+    select_initial_step,
+    step_factor,
+)
+from massdriver.kernels.integrators.events import (
+    detect_events,
+    event_workspace,
+    handle_events,
+    locate_event,
+)
+from massdriver.kernels.integrators.storage import start_points, store_point
 from massdriver.kernels.jit import jit
 
 __all__ = ["N_AUGMENTED", "SAFETY", "integrate", "integrate_packed", "time_tolerance"]
@@ -102,7 +106,7 @@ def integrate(model, t0, y0, t_end, rtol, atol, max_step, first_step, params, ep
               t_eval, store_steps, max_steps, max_event_records):
     """Integrate model ``model`` from ``t0`` to ``t_end`` in Sundman-regularised time.
 
-    Same arguments and returned tuple as :func:`massdriver.kernels.dop853.integrate` (physical
+    Same arguments and returned record as :func:`massdriver.kernels.integrators.dop853.integrate` (physical
     times and 6-component states; ``atol`` has 6 components, the time component's is derived
     by :func:`time_tolerance`).
     """
@@ -151,7 +155,7 @@ def integrate_packed(model, t0, y0, t_end, rtol, atol, max_step, first_step, par
      any_event) = event_workspace(model, event_modes, max_event_records, t0, y, p, tab)
     terminal_event = -1
 
-    ts, ys, n_stored = _start_points(t0, y0, store_steps)
+    ts, ys, n_stored = start_points(t0, y0, store_steps)
 
     sundman_rhs(model, y, p, tab, K, 0)
     nfev = 1
@@ -225,7 +229,7 @@ def integrate_packed(model, t0, y0, t_end, rtol, atol, max_step, first_step, par
             nfev += 3
             dense_ready = True
             p[P_T_TARGET] = tau_end
-            s_stop = _locate_event(model, EV_TIME, s, s_new, s, h, y, F, work, p, tab)
+            s_stop = locate_event(model, EV_TIME, s, s_new, s, h, y, F, work, p, tab)
             dense_eval(s_stop, s, h, y, F, y_end)
             y_end[N_STATE] = tau_end
             stop = y_end
@@ -260,7 +264,7 @@ def integrate_packed(model, t0, y0, t_end, rtol, atol, max_step, first_step, par
                 nfev += 3
                 dense_ready = True
             p[P_T_TARGET] = t_eval[ie] - t0
-            x = _locate_event(model, EV_TIME, s, s_stop, s, h, y, F, work, p, tab)
+            x = locate_event(model, EV_TIME, s, s_stop, s, h, y, F, work, p, tab)
             dense_eval(x, s, h, y, F, work)
             for i in range(N_STATE):
                 y_eval[ie, i] = work[i]
@@ -280,7 +284,7 @@ def integrate_packed(model, t0, y0, t_end, rtol, atol, max_step, first_step, par
         t_final = t_end if (status == STATUS_FINISHED and not running) else t0 + y[N_STATE]
 
         if store_steps or not running:
-            ts, ys, n_stored = _store_point(ts, ys, n_stored, t_final, y[:N_STATE], store_steps)
+            ts, ys, n_stored = store_point(ts, ys, n_stored, t_final, y[:N_STATE], store_steps)
 
         if running and nsteps >= max_steps:
             status = STATUS_MAX_STEPS
@@ -289,9 +293,9 @@ def integrate_packed(model, t0, y0, t_end, rtol, atol, max_step, first_step, par
     if status == STATUS_MAX_STEPS or status == STATUS_STEP_TOO_SMALL:
         t_final = t0 + y[N_STATE]
         if ts[n_stored - 1] != t_final:
-            ts, ys, n_stored = _store_point(ts, ys, n_stored, t_final, y[:N_STATE],
+            ts, ys, n_stored = store_point(ts, ys, n_stored, t_final, y[:N_STATE],
                                             store_steps)
 
-    return (status, t_final, y[:N_STATE].copy(), nfev, nsteps, nrejected, ts[:n_stored].copy(),
-            ys[:n_stored].copy(), y_eval, ie, event_count, event_t,
-            event_y[:, :, :N_STATE].copy(), terminal_event)
+    return Integration(status, t_final, y[:N_STATE].copy(), nfev, nsteps, nrejected,
+                       ts[:n_stored].copy(), ys[:n_stored].copy(), y_eval, ie, event_count,
+                       event_t, event_y[:, :, :N_STATE].copy(), terminal_event)

@@ -1,7 +1,7 @@
 """The Taylor integrator's batch driver: lockstep SIMD lanes inside, threads outside.
 
 Like the DOP853 batch (:mod:`massdriver.kernels.batch`), each thread takes chunks of ``CHUNK``
-shots and advances ``LANES`` of them together in one workspace array (lane index fastest, every
+shots and advances ``lanes`` of them together in one workspace array (lane index fastest, every
 offset a compile-time constant). Per step, three generated loops over the lanes
 (:mod:`massdriver.kernels.taylor_jets`) vectorise: the Taylor coefficients
 (``jet_lanes_<p>``), the step sizes (``step_lanes_<p>``, plain arithmetic instead of ``log``
@@ -22,25 +22,24 @@ count, the chunking or the lane it ran in (tests/test_batch.py).
 from __future__ import annotations
 
 import numpy as np
-from massdriver.kernels.batch import lane_event_scratch, swap_first_events
-from massdriver.kernels.dop853 import (
+from massdriver.kernels.forces import MODEL_CR3BP, N_EVENTS, P_MU, event_value
+from massdriver.kernels.integrators.contract import (
     N_STATE,
     STATUS_EVENT,
     STATUS_FINISHED,
     STATUS_MAX_STEPS,
     STATUS_STEP_TOO_SMALL,
+)
+from massdriver.kernels.integrators.events import (
     detect_events,
     handle_events,
+    lane_event_scratch,
+    swap_first_events,
 )
-from massdriver.kernels.forces import MODEL_CR3BP, N_EVENTS, P_MU, event_value
+from massdriver.kernels.integrators.taylor_core import clip_step
 from massdriver.kernels.jit import jit
-from massdriver.kernels.taylor_core import clip_step
-from massdriver.kernels.taylor_gen import LANES
 
-__all__ = ["LANES", "CHUNK", "batch_outputs", "lane_chunk"]
-
-#: Shots per parallel work item (results do not depend on it).
-CHUNK = 256
+__all__ = ["batch_outputs", "lane_chunk"]
 
 
 @jit
@@ -55,7 +54,7 @@ def batch_outputs(n):
 
 
 @jit(inline="always")
-def lane_chunk(jet_lanes, step_lanes, advance_lanes, p, off_c, off_yn, off_h, off_t, size, t0,
+def lane_chunk(jet_lanes, step_lanes, advance_lanes, p, lanes, off_c, off_yn, off_h, off_t, size, t0,
                y0, t_end, rtol, atol, max_step, params, event_modes, max_steps, first, last,
                t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev,
                nsteps):
@@ -67,16 +66,16 @@ def lane_chunk(jet_lanes, step_lanes, advance_lanes, p, off_c, off_yn, off_h, of
     arguments and the results as :func:`massdriver.kernels.batch.propagate_batch`. The steps of
     one lane are those of :func:`massdriver.kernels.taylor_core.core` on the same shot.
     """
-    nl = min(LANES, last - first)
+    nl = min(lanes, last - first)
     mu = params[P_MU]
     floor = np.min(atol) / rtol
     W = np.zeros(size)
-    shot = np.full(LANES, -1, dtype=np.int64)
-    direction = np.ones(LANES)
-    t_new = np.zeros(LANES)
-    ends = np.zeros(LANES, dtype=np.bool_)
-    adv = np.zeros(LANES, dtype=np.bool_)
-    g = np.zeros((LANES, N_EVENTS))
+    shot = np.full(lanes, -1, dtype=np.int64)
+    direction = np.ones(lanes)
+    t_new = np.zeros(lanes)
+    ends = np.zeros(lanes, dtype=np.bool_)
+    adv = np.zeros(lanes, dtype=np.bool_)
+    g = np.zeros((lanes, N_EVENTS))
     # scalar-layout scratch for the per-lane event search (the single-shot functions)
     c = np.empty((p + 1, N_STATE))
     ys = np.empty(N_STATE)
@@ -92,7 +91,7 @@ def lane_chunk(jet_lanes, step_lanes, advance_lanes, p, off_c, off_yn, off_h, of
             while shot[l] < 0 and next_shot < last:
                 i = next_shot
                 next_shot += 1
-                if _start_lane(i, l, t0, y0, t_end, params, event_modes, any_event, W, off_t,
+                if _start_lane(i, l, lanes, t0, y0, t_end, params, event_modes, any_event, W, off_t,
                                direction, shot, g, ys, t_final, y_final, status,
                                terminal_event):
                     active += 1
@@ -114,9 +113,9 @@ def lane_chunk(jet_lanes, step_lanes, advance_lanes, p, off_c, off_yn, off_h, of
             tl = W[off_t + l]
             ok, tn, at_end = clip_step(W[off_h + l], tl, t_end[i], direction[l], max_step)
             if not ok:
-                _finish_lane(i, l, STATUS_STEP_TOO_SMALL, -1, W, off_t, t_final, y_final,
+                _finish_lane(i, l, lanes, STATUS_STEP_TOO_SMALL, -1, W, off_t, t_final, y_final,
                              status, terminal_event)
-                _park_lane(l, W)
+                _park_lane(l, lanes, W)
                 shot[l] = -1
                 active -= 1
                 W[off_h + l] = 0.0
@@ -141,14 +140,14 @@ def lane_chunk(jet_lanes, step_lanes, advance_lanes, p, off_c, off_yn, off_h, of
             term = -1
             if any_event:
                 for k in range(N_STATE):
-                    yns[k] = W[off_yn + k * LANES + l]
+                    yns[k] = W[off_yn + k * lanes + l]
                 n_found = detect_events(MODEL_CR3BP, event_modes, t_new[l], yns, params, None,
                                         g[l], g_new, found)
                 if n_found > 0:
                     for k in range(N_STATE):
-                        ys[k] = W[k * LANES + l]
+                        ys[k] = W[k * lanes + l]
                         for r in range(p + 1):
-                            c[r, k] = W[off_c + (r * N_STATE + k) * LANES + l]
+                            c[r, k] = W[off_c + (r * N_STATE + k) * lanes + l]
                     swap_first_events(i, event_count, first_t, first_y, ev_count, ev_t, ev_y,
                                       False)
                     terminate, tstop, term_e = handle_events(
@@ -160,7 +159,7 @@ def lane_chunk(jet_lanes, step_lanes, advance_lanes, p, off_c, off_yn, off_h, of
                     if terminate:
                         t_stop = tstop
                         for k in range(N_STATE):
-                            W[off_yn + k * LANES + l] = yns[k]
+                            W[off_yn + k * lanes + l] = yns[k]
                         code = STATUS_EVENT
                         term = term_e
                         done = True
@@ -169,38 +168,38 @@ def lane_chunk(jet_lanes, step_lanes, advance_lanes, p, off_c, off_yn, off_h, of
             # the new state becomes the lane's state
             W[off_t + l] = t_stop
             for k in range(N_STATE):
-                W[k * LANES + l] = W[off_yn + k * LANES + l]
+                W[k * lanes + l] = W[off_yn + k * lanes + l]
             if not done and nsteps[i] >= max_steps:
                 done = True
                 code = STATUS_MAX_STEPS
             if done:
-                _finish_lane(i, l, code, term, W, off_t, t_final, y_final, status,
+                _finish_lane(i, l, lanes, code, term, W, off_t, t_final, y_final, status,
                              terminal_event)
-                _park_lane(l, W)
+                _park_lane(l, lanes, W)
                 shot[l] = -1
                 active -= 1
 
 
 @jit
-def _finish_lane(i, l, code, term, W, off_t, t_final, y_final, status, terminal_event):
+def _finish_lane(i, l, lanes, code, term, W, off_t, t_final, y_final, status, terminal_event):
     """Write lane ``l``'s time and state as shot ``i``'s result, with its status."""
     status[i] = code
     terminal_event[i] = term
     t_final[i] = W[off_t + l]
     for k in range(N_STATE):
-        y_final[i, k] = W[k * LANES + l]
+        y_final[i, k] = W[k * lanes + l]
 
 
 @jit
-def _park_lane(l, W):
+def _park_lane(l, lanes, W):
     """Give a freed lane a harmless state (the lane loops still compute it until it is
     refilled; a stale state near a singularity could run into slow subnormal arithmetic)."""
     for k in range(N_STATE):
-        W[k * LANES + l] = 0.5 if k == 0 or k == 4 else 0.0
+        W[k * lanes + l] = 0.5 if k == 0 or k == 4 else 0.0
 
 
 @jit
-def _start_lane(i, l, t0, y0, t_end, params, event_modes, any_event, W, off_t, direction, shot,
+def _start_lane(i, l, lanes, t0, y0, t_end, params, event_modes, any_event, W, off_t, direction, shot,
                 g, ys, t_final, y_final, status, terminal_event):
     """Load shot ``i`` into lane ``l`` (state, time, initial event values).
 
@@ -209,10 +208,10 @@ def _start_lane(i, l, t0, y0, t_end, params, event_modes, any_event, W, off_t, d
     ta = t0[i]
     for k in range(N_STATE):
         ys[k] = y0[i, k]
-        W[k * LANES + l] = y0[i, k]
+        W[k * lanes + l] = y0[i, k]
     W[off_t + l] = ta
     if t_end[i] == ta:
-        _finish_lane(i, l, STATUS_FINISHED, -1, W, off_t, t_final, y_final, status,
+        _finish_lane(i, l, lanes, STATUS_FINISHED, -1, W, off_t, t_final, y_final, status,
                      terminal_event)
         return False
     if any_event:

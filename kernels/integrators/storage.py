@@ -1,0 +1,42 @@
+"""The stored points of an integration: ``t0``, every accepted step if asked, the final point.
+
+The arrays start with room for 64 points and double when full (one allocation per doubling,
+none per step).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from massdriver.kernels.jit import jit
+
+__all__ = ["start_points", "store_point"]
+
+
+@jit(inline="always")
+def start_points(t0, y0, store_steps):
+    """The stored points of a run, holding ``(t0, y0)``: ``(ts, ys, n_stored)`` (room for 64
+    points with ``store_steps``, else for ``t0`` and the final point)."""
+    capacity = 64 if store_steps else 2
+    ts = np.empty(capacity)
+    ys = np.empty((capacity, y0.shape[0]))
+    ts[0] = t0
+    ys[0, :] = y0
+    return ts, ys, 1
+
+
+@jit(inline="always")
+def store_point(ts, ys, n_stored, t, y, store_steps):
+    """Append ``(t, y)`` to the stored points, doubling the arrays when full; without
+    ``store_steps`` only ``t0`` and the latest point are kept. Returns ``(ts, ys, n_stored)``."""
+    if n_stored == ts.shape[0]:
+        ts2 = np.empty(2 * ts.shape[0])
+        ys2 = np.empty((2 * ts.shape[0], ys.shape[1]))
+        ts2[:n_stored] = ts[:n_stored]
+        ys2[:n_stored] = ys[:n_stored]
+        ts = ts2
+        ys = ys2
+    if not store_steps:
+        n_stored = 1      # keep t0 and the final point only
+    ts[n_stored] = t
+    ys[n_stored, :] = y
+    return ts, ys, n_stored + 1
