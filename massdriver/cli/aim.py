@@ -97,7 +97,7 @@ def print_recommendations(search, stream=None) -> None:
                      "[launcher] speed_min/speed_max\n")
         return
     stream.write(f"{'#':>2} {'source':<7} {'az':>6} {'el':>5} {'duty':>6} {'win/mo':>6} "
-                 f"{'min':>6} {'median':>6} {'p90':>6} {'speed':>11} {'tof':>9}  role\n")
+                 f"{'min':>6} {'median':>6} {'p90':>6} {'speed':>11} {'tof':>9}\n")
     stream.write(f"{'':>2} {'':<7} {'deg':>6} {'deg':>5} {'%':>6} {'':>6} {'km/s':>6} "
                  f"{'km/s':>6} {'km/s':>6} {'km/s':>11} {'d':>9}\n")
     for r in recs:
