@@ -46,10 +46,18 @@ def _aim(mission, site=None, **kw):
                **opts)
 
 
-def test_bundled_equatorial_track_is_near_the_optimum(mission):
+GRID = dict(azimuths=[75, 90, 105], elevations=[0, 10, 20], step=4 * u.hour)
+
+
+@pytest.fixture(scope="module")
+def procellarum_grid(mission):
+    return _aim(mission, **GRID)
+
+
+def test_bundled_equatorial_track_is_near_the_optimum(procellarum_grid):
     """The bundled track (azimuth 90, elevation 0) is the best cell of a 3 x 3 grid around it
     (+-15 deg of azimuth, 0-20 deg of elevation) for its own LEO target, over two weeks."""
-    r = _aim(mission, azimuths=[75, 90, 105], elevations=[0, 10, 20], step=4 * u.hour)
+    r = procellarum_grid
     margin = r.grid("margin_km_s")
     i, j = np.unravel_index(np.argmax(margin), margin.shape)
     assert (r.azimuths_deg[i], r.elevations_deg[j]) == (90.0, 0.0)
@@ -60,6 +68,21 @@ def test_bundled_equatorial_track_is_near_the_optimum(mission):
     assert r.recommendations[0].stats.azimuth_deg == 90.0
     table = r.to_table()
     assert len(table) == 9 and table["duty_cycle"].unit == u.one
+
+
+def test_screen_keeps_the_best_cell(mission, procellarum_grid):
+    """Coarse to fine: the grid scanned in full (no screen) has the same best cell, and every
+    cell the screen kept has the same statistics; the cells it dropped have no window."""
+    full = _aim(mission, screen=False, **GRID)
+    screened = procellarum_grid
+    assert any(c.screened_out for c in screened.cells)
+    best = [int(np.argmax([c.margin_km_s for c in r.cells])) for r in (full, screened)]
+    assert best[0] == best[1]
+    for a, b in zip(full.cells, screened.cells, strict=True):
+        if b.screened_out:
+            assert a.duty_cycle == 0.0
+        else:
+            assert a == b
 
 
 def test_grid_agrees_with_windows_solve(mission):
