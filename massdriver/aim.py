@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -144,6 +144,9 @@ class TrackSearch:
     inputs : dict
         Site, target, start, horizon, step, threshold, speed range, refinement settings.
     version : str
+    calendar_tdb, calendar_total_km_s : ndarray (n,)
+        The windows calendar of the first recommendation: every scanned epoch (TDB s past
+        J2000) and its cheapest-branch total (km/s, NaN where no shot reaches the target).
     """
 
     azimuths_deg: np.ndarray
@@ -152,6 +155,31 @@ class TrackSearch:
     recommendations: tuple
     inputs: dict
     version: str
+    calendar_tdb: np.ndarray = field(default_factory=lambda: np.empty(0))
+    calendar_total_km_s: np.ndarray = field(default_factory=lambda: np.empty(0))
+
+    def calendar_table(self):
+        """The first recommendation's calendar as a ``QTable`` (``launch_utc``, ``total``,
+        ``open``), unsolved epochs masked (ECSV-ready)."""
+        import astropy.units as u
+        from astropy.table import QTable
+        from astropy.utils.masked import Masked
+
+        from massdriver.timescales import from_tdb_seconds, table_times
+
+        v = self.calendar_total_km_s
+        bad = ~np.isfinite(v)
+        q = np.where(bad, 0.0, v) * u.km / u.s
+        meta = {}
+        if self.recommendations:
+            top = self.recommendations[0].stats
+            meta = {"azimuth_deg": top.azimuth_deg, "elevation_deg": top.elevation_deg,
+                    "threshold_km_s": self.inputs["threshold_km_s"]}
+        return QTable({
+            "launch_utc": table_times(from_tdb_seconds(self.calendar_tdb)),
+            "total": Masked(q, mask=bad) if np.any(bad) else q,
+            "open": np.where(bad, False, v < self.inputs["threshold_km_s"]),
+        }, meta=meta)
 
     def grid(self, name: str) -> np.ndarray:
         """A cell statistic as an ``(n_azimuth, n_elevation)`` array (e.g. ``"duty_cycle"``)."""
@@ -229,6 +257,14 @@ def _runs(ok: np.ndarray) -> int:
     if ok.size == 0:
         return 0
     return int(ok[0]) + int(np.count_nonzero(ok[1:] & ~ok[:-1]))
+
+
+def _best_total(result, n_epochs: int) -> np.ndarray:
+    """Cheapest-branch total per epoch (km/s; NaN where no branch solved)."""
+    tot = result.total_km_s.reshape(-1, n_epochs)
+    with np.errstate(all="ignore"):
+        best = np.nanmin(np.where(np.isfinite(tot), tot, np.inf), axis=0)
+    return np.where(np.isfinite(best), best, np.nan)
 
 
 def track_stats(azimuth_deg: float, elevation_deg: float, result, n_epochs: int,
@@ -445,10 +481,14 @@ def aim(site, target, start, horizon, *, azimuths=None, elevations=None, launche
             cases = [(problem(a, e), epochs, target, branches) for a, e in batch]
             results = scan_many(cases, tick if count else None)
             days = epochs.size * step_s / bodies.DAY
-            out.extend(track_stats(a, e, r, epochs.size, thr, days)
-                       for (a, e), r in zip(batch, results, strict=True))
+            for (a, e), r in zip(batch, results, strict=True):
+                out.append(track_stats(a, e, r, epochs.size, thr, days))
+                if epochs is t:
+                    curves[(out[-1].azimuth_deg, out[-1].elevation_deg)] = \
+                        _best_total(r, epochs.size)
         return out
 
+    curves: dict[tuple, np.ndarray] = {}     # full-horizon totals per epoch, by track
     todo = list(range(len(cells_ae)))
     screened: dict[int, TrackStats] = {}
     if screen:
@@ -532,8 +572,14 @@ def aim(site, target, start, horizon, *, azimuths=None, elevations=None, launche
                    "objective": "maximise margin_km_s"},
         "model": "ephemeris (DE421: Earth, Moon, Sun, Earth J2, lunar J2/C22)",
     }
+    calendar = np.full(n, np.nan)
+    if recs:
+        top = recs[0].stats
+        calendar = curves.get((top.azimuth_deg, top.elevation_deg), calendar)
     return TrackSearch(azimuths_deg=az, elevations_deg=el, cells=tuple(cells),
-                       recommendations=recs, inputs=inputs, version=massdriver.__version__)
+                       recommendations=recs, inputs=inputs, version=massdriver.__version__,
+                       calendar_tdb=t, calendar_total_km_s=np.where(np.isfinite(calendar),
+                                                                    calendar, np.nan))
 
 
 def _angles(values, default: np.ndarray, name: str, low: float, high: float) -> np.ndarray:

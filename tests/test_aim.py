@@ -189,7 +189,8 @@ def test_cli_writes_grid_recommendations_and_heatmaps(tmp_path, capsys):
                  "0,5", "--horizon", "4d", "--step", "4h", "--refine", "1", "--quiet"])
     printed = capsys.readouterr().out
     assert code == 0
-    for name in ("grid.ecsv", "recommendations.json", "duty_cycle.png", "median_delta_v.png"):
+    for name in ("grid.ecsv", "recommendations.json", "duty_cycle.png", "median_delta_v.png",
+                 "calendar.ecsv", "calendar.png"):
         assert (out / name).stat().st_size > 0
     assert max(len(line) for line in printed.splitlines()) <= 100
     assert "wrote" in printed

@@ -1,8 +1,10 @@
 """``massdriver aim MISSION.toml --out DIR``: which way to point the track (azimuth x elevation).
 
 Writes ``grid.ecsv`` (every track of the grid), ``recommendations.json`` (the ranked tracks, the
-definitions and the inputs) and two heatmaps (``duty_cycle.png``, ``median_delta_v.png``), and
-prints the ranked table. The mission's own azimuth and elevation are ignored.
+definitions and the inputs), ``calendar.ecsv`` (the first recommendation's total per epoch), two
+heatmaps (``duty_cycle.png``, ``median_delta_v.png``) and the windows calendar of the first
+recommendation (``calendar.png``), and prints the ranked table. The mission's own azimuth and
+elevation are ignored.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-OUTPUT_FILES = ["grid.ecsv", "recommendations.json", "duty_cycle.png", "median_delta_v.png"]
+OUTPUT_FILES = ["grid.ecsv", "recommendations.json", "calendar.ecsv", "duty_cycle.png",
+                "median_delta_v.png", "calendar.png"]
 
 
 def add_parser(subparsers) -> None:
@@ -152,6 +155,9 @@ def run(args: argparse.Namespace) -> int:
                  step=step, rtol=s.rtol, max_flight_time=s.max_flight_time, refine=args.refine,
                  progress=_progress(args.quiet))
     search.to_table().write(out / "grid.ecsv", format="ascii.ecsv", overwrite=True)
+    if search.recommendations:
+        search.calendar_table().write(out / "calendar.ecsv", format="ascii.ecsv",
+                                      overwrite=True)
     (out / "recommendations.json").write_text(
         json.dumps(json_ready(search.to_dict()), indent=2, sort_keys=True, allow_nan=False)
         + "\n")

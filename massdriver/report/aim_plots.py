@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["AIM_FIGURES", "plot_track_map", "write_aim_figures"]
+__all__ = ["AIM_FIGURES", "plot_track_map", "plot_track_calendar", "write_aim_figures"]
 
 #: figure stem -> (grid column, colour-bar label, colour map)
 AIM_FIGURES = {
@@ -93,6 +93,46 @@ def plot_track_map(table, column: str, label: str, recommendations: Sequence[dic
     return fig
 
 
+def plot_track_calendar(table, threshold_km_s: float, *, title: str = ""):
+    """The windows calendar of one track: cheapest-branch total against the launch epoch.
+
+    Parameters
+    ----------
+    table : astropy.table.Table
+        ``calendar.ecsv`` (:meth:`massdriver.aim.TrackSearch.calendar_table`): ``launch_utc``,
+        ``total`` (km/s, masked where no shot reaches the target), ``open``.
+    threshold_km_s : float
+    title : str
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from massdriver.report.plots import _date_axis, _datetimes, new_figure, style
+
+    when = _datetimes(table["launch_utc"])
+    col = table["total"]
+    total = np.array(getattr(col, "value", col), dtype=float)
+    mask = np.asarray(getattr(col, "mask", np.zeros(total.shape, bool)), dtype=bool)
+    total = np.where(mask, np.nan, total)
+    is_open = np.asarray(table["open"], dtype=bool)
+    with style():
+        fig = new_figure(9.0, 3.6)
+        ax = fig.add_subplot()
+        ax.plot(when, total, lw=0.8, color="0.3", label="total delta-v (cheapest branch)")
+        ax.plot(when[is_open], total[is_open], ls="none", marker=".", ms=3, color="tab:green",
+                label="in a window")
+        ax.axhline(threshold_km_s, color="tab:red", lw=1.0, ls="--", label="threshold")
+        finite = total[np.isfinite(total)]
+        if finite.size:
+            ax.set_ylim(finite.min() - 0.02, min(finite.max(), threshold_km_s + 0.5) + 0.02)
+        ax.set_ylabel("total delta-v (km/s)")
+        _date_axis(ax)
+        ax.legend(loc="upper right", fontsize=8)
+        ax.set_title(title or "windows calendar of the recommended track")
+    return fig
+
+
 def write_aim_figures(directory: str | os.PathLike, formats: Sequence[str] = ("png",)
                       ) -> list[Path]:
     """Draw :data:`AIM_FIGURES` from ``DIR/grid.ecsv`` and ``DIR/recommendations.json``.
@@ -100,7 +140,8 @@ def write_aim_figures(directory: str | os.PathLike, formats: Sequence[str] = ("p
     Returns
     -------
     list of pathlib.Path
-        The files written (``duty_cycle.png``, ``median_delta_v.png``).
+        The files written (``duty_cycle.png``, ``median_delta_v.png`` and, when
+        ``calendar.ecsv`` is there, ``calendar.png``).
     """
     from astropy.table import QTable
 
@@ -121,4 +162,14 @@ def write_aim_figures(directory: str | os.PathLike, formats: Sequence[str] = ("p
         fig = plot_track_map(table, column, label, recs.get("recommendations", []), cmap=cmap,
                              title=f"{where}: {label.split(' (')[0]}")
         written += save_figure(fig, directory / stem, formats)
+    cal = directory / "calendar.ecsv"
+    if cal.exists():
+        ctable = QTable.read(cal, format="ascii.ecsv")
+        meta = ctable.meta
+        if "threshold_km_s" in meta:
+            fig = plot_track_calendar(
+                ctable, float(meta["threshold_km_s"]),
+                title=f"{where}: track azimuth {meta['azimuth_deg']:.1f} deg, elevation "
+                      f"{meta['elevation_deg']:.1f} deg (recommendation 1)")
+            written += save_figure(fig, directory / "calendar", formats)
     return written
