@@ -353,7 +353,8 @@ def parse_angle_range(text: str, name: str) -> np.ndarray:
 def aim(site, target, start, horizon, *, azimuths=None, elevations=None, launcher=None,
         threshold, step=None, rtol: float = 1e-10, max_flight_time=None,
         branches=("prograde", "retrograde"), refine: int = 3, refine_horizon=None,
-        refine_evaluations: int = 20, screen: bool = True, screen_step=None, ephemeris=None,
+        refine_evaluations: int = 20, screen: bool = True, screen_step=None, checkpoint=None,
+        ephemeris=None,
         progress: Callable[[int, int], None] | None = None) -> TrackSearch:
     """Search the track's azimuth and elevation for one site and target over a calendar.
 
@@ -398,6 +399,12 @@ def aim(site, target, start, horizon, *, azimuths=None, elevations=None, launche
         tracks with any solved shot are scanned in full.
     screen_step : astropy.units.Quantity, optional
         Epoch spacing of the screen (default ``max(step, 12 h)``).
+    checkpoint : str or os.PathLike, optional
+        A JSON-lines file the screen and grid results are appended to as each batch of
+        tracks finishes. If it exists (an interrupted run of the same search: same site,
+        target, start, epochs, step, threshold, speed range, tolerances, screen), its tracks
+        are not scanned again; results are those of an uninterrupted run. The refinement is
+        not checkpointed (it is redone).
     ephemeris : massdriver.ephemeris.Ephemeris, optional
     progress : callable, optional
         ``progress(done, total)`` in speed solves (epochs x branches) of the grid scan.
@@ -410,7 +417,7 @@ def aim(site, target, start, horizon, *, azimuths=None, elevations=None, launche
     ------
     massdriver.errors.InputError
         Empty or out-of-range grids, non-positive horizon/step/threshold, a horizon outside
-        the ephemeris.
+        the ephemeris, a checkpoint of another search.
     """
     import astropy.units as u
     from scipy.optimize import minimize
@@ -473,7 +480,7 @@ def aim(site, target, start, horizon, *, azimuths=None, elevations=None, launche
         if progress is not None:
             progress(done[0], total)
 
-    def scan_tracks(tracks, epochs, count: bool) -> list[TrackStats]:
+    def scan_tracks(tracks, epochs, count: bool, ckpt=None) -> list[TrackStats]:
         per = max(1, _BATCH_EPOCHS // (epochs.size * len(branches)))
         out = []
         for i in range(0, len(tracks), per):
@@ -486,38 +493,52 @@ def aim(site, target, start, horizon, *, azimuths=None, elevations=None, launche
                 if epochs is t:
                     curves[(out[-1].azimuth_deg, out[-1].elevation_deg)] = \
                         _best_total(r, epochs.size)
+                if ckpt is not None:
+                    ckpt.add("cell", (a, e), out[-1])
         return out
 
     curves: dict[tuple, np.ndarray] = {}     # full-horizon totals per epoch, by track
-    todo = list(range(len(cells_ae)))
-    screened: dict[int, TrackStats] = {}
+    scr_s = max(step_s, float(u.Quantity(screen_step).to_value(u.s))
+                if screen_step is not None else 12 * 3600.0)
+    n_scr = int(math.floor(min(horizon_s, 27.321661 * bodies.DAY) / scr_s + 1e-9)) + 1
+    ckpt = None
+    if checkpoint is not None:
+        key = {"site": site.describe() | {"height_km": float(site.height.to_value(u.km)),
+                                          "frame": site.frame},
+               "target": target.describe(), "t0_tdb": t0, "epochs": n, "step_s": step_s,
+               "threshold_km_s": thr, "branches": list(branches), "rtol": rtol,
+               "max_flight_time_s": tof_s,
+               "speed_km_s": [float(launcher.speed_min.to_value(u.km / u.s)),
+                              float(launcher.speed_max.to_value(u.km / u.s))],
+               "screen": [bool(screen), scr_s, n_scr]}
+        ckpt = _Checkpoint(checkpoint, key)
+    screen_done: dict[tuple, TrackStats | None] = dict(ckpt.screen) if ckpt else {}
+    cell_done: dict[tuple, TrackStats] = dict(ckpt.cells) if ckpt else {}
     if screen:
-        scr_s = max(step_s, float(u.Quantity(screen_step).to_value(u.s))
-                    if screen_step is not None else 12 * 3600.0)
-        n_scr = int(math.floor(min(horizon_s, 27.321661 * bodies.DAY) / scr_s + 1e-9)) + 1
         t_scr = t0 + scr_s * np.arange(n_scr)
-        total = len(cells_ae) * n_scr * len(branches)
+        pending = [ae for ae in cells_ae if ae not in screen_done and ae not in cell_done]
+        total = len(pending) * n_scr * len(branches)
         if progress is not None:
             progress(0, total)
         per = max(1, _BATCH_EPOCHS // (n_scr * len(branches)))
-        todo = []
-        for i in range(0, len(cells_ae), per):
-            batch = cells_ae[i:i + per]
+        for i in range(0, len(pending), per):
+            batch = pending[i:i + per]
             results = scan_many([(problem(a, e), t_scr, target, branches) for a, e in batch],
                                 tick)
-            for k, r in enumerate(results):
-                if np.any(r.solve_status == "converged"):
-                    todo.append(i + k)
-                else:
-                    a, e = batch[k]
-                    screened[i + k] = replace(
-                        track_stats(a, e, r, n_scr, thr, n_scr * scr_s / bodies.DAY),
-                        screened_out=True)
-        total = done[0] + len(todo) * n * len(branches)
-    elif progress is not None:
-        progress(0, total)
-    scanned = dict(zip(todo, scan_tracks([cells_ae[i] for i in todo], t, True), strict=True))
-    cells = [scanned[i] if i in scanned else screened[i] for i in range(len(cells_ae))]
+            for (a, e), r in zip(batch, results, strict=True):
+                kept = bool(np.any(r.solve_status == "converged"))
+                screen_done[(a, e)] = None if kept else replace(
+                    track_stats(a, e, r, n_scr, thr, n_scr * scr_s / bodies.DAY),
+                    screened_out=True)
+                if ckpt is not None:
+                    ckpt.add("screen", (a, e), screen_done[(a, e)])
+    todo = [ae for ae in cells_ae if ae not in cell_done
+            and not (screen and screen_done.get(ae) is not None)]
+    total = done[0] + len(todo) * n * len(branches)
+    if progress is not None:
+        progress(done[0], total)
+    cell_done.update(zip(todo, scan_tracks(todo, t, True, ckpt), strict=True))
+    cells = [cell_done[ae] if ae in cell_done else screen_done[ae] for ae in cells_ae]
 
     # --- refine the best cells (continuous angles, shorter horizon) -------------------------
     order = sorted(range(len(cells)), key=lambda i: -cells[i].margin_km_s)
@@ -575,11 +596,58 @@ def aim(site, target, start, horizon, *, azimuths=None, elevations=None, launche
     calendar = np.full(n, np.nan)
     if recs:
         top = recs[0].stats
-        calendar = curves.get((top.azimuth_deg, top.elevation_deg), calendar)
+        if (top.azimuth_deg, top.elevation_deg) not in curves:   # a cell of the checkpoint
+            scan_tracks([(top.azimuth_deg, top.elevation_deg)], t, False)
+        calendar = curves[(top.azimuth_deg, top.elevation_deg)]
     return TrackSearch(azimuths_deg=az, elevations_deg=el, cells=tuple(cells),
                        recommendations=recs, inputs=inputs, version=massdriver.__version__,
                        calendar_tdb=t, calendar_total_km_s=np.where(np.isfinite(calendar),
                                                                     calendar, np.nan))
+
+
+class _Checkpoint:
+    """Append-only JSON-lines record of finished tracks (first line: the search's key)."""
+
+    def __init__(self, path, key: dict) -> None:
+        import json
+        from pathlib import Path
+
+        self.path = Path(path)
+        self.key = json.loads(json.dumps(key))
+        self.screen: dict[tuple, TrackStats | None] = {}
+        self.cells: dict[tuple, TrackStats] = {}
+        lines = []
+        if self.path.exists() and self.path.stat().st_size:
+            text = self.path.read_text().splitlines()
+            try:
+                header = json.loads(text[0])
+            except (json.JSONDecodeError, IndexError):
+                header = None
+            if not isinstance(header, dict) or header.get("checkpoint_key") != self.key:
+                raise InputError(f"{self.path}: a checkpoint of another track search (site, "
+                                 "target, calendar or settings differ); delete it to start over")
+            lines.append(text[0])
+            for line in text[1:]:
+                try:
+                    rec = json.loads(line)
+                    ae = (float(rec["azimuth_deg"]), float(rec["elevation_deg"]))
+                    stats = None if rec["stats"] is None else TrackStats(**{
+                        k: (math.nan if v is None else v) for k, v in rec["stats"].items()})
+                except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+                    break                   # a line cut short by the interruption: redo
+                (self.screen if rec["kind"] == "screen" else self.cells)[ae] = stats
+                lines.append(line)
+        else:
+            lines.append(json.dumps({"checkpoint_key": self.key}))
+        self.path.write_text("\n".join(lines) + "\n")    # drops a cut last line
+
+    def add(self, kind: str, ae: tuple, stats: TrackStats | None) -> None:
+        import json
+
+        rec = {"kind": kind, "azimuth_deg": ae[0], "elevation_deg": ae[1],
+               "stats": None if stats is None else stats.to_dict()}
+        with self.path.open("a") as f:
+            f.write(json.dumps(rec) + "\n")
 
 
 def _angles(values, default: np.ndarray, name: str, low: float, high: float) -> np.ndarray:

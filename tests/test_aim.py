@@ -197,3 +197,32 @@ def test_cli_writes_grid_recommendations_and_heatmaps(tmp_path, capsys):
     # a second run refuses to overwrite without --force
     assert main(["aim", PROCELLARUM, "--out", str(out), "--azimuths", "90",
                  "--elevations", "0", "--horizon", "1d", "--step", "12h"]) == 2
+
+
+def test_checkpoint_resumes_without_rescanning(mission, tmp_path, monkeypatch):
+    """An interrupted search (its checkpoint cut after two tracks, the last line half
+    written) resumes scanning only the missing tracks, and gives the uninterrupted result."""
+    import massdriver.windows as windows
+
+    ckpt = tmp_path / "cells.jsonl"
+    opts = dict(azimuths=[80, 90, 100], elevations=[0], step=4 * u.hour, horizon=7 * u.day)
+    full = _aim(mission, checkpoint=ckpt, **opts)
+    lines = ckpt.read_text().splitlines()
+    assert len(lines) == 1 + 3 + 3          # key, three screened, three scanned tracks
+    ckpt.write_text("\n".join(lines[:6]) + "\n" + lines[6][:40])
+    scanned = []
+    real = windows.scan_many
+
+    def counting(cases, progress=None):
+        scanned.extend(len(c[1]) for c in cases)
+        return real(cases, progress)
+
+    monkeypatch.setattr(windows, "scan_many", counting)
+    again = _aim(mission, checkpoint=ckpt, **opts)
+    n = full.inputs["epochs"]
+    assert scanned.count(n) == 1 + 1        # the missing track, then the calendar's track
+    assert again.cells == full.cells
+    assert again.recommendations == full.recommendations
+    other = dict(opts, step=2 * u.hour)
+    with pytest.raises(InputError, match="another track search"):
+        _aim(mission, checkpoint=ckpt, **other)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+#: partial results, appended as tracks finish; removed when the run completes
+CHECKPOINT = "cells.jsonl"
 OUTPUT_FILES = ["grid.ecsv", "recommendations.json", "calendar.ecsv", "duty_cycle.png",
                 "median_delta_v.png", "calendar.png"]
 
@@ -38,6 +40,9 @@ def add_parser(subparsers) -> None:
                    help="epoch spacing of the scan (default 6h)")
     p.add_argument("--refine", type=int, default=3, metavar="N",
                    help="refine the N best grid tracks with scipy (default 3; 0: none)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run in DIR: tracks recorded in "
+                        "DIR/cells.jsonl are not scanned again")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--force", action="store_true", help="overwrite files in DIR")
     p.set_defaults(run=run)
@@ -148,12 +153,16 @@ def run(args: argparse.Namespace) -> int:
     if args.refine < 0:
         raise InputError(f"--refine {args.refine}: must be >= 0")
     mission = load_mission(args.config)
-    out = prepare_output_dir(Path(args.out), OUTPUT_FILES, args.force)
+    names = OUTPUT_FILES if args.resume else OUTPUT_FILES + [CHECKPOINT]
+    out = prepare_output_dir(Path(args.out), names, args.force)
+    checkpoint = out / CHECKPOINT
+    if not args.resume and checkpoint.exists():        # --force: start over
+        checkpoint.unlink()
     s = mission.search
     search = aim(mission.site, mission.target, s.start, horizon, azimuths=azimuths,
                  elevations=elevations, launcher=mission.launcher, threshold=s.threshold,
                  step=step, rtol=s.rtol, max_flight_time=s.max_flight_time, refine=args.refine,
-                 progress=_progress(args.quiet))
+                 checkpoint=checkpoint, progress=_progress(args.quiet))
     search.to_table().write(out / "grid.ecsv", format="ascii.ecsv", overwrite=True)
     if search.recommendations:
         search.calendar_table().write(out / "calendar.ecsv", format="ascii.ecsv",
@@ -162,6 +171,7 @@ def run(args: argparse.Namespace) -> int:
         json.dumps(json_ready(search.to_dict()), indent=2, sort_keys=True, allow_nan=False)
         + "\n")
     write_aim_figures(out)
+    checkpoint.unlink()              # every result is in grid.ecsv now
     print_recommendations(search)
     sys.stdout.write(f"wrote {out}/\n")
     return 0
