@@ -368,7 +368,7 @@ def aim(site, target, start, horizon, *, azimuths=None, elevations=None, launche
     horizon : astropy.units.Quantity
         Length of the calendar scanned per track (time); any span the ephemeris covers.
     azimuths, elevations : array_like of float or astropy.units.Quantity
-        Grid axes, degrees (default 0-350 deg every 30 deg; 0-45 deg every 15 deg).
+        Grid axes, degrees (default 0-330 deg every 30 deg; 0-45 deg every 15 deg).
         Azimuths are taken modulo 360; elevations must lie in [0, 90] deg.
     launcher : massdriver.config.LauncherSpec, optional
         Speed range (default 2.30-2.80 km/s as in :func:`massdriver.windows.solve`).
@@ -423,7 +423,7 @@ def aim(site, target, start, horizon, *, azimuths=None, elevations=None, launche
     from scipy.optimize import minimize
 
     import massdriver
-    from massdriver.config import LauncherSpec
+    from massdriver.config import MAX_SCAN_EPOCHS, LauncherSpec
     from massdriver.ephemeris import Ephemeris
     from massdriver.timescales import from_tdb_seconds, to_tdb_seconds
     from massdriver.windows import BRANCHES, _problem, scan_many
@@ -440,9 +440,9 @@ def aim(site, target, start, horizon, *, azimuths=None, elevations=None, launche
     for name in branches:
         if name not in BRANCHES:
             raise InputError(f"branch {name!r}: must be one of {', '.join(BRANCHES)}")
-    step_s = float(u.Quantity(step if step is not None else 2 * u.hour).to_value(u.s))
-    horizon_s = float(u.Quantity(horizon).to_value(u.s))
-    thr = float(u.Quantity(threshold).to_value(u.km / u.s))
+    step_s = _value(step if step is not None else 2 * u.hour, u.s, "step")
+    horizon_s = _value(horizon, u.s, "horizon")
+    thr = _value(threshold, u.km / u.s, "threshold")
     if not (math.isfinite(step_s) and step_s > 0):
         raise InputError(f"step = {step}: must be a positive time")
     if not (math.isfinite(horizon_s) and horizon_s >= step_s):
@@ -457,6 +457,9 @@ def aim(site, target, start, horizon, *, azimuths=None, elevations=None, launche
     ephemeris = ephemeris or Ephemeris()
     t0 = float(to_tdb_seconds(start))
     n = int(math.floor(horizon_s / step_s + 1e-9)) + 1
+    if n > MAX_SCAN_EPOCHS:
+        raise InputError(f"horizon / step gives {n} launch epochs per track; at most "
+                         f"{MAX_SCAN_EPOCHS} are allowed: use a larger step")
     t = t0 + step_s * np.arange(n)
     horizon_days = n * step_s / bodies.DAY
     ref_s = float(u.Quantity(refine_horizon).to_value(u.s)) if refine_horizon is not None \
@@ -603,6 +606,16 @@ def aim(site, target, start, horizon, *, azimuths=None, elevations=None, launche
                        recommendations=recs, inputs=inputs, version=massdriver.__version__,
                        calendar_tdb=t, calendar_total_km_s=np.where(np.isfinite(calendar),
                                                                     calendar, np.nan))
+
+
+def _value(q, unit, name: str) -> float:
+    """``q`` in ``unit`` as a float; a missing or wrong unit is an :class:`InputError`."""
+    import astropy.units as u
+
+    try:
+        return float(u.Quantity(q).to_value(unit))
+    except (u.UnitsError, TypeError, ValueError):
+        raise InputError(f"{name} = {q!r}: give a Quantity in {unit}") from None
 
 
 class _Checkpoint:

@@ -181,6 +181,10 @@ def test_api_rejects_empty_and_bad_grids(mission):
         _aim(mission, azimuths=[], elevations=[0])
     with pytest.raises(InputError, match="threshold"):
         _aim(mission, azimuths=[90], elevations=[0], threshold=-1 * u.km / u.s)
+    with pytest.raises(InputError, match="horizon"):
+        _aim(mission, azimuths=[90], elevations=[0], horizon=3 * u.km)
+    with pytest.raises(InputError, match="epochs"):
+        _aim(mission, azimuths=[90], elevations=[0], horizon=3000 * u.day, step=1 * u.min)
 
 
 def test_cli_writes_grid_recommendations_and_heatmaps(tmp_path, capsys):
