@@ -354,7 +354,7 @@ def aim(site, target, start, horizon, *, azimuths=None, elevations=None, launche
         threshold, step=None, rtol: float = 1e-10, max_flight_time=None,
         branches=("prograde", "retrograde"), refine: int = 3, refine_horizon=None,
         refine_evaluations: int = 20, screen: bool = True, screen_step=None, checkpoint=None,
-        ephemeris=None,
+        scheduler: str | None = None, client=None, ephemeris=None,
         progress: Callable[[int, int], None] | None = None) -> TrackSearch:
     """Search the track's azimuth and elevation for one site and target over a calendar.
 
@@ -405,6 +405,13 @@ def aim(site, target, start, horizon, *, azimuths=None, elevations=None, launche
         target, start, epochs, step, threshold, speed range, tolerances, screen), its tracks
         are not scanned again; results are those of an uninterrupted run. The refinement is
         not checkpointed (it is redone).
+    scheduler : str, optional
+        Address of a Dask scheduler: every scan (screen, grid, refinement) then runs as
+        :func:`massdriver.parallel.sweep` tasks of consecutive epochs of one track and branch,
+        results identical bit for bit to the in-process run (also inside
+        ``massdriver.parallel.use_dask``).
+    client : distributed.Client, optional
+        A connected client instead of ``scheduler``.
     ephemeris : massdriver.ephemeris.Ephemeris, optional
     progress : callable, optional
         ``progress(done, total)`` in speed solves (epochs x branches) of the grid scan.
@@ -469,9 +476,13 @@ def aim(site, target, start, horizon, *, azimuths=None, elevations=None, launche
     n_ref = int(math.floor(min(ref_s, horizon_s) / step_s + 1e-9)) + 1
     t_ref = t[:n_ref]
 
+    case_track: dict[int, tuple] = {}       # id(problem) -> its track, for Dask cases
+
     def problem(a: float, e: float):
-        return _problem(_site_with(site, a, e), target, launcher, rtol, tof_s, ephemeris,
-                        float(t[0]), float(t[-1]))
+        p = _problem(_site_with(site, a, e), target, launcher, rtol, tof_s, ephemeris,
+                     float(t[0]), float(t[-1]))
+        case_track[id(p)] = (a, e)
+        return p
 
     problem(float(az[0]), float(el[0]))          # range checks once, before any work
     cells_ae = [(float(a), float(e)) for a in az for e in el]
@@ -483,13 +494,37 @@ def aim(site, target, start, horizon, *, azimuths=None, elevations=None, launche
         if progress is not None:
             progress(done[0], total)
 
+    def run_cases(cases, tick_fn):
+        """``scan_many`` of the cases, or the same work on a Dask cluster
+        (:func:`massdriver.parallel.sweep`, bit-identical) when one is given or active."""
+        if client is None and scheduler is None:
+            from massdriver.parallel import current_client
+
+            if current_client() is None:
+                return scan_many(cases, tick_fn)
+        from massdriver.parallel import SweepCase, sweep
+
+        sweep_cases = [SweepCase(site=_site_with(site, *case_track[id(c[0])]), target=target,
+                                 epochs=c[1], launcher=launcher, branches=branches, rtol=rtol,
+                                 max_flight_time=tof_s * u.s, ephemeris=ephemeris)
+                       for c in cases]
+        last = [0]
+
+        def forward(d: int, _total: int) -> None:
+            if tick_fn is not None:
+                tick_fn(d - last[0])
+            last[0] = d
+
+        return list(sweep(sweep_cases, scheduler=scheduler, client=client,
+                          progress=forward).scans)
+
     def scan_tracks(tracks, epochs, count: bool, ckpt=None) -> list[TrackStats]:
         per = max(1, _BATCH_EPOCHS // (epochs.size * len(branches)))
         out = []
         for i in range(0, len(tracks), per):
             batch = tracks[i:i + per]
             cases = [(problem(a, e), epochs, target, branches) for a, e in batch]
-            results = scan_many(cases, tick if count else None)
+            results = run_cases(cases, tick if count else None)
             days = epochs.size * step_s / bodies.DAY
             for (a, e), r in zip(batch, results, strict=True):
                 out.append(track_stats(a, e, r, epochs.size, thr, days))
@@ -526,7 +561,7 @@ def aim(site, target, start, horizon, *, azimuths=None, elevations=None, launche
         per = max(1, _BATCH_EPOCHS // (n_scr * len(branches)))
         for i in range(0, len(pending), per):
             batch = pending[i:i + per]
-            results = scan_many([(problem(a, e), t_scr, target, branches) for a, e in batch],
+            results = run_cases([(problem(a, e), t_scr, target, branches) for a, e in batch],
                                 tick)
             for (a, e), r in zip(batch, results, strict=True):
                 kept = bool(np.any(r.solve_status == "converged"))

@@ -230,3 +230,30 @@ def test_checkpoint_resumes_without_rescanning(mission, tmp_path, monkeypatch):
     other = dict(opts, step=2 * u.hour)
     with pytest.raises(InputError, match="another track search"):
         _aim(mission, checkpoint=ckpt, **other)
+
+
+def test_dask_cluster_gives_identical_cells(mission, monkeypatch):
+    """The same search on a Dask LocalCluster (tasks of consecutive epochs of one track and
+    branch, massdriver.parallel.sweep) gives bit-identical statistics."""
+    distributed = pytest.importorskip("distributed")
+    import massdriver.parallel as parallel
+
+    backends = []
+    real = parallel.sweep
+
+    def spy(*args, **kw):
+        result = real(*args, **kw)
+        backends.append(result.backend)
+        return result
+
+    monkeypatch.setattr(parallel, "sweep", spy)
+    opts = dict(azimuths=[90], elevations=[0, 10], step=4 * u.hour, horizon=2 * u.day,
+                refine=1, refine_evaluations=3)
+    local = _aim(mission, **opts)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as cl:
+        with distributed.Client(cl, set_as_default=False) as client:
+            remote = _aim(mission, client=client, **opts)
+    assert backends and set(backends) == {"dask"}
+    assert remote.cells == local.cells
+    assert remote.recommendations == local.recommendations

@@ -40,6 +40,9 @@ def add_parser(subparsers) -> None:
                    help="epoch spacing of the scan (default 6h)")
     p.add_argument("--refine", type=int, default=3, metavar="N",
                    help="refine the N best grid tracks with scipy (default 3; 0: none)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the scans on a Dask cluster (e.g. tcp://127.0.0.1:8786); the "
+                        "results are identical to the in-process run")
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted run in DIR: tracks recorded in "
                         "DIR/cells.jsonl are not scanned again")
@@ -162,7 +165,8 @@ def run(args: argparse.Namespace) -> int:
     search = aim(mission.site, mission.target, s.start, horizon, azimuths=azimuths,
                  elevations=elevations, launcher=mission.launcher, threshold=s.threshold,
                  step=step, rtol=s.rtol, max_flight_time=s.max_flight_time, refine=args.refine,
-                 checkpoint=checkpoint, progress=_progress(args.quiet))
+                 checkpoint=checkpoint, scheduler=args.scheduler,
+                 progress=_progress(args.quiet))
     search.to_table().write(out / "grid.ecsv", format="ascii.ecsv", overwrite=True)
     if search.recommendations:
         search.calendar_table().write(out / "calendar.ecsv", format="ascii.ecsv",
