@@ -16,7 +16,7 @@ from collections.abc import Sequence
 __all__ = ["main", "build_parser", "SUBCOMMANDS"]
 
 #: subcommand modules, in the order ``--help`` lists them
-SUBCOMMANDS = ("solve", "windows", "shoot", "coilgun", "campaign", "report", "warmup")
+SUBCOMMANDS = ("aim", "solve", "windows", "shoot", "coilgun", "campaign", "report", "warmup")
 
 
 def _version() -> str:

@@ -1,0 +1,106 @@
+"""Track search speed: ``massdriver.aim.aim`` against the per-track window scan, and its scaling.
+
+Run::
+
+    python benchmarks/bench_aim.py                      # small: 4 az x 2 el x 7 days hourly
+    python benchmarks/bench_aim.py --az 36 --el 10 --days 365   # the issue's full size
+
+What is measured (DE421 force model, Mare Imbrium 33 N 16 W, LEO 550 km / 53 deg from
+2027-03-01, launcher 2.40-2.80 km/s, both arrival branches, scan tolerances; no screening and
+no refinement, so every cell is scanned over the whole horizon, as the issue's benchmark asks):
+
+1. **The per-track window scan** (``massdriver.windows.scan`` of one track, one case on the
+   thread pool) for every cell one after another: the way a user had to sweep tracks before.
+2. **The grid of ``aim``**: the same cells as cases of one ``windows.scan_many`` call, batched.
+   Ratio = (1) / (2); the speed solves are the same, so the gain is the pool never idling.
+3. **Scaling**: the grid's time for 1/2 and all of the cells, and for 1/2 and all of the
+   horizon, and the speed solves per second; the full-size time (36 x 10 x 365 d hourly =
+   3.15 M speed solves) is extrapolated from the measured rate and labelled as such.
+
+Costs differ a lot between tracks: a shot whose coast never reaches the target perigee costs
+~8 times the coasts of one that converges, so the rate depends on the grid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import astropy.units as u
+import numpy as np
+
+
+def _setup():
+    from massdriver.config import load_mission
+
+    return load_mission("examples/imbrium.toml")
+
+
+def per_track(mission, cells, days: float) -> float:
+    """Seconds for ``windows.scan`` of each cell in turn."""
+    from massdriver.aim import _site_with
+    from massdriver.ephemeris import Ephemeris
+    from massdriver.timescales import to_tdb_seconds
+    from massdriver.windows import _problem, scan
+
+    eph = Ephemeris()
+    t0 = float(to_tdb_seconds(mission.search.start))
+    t = t0 + 3600.0 * np.arange(int(days * 24) + 1)
+    start = time.perf_counter()
+    for a, e in cells:
+        p = _problem(_site_with(mission.site, a, e), mission.target, mission.launcher, 1e-10,
+                     8 * 86400.0, eph, t[0], t[-1])
+        scan(p, t, mission.target, ("prograde", "retrograde"))
+    return time.perf_counter() - start
+
+
+def grid(mission, az, el, days: float) -> float:
+    """Seconds for ``aim`` of the grid (no screen, no refinement)."""
+    from massdriver.aim import aim
+
+    s = mission.search
+    start = time.perf_counter()
+    aim(mission.site, mission.target, s.start, days * u.day, azimuths=az, elevations=el,
+        launcher=mission.launcher, threshold=s.threshold, step=1 * u.hour, refine=0,
+        screen=False)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--az", type=int, default=4, help="azimuths (spread over 0-360 deg)")
+    ap.add_argument("--el", type=int, default=2, help="elevations (spread over 0-45 deg)")
+    ap.add_argument("--days", type=float, default=7.0, help="horizon, days (hourly epochs)")
+    args = ap.parse_args()
+    mission = _setup()
+    az = np.linspace(0.0, 360.0, args.az, endpoint=False)
+    el = np.linspace(0.0, 45.0, args.el) if args.el > 1 else np.array([20.0])
+    cells = [(a, e) for a in az for e in el]
+    # warm up: compile (or load from the cache) the scan kernels on a tiny case
+    grid(mission, az[:1], el[:1], 0.25)
+    solves = len(cells) * (int(args.days * 24) + 1) * 2
+    t_grid = grid(mission, az, el, args.days)
+    t_track = per_track(mission, cells, args.days)
+    print(f"{len(cells)} tracks x {args.days:g} d hourly x 2 branches = {solves} speed solves")
+    print(f"per-track window scans, one after another: {t_track:8.2f} s")
+    print(f"aim grid (one pool):                       {t_grid:8.2f} s   "
+          f"ratio {t_track / t_grid:.2f}x")
+    rate = solves / t_grid
+    print(f"rate: {rate:,.0f} speed solves/s  ({1e3 / rate:.3f} ms each)")
+    half_cells = cells[: max(1, len(cells) // 2)]
+    az_half = np.unique([a for a, _ in half_cells])
+    t_half_cells = grid(mission, az_half, el, args.days)
+    t_half_days = grid(mission, az, el, args.days / 2)
+    n_half = az_half.size * el.size
+    print(f"scaling with cells:   {n_half} -> {len(cells)} tracks: "
+          f"{t_half_cells:.2f} -> {t_grid:.2f} s ({t_grid / t_half_cells:.2f}x for "
+          f"{len(cells) / n_half:.2f}x)")
+    print(f"scaling with horizon: {args.days / 2:g} -> {args.days:g} d: "
+          f"{t_half_days:.2f} -> {t_grid:.2f} s ({t_grid / t_half_days:.2f}x for 2x)")
+    full = 36 * 10 * (365 * 24 + 1) * 2
+    print(f"extrapolated (not measured): 36 x 10 x 365 d hourly = {full:,} solves "
+          f"-> {full / rate / 60:.1f} min at this rate")
+
+
+if __name__ == "__main__":
+    main()

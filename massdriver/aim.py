@@ -1,0 +1,747 @@
+"""Track search: which way to point a mass driver's track (azimuth x elevation x calendar).
+
+A track is built once; its azimuth and elevation then serve every launch for decades. For one
+site and one target orbit, :func:`aim` scans a grid of tracks over a horizon of launch epochs
+(default one year) with the full model of the window scan (DE421 Earth, Moon, Sun, Earth J2,
+lunar J2/C22, libration; :func:`massdriver.windows.scan_many`: every cell is one case of the
+same compiled thread pool) and summarises each track:
+
+duty cycle
+    The fraction of the scanned epochs (``start + k * step``) at which at least one arrival
+    branch (prograde or retrograde) has a total delta-v (cheapest Earth strategy, no mid-course
+    correction, no dispersion margin: the scan's budget) under the threshold.
+windows per month
+    Contiguous runs of such epochs, per 30.44 days of horizon.
+min / median / 90th-percentile total
+    Of the cheapest branch at the epochs inside windows.
+speed and time-of-flight range
+    Of those in-window shots.
+
+The best few cells are then refined with :func:`scipy.optimize.minimize` (Nelder-Mead,
+continuous azimuth and elevation, on a shorter horizon) maximising the **mean margin under the
+threshold**, ``mean over epochs of max(threshold - total, 0)`` (unsolved epochs count 0): the
+area between the threshold and the delta-v curve of the calendar, which grows both with the
+time a window is open and with how cheap it is; it is continuous in the track angles where the
+duty cycle alone is a step function. Each refined track is then scanned over the full horizon
+like a grid cell. The recommendations rank grid and refined tracks by that margin and name the
+cheapest (lowest median in-window total) and the most available (highest duty cycle).
+
+Results are plain arrays with units in their names (like
+:class:`massdriver.windows.ScanResult`); :meth:`TrackSearch.to_table` gives a ``QTable``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from massdriver import bodies
+from massdriver.errors import InputError
+
+__all__ = ["TrackStats", "Recommendation", "TrackSearch", "aim", "track_stats",
+           "parse_angle_range", "MONTH_DAYS"]
+
+#: days in a mean calendar month (365.25 / 12), the unit of ``windows_per_month``
+MONTH_DAYS = 365.25 / 12.0
+#: cell-epochs scanned together (memory: ~0.2 kB per epoch and branch while a batch runs)
+_BATCH_EPOCHS = 100_000
+
+
+@dataclass(frozen=True)
+class TrackStats:
+    """The calendar of one track summarised (plain floats; NaN where no window opens).
+
+    Attributes
+    ----------
+    azimuth_deg, elevation_deg : float
+        The track (clockwise from north; above the local horizontal).
+    duty_cycle : float
+        Fraction of scanned epochs with a total under the threshold (any branch).
+    windows : int
+        Contiguous runs of such epochs.
+    windows_per_month : float
+        ``windows`` per 30.44 d of horizon.
+    total_min_km_s, total_median_km_s, total_p90_km_s : float
+        Cheapest-branch total delta-v at in-window epochs.
+    speed_min_km_s, speed_max_km_s : float
+        Exit speeds of the in-window shots.
+    tof_min_days, tof_max_days : float
+        Times of flight (launch to Earth perigee) of the in-window shots.
+    margin_km_s : float
+        Mean of ``max(threshold - total, 0)`` over all epochs (the refinement objective).
+    screened_out : bool
+        No shot of this track reached the target perigee at any epoch of the screen (see
+        :func:`aim`, ``screen``): it was not scanned over the horizon and its duty cycle is 0.
+    """
+
+    azimuth_deg: float
+    elevation_deg: float
+    duty_cycle: float
+    windows: int
+    windows_per_month: float
+    total_min_km_s: float
+    total_median_km_s: float
+    total_p90_km_s: float
+    speed_min_km_s: float
+    speed_max_km_s: float
+    tof_min_days: float
+    tof_max_days: float
+    margin_km_s: float
+    screened_out: bool = False
+
+    def to_dict(self) -> dict:
+        """Plain JSON values (NaN becomes ``None``)."""
+        out: dict[str, Any] = {}
+        for key in self.__dataclass_fields__:
+            v = getattr(self, key)
+            out[key] = None if isinstance(v, float) and not math.isfinite(v) else v
+        return out
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """A recommended track and why.
+
+    Attributes
+    ----------
+    rank : int
+        1 = largest mean margin under the threshold.
+    source : str
+        ``"grid"`` (a cell of the grid) or ``"refined"`` (scipy, continuous angles).
+    stats : TrackStats
+        Over the full horizon.
+    roles : tuple of str
+        ``"best margin"``, ``"cheapest"``, ``"most available"`` where it is that.
+    """
+
+    rank: int
+    source: str
+    stats: TrackStats
+    roles: tuple
+
+    def to_dict(self) -> dict:
+        return {"rank": self.rank, "source": self.source, "roles": list(self.roles),
+                **self.stats.to_dict()}
+
+
+@dataclass(frozen=True)
+class TrackSearch:
+    """The answer of :func:`aim`: every grid cell's statistics and the recommended tracks.
+
+    Attributes
+    ----------
+    azimuths_deg, elevations_deg : ndarray
+        The grid axes (degrees).
+    cells : tuple of TrackStats
+        Azimuth-major: cell ``i * len(elevations_deg) + j`` is ``(azimuths_deg[i],
+        elevations_deg[j])``.
+    recommendations : tuple of Recommendation
+        Ranked (best margin first).
+    inputs : dict
+        Site, target, start, horizon, step, threshold, speed range, refinement settings.
+    version : str
+    calendar_tdb, calendar_total_km_s : ndarray (n,)
+        The windows calendar of the first recommendation: every scanned epoch (TDB s past
+        J2000) and its cheapest-branch total (km/s, NaN where no shot reaches the target).
+    """
+
+    azimuths_deg: np.ndarray
+    elevations_deg: np.ndarray
+    cells: tuple
+    recommendations: tuple
+    inputs: dict
+    version: str
+    calendar_tdb: np.ndarray = field(default_factory=lambda: np.empty(0))
+    calendar_total_km_s: np.ndarray = field(default_factory=lambda: np.empty(0))
+
+    def calendar_table(self):
+        """The first recommendation's calendar as a ``QTable`` (``launch_utc``, ``total``,
+        ``open``), unsolved epochs masked (ECSV-ready)."""
+        import astropy.units as u
+        from astropy.table import QTable
+        from astropy.utils.masked import Masked
+
+        from massdriver.timescales import from_tdb_seconds, table_times
+
+        v = self.calendar_total_km_s
+        bad = ~np.isfinite(v)
+        q = np.where(bad, 0.0, v) * u.km / u.s
+        meta = {}
+        if self.recommendations:
+            top = self.recommendations[0].stats
+            meta = {"azimuth_deg": top.azimuth_deg, "elevation_deg": top.elevation_deg,
+                    "threshold_km_s": self.inputs["threshold_km_s"]}
+        return QTable({
+            "launch_utc": table_times(from_tdb_seconds(self.calendar_tdb)),
+            "total": Masked(q, mask=bad) if np.any(bad) else q,
+            "open": np.where(bad, False, v < self.inputs["threshold_km_s"]),
+        }, meta=meta)
+
+    def grid(self, name: str) -> np.ndarray:
+        """A cell statistic as an ``(n_azimuth, n_elevation)`` array (e.g. ``"duty_cycle"``)."""
+        if name not in TrackStats.__dataclass_fields__:
+            raise InputError(f"unknown track statistic {name!r}")
+        values = np.array([getattr(c, name) for c in self.cells], dtype=float)
+        return values.reshape(self.azimuths_deg.size, self.elevations_deg.size)
+
+    @property
+    def cheapest(self) -> Recommendation | None:
+        """The recommendation with the lowest median in-window total (None if no window)."""
+        ok = [r for r in self.recommendations if math.isfinite(r.stats.total_median_km_s)]
+        return min(ok, key=lambda r: r.stats.total_median_km_s) if ok else None
+
+    @property
+    def most_available(self) -> Recommendation | None:
+        """The recommendation with the highest duty cycle (None if no window)."""
+        ok = [r for r in self.recommendations if r.stats.duty_cycle > 0]
+        return max(ok, key=lambda r: r.stats.duty_cycle) if ok else None
+
+    def to_table(self):
+        """The grid as an astropy ``QTable`` with units (ECSV-ready; NaN cells masked)."""
+        import astropy.units as u
+        from astropy.table import QTable
+        from astropy.utils.masked import Masked
+
+        def col(name: str, unit):
+            v = np.array([getattr(c, name) for c in self.cells], dtype=float)
+            bad = ~np.isfinite(v)
+            q = np.where(bad, 0.0, v) * unit
+            return Masked(q, mask=bad) if np.any(bad) else q
+
+        kms = u.km / u.s
+        return QTable({
+            "azimuth": col("azimuth_deg", u.deg),
+            "elevation": col("elevation_deg", u.deg),
+            "duty_cycle": col("duty_cycle", u.one),
+            "windows": np.array([c.windows for c in self.cells], dtype=int),
+            "windows_per_month": col("windows_per_month", u.one),
+            "total_min": col("total_min_km_s", kms),
+            "total_median": col("total_median_km_s", kms),
+            "total_p90": col("total_p90_km_s", kms),
+            "speed_min": col("speed_min_km_s", kms),
+            "speed_max": col("speed_max_km_s", kms),
+            "tof_min": col("tof_min_days", u.day),
+            "tof_max": col("tof_max_days", u.day),
+            "margin": col("margin_km_s", kms),
+            "screened_out": np.array([c.screened_out for c in self.cells], dtype=bool),
+        }, meta={"massdriver_version": self.version, **self.inputs})
+
+    def to_dict(self) -> dict:
+        """Plain-JSON view of the recommendations (``recommendations.json``)."""
+        cheap, avail = self.cheapest, self.most_available
+        return {
+            "massdriver_version": self.version,
+            "inputs": self.inputs,
+            "definitions": {
+                "duty_cycle": "fraction of scanned epochs at which the total delta-v of some "
+                              "arrival branch is under the threshold",
+                "windows_per_month": "contiguous runs of such epochs per 30.44 days",
+                "margin_km_s": "mean over scanned epochs of max(threshold - total, 0); "
+                               "the ranking and refinement objective",
+                "total": "scan budget: cheapest Earth strategy, no mid-course correction, "
+                         "no dispersion margin",
+            },
+            "cheapest": None if cheap is None else cheap.rank,
+            "most_available": None if avail is None else avail.rank,
+            "recommendations": [r.to_dict() for r in self.recommendations],
+        }
+
+
+# ------------------------------------------------------------------------------------------------
+def _runs(ok: np.ndarray) -> int:
+    """Number of contiguous True runs."""
+    if ok.size == 0:
+        return 0
+    return int(ok[0]) + int(np.count_nonzero(ok[1:] & ~ok[:-1]))
+
+
+def _best_total(result, n_epochs: int) -> np.ndarray:
+    """Cheapest-branch total per epoch (km/s; NaN where no branch solved)."""
+    tot = result.total_km_s.reshape(-1, n_epochs)
+    with np.errstate(all="ignore"):
+        best = np.nanmin(np.where(np.isfinite(tot), tot, np.inf), axis=0)
+    return np.where(np.isfinite(best), best, np.nan)
+
+
+def track_stats(azimuth_deg: float, elevation_deg: float, result, n_epochs: int,
+                threshold_km_s: float, horizon_days: float) -> TrackStats:
+    """Summarise one track's :class:`massdriver.windows.ScanResult` (see the module notes).
+
+    Parameters
+    ----------
+    azimuth_deg, elevation_deg : float
+        The track, degrees.
+    result : massdriver.windows.ScanResult
+        The scan of ``n_epochs`` epochs, branch after branch.
+    n_epochs : int
+    threshold_km_s : float
+    horizon_days : float
+        Length of the horizon (for windows per month).
+    """
+    nb = result.total_km_s.shape[0] // n_epochs
+    tot = result.total_km_s.reshape(nb, n_epochs)
+    filled = np.where(np.isfinite(tot), tot, np.inf)
+    best_branch = np.argmin(filled, axis=0)
+    cols = np.arange(n_epochs)
+    best = filled[best_branch, cols]
+    ok = best < threshold_km_s
+    margin = float(np.mean(np.where(ok, threshold_km_s - best, 0.0)))
+    nan = math.nan
+    n_win = _runs(ok)
+    if not np.any(ok):
+        return TrackStats(float(azimuth_deg), float(elevation_deg), 0.0, 0, 0.0, nan, nan, nan,
+                          nan, nan, nan, nan, margin)
+    speed = result.speed_km_s.reshape(nb, n_epochs)[best_branch, cols][ok]
+    tof = ((result.t_perigee_tdb - result.t_launch_tdb).reshape(nb, n_epochs)
+           [best_branch, cols][ok] / bodies.DAY)
+    inside = best[ok]
+    return TrackStats(
+        azimuth_deg=float(azimuth_deg), elevation_deg=float(elevation_deg),
+        duty_cycle=float(np.mean(ok)), windows=n_win,
+        windows_per_month=n_win / (horizon_days / MONTH_DAYS),
+        total_min_km_s=float(inside.min()), total_median_km_s=float(np.median(inside)),
+        total_p90_km_s=float(np.percentile(inside, 90.0)),
+        speed_min_km_s=float(speed.min()), speed_max_km_s=float(speed.max()),
+        tof_min_days=float(tof.min()), tof_max_days=float(tof.max()), margin_km_s=margin)
+
+
+def _site_with(site, azimuth_deg: float, elevation_deg: float):
+    import astropy.units as u
+
+    return replace(site, azimuth=(float(azimuth_deg) % 360.0) * u.deg,
+                   elevation=float(elevation_deg) * u.deg)
+
+
+def parse_angle_range(text: str, name: str) -> np.ndarray:
+    """Angles (deg) from ``"start:stop:step"`` (both ends included: ``0:45:5`` gives 0, 5, ..
+    45; for ``name="azimuths"`` a stop 360 deg from the start is dropped, being the start
+    again: ``0:360:10`` gives 0, 10, .. 350) or a comma list ``"10,20,35"``.
+
+    Raises
+    ------
+    massdriver.errors.InputError
+        One line naming ``name`` and the text.
+    """
+    text = str(text).strip()
+    try:
+        if ":" in text:
+            parts = [float(p) for p in text.split(":")]
+            if len(parts) != 3:
+                raise ValueError("give start:stop:step")
+            a, b, s = parts
+            if not all(math.isfinite(v) for v in parts) or s <= 0 or b < a:
+                raise ValueError("need finite start <= stop and step > 0")
+            count = int(math.floor((b - a) / s + 1e-9)) + 1
+            if count > 3600:
+                raise ValueError(f"{count} values, at most 3600")
+            values = a + s * np.arange(count)
+            if name == "azimuths" and count > 1 and values[-1] - values[0] >= 360.0 - 1e-9:
+                values = values[:-1]           # 0:360:10 -> 0..350 (360 is 0 again)
+        else:
+            values = np.array([float(p) for p in text.split(",") if p.strip()])
+            if values.size == 0:
+                raise ValueError("empty list")
+    except ValueError as exc:
+        raise InputError(f"--{name} {text!r}: {exc} (e.g. 0:360:10 or 15,30)") from None
+    return values
+
+
+def aim(site, target, start, horizon, *, azimuths=None, elevations=None, launcher=None,
+        threshold, step=None, rtol: float = 1e-10, max_flight_time=None,
+        branches=("prograde", "retrograde"), refine: int = 3, refine_horizon=None,
+        refine_evaluations: int = 20, screen: bool = True, screen_step=None, checkpoint=None,
+        scheduler: str | None = None, client=None, ephemeris=None,
+        progress: Callable[[int, int], None] | None = None) -> TrackSearch:
+    """Search the track's azimuth and elevation for one site and target over a calendar.
+
+    Parameters
+    ----------
+    site : massdriver.site.LaunchSite
+        The site (its azimuth and elevation are ignored: the grid replaces them).
+    target : massdriver.targets.TargetOrbit
+    start : astropy.time.Time
+        First launch epoch.
+    horizon : astropy.units.Quantity
+        Length of the calendar scanned per track (time); any span the ephemeris covers.
+    azimuths, elevations : array_like of float or astropy.units.Quantity
+        Grid axes, degrees (default 0-330 deg every 30 deg; 0-45 deg every 15 deg).
+        Azimuths are taken modulo 360; elevations must lie in [0, 90] deg.
+    launcher : massdriver.config.LauncherSpec, optional
+        Speed range (default 2.30-2.80 km/s as in :func:`massdriver.windows.solve`).
+    threshold : astropy.units.Quantity
+        Total delta-v under which an epoch is inside a window (km/s).
+    step : astropy.units.Quantity, optional
+        Epoch spacing (default 2 h).
+    rtol : float
+        Mission tolerance; the scan runs at ``max(rtol, massdriver.windows.SCAN_RTOL)``.
+    max_flight_time : astropy.units.Quantity, optional
+        Longest coast (default 8 days).
+    branches : tuple of str
+        Arrival branches (``prograde``, ``retrograde``).
+    refine : int
+        How many of the best grid cells (by margin) to refine with scipy (0: none).
+    refine_horizon : astropy.units.Quantity, optional
+        Horizon of the refinement's objective (default ``min(horizon, 60 d)``, two lunar
+        months from ``start``).
+    refine_evaluations : int
+        Most objective evaluations (scans of ``refine_horizon``) per refined cell.
+    screen : bool
+        Coarse-to-fine: first scan every cell over one sidereal month (27.32 d, or the
+        horizon if shorter) at ``screen_step``; a cell none of whose shots reaches the target
+        perigee in that month (no converged speed solve: the track sends the coast away from
+        the Earth) is not scanned over the horizon (``screened_out``). The Earth's direction
+        from the track repeats every sidereal month up to the libration (+-7 deg) and the slow
+        drift of the lunar orbit, so such a track has no window in the other months either;
+        tracks with any solved shot are scanned in full.
+    screen_step : astropy.units.Quantity, optional
+        Epoch spacing of the screen (default ``max(step, 12 h)``).
+    checkpoint : str or os.PathLike, optional
+        A JSON-lines file the screen and grid results are appended to as each batch of
+        tracks finishes. If it exists (an interrupted run of the same search: same site,
+        target, start, epochs, step, threshold, speed range, tolerances, screen), its tracks
+        are not scanned again; results are those of an uninterrupted run. The refinement is
+        not checkpointed (it is redone).
+    scheduler : str, optional
+        Address of a Dask scheduler: every scan (screen, grid, refinement) then runs as
+        :func:`massdriver.parallel.sweep` tasks of consecutive epochs of one track and branch,
+        results identical bit for bit to the in-process run (also inside
+        ``massdriver.parallel.use_dask``).
+    client : distributed.Client, optional
+        A connected client instead of ``scheduler``.
+    ephemeris : massdriver.ephemeris.Ephemeris, optional
+    progress : callable, optional
+        ``progress(done, total)`` in speed solves (epochs x branches) of the grid scan.
+
+    Returns
+    -------
+    TrackSearch
+
+    Raises
+    ------
+    massdriver.errors.InputError
+        Empty or out-of-range grids, non-positive horizon/step/threshold, a horizon outside
+        the ephemeris, a checkpoint of another search.
+    """
+    import astropy.units as u
+    from scipy.optimize import minimize
+
+    import massdriver
+    from massdriver.config import MAX_SCAN_EPOCHS, LauncherSpec
+    from massdriver.ephemeris import Ephemeris
+    from massdriver.timescales import from_tdb_seconds, to_tdb_seconds
+    from massdriver.windows import BRANCHES, _problem, scan_many
+
+    if launcher is None:
+        launcher = LauncherSpec(speed_min=2.30 * u.km / u.s, speed_max=2.80 * u.km / u.s,
+                                payload_mass=1000 * u.kg, speed_sigma=0.05 * u.m / u.s,
+                                pointing_sigma=1e-3 * u.deg)
+    az = _angles(azimuths, np.arange(0.0, 360.0, 30.0), "azimuths", -1e9, 1e9) % 360.0
+    el = _angles(elevations, np.arange(0.0, 46.0, 15.0), "elevations", 0.0, 90.0)
+    branches = tuple(branches)
+    if not branches:
+        raise InputError("branches: give at least one of prograde, retrograde")
+    for name in branches:
+        if name not in BRANCHES:
+            raise InputError(f"branch {name!r}: must be one of {', '.join(BRANCHES)}")
+    step_s = _value(step if step is not None else 2 * u.hour, u.s, "step")
+    horizon_s = _value(horizon, u.s, "horizon")
+    thr = _value(threshold, u.km / u.s, "threshold")
+    if not (math.isfinite(step_s) and step_s > 0):
+        raise InputError(f"step = {step}: must be a positive time")
+    if not (math.isfinite(horizon_s) and horizon_s >= step_s):
+        raise InputError(f"horizon = {horizon}: must be a time of at least one step "
+                         f"({step_s / 3600:g} h)")
+    if not (math.isfinite(thr) and thr > 0):
+        raise InputError(f"threshold = {threshold}: must be a positive speed")
+    if int(refine) < 0 or int(refine_evaluations) < 1:
+        raise InputError("refine must be >= 0 and refine_evaluations >= 1")
+    tof_s = float(u.Quantity(max_flight_time if max_flight_time is not None else 8 * u.day)
+                  .to_value(u.s))
+    ephemeris = ephemeris or Ephemeris()
+    t0 = float(to_tdb_seconds(start))
+    n = int(math.floor(horizon_s / step_s + 1e-9)) + 1
+    if n > MAX_SCAN_EPOCHS:
+        raise InputError(f"horizon / step gives {n} launch epochs per track; at most "
+                         f"{MAX_SCAN_EPOCHS} are allowed: use a larger step")
+    t = t0 + step_s * np.arange(n)
+    horizon_days = n * step_s / bodies.DAY
+    ref_s = float(u.Quantity(refine_horizon).to_value(u.s)) if refine_horizon is not None \
+        else min(horizon_s, 60 * bodies.DAY)
+    if not (math.isfinite(ref_s) and ref_s >= step_s):
+        raise InputError(f"refine_horizon = {refine_horizon}: must be at least one step")
+    n_ref = int(math.floor(min(ref_s, horizon_s) / step_s + 1e-9)) + 1
+    t_ref = t[:n_ref]
+
+    case_track: dict[int, tuple] = {}       # id(problem) -> its track, for Dask cases
+
+    def problem(a: float, e: float):
+        p = _problem(_site_with(site, a, e), target, launcher, rtol, tof_s, ephemeris,
+                     float(t[0]), float(t[-1]))
+        case_track[id(p)] = (a, e)
+        return p
+
+    problem(float(az[0]), float(el[0]))          # range checks once, before any work
+    cells_ae = [(float(a), float(e)) for a in az for e in el]
+    total = len(cells_ae) * n * len(branches)
+    done = [0]
+
+    def tick(k: int) -> None:
+        done[0] += k
+        if progress is not None:
+            progress(done[0], total)
+
+    def run_cases(cases, tick_fn):
+        """``scan_many`` of the cases, or the same work on a Dask cluster
+        (:func:`massdriver.parallel.sweep`, bit-identical) when one is given or active."""
+        if client is None and scheduler is None:
+            from massdriver.parallel import current_client
+
+            if current_client() is None:
+                return scan_many(cases, tick_fn)
+        from massdriver.parallel import SweepCase, sweep
+
+        sweep_cases = [SweepCase(site=_site_with(site, *case_track[id(c[0])]), target=target,
+                                 epochs=c[1], launcher=launcher, branches=branches, rtol=rtol,
+                                 max_flight_time=tof_s * u.s, ephemeris=ephemeris)
+                       for c in cases]
+        last = [0]
+
+        def forward(d: int, _total: int) -> None:
+            if tick_fn is not None:
+                tick_fn(d - last[0])
+            last[0] = d
+
+        return list(sweep(sweep_cases, scheduler=scheduler, client=client,
+                          progress=forward).scans)
+
+    def scan_tracks(tracks, epochs, count: bool, ckpt=None) -> list[TrackStats]:
+        per = max(1, _BATCH_EPOCHS // (epochs.size * len(branches)))
+        out = []
+        for i in range(0, len(tracks), per):
+            batch = tracks[i:i + per]
+            cases = [(problem(a, e), epochs, target, branches) for a, e in batch]
+            results = run_cases(cases, tick if count else None)
+            days = epochs.size * step_s / bodies.DAY
+            for (a, e), r in zip(batch, results, strict=True):
+                out.append(track_stats(a, e, r, epochs.size, thr, days))
+                if epochs is t:
+                    curves[(out[-1].azimuth_deg, out[-1].elevation_deg)] = \
+                        _best_total(r, epochs.size)
+                if ckpt is not None:
+                    ckpt.add("cell", (a, e), out[-1])
+        return out
+
+    curves: dict[tuple, np.ndarray] = {}     # full-horizon totals per epoch, by track
+    scr_s = max(step_s, float(u.Quantity(screen_step).to_value(u.s))
+                if screen_step is not None else 12 * 3600.0)
+    n_scr = int(math.floor(min(horizon_s, 27.321661 * bodies.DAY) / scr_s + 1e-9)) + 1
+    ckpt = None
+    if checkpoint is not None:
+        key = {"site": site.describe() | {"height_km": float(site.height.to_value(u.km)),
+                                          "frame": site.frame},
+               "target": target.describe(), "t0_tdb": t0, "epochs": n, "step_s": step_s,
+               "threshold_km_s": thr, "branches": list(branches), "rtol": rtol,
+               "max_flight_time_s": tof_s,
+               "speed_km_s": [float(launcher.speed_min.to_value(u.km / u.s)),
+                              float(launcher.speed_max.to_value(u.km / u.s))],
+               "screen": [bool(screen), scr_s, n_scr]}
+        ckpt = _Checkpoint(checkpoint, key)
+    screen_done: dict[tuple, TrackStats | None] = dict(ckpt.screen) if ckpt else {}
+    cell_done: dict[tuple, TrackStats] = dict(ckpt.cells) if ckpt else {}
+    if screen:
+        t_scr = t0 + scr_s * np.arange(n_scr)
+        pending = [ae for ae in cells_ae if ae not in screen_done and ae not in cell_done]
+        total = len(pending) * n_scr * len(branches)
+        if progress is not None:
+            progress(0, total)
+        per = max(1, _BATCH_EPOCHS // (n_scr * len(branches)))
+        for i in range(0, len(pending), per):
+            batch = pending[i:i + per]
+            results = run_cases([(problem(a, e), t_scr, target, branches) for a, e in batch],
+                                tick)
+            for (a, e), r in zip(batch, results, strict=True):
+                kept = bool(np.any(r.solve_status == "converged"))
+                screen_done[(a, e)] = None if kept else replace(
+                    track_stats(a, e, r, n_scr, thr, n_scr * scr_s / bodies.DAY),
+                    screened_out=True)
+                if ckpt is not None:
+                    ckpt.add("screen", (a, e), screen_done[(a, e)])
+    todo = [ae for ae in cells_ae if ae not in cell_done
+            and not (screen and screen_done.get(ae) is not None)]
+    total = done[0] + len(todo) * n * len(branches)
+    if progress is not None:
+        progress(done[0], total)
+    cell_done.update(zip(todo, scan_tracks(todo, t, True, ckpt), strict=True))
+    cells = [cell_done[ae] if ae in cell_done else screen_done[ae] for ae in cells_ae]
+
+    # --- refine the best cells (continuous angles, shorter horizon) -------------------------
+    order = sorted(range(len(cells)), key=lambda i: -cells[i].margin_km_s)
+    seeds = [i for i in order if cells[i].margin_km_s > 0][:int(refine)]
+    d_az = float(np.min(np.diff(np.unique(az)))) if az.size > 1 else 10.0
+    d_el = float(np.min(np.diff(np.unique(el)))) if el.size > 1 else 5.0
+    el_hi = float(min(90.0, el.max() + d_el)) if el.size > 1 else 90.0
+    refined: list[TrackStats] = []
+    for i in seeds:
+        c = cells[i]
+        memo: dict[tuple, float] = {}
+
+        def objective(x: np.ndarray, memo: dict = memo) -> float:
+            a, e = float(x[0]) % 360.0, float(np.clip(x[1], 0.0, el_hi))
+            key = (round(a, 9), round(e, 9))
+            if key not in memo:
+                memo[key] = -scan_tracks([(a, e)], t_ref, False)[0].margin_km_s
+            return memo[key]
+
+        x0 = np.array([c.azimuth_deg, c.elevation_deg])
+        simplex = np.array([x0, x0 + [d_az / 2, 0.0],
+                            x0 + [0.0, d_el / 2 if c.elevation_deg + d_el / 2 <= el_hi
+                                  else -d_el / 2]])
+        res = minimize(objective, x0, method="Nelder-Mead",
+                       bounds=[(None, None), (0.0, el_hi)],
+                       options={"initial_simplex": simplex, "maxfev": int(refine_evaluations),
+                                "xatol": 0.25, "fatol": 1e-5})
+        a, e = float(res.x[0]) % 360.0, float(np.clip(res.x[1], 0.0, el_hi))
+        if any(abs(a - r.azimuth_deg) < 1e-6 and abs(e - r.elevation_deg) < 1e-6
+               for r in refined) or (abs(a - c.azimuth_deg) < 1e-6
+                                     and abs(e - c.elevation_deg) < 1e-6):
+            continue
+        refined.extend(scan_tracks([(a, e)], t, False))
+
+    recs = _recommend(cells, refined, [cells[i] for i in seeds])
+    inputs = {
+        "site": site.describe(),
+        "target": target.describe(),
+        "start_utc": from_tdb_seconds(t0).utc.isot,
+        "horizon_days": horizon_days,
+        "epochs": int(n),
+        "step_minutes": step_s / 60.0,
+        "threshold_km_s": thr,
+        "speed_range_km_s": [float(launcher.speed_min.to_value(u.km / u.s)),
+                             float(launcher.speed_max.to_value(u.km / u.s))],
+        "branches": list(branches),
+        "rtol": rtol,
+        "screen": bool(screen),
+        "screened_out_cells": int(sum(c.screened_out for c in cells)),
+        "refine": {"cells": int(refine), "horizon_days": n_ref * step_s / bodies.DAY,
+                   "max_evaluations": int(refine_evaluations), "method": "Nelder-Mead",
+                   "objective": "maximise margin_km_s"},
+        "model": "ephemeris (DE421: Earth, Moon, Sun, Earth J2, lunar J2/C22)",
+    }
+    calendar = np.full(n, np.nan)
+    if recs:
+        top = recs[0].stats
+        if (top.azimuth_deg, top.elevation_deg) not in curves:   # a cell of the checkpoint
+            scan_tracks([(top.azimuth_deg, top.elevation_deg)], t, False)
+        calendar = curves[(top.azimuth_deg, top.elevation_deg)]
+    return TrackSearch(azimuths_deg=az, elevations_deg=el, cells=tuple(cells),
+                       recommendations=recs, inputs=inputs, version=massdriver.__version__,
+                       calendar_tdb=t, calendar_total_km_s=np.where(np.isfinite(calendar),
+                                                                    calendar, np.nan))
+
+
+def _value(q, unit, name: str) -> float:
+    """``q`` in ``unit`` as a float; a missing or wrong unit is an :class:`InputError`."""
+    import astropy.units as u
+
+    try:
+        return float(u.Quantity(q).to_value(unit))
+    except (u.UnitsError, TypeError, ValueError):
+        raise InputError(f"{name} = {q!r}: give a Quantity in {unit}") from None
+
+
+class _Checkpoint:
+    """Append-only JSON-lines record of finished tracks (first line: the search's key)."""
+
+    def __init__(self, path, key: dict) -> None:
+        import json
+        from pathlib import Path
+
+        self.path = Path(path)
+        self.key = json.loads(json.dumps(key))
+        self.screen: dict[tuple, TrackStats | None] = {}
+        self.cells: dict[tuple, TrackStats] = {}
+        lines = []
+        if self.path.exists() and self.path.stat().st_size:
+            text = self.path.read_text().splitlines()
+            try:
+                header = json.loads(text[0])
+            except (json.JSONDecodeError, IndexError):
+                header = None
+            if not isinstance(header, dict) or header.get("checkpoint_key") != self.key:
+                raise InputError(f"{self.path}: a checkpoint of another track search (site, "
+                                 "target, calendar or settings differ); delete it to start over")
+            lines.append(text[0])
+            for line in text[1:]:
+                try:
+                    rec = json.loads(line)
+                    ae = (float(rec["azimuth_deg"]), float(rec["elevation_deg"]))
+                    stats = None if rec["stats"] is None else TrackStats(**{
+                        k: (math.nan if v is None else v) for k, v in rec["stats"].items()})
+                except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+                    break                   # a line cut short by the interruption: redo
+                (self.screen if rec["kind"] == "screen" else self.cells)[ae] = stats
+                lines.append(line)
+        else:
+            lines.append(json.dumps({"checkpoint_key": self.key}))
+        self.path.write_text("\n".join(lines) + "\n")    # drops a cut last line
+
+    def add(self, kind: str, ae: tuple, stats: TrackStats | None) -> None:
+        import json
+
+        rec = {"kind": kind, "azimuth_deg": ae[0], "elevation_deg": ae[1],
+               "stats": None if stats is None else stats.to_dict()}
+        with self.path.open("a") as f:
+            f.write(json.dumps(rec) + "\n")
+
+
+def _angles(values, default: np.ndarray, name: str, low: float, high: float) -> np.ndarray:
+    import astropy.units as u
+
+    if values is None:
+        return default.astype(float)
+    if isinstance(values, u.Quantity):
+        try:
+            values = values.to_value(u.deg)
+        except u.UnitConversionError:
+            raise InputError(f"{name}: unit {values.unit} is not an angle") from None
+    arr = np.atleast_1d(np.asarray(values, dtype=float))
+    if arr.ndim != 1 or arr.size == 0:
+        raise InputError(f"{name}: give at least one angle")
+    if not np.all(np.isfinite(arr)) or arr.min() < low or arr.max() > high:
+        raise InputError(f"{name}: every angle must be finite and in [{low:g}, {high:g}] deg")
+    return np.unique(arr)
+
+
+def _recommend(cells: list, refined: list, seeds: list) -> tuple:
+    """Rank refined tracks, the seed cells and the grid's cheapest / most available cells."""
+    pool = [("refined", s) for s in refined] + [("grid", s) for s in seeds]
+    open_cells = [c for c in cells if c.duty_cycle > 0]
+    if open_cells:
+        pool.append(("grid", min(open_cells, key=lambda c: c.total_median_km_s)))
+        pool.append(("grid", max(open_cells, key=lambda c: c.duty_cycle)))
+    seen, unique = set(), []
+    for source, s in pool:
+        key = (round(s.azimuth_deg, 6), round(s.elevation_deg, 6))
+        if key not in seen and s.duty_cycle > 0:
+            seen.add(key)
+            unique.append((source, s))
+    unique.sort(key=lambda p: -p[1].margin_km_s)
+    if not unique:
+        return ()
+    cheap = min(unique, key=lambda p: p[1].total_median_km_s)[1]
+    avail = max(unique, key=lambda p: p[1].duty_cycle)[1]
+    out = []
+    for k, (source, s) in enumerate(unique):
+        roles = []
+        if k == 0:
+            roles.append("best margin")
+        if s is cheap:
+            roles.append("cheapest")
+        if s is avail:
+            roles.append("most available")
+        out.append(Recommendation(rank=k + 1, source=source, stats=s, roles=tuple(roles)))
+    return tuple(out)
