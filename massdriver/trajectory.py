@@ -207,6 +207,16 @@ class Trajectory:
     site: Any = field(default=None, compare=False)
     samples: Samples | None = field(default=None, compare=False)
 
+    def __repr__(self) -> str:
+        from massdriver.display import trajectory_repr
+
+        return trajectory_repr(self)
+
+    def _repr_html_(self) -> str:
+        from massdriver.display import trajectory_html
+
+        return trajectory_html(self)
+
     @property
     def initial_position(self):
         """Geocentric ICRF position at track exit (km)."""
