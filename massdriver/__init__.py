@@ -85,6 +85,8 @@ _EXPORTS: dict[str, str] = {
     "Campaign": "campaign:Campaign",
     "Constellation": "campaign:Constellation",
     "parallel": "parallel:",
+    "cr3bp": "cr3bp:",
+    "export": "export:",
 }
 
 __all__ = ["__version__", *_EXPORTS]
