@@ -86,6 +86,8 @@ _EXPORTS: dict[str, str] = {
     "Constellation": "campaign:Constellation",
     "parallel": "parallel:",
     "cr3bp": "cr3bp:",
+    "propagate": "propagation:propagate",
+    "Propagation": "propagation:Propagation",
     "export": "export:",
 }
 
