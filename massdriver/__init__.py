@@ -85,6 +85,10 @@ _EXPORTS: dict[str, str] = {
     "Campaign": "campaign:Campaign",
     "Constellation": "campaign:Constellation",
     "parallel": "parallel:",
+    "cr3bp": "cr3bp:",
+    "propagate": "propagation:propagate",
+    "Propagation": "propagation:Propagation",
+    "export": "export:",
 }
 
 __all__ = ["__version__", *_EXPORTS]

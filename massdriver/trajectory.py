@@ -36,8 +36,8 @@ from massdriver.kernels.shots import PERIGEE_HOP
 from massdriver.kernels.twobody import rv2coe
 from massdriver.timescales import from_tdb_seconds, table_times, to_tdb_seconds
 
-__all__ = ["Event", "PerigeeArrival", "Trajectory", "shoot", "MODELS", "METHODS", "STATUSES",
-           "perigee_arrival_from_state"]
+__all__ = ["Event", "PerigeeArrival", "Samples", "Trajectory", "shoot", "MODELS", "METHODS",
+           "STATUSES", "perigee_arrival_from_state"]
 
 MODELS = ("ephemeris", "cr3bp")
 #: Integrators of :func:`shoot` (``"taylor"``: CR3BP only,
@@ -144,6 +144,23 @@ def perigee_arrival_from_state(t_perigee: float, t_launch: float, y) -> PerigeeA
 
 
 @dataclass(frozen=True)
+class Samples:
+    """States of a coast at requested times, from the integrator's dense output.
+
+    Attributes
+    ----------
+    times : astropy.time.Time
+        The requested epochs reached by the coast (TDB).
+    positions, velocities : astropy.units.Quantity
+        Geocentric ICRF states at ``times``, shape ``(n, 3)`` (km, km/s).
+    """
+
+    times: Any
+    positions: Any
+    velocities: Any
+
+
+@dataclass(frozen=True)
 class Trajectory:
     """A coast from the lunar track to its end (perigee or another terminal event).
 
@@ -171,6 +188,8 @@ class Trajectory:
     cr3bp : dict or None
         For the CR3BP model: ``mu``, ``length_unit_km``, ``time_unit_s`` and the non-dimensional
         initial state ``initial_state_nd``.
+    samples : Samples or None
+        The states at the epochs requested with ``shoot(..., t_eval=...)``.
     """
 
     model: str
@@ -188,6 +207,17 @@ class Trajectory:
     rejected: int = 0
     cr3bp: dict | None = None
     site: Any = field(default=None, compare=False)
+    samples: Samples | None = field(default=None, compare=False)
+
+    def __repr__(self) -> str:
+        from massdriver.display import trajectory_repr
+
+        return trajectory_repr(self)
+
+    def _repr_html_(self) -> str:
+        from massdriver.display import trajectory_html
+
+        return trajectory_html(self)
 
     @property
     def initial_position(self):
@@ -261,6 +291,9 @@ class Coast:
         One of :data:`STATUSES`.
     t, y : ndarray
         Stored times (every accepted step if ``store_steps``, else the ends) and states.
+    t_eval, y_eval : ndarray
+        The requested output times reached by the coast and the integrator's dense-output
+        states there (empty unless ``t_eval`` was given).
     events : tuple of (kind, t, y)
         Terminal events met, skipped far perigees included.
     nfev, steps, rejected : int
@@ -273,6 +306,8 @@ class Coast:
     nfev: int
     steps: int
     rejected: int
+    t_eval: np.ndarray = field(default_factory=lambda: np.empty(0))
+    y_eval: np.ndarray = field(default_factory=lambda: np.empty((0, 6)))
 
     @property
     def t_final(self) -> float:
@@ -288,7 +323,7 @@ class Coast:
 def coast(model_id: int, t0: float, y0, t_end: float, params, eph, rtol: float, atol, *,
           far_perigee_radius: float = FAR_PERIGEE_RADIUS, earth=None,
           hop: float | None = None, store_steps: bool = True,
-          regularize: bool = False, method: str = "dop853") -> Coast:
+          regularize: bool = False, method: str = "dop853", t_eval=None) -> Coast:
     """Integrate a coast to its first Earth perigee closer than ``far_perigee_radius``.
 
     Terminal events: perigee, lunar impact, Earth impact, atmosphere interface, escape. A
@@ -321,6 +356,10 @@ def coast(model_id: int, t0: float, y0, t_end: float, params, eph, rtol: float, 
         Integrate in Sundman-regularised time (:mod:`massdriver.kernels.integrators.sundman`).
     method : {"dop853", "taylor"}
         Integrator (``"taylor"``: CR3BP only, :mod:`massdriver.kernels.integrators.taylor`).
+    t_eval : ndarray, optional
+        Increasing output times (model units) in ``[t0, t_end]``: the states there come from
+        the integrator's dense output (the same steps as without ``t_eval``); those past the
+        end of the coast are not returned.
 
     Returns
     -------
@@ -333,16 +372,24 @@ def coast(model_id: int, t0: float, y0, t_end: float, params, eph, rtol: float, 
     hop_modes[forces.EV_PERIGEE] = 0
     earth = np.zeros(3) if earth is None else np.asarray(earth, dtype=np.float64)
     ts, ys, events = [], [], []
+    t_out = np.empty(0) if t_eval is None else np.asarray(t_eval, dtype=np.float64).ravel()
+    te_done, ye_done = [], []
+    i_eval = 0
     nfev = steps = rejected = 0
     status = "timeout"
     t_cur, y_cur = float(t0), np.asarray(y0, dtype=np.float64)
     hopping = False
     for _ in range(64):
         t_seg_end = min(t_cur + hop, t_end) if hopping else t_end
+        # the output times of this segment: from the next one not served, up to its end
+        j_eval = i_eval + int(np.searchsorted(t_out[i_eval:], t_seg_end, side="right"))
         prop = propagate.propagate(model_id, t_cur, y_cur, t_seg_end, params, eph, rtol=rtol,
                                    atol=atol, events=hop_modes if hopping else modes,
                                    store_steps=store_steps, regularize=regularize,
-                                   method=method)
+                                   method=method, t_eval=t_out[i_eval:j_eval])
+        te_done.append(prop.t_eval[:prop.n_eval])
+        ye_done.append(prop.y_eval[:prop.n_eval])
+        i_eval += prop.n_eval
         nfev += prop.nfev
         steps += prop.nsteps
         rejected += prop.nrejected
@@ -367,7 +414,10 @@ def coast(model_id: int, t0: float, y0, t_end: float, params, eph, rtol: float, 
         status = kind
         break
     return Coast(status=status, t=np.concatenate(ts), y=np.concatenate(ys),
-                 events=tuple(events), nfev=nfev, steps=steps, rejected=rejected)
+                 events=tuple(events), nfev=nfev, steps=steps, rejected=rejected,
+                 t_eval=np.concatenate(te_done) if te_done else np.empty(0),
+                 y_eval=(np.concatenate(ye_done).reshape(-1, 6) if ye_done
+                         else np.empty((0, 6))))
 
 
 #: km: a launch point closer than this to the lunar impact sphere starts this far above it
@@ -432,7 +482,7 @@ def _cr3bp_frame(moon_state: np.ndarray):
 
 def shoot(site, epoch, speed, *, model: str = "ephemeris", days: float = 8.0,
           rtol: float = 1e-11, ephemeris=None, regularize: bool = False,
-          method: str = "dop853") -> Trajectory:
+          method: str = "dop853", t_eval=None) -> Trajectory:
     """Fire one shot from ``site`` at ``epoch`` with exit ``speed`` and coast to the Earth.
 
     Parameters
@@ -459,8 +509,12 @@ def shoot(site, epoch, speed, *, model: str = "ephemeris", days: float = 8.0,
         integration. Default False (physical time, step for step as scipy's ``solve_ivp``).
     method : {"dop853", "taylor"}
         Integrator: ``"dop853"`` (default) or ``"taylor"``, the Taylor-series method of
-        :mod:`massdriver.kernels.integrators.taylor` (``model="cr3bp"`` only; ~100 long steps
-        for 5 days, ``nfev`` then counts Taylor expansions).
+        :mod:`massdriver.kernels.integrators.taylor` (``model="cr3bp"`` only; ~100 long
+        steps for 5 days, ``nfev`` then counts Taylor expansions).
+    t_eval : astropy.time.Time, optional
+        Increasing epochs from ``epoch`` on: the states there, from the integrator's dense
+        output (the steps are those taken without ``t_eval``), go to ``Trajectory.samples``;
+        epochs past the end of the coast are left out.
 
     Returns
     -------
@@ -493,6 +547,13 @@ def shoot(site, epoch, speed, *, model: str = "ephemeris", days: float = 8.0,
     t0 = float(to_tdb_seconds(epoch))
     t_end = t0 + days * bodies.DAY
     eph_obj.check_range(np.array([t0, t_end]))
+    sample_sec = None
+    if t_eval is not None:
+        sample_sec = np.atleast_1d(np.asarray(to_tdb_seconds(t_eval), dtype=np.float64))
+        if not (np.all(np.isfinite(sample_sec)) and np.all(np.diff(sample_sec) > 0.0)
+                and (sample_sec.size == 0 or sample_sec[0] >= t0)):
+            raise InputError("t_eval: must be increasing epochs, none before the launch epoch")
+        sample_sec = sample_sec[sample_sec <= t_end]
     tables = eph_obj.kernel_tables()
     r0, v0 = site.launch_state_raw(t0, speed_km_s, tables)
     r0 = _off_the_impact_sphere(r0, geocentric_states(np.array([t0]), tables, 0)[0])
@@ -535,13 +596,18 @@ def shoot(site, epoch, speed, *, model: str = "ephemeris", days: float = 8.0,
                   events=(("moon_impact", t_start, y_start.copy()),), nfev=0, steps=0,
                   rejected=0)
     else:
+        t_eval_model = None
+        if sample_sec is not None:
+            t_eval_model = (sample_sec if model == "ephemeris"
+                            else (sample_sec - t0) / bodies.CR3BP_TIME_UNIT)
         c = coast(model_id, t_start, y_start, t_stop, params, eph_arg, rtol, atol,
                   far_perigee_radius=far, earth=earth, hop=hop_span, store_steps=True,
-                  regularize=bool(regularize), method=method)
+                  regularize=bool(regularize), method=method, t_eval=t_eval_model)
     status, ts, ys, events = c.status, [c.t], [c.y], list(c.events)
     nfev, steps, rejected = c.nfev, c.steps, c.rejected
     t_all = np.concatenate(ts)
     y_all = np.concatenate(ys)
+    samples = None
 
     if model == "cr3bp":
         L, T, mu = bodies.CR3BP_LENGTH_UNIT, bodies.CR3BP_TIME_UNIT, bodies.CR3BP_MU
@@ -568,10 +634,17 @@ def shoot(site, epoch, speed, *, model: str = "ephemeris", days: float = 8.0,
             re, ve = to_icrf(np.array(te), ye)
             ev_conv.append((kind, t0 + te * T, np.concatenate([re, ve])))
         events = ev_conv
+        if sample_sec is not None:
+            r_s, v_s = to_icrf(c.t_eval, c.y_eval)
+            samples = Samples(from_tdb_seconds(t0 + c.t_eval * T), r_s * u.km,
+                              v_s * u.km / u.s)
     else:
         sec = t_all
         r_all, v_all = y_all[:, :3], y_all[:, 3:]
         moon_all = geocentric_states(np.ascontiguousarray(sec), tables, 0)[:, :3]
+        if sample_sec is not None:
+            samples = Samples(from_tdb_seconds(c.t_eval), c.y_eval[:, :3] * u.km,
+                              c.y_eval[:, 3:] * u.km / u.s)
 
     event_objs = tuple(
         Event(kind=k, epoch=from_tdb_seconds(te), time_of_flight=((te - t0) / bodies.DAY) * u.day,
@@ -588,5 +661,5 @@ def shoot(site, epoch, speed, *, model: str = "ephemeris", days: float = 8.0,
         exit_speed=speed_km_s * u.km / u.s, times=from_tdb_seconds(np.asarray(sec)),
         positions=r_all * u.km, velocities=v_all * u.km / u.s, moon_positions=moon_all * u.km,
         events=event_objs, perigee=perigee, nfev=nfev, steps=steps, rejected=rejected,
-        cr3bp=cr3bp_info, site=site,
+        cr3bp=cr3bp_info, site=site, samples=samples,
     )

@@ -111,6 +111,16 @@ class ScanResult:
     raan_deg: np.ndarray
     nfev: np.ndarray
 
+    def __repr__(self) -> str:
+        from massdriver.display import scan_repr
+
+        return scan_repr(self)
+
+    def _repr_html_(self) -> str:
+        from massdriver.display import scan_html
+
+        return scan_html(self)
+
     def to_table(self):
         """An astropy ``QTable`` with units (ECSV-ready)."""
         import astropy.units as u
@@ -212,6 +222,16 @@ class LaunchWindow:
     truncated_start: bool = False
     truncated_end: bool = False
 
+    def __repr__(self) -> str:
+        from massdriver.display import window_repr
+
+        return window_repr(self)
+
+    def _repr_html_(self) -> str:
+        from massdriver.display import window_html
+
+        return window_html(self)
+
     @property
     def duration(self):
         """``close - open`` (hours)."""
@@ -280,6 +300,16 @@ class Plan:
     inputs: dict
     version: str
     message: str = ""
+
+    def __repr__(self) -> str:
+        from massdriver.display import plan_repr
+
+        return plan_repr(self)
+
+    def _repr_html_(self) -> str:
+        from massdriver.display import plan_html
+
+        return plan_html(self)
 
     @property
     def best(self) -> LaunchWindow | None:

@@ -1,7 +1,15 @@
-"""Interoperability with the poliastro API (``boinor``, the maintained fork of poliastro).
+"""Interoperability with the poliastro API (``boinor`` and ``hapsira``, its maintained forks).
 
 Optional: install with ``pip install "massdriver[poliastro]"``. boinor is imported lazily; without
 it every function here raises :class:`~massdriver.errors.InputError` saying how to install it.
+
+Both ways with either fork: :func:`to_orbit` makes a boinor ``Orbit`` by default and a hapsira
+one with ``library="hapsira"``; :func:`from_orbit` and the functions built on it read any
+object with the poliastro ``Orbit`` attributes (``attractor.name``, ``attractor.k``, ``r``,
+``v``, ``epoch``) and import neither fork. hapsira 0.18.0 (the latest release) does not import
+with astropy >= 7 (``hapsira.frames.ecliptic`` imports ``matrix_product``, which astropy 7
+removed): there, ``to_orbit(..., library="hapsira")`` raises an ``InputError`` saying so, and a
+hapsira ``Orbit`` made elsewhere still reads through the shared attributes.
 
 Frames: a boinor ``Orbit`` around the Earth (``Planes.EARTH_EQUATOR``) is expressed in GCRS,
 whose axes are the ICRF axes used by massdriver, so states pass through unchanged. Targets whose
@@ -40,6 +48,10 @@ __all__ = ["to_orbit", "from_orbit", "elements_from_orbit", "target_from_orbit",
            "budget_for_orbit"]
 
 
+#: poliastro-API libraries :func:`to_orbit` can build for
+LIBRARIES = ("boinor", "hapsira")
+
+
 def _boinor():
     try:
         from boinor.bodies import Earth
@@ -52,15 +64,40 @@ def _boinor():
     return Orbit, Earth
 
 
+def _hapsira():
+    try:
+        from hapsira.bodies import Earth
+        from hapsira.twobody import Orbit
+    except ImportError as exc:
+        raise InputError(
+            "hapsira could not be imported "
+            f"({type(exc).__name__}: {exc}); hapsira 0.18 fails with astropy >= 7 - use "
+            "library='boinor', or read a hapsira Orbit with from_orbit()"
+        ) from None
+    return Orbit, Earth
+
+
+def _library(library: str):
+    if library == "boinor":
+        return _boinor()
+    if library == "hapsira":
+        return _hapsira()
+    raise InputError(f"library = {library!r}: must be one of {', '.join(LIBRARIES)}")
+
+
 def _check_earth(orbit) -> None:
-    _, Earth = _boinor()
-    if getattr(orbit, "attractor", None) is not Earth:
-        name = getattr(getattr(orbit, "attractor", None), "name", repr(orbit))
-        raise InputError(f"expected a boinor Orbit around the Earth, got one around {name}")
+    """``orbit`` has the poliastro ``Orbit`` attributes and orbits the Earth (any fork)."""
+    attractor = getattr(orbit, "attractor", None)
+    if not all(hasattr(orbit, a) for a in ("r", "v", "epoch")) or attractor is None:
+        raise InputError(f"expected a poliastro-API Orbit (boinor, hapsira), got "
+                         f"{type(orbit).__name__}")
+    if getattr(attractor, "name", None) != "Earth":
+        name = getattr(attractor, "name", repr(attractor))
+        raise InputError(f"expected an Orbit around the Earth, got one around {name}")
 
 
-def to_orbit(obj: Any, epoch=None, *, raan=None):
-    """A boinor (poliastro-API) ``Orbit`` around the Earth from a massdriver object.
+def to_orbit(obj: Any, epoch=None, *, raan=None, library: str = "boinor"):
+    """A poliastro-API ``Orbit`` around the Earth (boinor or hapsira) from a massdriver object.
 
     Parameters
     ----------
@@ -76,12 +113,14 @@ def to_orbit(obj: Any, epoch=None, *, raan=None):
     raan : Quantity, optional
         RAAN to use for a free-RAAN target (any plane of its inclination is acceptable, so one
         must be picked to make an orbit).
+    library : {"boinor", "hapsira"}
+        Which fork's ``Orbit`` to make.
 
     Returns
     -------
-    boinor.twobody.Orbit
+    boinor.twobody.Orbit or hapsira.twobody.Orbit
     """
-    Orbit, Earth = _boinor()
+    Orbit, Earth = _library(library)
     if isinstance(obj, ArrivalState):
         r = _vector(obj.position, "position", "km")
         v = _vector(obj.velocity, "velocity", "km/s")
@@ -115,7 +154,7 @@ def to_orbit(obj: Any, epoch=None, *, raan=None):
             float(obj.argument_of_perigee.to_value(u.deg))
         el = OrbitalElements(obj.semi_major_axis, obj.eccentricity, obj.inclination,
                              raan_deg * u.deg, argp * u.deg, 0.0 * u.deg, epoch, obj.frame)
-        return to_orbit(el)
+        return to_orbit(el, library=library)
     if isinstance(obj, (tuple, list)) and len(obj) == 2:
         if epoch is None:
             raise InputError("to_orbit((r, v)): pass epoch=Time(...)")
@@ -126,18 +165,21 @@ def to_orbit(obj: Any, epoch=None, *, raan=None):
 
 
 def from_orbit(orbit):
-    """The state of a boinor ``Orbit`` around the Earth as an :class:`ArrivalState` (ICRF).
+    """The state of a poliastro-API ``Orbit`` around the Earth as an :class:`ArrivalState`.
+
+    Reads the shared attributes only (``attractor.name``, ``r``, ``v``, ``epoch``): a boinor or
+    a hapsira ``Orbit`` (GCRS, i.e. ICRF axes) alike, without importing either.
 
     Parameters
     ----------
-    orbit : boinor.twobody.Orbit
+    orbit : boinor.twobody.Orbit or hapsira.twobody.Orbit
 
     Returns
     -------
     massdriver.budget.ArrivalState
     """
     _check_earth(orbit)
-    r, v = orbit.rv()
+    r, v = orbit.r, orbit.v
     return ArrivalState(np.asarray(r.to_value(u.km)) * u.km,
                         np.asarray(v.to_value(u.km / u.s)) * u.km / u.s, orbit.epoch)
 

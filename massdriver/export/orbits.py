@@ -1,0 +1,51 @@
+"""poliastro-API objects (``boinor``) of a window: the ``Orbit`` at arrival and the insertion.
+
+Built on :mod:`massdriver.interop.poliastro` (the states pass unchanged: boinor's Earth orbits
+are in GCRS, whose axes are massdriver's ICRF axes). boinor is optional
+(``pip install "massdriver[poliastro]"``).
+"""
+
+from __future__ import annotations
+
+__all__ = ["arrival_orbit", "insertion_maneuver", "inserted_orbit"]
+
+
+def arrival_orbit(case):
+    """The boinor ``Orbit`` of the arrival perigee (before the insertion burn).
+
+    Parameters
+    ----------
+    case : massdriver.export.ExportCase
+
+    Returns
+    -------
+    boinor.twobody.Orbit
+        Around the Earth, at the perigee epoch.
+    """
+    from massdriver.budget import ArrivalState
+    from massdriver.interop.poliastro import to_orbit
+
+    p = case.arrival
+    return to_orbit(ArrivalState(p.position, p.velocity, p.epoch))
+
+
+def insertion_maneuver(case):
+    """The insertion burn as a boinor ``Maneuver`` (one impulse, at once: apply it to
+    :func:`arrival_orbit`).
+
+    Returns
+    -------
+    boinor.maneuver.Maneuver
+    """
+    from massdriver.interop.poliastro import _boinor
+
+    _boinor()                                  # the one clear error if boinor is missing
+    from boinor.maneuver import Maneuver
+
+    burn = next(b for b in case.burns if b.name == "insertion")
+    return Maneuver.impulse(burn.delta_v)
+
+
+def inserted_orbit(case):
+    """The orbit right after the insertion burn (``arrival_orbit(case).apply_maneuver(...)``)."""
+    return arrival_orbit(case).apply_maneuver(insertion_maneuver(case))
