@@ -74,9 +74,11 @@ import math
 
 import numba
 
+from massdriver.kernels.integrators.contract import BatchResult, BatchShots
 from massdriver.kernels.integrators.dop853_coefficients import INTERPOLATOR_POWER
+from massdriver.kernels.integrators.storage import batch_outputs
 from massdriver.kernels.integrators.taylor_core import core, norm6, step_from_norms
-from massdriver.kernels.integrators.taylor_lanes import batch_outputs, lane_chunk
+from massdriver.kernels.integrators.taylor_lanes import lane_chunk
 from massdriver.kernels.jit import jit, jit_parallel
 
 #: Orders generated (the integrator picks ``p = ceil(-ln(rtol) / 2 + 1)`` clamped to this range).
@@ -303,19 +305,21 @@ def batch_source(p: int) -> str:
     :func:`massdriver.kernels.integrators.taylor_lanes.lane_chunk` with the order-``p`` lane
     functions inlined) and ``batch_<p>`` (chunks of shots in parallel threads)."""
     o = _lane_layout(p)
+    layout = f"({p}, LANES, {o['c']}, {o['yn']}, {o['h']}, {o['t']}, {o['size']})"
     args = "t0, y0, t_end, rtol, atol, max_step, params, event_modes, max_steps"
     outs = ("t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, "
-            "nsteps")
+            "nsteps, nrejected")
     # private copies of the small read-only inputs per chunk (as in kernels/integrators/batch.py:
-    # numba reference-counts shared arrays on every call, which serialises the threads)
+    # numba reference-counts shared arrays on every call, which serialises the threads); the
+    # records are built inside the parallel loop from plain arrays
     private = ("t0, y0, t_end, rtol, atol.copy(), max_step, params.copy(), event_modes.copy(), "
                "max_steps")
     return "\n".join([
         "@jit(fastmath={\"contract\"})",
-        f"def chunk_{p}({args}, first, last, {outs}):",
+        f"def chunk_{p}(shots, first, last, out):",
         f'    """:func:`massdriver.kernels.integrators.taylor_lanes.lane_chunk` at order {p}."""',
-        f"    lane_chunk(jet_lanes_{p}, step_lanes_{p}, advance_lanes_{p}, {p}, LANES, {o['c']}, "
-        f"{o['yn']}, {o['h']}, {o['t']}, {o['size']}, {args}, first, last, {outs})",
+        f"    lane_chunk(jet_lanes_{p}, step_lanes_{p}, advance_lanes_{p}, {layout}, shots, first, "
+        "last, out)",
         "",
         "",
         "@jit_parallel",
@@ -323,9 +327,10 @@ def batch_source(p: int) -> str:
         f'    """:func:`massdriver.kernels.integrators.taylor.integrate_batch` at order {p}."""',
         "    n = t0.shape[0]",
         "    out = batch_outputs(n)",
-        f"    {outs}, nrejected = out",
+        f"    {outs} = out",
         "    for ck in numba.prange((n + CHUNK - 1) // CHUNK):",
-        f"        chunk_{p}({private}, ck * CHUNK, min(n, (ck + 1) * CHUNK), {outs})",
+        f"        chunk_{p}(BatchShots({private}), ck * CHUNK, min(n, (ck + 1) * CHUNK), "
+        f"BatchResult({outs}))",
         "    return out",
     ]) + "\n"
 

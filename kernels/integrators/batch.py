@@ -63,6 +63,8 @@ from massdriver.kernels.integrators.contract import (
     STATUS_MAX_STEPS,
     STATUS_MESSAGES,
     STATUS_STEP_TOO_SMALL,
+    BatchResult,
+    BatchShots,
 )
 from massdriver.kernels.integrators.dop853 import dense_coefficients, select_initial_step
 from massdriver.kernels.integrators.events import (
@@ -72,6 +74,7 @@ from massdriver.kernels.integrators.events import (
     swap_first_events,
 )
 from massdriver.kernels.integrators.propagate import check_method
+from massdriver.kernels.integrators.storage import batch_outputs
 from massdriver.kernels.jit import jit, jit_parallel
 
 __all__ = ["propagate_batch", "propagate_many", "BatchPropagation", "LANES", "CHUNK",
@@ -83,10 +86,20 @@ CHUNK = 256
 
 
 @jit
-def _run_chunk(model, t0, y0, t_end, rtol, atol, max_step, params, tab, event_modes,
-               max_steps, first, last, t_final, y_final, status, terminal_event, event_count,
-               first_t, first_y, nfev, nsteps, nrejected):
-    """Integrate shots ``first .. last - 1`` in lockstep lanes (outputs written in place)."""
+def _run_chunk(model, shots, tab, first, last, out):
+    """Integrate shots ``first .. last - 1`` in lockstep lanes, writing their results into
+    ``out`` in place (``shots``: :data:`~massdriver.kernels.integrators.contract.BatchShots`,
+    ``out``: :data:`~massdriver.kernels.integrators.contract.BatchResult`, ``tab``: the packed
+    ephemeris or None)."""
+    t_end = shots.t_end
+    rtol = shots.rtol
+    atol = shots.atol
+    max_step = shots.max_step
+    params = shots.params
+    event_modes = shots.event_modes
+    max_steps = shots.max_steps
+    (t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps,
+     nrejected) = out
     # run-time lane count (see rhs_lanes); at most LANES
     nl = min(LANES, last - first)
     W = np.zeros(WORKSPACE)
@@ -114,6 +127,8 @@ def _run_chunk(model, t0, y0, t_end, rtol, atol, max_step, params, tab, event_mo
     ytmp = np.empty(N_STATE)
     work = np.empty(N_STATE)
     g_new, found, roots, ev_count, ev_t, ev_y, any_event = lane_event_scratch(event_modes)
+    lane = (W, h_abs, direction, new_step, shot, g)
+    scratch = (Ks, ys, work)
 
     next_shot = first
     active = 0
@@ -121,10 +136,7 @@ def _run_chunk(model, t0, y0, t_end, rtol, atol, max_step, params, tab, event_mo
         while next_shot < last and shot[l] < 0:
             i = next_shot
             next_shot += 1
-            if _start_lane(model, i, l, t0, y0, t_end, rtol, atol, max_step, params, tab,
-                           event_modes, any_event, W, h_abs, direction, new_step, shot, g, Ks,
-                           ys, work, t_final, y_final, status, terminal_event, nfev, nsteps,
-                           nrejected):
+            if _start_lane(model, i, l, shots, tab, any_event, lane, scratch, out):
                 active += 1
 
     while active > 0:
@@ -142,18 +154,14 @@ def _run_chunk(model, t0, y0, t_end, rtol, atol, max_step, params, tab, event_mo
                     rejected_once[l] = False
                     new_step[l] = False
                 if not h_abs[l] >= min_step[l]:    # also NaN
-                    _finish_lane(i, l, STATUS_STEP_TOO_SMALL, -1, W, t_final, y_final, status,
-                                 terminal_event)
+                    _finish_lane(i, l, STATUS_STEP_TOO_SMALL, -1, W, out)
                     shot[l] = -1
                     active -= 1
                     while next_shot < last and shot[l] < 0:
                         j = next_shot
                         next_shot += 1
-                        if _start_lane(model, j, l, t0, y0, t_end, rtol, atol, max_step,
-                                       params, tab, event_modes, any_event, W, h_abs,
-                                       direction, new_step, shot, g, Ks, ys, work, t_final,
-                                       y_final, status, terminal_event, nfev, nsteps,
-                                       nrejected):
+                        if _start_lane(model, j, l, shots, tab, any_event, lane, scratch,
+                                       out):
                             active += 1
                     continue
                 hh = h_abs[l] * direction[l]
@@ -236,37 +244,38 @@ def _run_chunk(model, t0, y0, t_end, rtol, atol, max_step, params, tab, event_mo
         advance_lanes(W, adv, t_stop, nl)
         for l in range(nl):
             if adv[l] and done_l[l]:
-                _finish_lane(shot[l], l, code_l[l], term_l[l], W, t_final, y_final, status,
-                             terminal_event)
+                _finish_lane(shot[l], l, code_l[l], term_l[l], W, out)
                 shot[l] = -1
                 active -= 1
                 while next_shot < last and shot[l] < 0:
                     j = next_shot
                     next_shot += 1
-                    if _start_lane(model, j, l, t0, y0, t_end, rtol, atol, max_step, params,
-                                   tab, event_modes, any_event, W, h_abs, direction, new_step,
-                                   shot, g, Ks, ys, work, t_final, y_final, status,
-                                   terminal_event, nfev, nsteps, nrejected):
+                    if _start_lane(model, j, l, shots, tab, any_event, lane, scratch, out):
                         active += 1
 
 
 @jit
-def _finish_lane(i, l, code, term, W, t_final, y_final, status, terminal_event):
-    status[i] = code
-    terminal_event[i] = term
-    t_final[i] = W[OFF_T + l]
+def _finish_lane(i, l, code, term, W, out):
+    """Write lane ``l``'s time and state as shot ``i``'s result in ``out``, with its status."""
+    out.status[i] = code
+    out.terminal_event[i] = term
+    out.t_final[i] = W[OFF_T + l]
     for k in range(N_STATE):
-        y_final[i, k] = W[OFF_Y + k * LANES + l]
+        out.y_final[i, k] = W[OFF_Y + k * LANES + l]
 
 
 @jit
-def _start_lane(model, i, l, t0, y0, t_end, rtol, atol, max_step, params, tab, event_modes,
-                any_event, W, h_abs, direction, new_step, shot, g, Ks, ys, work, t_final,
-                y_final, status, terminal_event, nfev, nsteps, nrejected):
+def _start_lane(model, i, l, shots, tab, any_event, lane, scratch, out):
     """Load shot ``i`` into lane ``l`` (first derivative, first step, initial event values).
 
-    Returns False (and writes the shot's result) if there is nothing to integrate.
+    ``lane`` holds the chunk's per-lane arrays ``(W, h_abs, direction, new_step, shot, g)``,
+    ``scratch`` the single-shot layout scratch ``(Ks, ys, work)``. Returns False (and writes
+    the shot's result) if there is nothing to integrate.
     """
+    t0, y0, t_end, rtol, atol, max_step, params, event_modes, _ = shots
+    W, h_abs, direction, new_step, shot, g = lane
+    Ks, ys, work = scratch
+    t_final, y_final, status, terminal_event, _, _, _, nfev, nsteps, nrejected = out
     ta = t0[i]
     tb = t_end[i]
     d = 1.0 if tb >= ta else -1.0
@@ -340,39 +349,22 @@ def propagate_batch(model, t0, y0, t_end, rtol, atol, max_step, params, eph, eve
 
     Returns
     -------
-    t_final : ndarray, shape (n,)
-        Final time (event time for a terminal event).
-    y_final : ndarray, shape (n, 6)
-        Final state.
-    status : ndarray of int64, shape (n,)
-        ``dop853.STATUS_*``.
-    terminal_event : ndarray of int64, shape (n,)
-        Event that stopped the shot, or -1.
-    event_count : ndarray of int64, shape (n, N_EVENTS)
-        Occurrences of each event.
-    first_t : ndarray, shape (n, N_EVENTS)
-        Time of the first occurrence of each event (NaN if none).
-    first_y : ndarray, shape (n, N_EVENTS, 6)
-        State at that time.
-    nfev, nsteps, nrejected : ndarray of int64, shape (n,)
-        Counters.
+    BatchResult
+        One row per shot (:data:`massdriver.kernels.integrators.contract.BatchResult`):
+        ``t_final`` (n,) the final time (event time for a terminal event), ``y_final``
+        (n, 6) the final state, ``status`` (n,) ``STATUS_*``, ``terminal_event`` (n,) the event
+        that stopped the shot or -1, ``event_count`` (n, N_EVENTS) occurrences of each event,
+        ``first_t`` (n, N_EVENTS) and ``first_y`` (n, N_EVENTS, 6) the time and state of its
+        first occurrence (NaN if none), ``nfev``, ``nsteps``, ``nrejected`` (n,) counters.
     """
     n = t0.shape[0]
     if y0.shape[1] != N_STATE:
         raise ValueError("the states must have 6 components (position, velocity)")
-    t_final = np.empty(n)
-    y_final = np.empty((n, N_STATE))
-    status = np.empty(n, dtype=np.int64)
-    terminal_event = np.empty(n, dtype=np.int64)
-    event_count = np.zeros((n, N_EVENTS), dtype=np.int64)
-    first_t = np.full((n, N_EVENTS), np.nan)
-    first_y = np.full((n, N_EVENTS, N_STATE), np.nan)
-    nfev = np.zeros(n, dtype=np.int64)
-    nsteps = np.zeros(n, dtype=np.int64)
-    nrejected = np.zeros(n, dtype=np.int64)
+    out = batch_outputs(n)
     if n == 0:
-        return (t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev,
-                nsteps, nrejected)
+        return out
+    (t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps,
+     nrejected) = out
     lo = min(t0.min(), t_end.min())
     hi = max(t0.max(), t_end.max())
     tab = pack_ephemeris(eph, lo, hi)
@@ -380,13 +372,14 @@ def propagate_batch(model, t0, y0, t_end, rtol, atol, max_step, params, eph, eve
     for c in numba.prange(n_chunks):
         # private copies of the read-only inputs used in the step loop: numba reference-counts
         # array arguments on every call, and atomic updates of one shared counter from both
-        # cores serialise the threads (the ephemeris batch did not scale before this)
-        _run_chunk(model, t0, y0, t_end, rtol, atol.copy(), max_step, params.copy(),
-                   private_copy(tab), event_modes.copy(), max_steps, c * CHUNK,
-                   min(n, (c + 1) * CHUNK), t_final, y_final, status, terminal_event,
-                   event_count, first_t, first_y, nfev, nsteps, nrejected)
-    return (t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev,
-            nsteps, nrejected)
+        # cores serialise the threads (the ephemeris batch did not scale before this); the
+        # records are built inside the parallel loop from plain arrays
+        _run_chunk(model, BatchShots(t0, y0, t_end, rtol, atol.copy(), max_step, params.copy(),
+                                     event_modes.copy(), max_steps),
+                   private_copy(tab), c * CHUNK, min(n, (c + 1) * CHUNK),
+                   BatchResult(t_final, y_final, status, terminal_event, event_count, first_t,
+                               first_y, nfev, nsteps, nrejected))
+    return out
 
 
 class BatchPropagation(NamedTuple):

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 __all__ = ["STATUS_FINISHED", "STATUS_EVENT", "STATUS_STEP_TOO_SMALL", "STATUS_MAX_STEPS",
-           "STATUS_MESSAGES", "N_STATE", "Integration"]
+           "STATUS_MESSAGES", "N_STATE", "Integration", "BatchShots", "BatchResult"]
 
 STATUS_FINISHED = 0
 STATUS_EVENT = 1
@@ -49,3 +49,19 @@ N_STATE = 6
 Integration = namedtuple("Integration", [
     "status", "t_final", "y_final", "nfev", "nsteps", "nrejected", "ts", "ys", "y_eval",
     "n_eval", "event_count", "event_t", "event_y", "terminal_event"])
+
+#: Read-only inputs of a batch of ``n`` shots, as a chunk of the batch kernels sees them:
+#: ``t0``, ``t_end`` shape (n,), ``y0`` shape (n, 6), ``rtol``, ``atol`` shape (6,),
+#: ``max_step``, ``params``, ``event_modes`` shape (N_EVENTS,), ``max_steps`` (see
+#: :func:`massdriver.kernels.integrators.batch.propagate_batch`).
+BatchShots = namedtuple("BatchShots", [
+    "t0", "y0", "t_end", "rtol", "atol", "max_step", "params", "event_modes", "max_steps"])
+
+#: Results of a batch of ``n`` shots, one row per shot (written in place by the chunks):
+#: ``t_final`` (n,), ``y_final`` (n, 6), ``status`` and ``terminal_event`` (n,) int64,
+#: ``event_count`` (n, N_EVENTS) int64, ``first_t`` (n, N_EVENTS) and ``first_y``
+#: (n, N_EVENTS, 6) the first occurrence of each event (NaN if none), ``nfev``, ``nsteps``,
+#: ``nrejected`` (n,) int64.
+BatchResult = namedtuple("BatchResult", [
+    "t_final", "y_final", "status", "terminal_event", "event_count", "first_t", "first_y",
+    "nfev", "nsteps", "nrejected"])

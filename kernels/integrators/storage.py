@@ -1,15 +1,19 @@
-"""The stored points of an integration: ``t0``, every accepted step if asked, the final point.
+"""Result storage: the points of one integration, the result arrays of a batch.
 
-The arrays start with room for 64 points and double when full (one allocation per doubling,
-none per step).
+The stored points of an integration are ``t0``, every accepted step if asked, and the final
+point; the arrays start with room for 64 points and double when full (one allocation per
+doubling, none per step). :func:`batch_outputs` allocates the
+:data:`~massdriver.kernels.integrators.contract.BatchResult` of both batch kernels.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from massdriver.kernels.forces import N_EVENTS
+from massdriver.kernels.integrators.contract import N_STATE, BatchResult
 from massdriver.kernels.jit import jit
 
-__all__ = ["start_points", "store_point"]
+__all__ = ["start_points", "store_point", "batch_outputs"]
 
 
 @jit(inline="always")
@@ -40,3 +44,14 @@ def store_point(ts, ys, n_stored, t, y, store_steps):
     ts[n_stored] = t
     ys[n_stored, :] = y
     return ts, ys, n_stored + 1
+
+
+@jit
+def batch_outputs(n):
+    """The :data:`~massdriver.kernels.integrators.contract.BatchResult` arrays of ``n`` shots
+    (counts zero, first occurrences NaN, the rest filled by the kernels)."""
+    return BatchResult(np.empty(n), np.empty((n, N_STATE)), np.empty(n, dtype=np.int64),
+                       np.empty(n, dtype=np.int64), np.zeros((n, N_EVENTS), dtype=np.int64),
+                       np.full((n, N_EVENTS), np.nan), np.full((n, N_EVENTS, N_STATE), np.nan),
+                       np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64),
+                       np.zeros(n, dtype=np.int64))

@@ -13,9 +13,11 @@ import math
 
 import numba
 
+from massdriver.kernels.integrators.contract import BatchResult, BatchShots
 from massdriver.kernels.integrators.dop853_coefficients import INTERPOLATOR_POWER
+from massdriver.kernels.integrators.storage import batch_outputs
 from massdriver.kernels.integrators.taylor_core import core, norm6, step_from_norms
-from massdriver.kernels.integrators.taylor_lanes import batch_outputs, lane_chunk
+from massdriver.kernels.integrators.taylor_lanes import lane_chunk
 from massdriver.kernels.jit import jit, jit_parallel
 
 #: Orders generated (the integrator picks ``p = ceil(-ln(rtol) / 2 + 1)`` clamped to this range).
@@ -4979,9 +4981,9 @@ def advance_lanes_8(W, nl):
 
 
 @jit(fastmath={"contract"})
-def chunk_8(t0, y0, t_end, rtol, atol, max_step, params, event_modes, max_steps, first, last, t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps):
+def chunk_8(shots, first, last, out):
     """:func:`massdriver.kernels.integrators.taylor_lanes.lane_chunk` at order 8."""
-    lane_chunk(jet_lanes_8, step_lanes_8, advance_lanes_8, 8, LANES, 48, 480, 528, 536, 544, t0, y0, t_end, rtol, atol, max_step, params, event_modes, max_steps, first, last, t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps)
+    lane_chunk(jet_lanes_8, step_lanes_8, advance_lanes_8, (8, LANES, 48, 480, 528, 536, 544), shots, first, last, out)
 
 
 @jit_parallel
@@ -4991,7 +4993,7 @@ def batch_8(t0, y0, t_end, rtol, atol, max_step, params, event_modes, max_steps)
     out = batch_outputs(n)
     t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps, nrejected = out
     for ck in numba.prange((n + CHUNK - 1) // CHUNK):
-        chunk_8(t0, y0, t_end, rtol, atol.copy(), max_step, params.copy(), event_modes.copy(), max_steps, ck * CHUNK, min(n, (ck + 1) * CHUNK), t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps)
+        chunk_8(BatchShots(t0, y0, t_end, rtol, atol.copy(), max_step, params.copy(), event_modes.copy(), max_steps), ck * CHUNK, min(n, (ck + 1) * CHUNK), BatchResult(t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps, nrejected))
     return out
 
 
@@ -5254,9 +5256,9 @@ def advance_lanes_9(W, nl):
 
 
 @jit(fastmath={"contract"})
-def chunk_9(t0, y0, t_end, rtol, atol, max_step, params, event_modes, max_steps, first, last, t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps):
+def chunk_9(shots, first, last, out):
     """:func:`massdriver.kernels.integrators.taylor_lanes.lane_chunk` at order 9."""
-    lane_chunk(jet_lanes_9, step_lanes_9, advance_lanes_9, 9, LANES, 48, 528, 576, 584, 592, t0, y0, t_end, rtol, atol, max_step, params, event_modes, max_steps, first, last, t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps)
+    lane_chunk(jet_lanes_9, step_lanes_9, advance_lanes_9, (9, LANES, 48, 528, 576, 584, 592), shots, first, last, out)
 
 
 @jit_parallel
@@ -5266,7 +5268,7 @@ def batch_9(t0, y0, t_end, rtol, atol, max_step, params, event_modes, max_steps)
     out = batch_outputs(n)
     t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps, nrejected = out
     for ck in numba.prange((n + CHUNK - 1) // CHUNK):
-        chunk_9(t0, y0, t_end, rtol, atol.copy(), max_step, params.copy(), event_modes.copy(), max_steps, ck * CHUNK, min(n, (ck + 1) * CHUNK), t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps)
+        chunk_9(BatchShots(t0, y0, t_end, rtol, atol.copy(), max_step, params.copy(), event_modes.copy(), max_steps), ck * CHUNK, min(n, (ck + 1) * CHUNK), BatchResult(t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps, nrejected))
     return out
 
 
@@ -5552,9 +5554,9 @@ def advance_lanes_10(W, nl):
 
 
 @jit(fastmath={"contract"})
-def chunk_10(t0, y0, t_end, rtol, atol, max_step, params, event_modes, max_steps, first, last, t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps):
+def chunk_10(shots, first, last, out):
     """:func:`massdriver.kernels.integrators.taylor_lanes.lane_chunk` at order 10."""
-    lane_chunk(jet_lanes_10, step_lanes_10, advance_lanes_10, 10, LANES, 48, 576, 624, 632, 640, t0, y0, t_end, rtol, atol, max_step, params, event_modes, max_steps, first, last, t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps)
+    lane_chunk(jet_lanes_10, step_lanes_10, advance_lanes_10, (10, LANES, 48, 576, 624, 632, 640), shots, first, last, out)
 
 
 @jit_parallel
@@ -5564,7 +5566,7 @@ def batch_10(t0, y0, t_end, rtol, atol, max_step, params, event_modes, max_steps
     out = batch_outputs(n)
     t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps, nrejected = out
     for ck in numba.prange((n + CHUNK - 1) // CHUNK):
-        chunk_10(t0, y0, t_end, rtol, atol.copy(), max_step, params.copy(), event_modes.copy(), max_steps, ck * CHUNK, min(n, (ck + 1) * CHUNK), t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps)
+        chunk_10(BatchShots(t0, y0, t_end, rtol, atol.copy(), max_step, params.copy(), event_modes.copy(), max_steps), ck * CHUNK, min(n, (ck + 1) * CHUNK), BatchResult(t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps, nrejected))
     return out
 
 
@@ -5873,9 +5875,9 @@ def advance_lanes_11(W, nl):
 
 
 @jit(fastmath={"contract"})
-def chunk_11(t0, y0, t_end, rtol, atol, max_step, params, event_modes, max_steps, first, last, t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps):
+def chunk_11(shots, first, last, out):
     """:func:`massdriver.kernels.integrators.taylor_lanes.lane_chunk` at order 11."""
-    lane_chunk(jet_lanes_11, step_lanes_11, advance_lanes_11, 11, LANES, 48, 624, 672, 680, 688, t0, y0, t_end, rtol, atol, max_step, params, event_modes, max_steps, first, last, t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps)
+    lane_chunk(jet_lanes_11, step_lanes_11, advance_lanes_11, (11, LANES, 48, 624, 672, 680, 688), shots, first, last, out)
 
 
 @jit_parallel
@@ -5885,7 +5887,7 @@ def batch_11(t0, y0, t_end, rtol, atol, max_step, params, event_modes, max_steps
     out = batch_outputs(n)
     t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps, nrejected = out
     for ck in numba.prange((n + CHUNK - 1) // CHUNK):
-        chunk_11(t0, y0, t_end, rtol, atol.copy(), max_step, params.copy(), event_modes.copy(), max_steps, ck * CHUNK, min(n, (ck + 1) * CHUNK), t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps)
+        chunk_11(BatchShots(t0, y0, t_end, rtol, atol.copy(), max_step, params.copy(), event_modes.copy(), max_steps), ck * CHUNK, min(n, (ck + 1) * CHUNK), BatchResult(t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps, nrejected))
     return out
 
 
@@ -6217,9 +6219,9 @@ def advance_lanes_12(W, nl):
 
 
 @jit(fastmath={"contract"})
-def chunk_12(t0, y0, t_end, rtol, atol, max_step, params, event_modes, max_steps, first, last, t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps):
+def chunk_12(shots, first, last, out):
     """:func:`massdriver.kernels.integrators.taylor_lanes.lane_chunk` at order 12."""
-    lane_chunk(jet_lanes_12, step_lanes_12, advance_lanes_12, 12, LANES, 48, 672, 720, 728, 736, t0, y0, t_end, rtol, atol, max_step, params, event_modes, max_steps, first, last, t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps)
+    lane_chunk(jet_lanes_12, step_lanes_12, advance_lanes_12, (12, LANES, 48, 672, 720, 728, 736), shots, first, last, out)
 
 
 @jit_parallel
@@ -6229,7 +6231,7 @@ def batch_12(t0, y0, t_end, rtol, atol, max_step, params, event_modes, max_steps
     out = batch_outputs(n)
     t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps, nrejected = out
     for ck in numba.prange((n + CHUNK - 1) // CHUNK):
-        chunk_12(t0, y0, t_end, rtol, atol.copy(), max_step, params.copy(), event_modes.copy(), max_steps, ck * CHUNK, min(n, (ck + 1) * CHUNK), t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps)
+        chunk_12(BatchShots(t0, y0, t_end, rtol, atol.copy(), max_step, params.copy(), event_modes.copy(), max_steps), ck * CHUNK, min(n, (ck + 1) * CHUNK), BatchResult(t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps, nrejected))
     return out
 
 
@@ -6584,9 +6586,9 @@ def advance_lanes_13(W, nl):
 
 
 @jit(fastmath={"contract"})
-def chunk_13(t0, y0, t_end, rtol, atol, max_step, params, event_modes, max_steps, first, last, t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps):
+def chunk_13(shots, first, last, out):
     """:func:`massdriver.kernels.integrators.taylor_lanes.lane_chunk` at order 13."""
-    lane_chunk(jet_lanes_13, step_lanes_13, advance_lanes_13, 13, LANES, 48, 720, 768, 776, 784, t0, y0, t_end, rtol, atol, max_step, params, event_modes, max_steps, first, last, t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps)
+    lane_chunk(jet_lanes_13, step_lanes_13, advance_lanes_13, (13, LANES, 48, 720, 768, 776, 784), shots, first, last, out)
 
 
 @jit_parallel
@@ -6596,7 +6598,7 @@ def batch_13(t0, y0, t_end, rtol, atol, max_step, params, event_modes, max_steps
     out = batch_outputs(n)
     t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps, nrejected = out
     for ck in numba.prange((n + CHUNK - 1) // CHUNK):
-        chunk_13(t0, y0, t_end, rtol, atol.copy(), max_step, params.copy(), event_modes.copy(), max_steps, ck * CHUNK, min(n, (ck + 1) * CHUNK), t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps)
+        chunk_13(BatchShots(t0, y0, t_end, rtol, atol.copy(), max_step, params.copy(), event_modes.copy(), max_steps), ck * CHUNK, min(n, (ck + 1) * CHUNK), BatchResult(t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps, nrejected))
     return out
 
 
@@ -6974,9 +6976,9 @@ def advance_lanes_14(W, nl):
 
 
 @jit(fastmath={"contract"})
-def chunk_14(t0, y0, t_end, rtol, atol, max_step, params, event_modes, max_steps, first, last, t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps):
+def chunk_14(shots, first, last, out):
     """:func:`massdriver.kernels.integrators.taylor_lanes.lane_chunk` at order 14."""
-    lane_chunk(jet_lanes_14, step_lanes_14, advance_lanes_14, 14, LANES, 48, 768, 816, 824, 832, t0, y0, t_end, rtol, atol, max_step, params, event_modes, max_steps, first, last, t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps)
+    lane_chunk(jet_lanes_14, step_lanes_14, advance_lanes_14, (14, LANES, 48, 768, 816, 824, 832), shots, first, last, out)
 
 
 @jit_parallel
@@ -6986,7 +6988,7 @@ def batch_14(t0, y0, t_end, rtol, atol, max_step, params, event_modes, max_steps
     out = batch_outputs(n)
     t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps, nrejected = out
     for ck in numba.prange((n + CHUNK - 1) // CHUNK):
-        chunk_14(t0, y0, t_end, rtol, atol.copy(), max_step, params.copy(), event_modes.copy(), max_steps, ck * CHUNK, min(n, (ck + 1) * CHUNK), t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps)
+        chunk_14(BatchShots(t0, y0, t_end, rtol, atol.copy(), max_step, params.copy(), event_modes.copy(), max_steps), ck * CHUNK, min(n, (ck + 1) * CHUNK), BatchResult(t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps, nrejected))
     return out
 
 
@@ -7387,9 +7389,9 @@ def advance_lanes_15(W, nl):
 
 
 @jit(fastmath={"contract"})
-def chunk_15(t0, y0, t_end, rtol, atol, max_step, params, event_modes, max_steps, first, last, t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps):
+def chunk_15(shots, first, last, out):
     """:func:`massdriver.kernels.integrators.taylor_lanes.lane_chunk` at order 15."""
-    lane_chunk(jet_lanes_15, step_lanes_15, advance_lanes_15, 15, LANES, 48, 816, 864, 872, 880, t0, y0, t_end, rtol, atol, max_step, params, event_modes, max_steps, first, last, t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps)
+    lane_chunk(jet_lanes_15, step_lanes_15, advance_lanes_15, (15, LANES, 48, 816, 864, 872, 880), shots, first, last, out)
 
 
 @jit_parallel
@@ -7399,7 +7401,7 @@ def batch_15(t0, y0, t_end, rtol, atol, max_step, params, event_modes, max_steps
     out = batch_outputs(n)
     t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps, nrejected = out
     for ck in numba.prange((n + CHUNK - 1) // CHUNK):
-        chunk_15(t0, y0, t_end, rtol, atol.copy(), max_step, params.copy(), event_modes.copy(), max_steps, ck * CHUNK, min(n, (ck + 1) * CHUNK), t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps)
+        chunk_15(BatchShots(t0, y0, t_end, rtol, atol.copy(), max_step, params.copy(), event_modes.copy(), max_steps), ck * CHUNK, min(n, (ck + 1) * CHUNK), BatchResult(t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps, nrejected))
     return out
 
 
@@ -7824,9 +7826,9 @@ def advance_lanes_16(W, nl):
 
 
 @jit(fastmath={"contract"})
-def chunk_16(t0, y0, t_end, rtol, atol, max_step, params, event_modes, max_steps, first, last, t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps):
+def chunk_16(shots, first, last, out):
     """:func:`massdriver.kernels.integrators.taylor_lanes.lane_chunk` at order 16."""
-    lane_chunk(jet_lanes_16, step_lanes_16, advance_lanes_16, 16, LANES, 48, 864, 912, 920, 928, t0, y0, t_end, rtol, atol, max_step, params, event_modes, max_steps, first, last, t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps)
+    lane_chunk(jet_lanes_16, step_lanes_16, advance_lanes_16, (16, LANES, 48, 864, 912, 920, 928), shots, first, last, out)
 
 
 @jit_parallel
@@ -7836,7 +7838,7 @@ def batch_16(t0, y0, t_end, rtol, atol, max_step, params, event_modes, max_steps
     out = batch_outputs(n)
     t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps, nrejected = out
     for ck in numba.prange((n + CHUNK - 1) // CHUNK):
-        chunk_16(t0, y0, t_end, rtol, atol.copy(), max_step, params.copy(), event_modes.copy(), max_steps, ck * CHUNK, min(n, (ck + 1) * CHUNK), t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps)
+        chunk_16(BatchShots(t0, y0, t_end, rtol, atol.copy(), max_step, params.copy(), event_modes.copy(), max_steps), ck * CHUNK, min(n, (ck + 1) * CHUNK), BatchResult(t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps, nrejected))
     return out
 
 
@@ -8284,9 +8286,9 @@ def advance_lanes_17(W, nl):
 
 
 @jit(fastmath={"contract"})
-def chunk_17(t0, y0, t_end, rtol, atol, max_step, params, event_modes, max_steps, first, last, t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps):
+def chunk_17(shots, first, last, out):
     """:func:`massdriver.kernels.integrators.taylor_lanes.lane_chunk` at order 17."""
-    lane_chunk(jet_lanes_17, step_lanes_17, advance_lanes_17, 17, LANES, 48, 912, 960, 968, 976, t0, y0, t_end, rtol, atol, max_step, params, event_modes, max_steps, first, last, t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps)
+    lane_chunk(jet_lanes_17, step_lanes_17, advance_lanes_17, (17, LANES, 48, 912, 960, 968, 976), shots, first, last, out)
 
 
 @jit_parallel
@@ -8296,7 +8298,7 @@ def batch_17(t0, y0, t_end, rtol, atol, max_step, params, event_modes, max_steps
     out = batch_outputs(n)
     t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps, nrejected = out
     for ck in numba.prange((n + CHUNK - 1) // CHUNK):
-        chunk_17(t0, y0, t_end, rtol, atol.copy(), max_step, params.copy(), event_modes.copy(), max_steps, ck * CHUNK, min(n, (ck + 1) * CHUNK), t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps)
+        chunk_17(BatchShots(t0, y0, t_end, rtol, atol.copy(), max_step, params.copy(), event_modes.copy(), max_steps), ck * CHUNK, min(n, (ck + 1) * CHUNK), BatchResult(t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps, nrejected))
     return out
 
 
@@ -8767,9 +8769,9 @@ def advance_lanes_18(W, nl):
 
 
 @jit(fastmath={"contract"})
-def chunk_18(t0, y0, t_end, rtol, atol, max_step, params, event_modes, max_steps, first, last, t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps):
+def chunk_18(shots, first, last, out):
     """:func:`massdriver.kernels.integrators.taylor_lanes.lane_chunk` at order 18."""
-    lane_chunk(jet_lanes_18, step_lanes_18, advance_lanes_18, 18, LANES, 48, 960, 1008, 1016, 1024, t0, y0, t_end, rtol, atol, max_step, params, event_modes, max_steps, first, last, t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps)
+    lane_chunk(jet_lanes_18, step_lanes_18, advance_lanes_18, (18, LANES, 48, 960, 1008, 1016, 1024), shots, first, last, out)
 
 
 @jit_parallel
@@ -8779,7 +8781,7 @@ def batch_18(t0, y0, t_end, rtol, atol, max_step, params, event_modes, max_steps
     out = batch_outputs(n)
     t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps, nrejected = out
     for ck in numba.prange((n + CHUNK - 1) // CHUNK):
-        chunk_18(t0, y0, t_end, rtol, atol.copy(), max_step, params.copy(), event_modes.copy(), max_steps, ck * CHUNK, min(n, (ck + 1) * CHUNK), t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps)
+        chunk_18(BatchShots(t0, y0, t_end, rtol, atol.copy(), max_step, params.copy(), event_modes.copy(), max_steps), ck * CHUNK, min(n, (ck + 1) * CHUNK), BatchResult(t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps, nrejected))
     return out
 
 
@@ -9273,9 +9275,9 @@ def advance_lanes_19(W, nl):
 
 
 @jit(fastmath={"contract"})
-def chunk_19(t0, y0, t_end, rtol, atol, max_step, params, event_modes, max_steps, first, last, t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps):
+def chunk_19(shots, first, last, out):
     """:func:`massdriver.kernels.integrators.taylor_lanes.lane_chunk` at order 19."""
-    lane_chunk(jet_lanes_19, step_lanes_19, advance_lanes_19, 19, LANES, 48, 1008, 1056, 1064, 1072, t0, y0, t_end, rtol, atol, max_step, params, event_modes, max_steps, first, last, t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps)
+    lane_chunk(jet_lanes_19, step_lanes_19, advance_lanes_19, (19, LANES, 48, 1008, 1056, 1064, 1072), shots, first, last, out)
 
 
 @jit_parallel
@@ -9285,7 +9287,7 @@ def batch_19(t0, y0, t_end, rtol, atol, max_step, params, event_modes, max_steps
     out = batch_outputs(n)
     t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps, nrejected = out
     for ck in numba.prange((n + CHUNK - 1) // CHUNK):
-        chunk_19(t0, y0, t_end, rtol, atol.copy(), max_step, params.copy(), event_modes.copy(), max_steps, ck * CHUNK, min(n, (ck + 1) * CHUNK), t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps)
+        chunk_19(BatchShots(t0, y0, t_end, rtol, atol.copy(), max_step, params.copy(), event_modes.copy(), max_steps), ck * CHUNK, min(n, (ck + 1) * CHUNK), BatchResult(t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps, nrejected))
     return out
 
 
@@ -9802,9 +9804,9 @@ def advance_lanes_20(W, nl):
 
 
 @jit(fastmath={"contract"})
-def chunk_20(t0, y0, t_end, rtol, atol, max_step, params, event_modes, max_steps, first, last, t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps):
+def chunk_20(shots, first, last, out):
     """:func:`massdriver.kernels.integrators.taylor_lanes.lane_chunk` at order 20."""
-    lane_chunk(jet_lanes_20, step_lanes_20, advance_lanes_20, 20, LANES, 48, 1056, 1104, 1112, 1120, t0, y0, t_end, rtol, atol, max_step, params, event_modes, max_steps, first, last, t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps)
+    lane_chunk(jet_lanes_20, step_lanes_20, advance_lanes_20, (20, LANES, 48, 1056, 1104, 1112, 1120), shots, first, last, out)
 
 
 @jit_parallel
@@ -9814,7 +9816,7 @@ def batch_20(t0, y0, t_end, rtol, atol, max_step, params, event_modes, max_steps
     out = batch_outputs(n)
     t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps, nrejected = out
     for ck in numba.prange((n + CHUNK - 1) // CHUNK):
-        chunk_20(t0, y0, t_end, rtol, atol.copy(), max_step, params.copy(), event_modes.copy(), max_steps, ck * CHUNK, min(n, (ck + 1) * CHUNK), t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps)
+        chunk_20(BatchShots(t0, y0, t_end, rtol, atol.copy(), max_step, params.copy(), event_modes.copy(), max_steps), ck * CHUNK, min(n, (ck + 1) * CHUNK), BatchResult(t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps, nrejected))
     return out
 
 

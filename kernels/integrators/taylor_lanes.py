@@ -39,36 +39,36 @@ from massdriver.kernels.integrators.events import (
 from massdriver.kernels.integrators.taylor_core import clip_step
 from massdriver.kernels.jit import jit
 
-__all__ = ["batch_outputs", "lane_chunk"]
-
-
-@jit
-def batch_outputs(n):
-    """Result arrays of ``n`` shots, in the order of
-    :func:`massdriver.kernels.batch.propagate_batch`'s results."""
-    return (np.empty(n), np.empty((n, N_STATE)), np.empty(n, dtype=np.int64),
-            np.empty(n, dtype=np.int64), np.zeros((n, N_EVENTS), dtype=np.int64),
-            np.full((n, N_EVENTS), np.nan), np.full((n, N_EVENTS, N_STATE), np.nan),
-            np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64),
-            np.zeros(n, dtype=np.int64))
+__all__ = ["lane_chunk"]
 
 
 @jit(inline="always")
-def lane_chunk(jet_lanes, step_lanes, advance_lanes, p, lanes, off_c, off_yn, off_h, off_t, size, t0,
-               y0, t_end, rtol, atol, max_step, params, event_modes, max_steps, first, last,
-               t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev,
-               nsteps):
+def lane_chunk(jet_lanes, step_lanes, advance_lanes, layout, shots, first, last, out):
     """Integrate shots ``first .. last - 1`` with the order-``p`` Taylor method in lockstep
-    lanes, writing the results in place.
+    lanes, writing the results into ``out`` in place.
 
     ``jet_lanes``, ``step_lanes`` and ``advance_lanes`` are the generated lane functions of the
-    order and ``off_*``/``size`` their workspace layout (``taylor_gen._lane_layout``); the other
-    arguments and the results as :func:`massdriver.kernels.batch.propagate_batch`. The steps of
-    one lane are those of :func:`massdriver.kernels.taylor_core.core` on the same shot.
+    order; ``layout = (p, lanes, off_c, off_yn, off_h, off_t, size)`` the order, the lane count
+    and their workspace layout (``tools/taylor_gen.py``, ``_lane_layout``); ``shots`` the
+    :data:`~massdriver.kernels.integrators.contract.BatchShots` inputs and ``out`` the
+    :data:`~massdriver.kernels.integrators.contract.BatchResult` arrays of
+    :func:`massdriver.kernels.integrators.taylor.integrate_batch`. The steps of one lane are
+    those of :func:`massdriver.kernels.integrators.taylor_core.core` on the same shot.
     """
+    p, lanes, off_c, off_yn, off_h, off_t, size = layout
+    t_end = shots.t_end
+    max_step = shots.max_step
+    params = shots.params
+    event_modes = shots.event_modes
+    max_steps = shots.max_steps
+    nfev = out.nfev
+    nsteps = out.nsteps
+    event_count = out.event_count
+    first_t = out.first_t
+    first_y = out.first_y
     nl = min(lanes, last - first)
     mu = params[P_MU]
-    floor = np.min(atol) / rtol
+    floor = np.min(shots.atol) / shots.rtol
     W = np.zeros(size)
     shot = np.full(lanes, -1, dtype=np.int64)
     direction = np.ones(lanes)
@@ -91,9 +91,8 @@ def lane_chunk(jet_lanes, step_lanes, advance_lanes, p, lanes, off_c, off_yn, of
             while shot[l] < 0 and next_shot < last:
                 i = next_shot
                 next_shot += 1
-                if _start_lane(i, l, lanes, t0, y0, t_end, params, event_modes, any_event, W, off_t,
-                               direction, shot, g, ys, t_final, y_final, status,
-                               terminal_event):
+                if _start_lane(i, l, lanes, off_t, shots, any_event, W, direction, shot, g, ys,
+                               out):
                     active += 1
         if active == 0:
             break
@@ -113,8 +112,7 @@ def lane_chunk(jet_lanes, step_lanes, advance_lanes, p, lanes, off_c, off_yn, of
             tl = W[off_t + l]
             ok, tn, at_end = clip_step(W[off_h + l], tl, t_end[i], direction[l], max_step)
             if not ok:
-                _finish_lane(i, l, lanes, STATUS_STEP_TOO_SMALL, -1, W, off_t, t_final, y_final,
-                             status, terminal_event)
+                _finish_lane(i, l, lanes, off_t, STATUS_STEP_TOO_SMALL, -1, W, out)
                 _park_lane(l, lanes, W)
                 shot[l] = -1
                 active -= 1
@@ -173,21 +171,20 @@ def lane_chunk(jet_lanes, step_lanes, advance_lanes, p, lanes, off_c, off_yn, of
                 done = True
                 code = STATUS_MAX_STEPS
             if done:
-                _finish_lane(i, l, lanes, code, term, W, off_t, t_final, y_final, status,
-                             terminal_event)
+                _finish_lane(i, l, lanes, off_t, code, term, W, out)
                 _park_lane(l, lanes, W)
                 shot[l] = -1
                 active -= 1
 
 
 @jit
-def _finish_lane(i, l, lanes, code, term, W, off_t, t_final, y_final, status, terminal_event):
-    """Write lane ``l``'s time and state as shot ``i``'s result, with its status."""
-    status[i] = code
-    terminal_event[i] = term
-    t_final[i] = W[off_t + l]
+def _finish_lane(i, l, lanes, off_t, code, term, W, out):
+    """Write lane ``l``'s time and state as shot ``i``'s result in ``out``, with its status."""
+    out.status[i] = code
+    out.terminal_event[i] = term
+    out.t_final[i] = W[off_t + l]
     for k in range(N_STATE):
-        y_final[i, k] = W[k * lanes + l]
+        out.y_final[i, k] = W[k * lanes + l]
 
 
 @jit
@@ -199,20 +196,23 @@ def _park_lane(l, lanes, W):
 
 
 @jit
-def _start_lane(i, l, lanes, t0, y0, t_end, params, event_modes, any_event, W, off_t, direction, shot,
-                g, ys, t_final, y_final, status, terminal_event):
+def _start_lane(i, l, lanes, off_t, shots, any_event, W, direction, shot, g, ys, out):
     """Load shot ``i`` into lane ``l`` (state, time, initial event values).
 
     Returns False (and writes the shot's result) if there is nothing to integrate.
     """
+    t0 = shots.t0
+    y0 = shots.y0
+    t_end = shots.t_end
+    params = shots.params
+    event_modes = shots.event_modes
     ta = t0[i]
     for k in range(N_STATE):
         ys[k] = y0[i, k]
         W[k * lanes + l] = y0[i, k]
     W[off_t + l] = ta
     if t_end[i] == ta:
-        _finish_lane(i, l, lanes, STATUS_FINISHED, -1, W, off_t, t_final, y_final, status,
-                     terminal_event)
+        _finish_lane(i, l, lanes, off_t, STATUS_FINISHED, -1, W, out)
         return False
     if any_event:
         for e in range(N_EVENTS):
