@@ -521,9 +521,12 @@ def measure_batch(hy, model, t0s, y0s, t1s, params, e, atol, rtol, threads):
     no_events = np.zeros(forces.N_EVENTS, dtype=np.int64)
     perigee = propagate.event_modes(terminal=["perigee", "moon_impact", "earth_impact"])
 
+    tab = None if e is None else forces.pack_ephemeris(e, float(min(t0s.min(), t1s.min())),
+                                                       float(max(t0s.max(), t1s.max())))
+
     def md(modes):
-        return batch.propagate_batch(model, t0s, y0s, t1s, rtol, atol, np.inf, params, e, modes,
-                                     10**7)
+        return batch.propagate_batch(model, t0s, y0s, t1s, rtol, atol, np.inf, params, tab,
+                                     modes, 10**7)
 
     def md_taylor(modes):
         return taylor.integrate_batch(t0s, y0s, t1s, rtol, atol, np.inf, params, modes, 10**7)

@@ -318,7 +318,7 @@ def private_copy(tab):
 
 
 @jit_parallel
-def propagate_batch(model, t0, y0, t_end, rtol, atol, max_step, params, eph, event_modes,
+def propagate_batch(model, t0, y0, t_end, rtol, atol, max_step, params, tab, event_modes,
                     max_steps):
     """Integrate ``n`` shots (DOP853, events, no stored steps): chunks of shots in parallel,
     ``LANES`` shots in lockstep within a chunk.
@@ -339,9 +339,9 @@ def propagate_batch(model, t0, y0, t_end, rtol, atol, max_step, params, eph, eve
         Largest step (``inf`` for none).
     params : ndarray, shape (N_PARAMS,)
         Model parameters, shared by all shots.
-    eph : tuple or None
-        Ephemeris tables (ephemeris model) or None (CR3BP). The records covering all the shots'
-        spans are packed once.
+    tab : ndarray or None
+        The packed ephemeris covering every shot's span (:func:`pack_ephemeris` of the
+        ``eph`` tuple, made by the caller: see :func:`propagate_many`), or None (CR3BP).
     event_modes : ndarray of int64, shape (N_EVENTS,)
         0 off, -1 record, k >= 1 terminal at the k-th occurrence (shared by all shots).
     max_steps : int
@@ -365,9 +365,6 @@ def propagate_batch(model, t0, y0, t_end, rtol, atol, max_step, params, eph, eve
         return out
     (t_final, y_final, status, terminal_event, event_count, first_t, first_y, nfev, nsteps,
      nrejected) = out
-    lo = min(t0.min(), t_end.min())
-    hi = max(t0.max(), t_end.max())
-    tab = pack_ephemeris(eph, lo, hi)
     n_chunks = (n + CHUNK - 1) // CHUNK
     for c in numba.prange(n_chunks):
         # private copies of the read-only inputs used in the step loop: numba reference-counts
@@ -490,6 +487,13 @@ def propagate_many(model: int, t0, y0, t_end, params, eph, *, rtol: float = 1e-1
         out = taylor.integrate_batch(t0, y0, t_end, float(rtol), atol_arr, float(max_step),
                                      params, modes, int(max_steps))
     else:
+        # The tables are packed here, not inside the parallel kernel: packed there, the array
+        # handed to the parallel loop's private copies was sometimes read after it had been
+        # freed (garbage forces, e.g. every shot stuck at 1e6 steps, in a process that had
+        # just compiled the kernel). Owned by this frame, it lives through the call.
+        tab = (None if eph is None else
+               pack_ephemeris(eph, float(min(t0.min(), t_end.min())),
+                              float(max(t0.max(), t_end.max()))) if t0.shape[0] else None)
         out = propagate_batch(int(model), t0, y0, t_end, float(rtol), atol_arr,
-                              float(max_step), params, eph, modes, int(max_steps))
+                              float(max_step), params, tab, modes, int(max_steps))
     return BatchPropagation(*out)
