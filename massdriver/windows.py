@@ -976,6 +976,8 @@ def _no_solution_hint(problem: _Problem, site, t: np.ndarray) -> str:
                  "on the western near side do this)")
     if bool(fell) == bool(escaped):
         tries.append("widen [launcher] speed_min/speed_max")
+    tries.append("or let `massdriver aim MISSION.toml --out DIR` search azimuth and elevation "
+                 "for this site and target (docs/aim.md)")
     return ("no window: no exit speed in the launcher's range reaches the target perigee at "
             "any grid epoch (" + "; ".join(facts) + "). Try: " + "; ".join(tries) + ".")
 

@@ -121,7 +121,8 @@ def test_no_solution_says_what_to_try():
     msg = plan.message
     assert "sample shots at 2.40-2.65 km/s" in msg
     assert "lowest perigee" in msg or "escaped" in msg
-    for key in ("[site] elevation", "[site] azimuth (now 270 deg", "[launcher] speed_"):
+    for key in ("[site] elevation", "[site] azimuth (now 270 deg", "[launcher] speed_",
+                "massdriver aim"):
         assert key in msg
     assert "\n" not in msg
     assert np.all(~np.isfinite(plan.scan.total_km_s))
