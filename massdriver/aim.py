@@ -430,8 +430,8 @@ def aim(site, target, start, horizon, *, azimuths=None, elevations=None, launche
     from scipy.optimize import minimize
 
     import massdriver
-    from massdriver.config import MAX_SCAN_EPOCHS, LauncherSpec
     from massdriver.ephemeris import Ephemeris
+    from massdriver.mission import MAX_SCAN_EPOCHS, LauncherSpec
     from massdriver.timescales import from_tdb_seconds, to_tdb_seconds
     from massdriver.windows import BRANCHES, _problem, scan_many
 

@@ -36,8 +36,6 @@ from __future__ import annotations
 
 import math
 
-import astropy.units as u
-
 __all__ = [
     "GM_EARTH", "GM_MOON", "GM_SUN", "R_EARTH", "R_MOON", "R_MOON_GRAVITY", "J2_EARTH",
     "J2_MOON", "C22_MOON", "OMEGA_EARTH", "EARTH_ATMOSPHERE_ALTITUDE", "ESCAPE_RADIUS",
@@ -102,6 +100,8 @@ def quantity(name: str):
         The value with its unit (dimensionless constants get ``u.dimensionless_unscaled``).
     """
     value = globals()[name]
+    import astropy.units as u  # here: the kernels import this module, never astropy
+
     return value * u.Unit(_UNITS.get(name, ""))
 
 

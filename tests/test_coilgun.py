@@ -258,9 +258,9 @@ def test_lab_shot_pinned_to_the_monolithic_kernel():
     A regression guard, not a physics reference: change these only with a stated reason."""
     from pathlib import Path
 
-    from massdriver.config import read_toml
+    from massdriver.config import coilgun_from_config, read_toml
 
-    gun = Coilgun.from_config(read_toml(Path(__file__).resolve().parent.parent / "examples"
+    gun = coilgun_from_config(read_toml(Path(__file__).resolve().parent.parent / "examples"
                                         / "coilgun_lab.toml"))
     shot = simulate(gun)
     rel = 1e-12

@@ -87,7 +87,7 @@ def test_config_package_is_imported_by_no_model_module():
     offenders = []
     for path in sorted((root / "massdriver").rglob("*.py")):
         rel = path.relative_to(root / "massdriver").parts
-        if rel[0] in ("config", "cli"):
+        if rel[0] in ("config", "cli", "export"):   # export reads a run's mission.toml, as cli
             continue
         for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
             if isinstance(node, ast.Import):

@@ -19,8 +19,9 @@ EXAMPLE = ROOT / "examples" / "leo_from_procellarum.toml"
 
 @pytest.fixture(scope="module")
 def solved(tmp_path_factory):
-    from massdriver.cli.solve import solve_mission
+    from massdriver.config import load_mission
     from massdriver.trajectory import shoot
+    from massdriver.windows import solve_mission
 
     text = EXAMPLE.read_text()
     for old, new in [('span = "28 d"', 'span = "2 d"'), ('step = "60 min"', 'step = "360 min"'),
@@ -28,7 +29,8 @@ def solved(tmp_path_factory):
         text = text.replace(old, new)
     path = tmp_path_factory.mktemp("display") / "short.toml"
     path.write_text(text)
-    mission, plan = solve_mission(str(path), quiet=True)
+    mission = load_mission(path)
+    plan = solve_mission(mission)
     best = plan.best
     traj = shoot(mission.site, best.best_epoch, best.speed, rtol=1e-10)
     return plan, traj

@@ -140,7 +140,8 @@ def test_every_page_is_reachable_and_links_resolve(tmp_path):
 # --------------------------------------------------------------------------------------------
 # JSON Schema of the config files (issue 19 item 5), from the same records as docs/config.md
 # --------------------------------------------------------------------------------------------
-SCHEMA_FILES = {"mission": ["leo_from_procellarum", "sso_dawn_dusk", "geo_from_procellarum"],
+SCHEMA_FILES = {"mission": ["leo_from_procellarum", "sso_dawn_dusk", "geo_from_procellarum",
+                            "imbrium"],
                 "coilgun": ["coilgun_lab", "coilgun_lunar_1000kg"],
                 "campaign": ["campaign_walker"]}
 

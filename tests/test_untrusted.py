@@ -121,7 +121,7 @@ def test_walker_counts_are_bounded_before_anything_is_built(no_solve, tmp_path, 
     from massdriver.errors import InputError
     from massdriver.targets import walker
 
-    with pytest.raises(InputError, match="walker planes = 10000000: must be <= 1000"):
+    with pytest.raises(InputError, match="walker.planes = 10000000: must be >= 1 and <= 1000"):
         walker("53:100/10000000/1", altitude=550)
     with pytest.raises(InputError, match="walker notation"):
         walker("53:" + "9" * 5000 + "/3/1", altitude=550)

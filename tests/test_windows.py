@@ -323,6 +323,8 @@ def test_cli_solve_writes_files_and_refuses_to_overwrite(tmp_path, capsys):
     for name in ("plan.json", "windows.ecsv", "scan.ecsv", "best_trajectory.ecsv",
                  "mission.toml"):
         assert (out / name).stat().st_size > 0
+    with open(out / "plan.json", "a") as fh:      # an edited output is never replaced silently
+        fh.write("\n")
     assert main(["solve", str(cfg), "--out", str(out), "--quiet", "--no-report"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--force" in err[0]
