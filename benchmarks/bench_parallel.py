@@ -3,8 +3,8 @@ overhead of the Dask route. Loopback only.
 
 Run::
 
-    /work/venv/bin/python benchmarks/bench_parallel.py          # 4 cases x 4 CHUNK epochs x 2
-    /work/venv/bin/python benchmarks/bench_parallel.py --quick  # 2 cases x 2 CHUNK epochs x 2
+    python benchmarks/bench_parallel.py          # 4 cases x 4 CHUNK epochs x 2
+    python benchmarks/bench_parallel.py --quick  # 2 cases x 2 CHUNK epochs x 2
 
 What is measured (all after warm-up: numba kernels loaded from the cache in this process and on
 every worker, the ephemeris opened everywhere):
