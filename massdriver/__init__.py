@@ -26,7 +26,10 @@ def _kernels_from_source_tree() -> None:
     source = here.parent / "kernels" / "__init__.py"
     if (here / "kernels").is_dir() or not source.is_file() or "massdriver.kernels" in sys.modules:
         return
-    if find_spec("massdriver.kernels") is not None:      # an editable install maps it already
+    # An editable install maps the name to the checkout it was installed from; a second checkout
+    # (a git worktree on PYTHONPATH) must use its own kernels, not that one's.
+    spec = find_spec("massdriver.kernels")
+    if spec is not None and spec.origin and Path(spec.origin).resolve() == source.resolve():
         return
     spec = spec_from_file_location("massdriver.kernels", source,
                                    submodule_search_locations=[str(source.parent)])
