@@ -10,7 +10,8 @@ The suite runs numba's parallel kernels on at least two threads, also on a one-c
 the thread-split tests compare 1 with 2 threads, never 1 with 1.
 
 With ``MASSDRIVER_NO_SKIPS=1`` (set by ``.ci/run``) a skipped test fails instead, except the
-headless-browser check (chromium is a system package): what CI installs, CI runs.
+headless-browser check (chromium is a system package): what CI installs, CI runs. The Orekit
+check's Java runtime is a system package too, but ``.ci/run`` installs it, so its skip fails.
 """
 
 from __future__ import annotations

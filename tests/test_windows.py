@@ -235,7 +235,7 @@ def test_best_window_shot_against_scipy_and_jplephem(leo_plan):
     target's 400 km within 5 m (the refinement accepts 2e-7 r_t = 1.4 m; measured 0.16 m), at
     the window's arrival epoch within 10 ms (measured 0.85 ms), and the window's Earth burns
     exceed the coplanar vis-viva insertion there by less than 0.1 m/s (the best epoch is where
-    the planes match; measured 5e-8 km/s). Orekit was not used: see docs/validation.md."""
+    the planes match; measured 5e-8 km/s). Orekit flies the same window in test_orekit.py."""
     from scipy.integrate import solve_ivp
 
     w = leo_plan.best
