@@ -472,6 +472,29 @@ def test_capture_apoapsis_optimum_matches_minimize_scalar():
         assert rp + 200.0 <= b.capture_apoapsis_radius[0] <= 1.5e5
 
 
+def test_default_capture_bound_is_100000_km_and_binds():
+    """docs/budget.md: the capture apoapsis is optimised in [|r|, 100,000 km] by default. For a
+    60 deg plane change the bi-elliptic gain keeps growing past the bound (a fixed 200,000 km
+    apoapsis is cheaper still), so the default optimum sits at the bound: its radius is
+    100,000 km and its cost is the fixed-apoapsis cost there, below the cost at 90,000 km."""
+    alt = 400.0
+    rp = R_EARTH + alt
+    target = fixed_target(alt, 51.6, 40.0)
+    n_t = target.plane_arrays(np.asarray(T0, dtype=float)).normal[0]
+    rhat = perp_unit(n_t, 5)
+    n_a = rotate(n_t, rhat, math.radians(60.0))     # line of nodes through the arrival point
+    r, v = arrival(n_a, rhat, rp, math.sqrt(0.8**2 + 2 * MU / rp))
+
+    def fixed(ra):
+        return budget_arrays(r, v, T0, target, capture_apoapsis=ra,
+                             optimize_capture=False).strategy_total[0, HE]
+
+    b = budget_arrays(r, v, T0, target)
+    assert b.capture_apoapsis_radius[0] == pytest.approx(100_000.0, rel=1e-9)
+    assert b.strategy_total[0, HE] == pytest.approx(fixed(100_000.0), abs=1e-12)
+    assert fixed(200_000.0) < fixed(100_000.0) < fixed(90_000.0)
+
+
 def _random_perigees(seed, n, r_min, r_max):
     """``n`` hyperbolic perigee states (v_inf 0.8 km/s) at random radii in [r_min, r_max] km
     and random orientations: positions (km) and velocities (km/s), each (n, 3)."""
