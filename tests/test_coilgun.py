@@ -94,9 +94,10 @@ def test_thick_coil_self_inductance_converges_and_matches_wheeler():
     l16 = el.coil_self_inductance(0.1, 0.15, 0.08, 100.0, 16)
     l32 = el.coil_self_inductance(0.1, 0.15, 0.08, 100.0, 32)
     assert l16 == pytest.approx(l32, rel=1e-8)
-    # Wheeler (1928) multilayer formula, ~1 % accurate: L = 31.6e-6 N^2 r^2/(6r + 9l + 10c), SI
+    # Wheeler (1928) multilayer formula, ~1 % accurate: L = 0.8 N^2 r^2 / (6r + 9l + 10c) uH
+    # with r, l, c in inches; in SI (H, m) the factor is 0.8e-6 / 0.0254 = 31.496e-6
     r, c, length = 0.125, 0.05, 0.08
-    wheeler = 31.496e-6 * 100**2 * r**2 / (6 * r + 9 * length + 10 * c)
+    wheeler = 0.8e-6 / 0.0254 * 100**2 * r**2 / (6 * r + 9 * length + 10 * c)
     assert l32 == pytest.approx(wheeler, rel=0.02)
 
 
