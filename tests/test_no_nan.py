@@ -201,6 +201,29 @@ def test_shoot_cli_json_for_a_moon_impact(capsys):
     assert d["status"] == "moon_impact" and d["perigee"] is None
 
 
+@pytest.mark.parametrize(("azimuth", "elevation", "speed", "days", "statuses"), [
+    (90, 0, 2.501711, 8.0, {"perigee"}),
+    (90, 0, 2.58, 8.0, {"atmosphere", "earth_impact"}),
+    (270, 0, 5.0, 8.0, {"escape"}),
+    (90, 0, 2.501711, 0.5, {"timeout"}),
+])
+def test_shoot_cli_json_for_every_outcome(capsys, azimuth, elevation, speed, days, statuses):
+    """Every way a shot ends reaches the CLI's JSON as its named status, with finite numbers,
+    and a perigee block exactly when the coast ended at a perigee (the cases of
+    test_each_outcome_is_a_reported_state; the Moon impact is the test above)."""
+    status = main(["shoot", "--site", "0 -55", "--azimuth", str(azimuth), "--elevation",
+                   str(elevation), "--speed", str(speed), "--days", str(days), "--epoch",
+                   "2027-01-01T00:00", "--json"])
+    out = capsys.readouterr().out
+    assert status == 0
+    d = assert_finite_json(out)
+    assert d["status"] in statuses
+    if d["status"] == "perigee":
+        assert d["perigee"]["altitude_km"] == pytest.approx(400.0, abs=5.0)
+    else:
+        assert d["perigee"] is None
+
+
 # --------------------------------------------------------------------------------------------
 # scans: unsolved epochs are states, written as missing values
 # --------------------------------------------------------------------------------------------
