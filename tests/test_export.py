@@ -1,4 +1,4 @@
-"""massdriver export: every file read back by an independent package and compared (< 1 m).
+"""massdriver export: every file read back by an independent package and compared (< 10 cm).
 
 One short solve of the LEO example (2 days at a 6-hour step, threshold 3.20 km/s, as in
 test_determinism) gives a run directory; its best window is exported and read back with
@@ -11,7 +11,8 @@ test_determinism) gives a run directory; its best window is exported and read ba
 
 The reference states are independent re-integrations: the shot fired again with a coast that
 simply *ends* at the epoch compared (``shoot(..., days=...)`` stops there on an integrator
-step), so neither the dense output nor any interpolation is involved.
+step), so neither the dense output nor any interpolation is involved. Measured (2026-12-05):
+dense output 18 mm, OEM 4.8 mm, SPK interpolation 2.7 mm from them; the bound is 10 cm.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ gmat_script = pytest.importorskip("gmat_script")
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "leo_from_procellarum.toml"
 METRE = 1e-3    # km
+TOL = 0.1 * METRE     # the re-integration bound (measured 2.7-18 mm)
 
 
 def _short_config(directory: Path) -> Path:
@@ -92,7 +94,7 @@ def test_samples_are_the_dense_output(case):
     idx = _check_times(case)
     ref = _reintegrated(case, case.times[idx])
     err = np.linalg.norm(case.positions[idx].to_value(u.km) - ref, axis=1)
-    assert err.max() < 1.0 * METRE, err
+    assert err.max() < TOL, err
 
 
 @pytest.mark.parametrize("time_system", ["TDB", "UTC"])
@@ -118,7 +120,7 @@ def test_oem_read_back_by_ccsds_ndm(case, tmp_path, time_system):
     # against coasts ending at the OEM's own epochs, read back in its time system
     idx = _check_times(case, 4)
     ref = _reintegrated(case, epochs[idx])
-    assert np.linalg.norm(pos[idx] - ref, axis=1).max() < 1.0 * METRE
+    assert np.linalg.norm(pos[idx] - ref, axis=1).max() < TOL
 
 
 def test_opm_maneuver_read_back_by_ccsds_ndm(case, run_dir, tmp_path):
@@ -172,8 +174,8 @@ def test_spk_read_back_by_jplephem_and_spiceypy(case, tmp_path):
         ezr = np.array(spiceypy.spkezr("-4242", mid.tolist(), "J2000", "NONE", "EARTH")[0])
     finally:
         spiceypy.unload(str(path))
-    assert np.linalg.norm(geo - ref, axis=1).max() < 1.0 * METRE
-    assert np.linalg.norm(ezr[:, :3] - ref, axis=1).max() < 1.0 * METRE
+    assert np.linalg.norm(geo - ref, axis=1).max() < TOL
+    assert np.linalg.norm(ezr[:, :3] - ref, axis=1).max() < TOL
 
 
 def test_gmat_script_parses_and_lints_clean(case):
@@ -198,23 +200,32 @@ def test_gmat_script_parses_and_lints_clean(case):
 
 
 def test_boinor_orbit_and_insertion(case):
-    """The insertion puts the arrival on a near-circular 400 km orbit (budget: coplanar)."""
+    """The insertion puts the arrival on a circular 400 km orbit (budget: coplanar). The arrival
+    is a perigee (r.v = 0), so boinor's osculating perigee radius is |r| to rounding, and the
+    budget's insertion (down to sqrt(GM / r) with DE421's GM) leaves only the difference between
+    DE421's GM and boinor's Earth GM as eccentricity (measured 9e-9, bound 1e-6); the solved
+    perigee is at the target's 400 km above EGM2008's equatorial radius within 5 m (the
+    window refinement accepts 1.4 m; measured 0.33 m)."""
     pytest.importorskip("boinor")
+    from published_constants import EGM2008_A_E
+
     from massdriver.export.orbits import arrival_orbit, inserted_orbit, insertion_maneuver
 
     orbit = arrival_orbit(case)
     r, v = orbit.rv()
+    radius = float(np.linalg.norm(case.arrival.position.to_value(u.km)))
     assert np.abs(r.to_value(u.km) - case.arrival.position.to_value(u.km)).max() < 1e-9
     assert 0.9 < orbit.ecc.value < 1.0            # a long ellipse from the Moon's distance
-    assert orbit.r_p.to_value(u.km) == pytest.approx(6378.1366 + 400.0, abs=15.0)
+    assert radius - EGM2008_A_E == pytest.approx(400.0, abs=0.005)
+    assert orbit.r_p.to_value(u.km) == pytest.approx(radius, abs=1e-6)
     man = insertion_maneuver(case)
     assert man.get_total_cost().to_value(u.km / u.s) == pytest.approx(
         case.budget["insertion_km_s"], rel=1e-12)
     assert case.budget["plane_change_km_s"] < 1e-6 and case.budget["circularization_km_s"] < 1e-6
     after = inserted_orbit(case)
-    assert after.ecc.value < 2e-3
-    assert (after.a.to_value(u.km) - 6378.1366) == pytest.approx(400.0, abs=15.0)
-    assert after.inc.to_value(u.deg) == pytest.approx(28.5, abs=0.05)
+    assert after.ecc.value < 1e-6
+    assert after.a.to_value(u.km) == pytest.approx(radius, abs=1e-3)     # measured 6e-5 km
+    assert after.inc.to_value(u.deg) == pytest.approx(28.5, abs=0.05)    # measured 0.01 deg
 
 
 def test_cli_export_writes_refuses_and_forces(run_dir, tmp_path, capsys):
