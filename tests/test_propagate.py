@@ -70,6 +70,13 @@ def test_orbit_objects_and_bad_input():
                                       epoch=EPOCH)
     prop = massdriver.propagate(orbit, tof=600 * u.s)
     assert prop.epoch.tdb.isot == EPOCH.tdb.isot and prop.status == "done"
+    # the Orbit's own state is the start, and the coast is the one of the same raw vectors
+    assert np.array_equal(prop.positions[0].to_value(u.km), [7000.0, 0.0, 0.0])
+    assert np.array_equal(prop.velocities[0].to_value(u.km / u.s), [0.0, 7.5, 0.5])
+    raw = massdriver.propagate(([7000.0, 0, 0] * u.km, [0, 7.5, 0.5] * u.km / u.s), EPOCH,
+                               600 * u.s)
+    assert np.array_equal(prop.positions[-1].value, raw.positions[-1].value)
+    assert (prop.times[-1] - EPOCH).to_value(u.s) == pytest.approx(600.0, abs=1e-6)
     for kwargs in ({"model": "nbody"}, {"events": ["apogee"]}, {"rtol": 1e-3}):
         with pytest.raises(InputError):
             massdriver.propagate(orbit, tof=600 * u.s, **kwargs)
