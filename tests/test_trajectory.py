@@ -105,11 +105,13 @@ def test_sub_escape_shot_falls_back_on_the_moon():
 def test_horizontal_sub_escape_shot_never_nan():
     """The horizontal 2.30 km/s shot grazes its periselene at the surface: it orbits the Moon
     (several far geocentric distance minima, which must not end the coast) until perturbations
-    bring the periselene below the surface; it never reaches the Earth."""
+    bring the periselene below the surface; it never reaches the Earth (measured: three far
+    minima, at 0.04, 2.0 and 4.2 days, then the impact at 5.5 days)."""
     tr = shoot(SITE, EPOCH, 2.30 * u.km / u.s, days=8.0)
-    assert tr.status in ("moon_impact", "timeout")
+    assert tr.status == "moon_impact"
     assert np.all(np.isfinite(tr.positions.to_value(u.km)))
     far = [e for e in tr.events if e.kind == "perigee"]
+    assert len(far) >= 2
     assert all(e.radius.to_value(u.km) > 150_000.0 for e in far)
     epochs = [e.time_of_flight.to_value(u.day) for e in far]
     assert np.all(np.diff(epochs) > 0.1)           # each minimum reported once
@@ -145,9 +147,10 @@ def test_retrograde_branch_also_reaches_low_perigee():
 
 def test_faster_than_both_branches_misses_or_escapes():
     """Between the two branches the osculating perigee passes under the Earth (signed-perigee
-    picture of kernels.shots): 2.58 km/s must hit the Earth or its atmosphere."""
+    picture of kernels.shots): 2.58 km/s must hit the Earth's atmosphere, which a shot coming
+    in from the Moon crosses (terminal event at 120 km) before it could reach the surface."""
     tr = shoot(SITE, EPOCH, 2.58 * u.km / u.s, days=8.0)
-    assert tr.status in ("earth_impact", "atmosphere")
+    assert tr.status == "atmosphere"
     assert tr.events[-1].radius.to_value(u.km) <= src.EGM2008_A_E + 120.0 + 1e-6
 
 
