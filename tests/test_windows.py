@@ -66,10 +66,10 @@ def test_speed_solve_hits_the_target_perigee(problem, grid):
     assert np.max(np.abs(radius - LEO.perigee_radius.to_value(u.km))) < 5e-3
     rdot = np.einsum("ij,ij->i", yp[:, :3], yp[:, 3:]) / radius
     assert np.max(np.abs(rdot)) < 1e-6
-    # SP-413 / O'Neill 1977: ~2.4-2.6 km/s, 3-5 days (up to ~5.5 d near lunar apogee)
+    # SP-413 / O'Neill 1977: ~2.4 km/s, 3-5 days (measured 2.498-2.502 km/s, 4.73-4.83 d)
     assert np.all((speed > 2.40) & (speed < 2.60))
     tof = (tp - grid) / 86400.0
-    assert np.all((tof > 3.0) & (tof < 6.0))
+    assert np.all((tof > 3.0) & (tof < 5.0))
 
 
 def test_prograde_and_retrograde_branches(problem, grid):
