@@ -55,7 +55,12 @@ def test_design_subcommand_json_and_write(capsys, tmp_path):
     assert REQUIRED_KEYS <= out.keys()
     assert out["exit_speed_m_s"] == pytest.approx(1000.0, rel=1e-3)
     assert out["peak_acceleration_g"] <= 3000.0
-    assert out["average_power_w"] > 0
+    # 1e5 shots in a Julian year (365.25 d), each drawing at least the kinetic energy of the
+    # 10 kg payload and its 2.5 kg carrier (design's default: 25 % of the payload) at 1 km/s
+    assert out["shots_per_year"] == 1e5
+    assert out["average_power_w"] == pytest.approx(out["energy_per_shot_j"] * 1e5 / 31_557_600.0,
+                                                   rel=1e-12)
+    assert out["energy_per_shot_j"] >= 0.5 * 12.5 * out["exit_speed_m_s"] ** 2
     # the written launcher reads back and reproduces the shot
     gun = coilgun_from_config(read_toml(dest))
     shot = simulate(gun)
