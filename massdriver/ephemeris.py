@@ -151,17 +151,39 @@ def _seg_end(seg) -> float:
     return float(getattr(seg, "end_second", getattr(seg, "final_second", math.nan)))
 
 
+def _open_daf(cls, path: str, what: str):
+    """``cls(DAF(file))`` (jplephem's SPK or PCK) of a checked regular file (see :func:`_load`)."""
+    from jplephem.daf import DAF
+
+    from .safe_io import EPHEMERIS_SIZE_LIMIT, one_line, open_regular
+
+    try:
+        handle = open_regular(path, EPHEMERIS_SIZE_LIMIT)
+    except FileNotFoundError:
+        raise ConfigError(f"ephemeris file not found: {one_line(path, 120)}") from None
+    except InputError as exc:
+        raise ConfigError(f"ephemeris {what}: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {what} {one_line(path, 120)}: "
+                          f"{exc.strerror or exc}") from None
+    try:
+        return cls(DAF(handle))
+    except Exception as exc:  # jplephem raises plain ValueError/OSError on a bad file
+        handle.close()
+        raise ConfigError(f"cannot read {what} {one_line(path, 120)}: "
+                          f"{one_line(exc, 120)}") from None
+
+
 @functools.lru_cache(maxsize=4)
 def _load(spk_path: str, pck_path: str):
-    """Read the Chebyshev tables of an SPK + lunar binary PCK pair (cached per path pair)."""
-    for path in (spk_path, pck_path):
-        if not Path(path).is_file():
-            raise ConfigError(f"ephemeris file not found: {path}")
+    """Read the Chebyshev tables of an SPK + lunar binary PCK pair (cached per path pair).
+
+    Both paths may come from a user: each must be a regular file of at most
+    :data:`massdriver.safe_io.EPHEMERIS_SIZE_LIMIT` bytes (a FIFO, a device or a directory is
+    refused before a byte is read, :func:`massdriver.safe_io.open_regular`).
+    """
     tables, spans, starts, ends = [], [], [], []
-    try:
-        spk = SPK.open(spk_path)
-    except Exception as exc:  # jplephem raises plain ValueError/OSError on a bad file
-        raise ConfigError(f"cannot read SPK file {spk_path}: {exc}") from None
+    spk = _open_daf(SPK, spk_path, "SPK file")
     try:
         for (center, target), label in zip(_SPK_PAIRS, _TABLE_NAMES, strict=False):
             segs = [s for s in spk.segments if s.center == center and s.target == target]
@@ -172,10 +194,7 @@ def _load(spk_path: str, pck_path: str):
             ends.append(end)
     finally:
         spk.close()
-    try:
-        pck = PCK.open(pck_path)
-    except Exception as exc:
-        raise ConfigError(f"cannot read binary PCK file {pck_path}: {exc}") from None
+    pck = _open_daf(PCK, pck_path, "binary PCK file")
     try:
         segs = [s for s in pck.segments if 31000 <= s.body < 32000 and s.frame == 1]
         bodies = sorted({s.body for s in segs})
