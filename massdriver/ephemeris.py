@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,8 @@ from jplephem.spk import SPK
 from .errors import ConfigError, EphemerisRangeError, InputError
 from .kernels.chebyshev import geocentric_states, moon_pa_matrices, slice_tables
 from .timescales import from_tdb_seconds, to_tdb_seconds
+
+_log = logging.getLogger(__name__)
 
 __all__ = [
     "Ephemeris", "Coverage", "BodyState", "default_spk_path", "default_pck_path",
@@ -183,6 +186,7 @@ def _load(spk_path: str, pck_path: str):
     refused before a byte is read, :func:`massdriver.safe_io.open_regular`).
     """
     tables, spans, starts, ends = [], [], [], []
+    _log.debug("reading the ephemeris %s and %s", spk_path, pck_path)
     spk = _open_daf(SPK, spk_path, "SPK file")
     try:
         for (center, target), label in zip(_SPK_PAIRS, _TABLE_NAMES, strict=False):

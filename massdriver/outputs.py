@@ -30,6 +30,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import logging
 import os
 import secrets
 import signal
@@ -53,6 +54,7 @@ _STAGING_SUFFIX = ".tmp"
 _FORMAT = "massdriver-manifest/1"
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CHUNK = 1 << 20
+_log = logging.getLogger(__name__)
 
 
 def _errors():
@@ -580,6 +582,11 @@ class OutputDirectory:
             self._committed = True
             self._open = False
             self._lock.release()
+        _log.info("wrote %d file(s) into %s (run %s)%s", len(staged), d, self.run_id,
+                  f"; removed {len(stale)} of an earlier run" if stale else "")
+        for name in staged:
+            _log.debug("  %s: %d bytes, sha256 %s", name, files[name]["bytes"],
+                       files[name]["sha256"])
         return manifest or {}
 
     def abort(self) -> None:
