@@ -50,7 +50,9 @@ def _short_config(directory: Path) -> Path:
 def run_dir(tmp_path_factory):
     d = tmp_path_factory.mktemp("export")
     config = _short_config(d)
-    assert main(["solve", str(config), "--out", str(d / "run"), "--quiet", "--no-report"]) == 0
+    # with --export: the best window's files are written in the solve's own transaction
+    assert main(["solve", str(config), "--out", str(d / "run"), "--quiet", "--no-report",
+                 "--export", "oem,opm,spk,gmat"]) == 0
     return d / "run"
 
 
@@ -240,3 +242,45 @@ def test_cli_export_writes_refuses_and_forces(run_dir, tmp_path, capsys):
     capsys.readouterr()
     assert main(["export", str(tmp_path / "nowhere")]) == 2
     assert "not a directory" in capsys.readouterr().err
+
+
+def test_solve_export_files_belong_to_the_run(run_dir, case, tmp_path):
+    """``solve --export oem,opm,spk,gmat``: the best window's four files are in --out, listed
+    with their SHA-256 in the run's manifest (``report`` and ``verify_directory`` accept the
+    directory), and hold what ``massdriver export`` writes for that run."""
+    from jplephem.spk import SPK
+
+    from massdriver.export import export_cases
+    from massdriver.outputs import read_manifest, verify_directory
+
+    names = [f"window_{case.index + 1}{ext}" for ext in (".oem", ".opm", ".bsp", ".script")]
+    manifest = read_manifest(run_dir)
+    assert set(names) <= set(manifest["files"]), manifest["files"]
+    verify_directory(run_dir, required=names)
+    assert not [p for p in run_dir.iterdir() if p.name.startswith(".massdriver-")]
+    export_cases([case], tmp_path, formats="oem,opm,gmat")
+
+    def body(text):        # all but the creation date
+        return [x for x in text.splitlines() if not x.startswith("CREATION_DATE")]
+
+    for name in names:
+        if name.endswith(".bsp"):
+            continue
+        assert body((run_dir / name).read_text()) == body((tmp_path / name).read_text()), name
+    kernel = SPK.open(str(run_dir / names[2]))
+    try:
+        (segment,) = kernel.segments
+        assert (segment.center, segment.data_type) == (399, 13)
+    finally:
+        kernel.close()
+
+
+def test_solve_export_bad_list_is_one_line_before_anything(tmp_path, capsys):
+    """A bad --export list is refused before the mission is solved and before --out exists."""
+    config = _short_config(tmp_path)
+    capsys.readouterr()
+    status = main(["solve", str(config), "--out", str(tmp_path / "o"), "--quiet",
+                   "--export", "oem,kml"])
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1 and "kml" in err, err
+    assert not (tmp_path / "o").exists()
