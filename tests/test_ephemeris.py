@@ -270,6 +270,9 @@ def test_user_ephemeris_path_must_be_a_bounded_regular_file(tmp_path, monkeypatc
     else:
         monkeypatch.setattr(safe_io, "EPHEMERIS_SIZE_LIMIT", 1 << 20)   # DE421 is 17 MB
         path, word = default_spk_path(), "limit"
+        from massdriver import ephemeris
+
+        ephemeris._load.cache_clear()            # read again, not served from the cache
     for arguments in ({"spk": path}, {"pck": path if kind != "too large" else
                                       default_spk_path()}):
         with pytest.raises(ConfigError, match=word) as info:
