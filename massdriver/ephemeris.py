@@ -36,9 +36,11 @@ import astropy.units as u
 import numpy as np
 from astropy.coordinates import get_body_barycentric_posvel
 from astropy.time import Time
+from jplephem.daf import DAF
 from jplephem.pck import PCK
 from jplephem.spk import SPK
 
+from . import safe_io
 from .errors import ConfigError, EphemerisRangeError, InputError
 from .kernels.chebyshev import geocentric_states, moon_pa_matrices, slice_tables
 from .timescales import from_tdb_seconds, to_tdb_seconds
@@ -156,12 +158,9 @@ def _seg_end(seg) -> float:
 
 def _open_daf(cls, path: str, what: str):
     """``cls(DAF(file))`` (jplephem's SPK or PCK) of a checked regular file (see :func:`_load`)."""
-    from jplephem.daf import DAF
-
-    from .safe_io import EPHEMERIS_SIZE_LIMIT, one_line, open_regular
-
+    one_line = safe_io.one_line
     try:
-        handle = open_regular(path, EPHEMERIS_SIZE_LIMIT)
+        handle = safe_io.open_regular(path, safe_io.EPHEMERIS_SIZE_LIMIT)
     except FileNotFoundError:
         raise ConfigError(f"ephemeris file not found: {one_line(path, 120)}") from None
     except InputError as exc:
