@@ -40,6 +40,12 @@ def _kernels_from_source_tree() -> None:
 
 _kernels_from_source_tree()
 
+# The library logs through ``logging.getLogger("massdriver.<module>")`` and never prints; an
+# application (the CLI: ``-v``, ``--log-level``) decides what is shown.
+import logging as _logging  # noqa: E402
+
+_logging.getLogger(__name__).addHandler(_logging.NullHandler())
+
 try:
     __version__ = version("massdriver")
 except PackageNotFoundError:  # running from a source tree that was never installed

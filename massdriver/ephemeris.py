@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,12 +36,16 @@ import astropy.units as u
 import numpy as np
 from astropy.coordinates import get_body_barycentric_posvel
 from astropy.time import Time
+from jplephem.daf import DAF
 from jplephem.pck import PCK
 from jplephem.spk import SPK
 
+from . import safe_io
 from .errors import ConfigError, EphemerisRangeError, InputError
 from .kernels.chebyshev import geocentric_states, moon_pa_matrices, slice_tables
 from .timescales import from_tdb_seconds, to_tdb_seconds
+
+_log = logging.getLogger(__name__)
 
 __all__ = [
     "Ephemeris", "Coverage", "BodyState", "default_spk_path", "default_pck_path",
@@ -151,17 +156,37 @@ def _seg_end(seg) -> float:
     return float(getattr(seg, "end_second", getattr(seg, "final_second", math.nan)))
 
 
+def _open_daf(cls, path: str, what: str):
+    """``cls(DAF(file))`` (jplephem's SPK or PCK) of a checked regular file (see :func:`_load`)."""
+    one_line = safe_io.one_line
+    try:
+        handle = safe_io.open_regular(path, safe_io.EPHEMERIS_SIZE_LIMIT)
+    except FileNotFoundError:
+        raise ConfigError(f"ephemeris file not found: {one_line(path, 120)}") from None
+    except InputError as exc:
+        raise ConfigError(f"ephemeris {what}: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {what} {one_line(path, 120)}: "
+                          f"{exc.strerror or exc}") from None
+    try:
+        return cls(DAF(handle))
+    except Exception as exc:  # jplephem raises plain ValueError/OSError on a bad file
+        handle.close()
+        raise ConfigError(f"cannot read {what} {one_line(path, 120)}: "
+                          f"{one_line(exc, 120)}") from None
+
+
 @functools.lru_cache(maxsize=4)
 def _load(spk_path: str, pck_path: str):
-    """Read the Chebyshev tables of an SPK + lunar binary PCK pair (cached per path pair)."""
-    for path in (spk_path, pck_path):
-        if not Path(path).is_file():
-            raise ConfigError(f"ephemeris file not found: {path}")
+    """Read the Chebyshev tables of an SPK + lunar binary PCK pair (cached per path pair).
+
+    Both paths may come from a user: each must be a regular file of at most
+    :data:`massdriver.safe_io.EPHEMERIS_SIZE_LIMIT` bytes (a FIFO, a device or a directory is
+    refused before a byte is read, :func:`massdriver.safe_io.open_regular`).
+    """
     tables, spans, starts, ends = [], [], [], []
-    try:
-        spk = SPK.open(spk_path)
-    except Exception as exc:  # jplephem raises plain ValueError/OSError on a bad file
-        raise ConfigError(f"cannot read SPK file {spk_path}: {exc}") from None
+    _log.debug("reading the ephemeris %s and %s", spk_path, pck_path)
+    spk = _open_daf(SPK, spk_path, "SPK file")
     try:
         for (center, target), label in zip(_SPK_PAIRS, _TABLE_NAMES, strict=False):
             segs = [s for s in spk.segments if s.center == center and s.target == target]
@@ -172,10 +197,7 @@ def _load(spk_path: str, pck_path: str):
             ends.append(end)
     finally:
         spk.close()
-    try:
-        pck = PCK.open(pck_path)
-    except Exception as exc:
-        raise ConfigError(f"cannot read binary PCK file {pck_path}: {exc}") from None
+    pck = _open_daf(PCK, pck_path, "binary PCK file")
     try:
         segs = [s for s in pck.segments if 31000 <= s.body < 32000 and s.frame == 1]
         bodies = sorted({s.body for s in segs})

@@ -30,6 +30,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import logging
 import os
 import secrets
 import signal
@@ -53,6 +54,7 @@ _STAGING_SUFFIX = ".tmp"
 _FORMAT = "massdriver-manifest/1"
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CHUNK = 1 << 20
+_log = logging.getLogger(__name__)
 
 
 def _errors():
@@ -330,6 +332,12 @@ class OutputDirectory:
         Files of the previous run that this run keeps (``report`` keeps the results it was
         drawn from): this run adds its files to that run, whose manifest entries and run id are
         carried over (a directory without a manifest is left without one).
+    patterns : iterable of str
+        Shell patterns (:mod:`fnmatch`, e.g. ``"window_*.oem"``) of further files this command
+        may write, whose exact names depend on the result (``solve --export`` names its files
+        after the best window). Files matching them are treated as those of ``names``: refused
+        unless ``force`` when they exist, removed at the commit when this run does not write
+        them.
     same_input : tuple of (str, bytes), optional
         ``(name, data)``: the copy of its input this run writes (``("mission.toml", bytes of
         the mission file)``). Without ``force``, existing files are still replaced when they
@@ -351,13 +359,14 @@ class OutputDirectory:
     """
 
     def __init__(self, path: str | os.PathLike, names: Iterable[str], *, force: bool,
-                 command: str, keep: Iterable[str] = (),
+                 command: str, keep: Iterable[str] = (), patterns: Iterable[str] = (),
                  same_input: tuple[str, bytes] | None = None):
         if path is None or os.fspath(path) == "":
             raise _errors().InputError("--out is empty: give an output directory")
         self.directory = Path(path)
         self.names = tuple(dict.fromkeys(check_name(n) for n in names))
         self.keep = tuple(check_name(n) for n in keep)
+        self.patterns = tuple(check_name(p) for p in patterns)
         self.force = bool(force)
         self.command = command
         self.same_input = same_input
@@ -422,7 +431,8 @@ class OutputDirectory:
         except _errors().InputError:
             previous = None                   # a foreign manifest.json: a clash like any file
         self._previous = previous
-        candidates = list(self.names)
+        candidates = list(self.names) + [n for n in self._matching_entries()
+                                         if n not in self.names]
         if previous is not None:
             candidates += [n for n in previous["files"] if n not in candidates]
         candidates = [n for n in candidates if n not in self.keep]
@@ -445,6 +455,21 @@ class OutputDirectory:
         if clashes and not self.force and not self._own_earlier_outputs(clashes):
             raise _errors().OutputExistsError(
                 f"{d} already holds {', '.join(clashes)}; pass --force to overwrite")
+
+    def _declared(self, name: str) -> bool:
+        """Whether ``name`` is one of this run's outputs (a name or a pattern's match)."""
+        import fnmatch
+
+        return name in self.names or any(fnmatch.fnmatchcase(name, p) for p in self.patterns)
+
+    def _matching_entries(self) -> list[str]:
+        """Entries of the directory matching ``patterns`` (not the hidden staging ones)."""
+        import fnmatch
+
+        if not self.patterns:
+            return []
+        return sorted(n for n in os.listdir(self.directory) if not n.startswith(".")
+                      and any(fnmatch.fnmatchcase(n, p) for p in self.patterns))
 
     def _own_earlier_outputs(self, clashes: list[str]) -> bool:
         """Whether ``clashes`` are, untouched, the outputs of an earlier run of this command on
@@ -482,7 +507,7 @@ class OutputDirectory:
     def path(self, name: str) -> Path:
         """Where a writer that takes a path puts ``name`` (inside the private staging dir)."""
         self._check_open()
-        if check_name(name) not in self.names:
+        if not self._declared(check_name(name)):
             raise ValueError(f"{name!r} is not one of this run's output names")
         return self.staging / name
 
@@ -528,7 +553,7 @@ class OutputDirectory:
             if name in prev_files:
                 files[name] = prev_files[name]
         for name in staged:
-            if name not in self.names:
+            if not self._declared(name):
                 raise RuntimeError(f"unexpected file {name!r} in the staging directory")
             fd = os.open(self.staging / name, os.O_RDONLY | _NOFOLLOW)
             try:
@@ -558,7 +583,7 @@ class OutputDirectory:
                 f.flush()
                 os.fsync(f.fileno())
         _fsync_dir(self.staging)
-        stale = [n for n in dict.fromkeys([*self.names, *prev_files])
+        stale = [n for n in dict.fromkeys([*self.names, *prev_files, *self._matching_entries()])
                  if n not in files and n not in self.keep]
         with _Deferred():
             if manifest is not None and os.path.lexists(d / MANIFEST):
@@ -580,6 +605,11 @@ class OutputDirectory:
             self._committed = True
             self._open = False
             self._lock.release()
+        _log.info("wrote %d file(s) into %s (run %s)%s", len(staged), d, self.run_id,
+                  f"; removed {len(stale)} of an earlier run" if stale else "")
+        for name in staged:
+            _log.debug("  %s: %d bytes, sha256 %s", name, files[name]["bytes"],
+                       files[name]["sha256"])
         return manifest or {}
 
     def abort(self) -> None:

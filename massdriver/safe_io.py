@@ -11,10 +11,13 @@ from __future__ import annotations
 import os
 import stat
 
-__all__ = ["read_limited", "one_line", "escape_controls", "CONFIG_SIZE_LIMIT"]
+__all__ = ["read_limited", "open_regular", "one_line", "escape_controls", "CONFIG_SIZE_LIMIT",
+           "EPHEMERIS_SIZE_LIMIT"]
 
 #: largest configuration file read (bytes): real ones are a few kB
 CONFIG_SIZE_LIMIT = 4 << 20
+#: largest ephemeris file (SPK, binary PCK) opened (bytes): DE441, the largest JPL file, is 3.1 GB
+EPHEMERIS_SIZE_LIMIT = 4 << 30
 _NOFOLLOW_BLOCK = getattr(os, "O_NONBLOCK", 0)
 # bidi embeddings/overrides/isolates, zero-width marks and line/paragraph separators
 _INVISIBLE = {0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2028, 0x2029, 0x202A, 0x202B, 0x202C,
@@ -47,19 +50,8 @@ def read_limited(path: str | os.PathLike, limit: int = CONFIG_SIZE_LIMIT) -> byt
     from massdriver.errors import InputError
 
     where = one_line(os.fspath(path), 120)
-    fd = os.open(path, os.O_RDONLY | _NOFOLLOW_BLOCK)
+    fd = _open_checked(path, limit)
     try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            kind = ("a directory" if stat.S_ISDIR(st.st_mode) else
-                    "a FIFO" if stat.S_ISFIFO(st.st_mode) else
-                    "a character device" if stat.S_ISCHR(st.st_mode) else
-                    "a block device" if stat.S_ISBLK(st.st_mode) else
-                    "a socket" if stat.S_ISSOCK(st.st_mode) else "not a regular file")
-            raise InputError(f"{where} is {kind}; give a regular file")
-        if st.st_size > limit:
-            raise InputError(f"{where} is {st.st_size} bytes, more than the {limit}-byte "
-                             "limit for this kind of file")
         chunks, size = [], 0
         while size <= limit:
             block = os.read(fd, min(1 << 20, limit + 1 - size))
@@ -73,6 +65,65 @@ def read_limited(path: str | os.PathLike, limit: int = CONFIG_SIZE_LIMIT) -> byt
         return b"".join(chunks)
     finally:
         os.close(fd)
+
+
+def _open_checked(path: str | os.PathLike, limit: int) -> int:
+    """A read-only descriptor of the regular file ``path`` of at most ``limit`` bytes."""
+    from massdriver.errors import InputError
+
+    where = one_line(os.fspath(path), 120)
+    fd = os.open(path, os.O_RDONLY | _NOFOLLOW_BLOCK)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            kind = ("a directory" if stat.S_ISDIR(st.st_mode) else
+                    "a FIFO" if stat.S_ISFIFO(st.st_mode) else
+                    "a character device" if stat.S_ISCHR(st.st_mode) else
+                    "a block device" if stat.S_ISBLK(st.st_mode) else
+                    "a socket" if stat.S_ISSOCK(st.st_mode) else "not a regular file")
+            raise InputError(f"{where} is {kind}; give a regular file")
+        if st.st_size > limit:
+            raise InputError(f"{where} is {st.st_size} bytes, more than the {limit}-byte "
+                             "limit for this kind of file")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def open_regular(path: str | os.PathLike, limit: int):
+    """``open(path, "rb")`` for a file that must be a regular file of at most ``limit`` bytes.
+
+    For large binary files read by another library (SPK and PCK ephemerides, read or
+    memory-mapped by ``jplephem``): the same checks as :func:`read_limited` (no blocking open of
+    a FIFO, nothing but a regular file, the size checked before a byte is read), then a binary
+    file object on that very descriptor, so what is read is what was checked.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    limit : int
+        Largest accepted size (bytes).
+
+    Returns
+    -------
+    io.BufferedReader
+        Open for reading; the caller closes it.
+
+    Raises
+    ------
+    massdriver.errors.InputError
+        Not a regular file (directory, device, FIFO, socket), or larger than ``limit``.
+    OSError
+        The file cannot be opened (missing, permission).
+    """
+    fd = _open_checked(path, limit)
+    try:
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _escape(ch: str) -> str:

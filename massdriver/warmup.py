@@ -20,7 +20,7 @@ import importlib.util
 import time
 from collections.abc import Callable
 
-__all__ = ["warmup", "STEPS", "cache_location"]
+__all__ = ["warmup", "STEPS", "cache_location", "cache_directories"]
 
 #: warm-up steps in the order they run: (name, modules that must exist, description)
 STEPS: tuple[tuple[str, tuple[str, ...], str], ...] = (
@@ -64,6 +64,38 @@ def cache_location() -> str:
     if directory:
         return directory
     return os.path.join(os.path.dirname(jit_module.__file__), "__pycache__")
+
+
+def cache_directories() -> list[str]:
+    """The directories numba really reads and writes the cached kernels in, for this process.
+
+    Numba keys its cache by the directory of each kernel's source file: ``__pycache__`` beside
+    it, or, with ``NUMBA_CACHE_DIR`` set, a folder under it named after the source directory's
+    full path. The kernels imported here (an installed copy or a checkout, whichever Python
+    picked up) therefore decide where the entries are; another copy of the package has other
+    directories. The answer is read from the dispatchers themselves (importing the kernel
+    modules compiles nothing).
+
+    Returns
+    -------
+    list of str
+        Sorted, without duplicates; empty when caching is disabled or no location is usable.
+    """
+    import pkgutil
+
+    import massdriver.kernels as kernels
+
+    found: set[str] = set()
+    names = [kernels.__name__] + [
+        info.name for info in pkgutil.walk_packages(kernels.__path__, kernels.__name__ + ".")]
+    for name in names:
+        module = importlib.import_module(name)
+        for value in vars(module).values():
+            cache = getattr(value, "_cache", None)
+            path = getattr(cache, "_cache_path", None)
+            if path and hasattr(cache, "_cache_file"):          # not numba's NullCache
+                found.add(str(path))
+    return sorted(found)
 
 
 # --- the steps (tiny problems, the argument types of real use) ---------------------------------

@@ -22,6 +22,7 @@ Units are stripped in :func:`solve` and restored in the result dataclasses.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ import numpy as np
 from massdriver import bodies
 from massdriver.errors import InputError
 from massdriver.trajectory import FAR_PERIGEE_RADIUS
+
+_log = logging.getLogger(__name__)
 
 __all__ = ["ScanResult", "LaunchWindow", "Plan", "MidCourseCorrection", "solve", "scan",
            "scan_many", "assemble_scan",
@@ -1068,6 +1071,8 @@ def solve(site, target, start, span, *, threshold, launcher=None, step=None,
         if progress is not None:
             progress(done[0], total_evals[0])
 
+    _log.info("scanning %d epochs x %d branch(es) from %s UTC, step %.1f min", n,
+              len(branches), from_tdb_seconds(t_start).utc.isot, step_s / 60.0)
     result = scan(problem, t, target, tuple(branches), progress=tick)
     t, result, first = _extend_past_edges(problem, t, target, tuple(branches), result, thr,
                                           ephemeris, tick)
@@ -1084,6 +1089,7 @@ def solve(site, target, start, span, *, threshold, launcher=None, step=None,
             windows.append(_refine_window(problem, target, launcher, result, t, sel, i0, i1,
                                           name, thr, mass, mid_course, dispersion_samples, seed))
     windows.sort(key=lambda w: w.best_epoch.jd)
+    _log.info("%d window(s) under %.3f km/s", len(windows), thr)
 
     message = ""
     if not windows:

@@ -217,36 +217,101 @@ def test_unusable_cache_location_compiles_in_memory(tmp_path):
     assert str(blocker / "cache") in lines[0]
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "known: in the clean-clone CI run (NUMBA_CACHE_DIR set, the suite's own coilgun "
-    "signatures cached first) warmup printed no warning for the truncated simulate_shot "
-    "entries; it passes in a development tree. Open: find which entries warmup loads there."))
-def test_warmup_repairs_a_truncated_entry():
-    """``massdriver warmup`` (in the cache the runs use) meets truncated entries of the coilgun
-    kernel ``simulate_shot``: they are removed, compiled again and saved."""
-    from massdriver.warmup import cache_location
+#: as root (which ignores permission bits) the process drops to ``nobody`` after importing
+#: Python's and numba's own modules (they live under root's home), before the kernels'
+_AS_UNPRIVILEGED = (
+    "import os, numba, warnings; numba.njit(lambda x: x + 1.0)(1.0); "
+    "import massdriver.cli, massdriver.kernels.jit\n"
+    "if os.geteuid() == 0: os.setegid(65534); os.seteuid(65534)\n")
 
-    where = cache_location()
+
+def test_read_only_cache_location_compiles_in_memory(tmp_path):
+    """A ``NUMBA_CACHE_DIR`` that exists but is read-only for the user (a real permission, not
+    a mock; as root the run drops to ``nobody``): the kernel still runs, compiled in memory,
+    with one warning line naming the directory, and nothing is written there."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    if os.geteuid() == 0:
+        os.chmod(tmp_path, 0o755)
+        os.chmod(cache, 0o755)                   # root's: read-only for nobody
+    else:
+        os.chmod(cache, 0o555)
+    env = {"NUMBA_CACHE_DIR": str(cache), "MASSDRIVER_JIT_CACHE": "1",
+           "NUMBA_CACHE_LOCATOR_CLASSES": "UserProvidedCacheLocator"}
+    try:
+        result = _python(_AS_UNPRIVILEGED + _CALL, env)
+    finally:
+        os.chmod(cache, 0o755)
+    assert result.returncode == 0, result.stderr
+    assert float(result.stdout) == pytest.approx(K_HALF, rel=1e-15)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("massdriver: warning: no writable numba cache location")
+    assert str(cache) in lines[0]
+    assert list(cache.rglob("*.nb*")) == []
+
+
+def _warmup(*flags):
+    return subprocess.run([sys.executable, "-m", "massdriver", "warmup", *flags],
+                          capture_output=True, text=True, timeout=1800)
+
+
+def test_warmup_repairs_a_truncated_entry():
+    """``massdriver warmup`` meets truncated entries of the coilgun kernel ``simulate_shot``
+    in the cache it really uses: they are removed, compiled again and saved.
+
+    The entries are found in the directories warmup names on its first line (the dispatchers'
+    own cache paths, :func:`massdriver.warmup.cache_directories`), not by globbing a root: an
+    installed copy and a source checkout of the package have different cache folders, under
+    ``NUMBA_CACHE_DIR`` as beside the sources, and truncating the other copy's entries would
+    test nothing (this test once failed in CI for that reason)."""
+    first = _warmup()                                     # fills a cold cache, names it
+    assert first.returncode == 0, first.stderr
+    (line,) = [x for x in first.stderr.splitlines() if x.startswith("warmup: numba cache in ")]
+    where = line.removeprefix("warmup: numba cache in ")
     if where.startswith("disabled"):
         pytest.skip("the numba cache is disabled (MASSDRIVER_JIT_CACHE=0)")
-    pattern = os.path.join(where, "**", "*.simulate_shot-*.nbc")
-    entries = glob.glob(pattern, recursive=True)
-    if not entries:                                       # a cold cache: fill it first
-        subprocess.run([sys.executable, "-m", "massdriver", "warmup", "--quiet"], check=True,
-                       timeout=1800)
-        entries = glob.glob(pattern, recursive=True)
+    directories = where.split(", ")
+    assert all(os.path.isdir(d) for d in directories), directories
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        root = os.path.realpath(os.environ["NUMBA_CACHE_DIR"])
+        assert all(os.path.realpath(d).startswith(root + os.sep) for d in directories)
+    entries = [p for d in directories
+               for p in glob.glob(os.path.join(glob.escape(d), "*.simulate_shot-*.nbc"))]
+    assert entries, (directories, "no simulate_shot entry after a warmup")
     sizes = {p: os.path.getsize(p) for p in entries}
     for p, size in sizes.items():                         # runs killed while writing them
         with open(p, "r+b") as f:
             f.truncate(size // 2)
-    run = subprocess.run([sys.executable, "-m", "massdriver", "warmup", "--quiet"],
-                         capture_output=True, text=True, timeout=1800)
+    run = _warmup("--quiet")
     assert run.returncode == 0, run.stderr
-    warned = [line for line in run.stderr.splitlines() if "simulate_shot" in line]
+    warned = [x for x in run.stderr.splitlines() if "simulate_shot" in x]
     assert len(warned) == 1, run.stderr
     assert warned[0].startswith("massdriver: warning: numba cache entry of simulate_shot")
-    rebuilt = glob.glob(pattern, recursive=True)
+    assert "removed, compiling it again" in warned[0]
+    rebuilt = [p for d in directories
+               for p in glob.glob(os.path.join(glob.escape(d), "*.simulate_shot-*.nbc"))]
     assert rebuilt and all(os.path.getsize(p) > 1000 for p in rebuilt)
-    again = subprocess.run([sys.executable, "-m", "massdriver", "warmup", "--quiet"],
-                           capture_output=True, text=True, timeout=1800)
+    again = _warmup("--quiet")
     assert again.returncode == 0 and "simulate_shot" not in again.stderr, again.stderr
+
+
+def test_cache_directories_are_the_dispatchers_own(tmp_path):
+    """With ``NUMBA_CACHE_DIR`` set, the cache folders are under it and keyed by the kernel
+    sources' location; without it, ``__pycache__`` beside the imported kernel sources."""
+    code = ("import json, massdriver.kernels as k; from massdriver.warmup import "
+            "cache_directories; print(json.dumps([k.__file__, cache_directories()]))")
+    import json
+
+    env = {"MASSDRIVER_JIT_CACHE": "1", "NUMBA_CACHE_DIR": str(tmp_path / "nc")}
+    source, under = json.loads(_python(code, env).stdout)
+    assert under and all(d.startswith(str(tmp_path / "nc") + os.sep) for d in under)
+    e = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    e["MASSDRIVER_JIT_CACHE"] = "1"
+    result = subprocess.run([sys.executable, "-c", code], env=e, capture_output=True,
+                            text=True, timeout=600)
+    source2, beside = json.loads(result.stdout)
+    kernels = os.path.dirname(source2)
+    if os.access(kernels, os.W_OK):                      # else numba's user-wide fallback
+        assert os.path.join(kernels, "__pycache__") in beside
+        assert os.path.join(kernels, "integrators", "__pycache__") in beside

@@ -248,3 +248,33 @@ def test_tdb_seconds_round_trip_and_j2000():
     np.testing.assert_allclose(back, seconds, rtol=0, atol=1e-6)
     assert from_tdb_seconds(0.0).scale == "tdb"
     assert isinstance(to_tdb_seconds(Time("2020-01-01")), float)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "directory", "character device", "too large"])
+def test_user_ephemeris_path_must_be_a_bounded_regular_file(tmp_path, monkeypatch, kind):
+    """Issue 21 item 5 for ephemeris paths: a FIFO (would block), a character device (would
+    read without end), a directory or a file over the size limit is refused with one line,
+    before a byte is read; the SPK and the PCK path alike."""
+    import os
+
+    from massdriver import safe_io
+
+    if kind == "fifo":
+        path = tmp_path / "de.bsp"
+        os.mkfifo(path)                          # no writer: a blocking open would hang here
+        word = "FIFO"
+    elif kind == "directory":
+        path, word = tmp_path, "directory"
+    elif kind == "character device":
+        path, word = "/dev/zero", "character device"
+    else:
+        monkeypatch.setattr(safe_io, "EPHEMERIS_SIZE_LIMIT", 1 << 20)   # DE421 is 17 MB
+        path, word = default_spk_path(), "limit"
+        from massdriver import ephemeris
+
+        ephemeris._load.cache_clear()            # read again, not served from the cache
+    for arguments in ({"spk": path}, {"pck": path if kind != "too large" else
+                                      default_spk_path()}):
+        with pytest.raises(ConfigError, match=word) as info:
+            Ephemeris.from_files(**arguments)
+        assert "\n" not in str(info.value)

@@ -429,3 +429,37 @@ def test_campaign_figure_of_an_earlier_run_is_removed(monkeypatch, tmp_path, cap
     from massdriver.outputs import verify_directory
 
     assert verify_directory(out)["command"] == "campaign"
+
+
+def test_patterns_declare_outputs_named_after_the_result(tmp_path):
+    """``patterns`` (``solve --export`` names its files after the best window): a matching
+    file of an earlier run that this run does not write is removed at the commit, one that
+    is not an output of a run (no manifest entry) needs ``force``, and a name matching no
+    pattern cannot be written."""
+    from massdriver.errors import OutputExistsError
+    from massdriver.outputs import OutputDirectory
+
+    out = tmp_path / "o"
+    pats = ["window_*.oem"]
+    with OutputDirectory(out, ["a"], force=False, command="t", patterns=pats,
+                         same_input=("a", b"x")) as txn:
+        txn.write_bytes("a", b"x")
+        txn.write_text("window_2.oem", "two\n")
+        with pytest.raises(ValueError):
+            txn.path("window_2.opm")
+        txn.commit()
+    with OutputDirectory(out, ["a"], force=False, command="t", patterns=pats,
+                         same_input=("a", b"x")) as txn:    # the same run again: no --force
+        txn.write_bytes("a", b"x")
+        txn.write_text("window_1.oem", "one\n")
+        txn.commit()
+    assert sorted(os.listdir(out)) == ["a", "manifest.json", "window_1.oem"]
+    (out / "window_7.oem").write_text("written by hand\n")
+    with pytest.raises(OutputExistsError, match="window_7.oem"):
+        with OutputDirectory(out, ["a"], force=False, command="t", patterns=pats,
+                             same_input=("a", b"x")):
+            pass
+    with OutputDirectory(out, ["a"], force=True, command="t", patterns=pats) as txn:
+        txn.write_bytes("a", b"x")
+        txn.commit()
+    assert sorted(os.listdir(out)) == ["a", "manifest.json"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 __all__ = ["main", "build_parser", "SUBCOMMANDS"]
 
@@ -50,6 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"massdriver {_version()}")
     parser.add_argument("--debug", action="store_true",
                         help="show a full traceback on errors (for bug reports)")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="log what the library does on stderr: -v steps (INFO), -vv "
+                             "details (DEBUG)")
+    parser.add_argument("--log-level", type=_log_level, metavar="LEVEL",
+                        help="log level on stderr: debug, info, warning (default), error or "
+                             "critical; overrides -v and a command's --quiet")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMANDS:
         try:
@@ -60,6 +66,67 @@ def build_parser() -> argparse.ArgumentParser:
             raise
         module.add_parser(subparsers)
     return parser
+
+
+_LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+
+
+def _log_level(text: str) -> str:
+    if text.lower() not in _LOG_LEVELS:
+        raise argparse.ArgumentTypeError(
+            f"invalid log level {text!r}: choose from {', '.join(_LOG_LEVELS)}")
+    return text.lower()
+
+
+def _configure_logging(args) -> Callable[[], None]:
+    """Log records of ``massdriver.*`` to stderr as ``massdriver: LEVEL: message`` lines.
+
+    Level: ``--log-level`` if given; else ``-v`` INFO, ``-vv`` DEBUG; else ERROR with a
+    command's ``--quiet``; else WARNING. The handler writes to the ``sys.stderr`` of the moment
+    (tests capture it). Returns the function that removes the handler again (:func:`main`
+    calls it when the command ends, so a library caller's logging is left as it was).
+    """
+    import logging
+
+    class Handler(logging.StreamHandler):
+        @property
+        def stream(self):
+            return sys.stderr
+
+        @stream.setter
+        def stream(self, value):
+            pass
+
+    class Formatter(logging.Formatter):
+        def format(self, record):
+            text = record.getMessage()
+            if record.exc_info:
+                text += f" ({record.exc_info[1]!r})"
+            return f"massdriver: {record.levelname.lower()}: {_one_line(text)}"
+
+    if args.log_level:
+        level = getattr(logging, args.log_level.upper())
+    elif args.verbose:
+        level = logging.INFO if args.verbose == 1 else logging.DEBUG
+    elif getattr(args, "quiet", False):
+        level = logging.ERROR
+    else:
+        level = logging.WARNING
+    logger = logging.getLogger("massdriver")
+    for old in [h for h in logger.handlers if getattr(h, "_massdriver_cli", False)]:
+        logger.removeHandler(old)
+    handler = Handler()
+    handler._massdriver_cli = True
+    handler.setFormatter(Formatter())
+    logger.addHandler(handler)
+    previous = logger.level
+    logger.setLevel(level)
+
+    def restore() -> None:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
+
+    return restore
 
 
 def _one_line(message: object) -> str:
@@ -105,6 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # ERFA flags UTC dates past the leap-second table as "dubious"; epochs are handled in TDB
     warnings.filterwarnings("ignore", message=".*dubious year.*")
     _one_line_cache_warnings(warnings)
+    restore_logging = _configure_logging(args)
     try:
         return int(args.run(args) or 0)
     except MassdriverError as exc:
@@ -122,3 +190,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("massdriver: interrupted", file=sys.stderr)
         return 130
+    finally:
+        restore_logging()

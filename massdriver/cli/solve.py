@@ -22,6 +22,10 @@ def add_parser(subparsers) -> None:
         ))
     p.add_argument("config", help="mission TOML file (see examples/)")
     add_output_options(p, result="plan", report_help="skip the plotted report")
+    p.add_argument("--export", metavar="LIST", default=None,
+                   help="also write the best window's hand-off files, comma-separated among "
+                        "oem, opm, spk, gmat (as 'massdriver export' with its defaults: 60 s "
+                        "step, TDB), in the same transaction as the results")
     p.set_defaults(run=run)
 
 
@@ -82,6 +86,17 @@ def print_windows(plan, stream=None) -> None:
                      "window past the span\n     by its own length: it may be longer\n")
 
 
+def _write_exports(txn, plan, formats) -> None:
+    """The best window's export files (``--export``) into the run's staging directory."""
+    from massdriver import export
+
+    (case,) = export.cases_from_plan(plan)
+    for fmt in formats:
+        name = export.file_name(case, fmt)
+        with txn.file_errors(name):
+            export.write_case_file(case, fmt, txn.path(name))
+
+
 def output_names() -> list[str]:
     """Every file ``solve`` may write into --out (results, report figures in both formats,
     page); those a run does not write are removed from --out as an earlier run's."""
@@ -99,12 +114,22 @@ def run(args: argparse.Namespace) -> int:
     from massdriver.safe_io import read_limited
 
     out = Path(args.out)
-    # a bad mission file creates nothing; then the output directory is locked and checked
-    # (existing files need --force) before the (long) solve; the files appear at the end,
-    # all together, or not at all
+    # a bad mission file (or --export list) creates nothing; then the output directory is
+    # locked and checked (existing files need --force) before the (long) solve; the files
+    # appear at the end, all together, or not at all
+    export_formats: tuple[str, ...] = ()
+    export_patterns: list[str] = []
+    if args.export is not None:
+        from massdriver import export
+
+        export_formats = export.parse_formats(args.export)
+        # every format an export may write is declared, so an earlier run's export files
+        # are checked (--force) and removed when this run writes other ones or none
+        export_patterns = export.patterns()
     mission = load_mission(args.config)
     mission_bytes = read_limited(args.config)
     with OutputDirectory(args.out, output_names(), force=args.force, command="solve",
+                         patterns=export_patterns,
                          same_input=("mission.toml", mission_bytes)) as txn:
         plan = solve_loaded(mission, args.quiet)
         best = plan.best
@@ -125,6 +150,8 @@ def run(args: argparse.Namespace) -> int:
                 traj.to_table().write(txn.path("best_trajectory.ecsv"), format="ascii.ecsv")
         with txn.file_errors("mission.toml"):
             txn.write_bytes("mission.toml", mission_bytes)
+        if export_formats and best is not None:
+            _write_exports(txn, plan, export_formats)
         if not args.no_report:
             from massdriver import report
 

@@ -25,7 +25,7 @@ def add_parser(subparsers) -> None:
 
 def run(args) -> int:
     """Run ``massdriver warmup``."""
-    from massdriver.warmup import cache_location, warmup
+    from massdriver.warmup import cache_directories, cache_location, warmup
 
     def report(name: str, seconds: float | None, note: str) -> None:
         if args.quiet:
@@ -34,7 +34,10 @@ def run(args) -> int:
         print(f"warmup {name:<16} {shown}  {note}", file=sys.stderr, flush=True)
 
     if not args.quiet:
-        print(f"warmup: numba cache in {cache_location()}", file=sys.stderr, flush=True)
+        # the directories the imported kernels really use (they depend on which copy of the
+        # package Python imported), not just the configured root
+        where = ", ".join(cache_directories()) or cache_location()
+        print(f"warmup: numba cache in {where}", file=sys.stderr, flush=True)
     timings = warmup(progress=report)
     if not args.quiet:
         print(f"warmup total {timings['total']:.1f} s", file=sys.stderr)

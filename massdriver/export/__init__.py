@@ -39,8 +39,8 @@ from massdriver.export.cases import (
 )
 
 __all__ = ["FORMATS", "EXTENSIONS", "Burn", "ExportCase", "case_from_window", "cases_from_plan",
-           "cases_from_run", "export_cases", "export_run", "output_names", "DEFAULT_STEP",
-           "DEFAULT_ISP"]
+           "cases_from_run", "export_cases", "export_run", "output_names", "write_case_file",
+           "file_name", "patterns", "parse_formats", "DEFAULT_STEP", "DEFAULT_ISP"]
 
 #: export formats, in the order they are written
 FORMATS = ("oem", "opm", "spk", "gmat")
@@ -60,6 +60,11 @@ def _formats(formats) -> tuple[str, ...]:
     if not out:
         raise InputError(f"no format given: choose among {', '.join(FORMATS)}")
     return tuple(out)
+
+
+def parse_formats(formats) -> tuple[str, ...]:
+    """The formats of a comma-separated list or a sequence, checked (:class:`InputError`)."""
+    return _formats(formats)
 
 
 def output_names(indices, formats=FORMATS) -> list[str]:
@@ -123,7 +128,8 @@ def export_cases(cases, out_dir: str | os.PathLike, *, formats=FORMATS,
     if "spk" in fmts:
         from massdriver.export import spk
 
-        nid = spk.check_naif_id(spk.DEFAULT_NAIF_ID if naif_id is None else naif_id)
+        spk.check_naif_id(  # before any file is written
+            spk.DEFAULT_NAIF_ID if naif_id is None else naif_id)
     out = Path(out_dir)
     names = output_names([c.index for c in cases], fmts)
     _check_clashes(out, names, force)
@@ -132,21 +138,53 @@ def export_cases(cases, out_dir: str | os.PathLike, *, formats=FORMATS,
     for case in cases:
         for f in fmts:
             path = out / f"{case.name}{EXTENSIONS[f]}"
-            if f == "oem":
-                text = ccsds.oem_text(case, time_system=ts)
-                _write_atomic(path, lambda p, t=text: p.write_text(t))
-            elif f == "opm":
-                text = ccsds.opm_text(case, time_system=ts)
-                _write_atomic(path, lambda p, t=text: p.write_text(t))
-            elif f == "spk":
-                _write_atomic(path, lambda p, c=case: spk.write_spk(p, [c], naif_id=nid))
-            else:
-                from massdriver.export.gmat import gmat_script
-
-                text = gmat_script(case)
-                _write_atomic(path, lambda p, t=text: p.write_text(t))
+            _write_atomic(path, lambda p, c=case, f=f: write_case_file(
+                c, f, p, time_system=ts, naif_id=naif_id))
             written.append(path)
     return written
+
+
+def file_name(case, fmt: str) -> str:
+    """The file name of ``case`` in format ``fmt`` (``window_N.oem``...)."""
+    return f"{case.name}{EXTENSIONS[_formats([fmt])[0]]}"
+
+
+def patterns(formats=FORMATS) -> list[str]:
+    """Shell patterns of every file name an export in ``formats`` may write (``window_*.oem``),
+    for :class:`massdriver.outputs.OutputDirectory` (``solve --export``)."""
+    return [f"window_*{EXTENSIONS[f]}" for f in _formats(formats)]
+
+
+def write_case_file(case, fmt: str, path: str | os.PathLike, *, time_system: str = "TDB",
+                    naif_id: int | None = None) -> None:
+    """Write one file of ``case`` in format ``fmt`` to the new file ``path``.
+
+    Parameters
+    ----------
+    case : ExportCase
+    fmt : {"oem", "opm", "spk", "gmat"}
+    path : path
+        Must not exist (SPICE refuses to write over a file).
+    time_system, naif_id
+        As in :func:`export_cases`.
+    """
+    from massdriver.export import ccsds
+
+    (f,) = _formats([fmt])
+    path = Path(path)
+    if f == "oem":
+        path.write_text(ccsds.oem_text(case, time_system=time_system))
+    elif f == "opm":
+        path.write_text(ccsds.opm_text(case, time_system=time_system))
+    elif f == "spk":
+        from massdriver.export import spk
+
+        nid = spk.check_naif_id(spk.DEFAULT_NAIF_ID if naif_id is None else naif_id)
+        spk.write_spk(path, [case], naif_id=nid)
+    else:
+        from massdriver.export.gmat import gmat_script
+
+        path.write_text(gmat_script(case))
 
 
 def export_run(run_dir: str | os.PathLike, *, out_dir: str | os.PathLike | None = None,

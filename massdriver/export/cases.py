@@ -10,16 +10,18 @@ limit as the solve), and its states at a regular step come from the integrator's
 
 The burns
 ---------
-``insertion``
-    At the arrival perigee, along the anti-velocity, of the budget's ``insertion`` magnitude:
-    the capture burn as if the arrival were coplanar with the target (the budget's own
-    definition of that term). It is exact for a coplanar arrival; the plane change and the
-    circularization the budget adds are priced as magnitudes only (their epochs and directions
-    are not part of a plan), so they are listed in the files' comments, not as burns.
 ``mcc``
     The mid-course correction (epoch and ICRF vector from the plan), when the window's
     cheapest strategy is ``mid_course_correction``. The exported coast then ends at the
     *uncorrected* perigee, as the plan's ``perigee``; the files say so.
+the Earth burns
+    Every manoeuvre of the window's strategy (``perigee_burn`` or ``high_ellipse``; after a
+    mid-course correction, the cheaper of the two at the corrected perigee) with its epoch and
+    ICRF vector, built by :func:`massdriver.export.burns.plan_burns` from the arrival state
+    and the mission's target: ``insertion`` (and ``apsis``, ``plane_trim``) or ``capture``,
+    ``plane_change``, ``lowering`` (and ``apsis``). Without a target (``cases_from_plan``
+    with plain arguments and no ``target=``) only the ``insertion``: at the perigee, along
+    the anti-velocity, of the budget's ``insertion`` magnitude.
 """
 
 from __future__ import annotations
@@ -142,9 +144,56 @@ def _seconds(value, name: str) -> float:
     return x
 
 
+def _earth_burns(traj, window, budget, target, site, epoch, speed, days, rtol, ephemeris):
+    """(strategy, arrival, burns) of the window's Earth manoeuvres
+    (:func:`massdriver.export.burns.plan_burns`).
+
+    Without a mid-course correction: the plan's strategy at the coast's perigee. With one: the
+    coast is fired again to the correction's epoch, the correction applied, the corrected coast
+    propagated to its perigee (:func:`massdriver.propagate`, the same force model), and the
+    cheaper strategy there priced by the budget kernel is the one built.
+    """
+    import astropy.units as u
+    from astropy.time import Time
+
+    from massdriver.budget import STRATEGIES, ArrivalState, budget_arrays
+    from massdriver.export.burns import plan_burns
+    from massdriver.timescales import to_tdb_seconds
+    from massdriver.trajectory import shoot
+
+    strategy = budget.get("strategy")
+    mcc = window.get("mid_course")
+    p = traj.perigee
+    arrival = ArrivalState(p.position, p.velocity, p.epoch)
+    capture = budget.get("capture_apoapsis_radius_km")
+    if strategy == "mid_course_correction" and mcc is not None:
+        from massdriver.propagation import propagate
+
+        t_mcc = Time(mcc["epoch_tdb"], scale="tdb")
+        coast_days = float((t_mcc.tdb - epoch.tdb).to_value(u.day))
+        before = shoot(site, epoch, speed, days=coast_days, rtol=rtol, ephemeris=ephemeris)
+        v_new = before.velocities[-1] + np.asarray(mcc["delta_v_km_s"]) * u.km / u.s
+        after = propagate((before.positions[-1], v_new), t_mcc, days - coast_days,
+                          events=["perigee"], rtol=rtol, ephemeris=ephemeris)
+        if after.status != "perigee":
+            raise InputError(f"the corrected coast ends with {after.status!r}, not at a "
+                             "perigee; no Earth burns to export")
+        arrival = ArrivalState(after.positions[-1], after.velocities[-1], after.times[-1])
+    r = arrival.position.to_value(u.km)
+    v = arrival.velocity.to_value(u.km / u.s)
+    t = float(to_tdb_seconds(arrival.epoch))
+    if strategy not in STRATEGIES or capture is None:
+        priced = budget_arrays(r, v, t, target)
+        k = int(priced.best[0]) if strategy not in STRATEGIES else STRATEGIES.index(strategy)
+        strategy = STRATEGIES[k]
+        capture = float(priced.capture_apoapsis_radius[0])
+    return strategy, arrival, plan_burns(r, v, t, target, strategy,
+                                         capture_apoapsis_radius=float(capture))
+
+
 def case_from_window(window: dict, index: int, site, *, days: float, rtol: float,
                      mass, step=DEFAULT_STEP, isp=DEFAULT_ISP, mission_name: str = "massdriver",
-                     ephemeris=None) -> ExportCase:
+                     ephemeris=None, target=None) -> ExportCase:
     """Fire a window's shot again and sample it.
 
     Parameters
@@ -166,6 +215,9 @@ def case_from_window(window: dict, index: int, site, *, days: float, rtol: float
         Specific impulse for the burns' propellant (s).
     mission_name : str
     ephemeris : massdriver.ephemeris.Ephemeris, optional
+    target : massdriver.targets.TargetOrbit, optional
+        The mission's target: every manoeuvre of the window's strategy is then a burn
+        (:mod:`massdriver.export.burns`); without it only the capture part of the insertion.
 
     Returns
     -------
@@ -233,12 +285,20 @@ def case_from_window(window: dict, index: int, site, *, days: float, rtol: float
              "mid-course correction (plan's ICRF vector); the exported coast is the "
              "uncorrected one")
     p = traj.perigee
-    v_p = p.velocity.to_value(u.km / u.s)
-    ins = float(budget.get("insertion_km_s", 0.0))
-    burn("insertion", p.epoch,
-         -ins * v_p / np.linalg.norm(v_p),
-         "Earth orbit insertion at the arrival perigee, anti-velocity, budget 'insertion' "
-         "(the capture burn as if coplanar)")
+    if target is None:                          # no target given: the capture part only
+        v_p = p.velocity.to_value(u.km / u.s)
+        ins = float(budget.get("insertion_km_s", 0.0))
+        burn("insertion", p.epoch,
+             -ins * v_p / np.linalg.norm(v_p),
+             "Earth orbit insertion at the arrival perigee, anti-velocity, budget 'insertion' "
+             "(the capture burn as if coplanar; no target given for the other burns)")
+    else:
+        strategy, arrival, planned = _earth_burns(
+            traj, window, budget, target, site, epoch, speed, days, rtol, ephemeris)
+        t_arrival = float(to_tdb_seconds(arrival.epoch))
+        for b in planned:
+            burn(b.name, from_tdb_seconds(t_arrival + b.dt), b.delta_v,
+                 f"{strategy}, {b.description}")
     burns.sort(key=lambda b: float(to_tdb_seconds(b.epoch)))
     return ExportCase(
         name=f"window_{index + 1}", mission_name=mission_name, index=index, trajectory=traj,
@@ -321,17 +381,19 @@ def _case(window: dict, i: int, mission, step, isp, ephemeris) -> ExportCase:
     days = float(s.max_flight_time.to_value("day")) if s.max_flight_time is not None else 8.0
     return case_from_window(window, i, mission.site, days=days, rtol=float(s.rtol),
                             mass=mission.launcher.payload_mass, step=step, isp=isp,
-                            mission_name=mission.name, ephemeris=ephemeris)
+                            mission_name=mission.name, ephemeris=ephemeris,
+                            target=mission.target)
 
 
 def cases_from_plan(plan, *, site=None, all_windows: bool = False, step=DEFAULT_STEP,
                     isp=DEFAULT_ISP, mass=None, days: float | None = None,
-                    rtol: float | None = None, ephemeris=None) -> list[ExportCase]:
+                    rtol: float | None = None, ephemeris=None,
+                    target=None) -> list[ExportCase]:
     """Export cases from a :class:`~massdriver.windows.Plan` (or one ``LaunchWindow``).
 
     With a plan made from a mission file (``plan.mission`` set) the site, mass, flight-time
-    limit and tolerance come from it; otherwise give ``site`` and ``mass`` (``days`` default 8,
-    ``rtol`` 1e-10, as ``windows.solve``).
+    limit, tolerance and target come from it; otherwise give ``site`` and ``mass`` (``days``
+    default 8, ``rtol`` 1e-10, as ``windows.solve``) and ``target`` for every Earth burn.
 
     Returns
     -------
@@ -351,4 +413,4 @@ def cases_from_plan(plan, *, site=None, all_windows: bool = False, step=DEFAULT_
                          "file behind it)")
     return [case_from_window(windows[i], i, site, days=8.0 if days is None else float(days),
                              rtol=1e-10 if rtol is None else float(rtol), mass=mass, step=step,
-                             isp=isp, ephemeris=ephemeris) for i in idx]
+                             isp=isp, ephemeris=ephemeris, target=target) for i in idx]

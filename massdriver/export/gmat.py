@@ -17,9 +17,10 @@ the tests) sets up:
   8th digit;
 * a ``PrinceDormand78`` propagator (GMAT has no DOP853; this is the nearest embedded
   Dormand-Prince pair) at accuracy 1e-12;
-* the impulsive burns in ``EarthICRF`` axes (the mid-course correction if any, then the
-  insertion at the perigee), and a report of the perigee (epoch, radius, altitude, speed)
-  before the insertion burn.
+* the impulsive burns in ``EarthICRF`` axes (the mid-course correction if any, then every
+  Earth burn of the window's strategy: the first at the periapsis, the others after the
+  intervals :mod:`massdriver.export.burns` computed in two-body dynamics), and a report of
+  the perigee (epoch, radius, altitude, speed) before the first Earth burn and after each.
 
 The mission sequence propagates to 99 % of the time of flight and then to the next Earth
 periapsis, so a shallow distance minimum just after launch (skipped by massdriver too) does
@@ -64,11 +65,12 @@ def gmat_script(case, *, report_file: str | None = None) -> str:
     budget = case.budget
     lines = [
         f"% massdriver export: {case.mission_name}, {case.name}",
-        "% Lunar track exit to the Earth perigee, then the insertion burn.",
+        "% Lunar track exit to the Earth perigee, then the Earth burns.",
         f"% Budget ({budget.get('strategy', '?')}): total "
-        f"{float(budget.get('total_km_s', 0.0)):.4f} km/s; only the MCC (if any) and the "
-        "insertion's",
-        "% capture part are burns here (plane change and circularization: magnitudes only).",
+        f"{float(budget.get('total_km_s', 0.0)):.4f} km/s; every manoeuvre is a burn here "
+        f"(sum {sum(float(b.magnitude.to_value(u.km / u.s)) for b in case.burns):.4f} km/s;",
+        "% the Earth burns after the first are timed in two-body dynamics, see "
+        "massdriver.export.burns).",
         "% States: Earth-centred, ICRF axes; EME2000 (EarthMJ2000Eq) differs by the frame bias,",
         "% < 0.1 arcsec.",
         "",
@@ -137,11 +139,10 @@ def gmat_script(case, *, report_file: str | None = None) -> str:
         "BeginMissionSequence;",
     ]
     # ElapsedDays counts from the start of each Propagate command
-    insertion = None
+    earth = [b for b in case.burns if b.name != "mcc"]
     done = 0.0
     for b in case.burns:
-        if b.name == "insertion":
-            insertion = b
+        if b.name != "mcc":
             continue
         at = float((b.epoch.tdb - case.times[0].tdb).to_value(u.day))
         lines += [f"Propagate CoastProp(Sat) {{Sat.ElapsedDays = {at - done:.12f}}};",
@@ -151,8 +152,12 @@ def gmat_script(case, *, report_file: str | None = None) -> str:
               "Propagate CoastProp(Sat) {Sat.Earth.Periapsis};",
               "Report PerigeeReport Sat.TDBGregorian Sat.Earth.RMAG Sat.Earth.Altitude "
               "Sat.EarthICRF.VMAG;"]
-    if insertion is not None:
-        lines += [f"Maneuver {insertion.name.upper()}(Sat);",
+    # the Earth burns: the first at the periapsis, the others after their intervals
+    for k, b in enumerate(earth):
+        if k:
+            gap = float((b.epoch.tdb - earth[k - 1].epoch.tdb).to_value(u.s))
+            lines += [f"Propagate CoastProp(Sat) {{Sat.ElapsedSecs = {gap:.6f}}};"]
+        lines += [f"Maneuver {b.name.upper()}(Sat);",
                   "Report PerigeeReport Sat.TDBGregorian Sat.Earth.RMAG Sat.Earth.Altitude "
                   "Sat.EarthICRF.VMAG;"]
     return "\n".join(lines) + "\n"

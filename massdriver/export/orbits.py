@@ -30,8 +30,8 @@ def arrival_orbit(case):
 
 
 def insertion_maneuver(case):
-    """The insertion burn as a boinor ``Maneuver`` (one impulse, at once: apply it to
-    :func:`arrival_orbit`).
+    """The Earth burns as one boinor ``Maneuver``: the first at once, each other after its
+    interval from the previous one (apply it to :func:`arrival_orbit`).
 
     Returns
     -------
@@ -40,12 +40,19 @@ def insertion_maneuver(case):
     from massdriver.interop.poliastro import _boinor
 
     _boinor()                                  # the one clear error if boinor is missing
+    import astropy.units as u
     from boinor.maneuver import Maneuver
 
-    burn = next(b for b in case.burns if b.name == "insertion")
-    return Maneuver.impulse(burn.delta_v)
+    earth = [b for b in case.burns if b.name != "mcc"]
+    impulses, previous = [], None
+    for b in earth:
+        gap = 0.0 if previous is None else float((b.epoch.tdb - previous.tdb).to_value(u.s))
+        impulses.append((gap * u.s, b.delta_v))
+        previous = b.epoch
+    return Maneuver(*impulses)
 
 
 def inserted_orbit(case):
-    """The orbit right after the insertion burn (``arrival_orbit(case).apply_maneuver(...)``)."""
+    """The orbit right after the last Earth burn (``arrival_orbit(case).apply_maneuver(...)``;
+    boinor propagates two-body between the burns)."""
     return arrival_orbit(case).apply_maneuver(insertion_maneuver(case))
