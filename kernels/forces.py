@@ -640,7 +640,7 @@ def ephemeris_accel(t, x, yy, z, params, tab):
     return ax, ay, az
 
 
-@jit(inline="always")
+@jit
 def ephemeris_accel_moon(t, x, yy, z, params, tab):
     """:func:`ephemeris_accel` that also returns the distances to the Earth's and the Moon's
     centres (km; ``inf`` for the Moon when it is switched off), which the Sundman time
@@ -812,7 +812,7 @@ def rhs(model, t, y, params, tab, out, row):
     out[row, 5] = az
 
 
-@jit(inline="always")
+@jit
 def sundman_rhs(model, y, params, tab, out, row):
     """Right-hand side ``dY/ds`` of the Sundman-transformed system (see "Regularised form" in
     the module docstring), written into ``out[row, 0:7]``.

@@ -25,7 +25,7 @@ __all__ = ["launch_state_into", "launch_state", "launch_states", "launch_states_
            "surface_velocity"]
 
 
-@jit(inline="always")
+@jit
 def launch_state_into(t, speed, site_body, dir_body, eph, out, m, dm, work):
     """Geocentric ICRF launch state into ``out[0:6]`` (km, km/s). Allocation-free.
 

@@ -278,7 +278,7 @@ def _free_plane_through(ph, ha, pole, cos_inc):
     return n, rot, residual
 
 
-@jit(inline="always")
+@jit
 def _perigee_cost(vr0, vh0, vr1, vh1, dv2, sh, ch, ha, ta, rh, normal, pole, inc, free_raan,
                   sq_p, e_t, cnr, snr):
     """Strategy-0 cost for one burn-1 shape and a rotation ``psi`` about ``rh`` at perigee.
