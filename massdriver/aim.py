@@ -43,7 +43,14 @@ from massdriver import bodies
 from massdriver.errors import InputError
 
 __all__ = ["TrackStats", "Recommendation", "TrackSearch", "aim", "track_stats",
-           "parse_angle_range", "MONTH_DAYS"]
+           "parse_angle_range", "MONTH_DAYS", "resolve_auto_track", "AUTO_AZIMUTHS_DEG",
+           "AUTO_ELEVATIONS_DEG"]
+
+#: the coarse grid of ``azimuth = "auto"`` / ``elevation = "auto"`` (deg)
+AUTO_AZIMUTHS_DEG = np.arange(0.0, 360.0, 30.0)
+AUTO_ELEVATIONS_DEG = np.arange(0.0, 46.0, 15.0)
+#: epoch spacing of that search: the mission's step, at least this (s)
+AUTO_MIN_STEP_S = 6 * 3600.0
 
 #: days in a mean calendar month (365.25 / 12), the unit of ``windows_per_month``
 MONTH_DAYS = 365.25 / 12.0
@@ -745,3 +752,90 @@ def _recommend(cells: list, refined: list, seeds: list) -> tuple:
             roles.append("most available")
         out.append(Recommendation(rank=k + 1, source=source, stats=s, roles=tuple(roles)))
     return tuple(out)
+
+
+def resolve_auto_track(mission, *, progress: Callable[[int, int], None] | None = None):
+    """Choose the track of a mission whose ``[site]`` says ``azimuth``/``elevation = "auto"``.
+
+    A fast coarse :func:`aim` over the mission's own span (its search start and span; epochs
+    every ``max(step, 6 h)``): azimuths every 30 deg (if ``azimuth = "auto"``, else the
+    mission's), elevations 0-45 deg every 15 deg (if ``elevation = "auto"``), the month
+    screen on, the best cell refined with Nelder-Mead (at most 12 evaluations). The chosen
+    track is the first recommendation (largest mean margin under the threshold).
+
+    Parameters
+    ----------
+    mission : massdriver.mission.MissionConfig
+    progress : callable, optional
+        As :func:`aim`.
+
+    Returns
+    -------
+    mission : massdriver.mission.MissionConfig
+        With the chosen azimuth and elevation in its site and ``auto_track`` emptied (the
+        same object when nothing is ``"auto"``).
+    info : dict or None
+        What was searched and chosen (``plan.json`` ``inputs.track_search``).
+
+    Raises
+    ------
+    massdriver.errors.InputError
+        No track of the coarse grid opens a window under the threshold in the span.
+    """
+    import logging
+
+    import astropy.units as u
+
+    if not mission.auto_track:
+        return mission, None
+    s, site = mission.search, mission.site
+    auto = tuple(mission.auto_track)
+    az = AUTO_AZIMUTHS_DEG if "azimuth" in auto else \
+        np.array([float(site.azimuth.to_value(u.deg)) % 360.0])
+    el = AUTO_ELEVATIONS_DEG if "elevation" in auto else \
+        np.array([float(site.elevation.to_value(u.deg))])
+    step_s = max(float(s.step.to_value(u.s)), AUTO_MIN_STEP_S)
+    horizon = max(float(s.span.to_value(u.s)), step_s) * u.s
+    search = aim(site, mission.target, s.start, horizon, azimuths=az, elevations=el,
+                 launcher=mission.launcher, threshold=s.threshold, step=step_s * u.s,
+                 rtol=s.rtol, max_flight_time=s.max_flight_time, refine=1,
+                 refine_evaluations=12, progress=progress)
+    keys = " and ".join(f"site.{k}" for k in auto)
+    if not search.recommendations:
+        raise InputError(
+            f"{keys} = \"auto\": no track of the coarse search (azimuth "
+            f"{az.min():g}-{az.max():g} deg, elevation {el.min():g}-{el.max():g} deg) opens a "
+            f"window under {search.inputs['threshold_km_s']:.3f} km/s in the "
+            f"{horizon.to_value(u.day):.0f}-day span; try a longer [search] span, a higher "
+            "threshold, a wider [launcher] speed range, or `massdriver aim` with a finer grid")
+    top = search.recommendations[0]
+    st = top.stats
+    chosen = _site_with(site, st.azimuth_deg, st.elevation_deg)
+    info = {
+        "auto": list(auto),
+        "azimuth_deg": st.azimuth_deg,
+        "elevation_deg": st.elevation_deg,
+        "source": top.source,
+        "criterion": "largest mean margin under the threshold (massdriver aim's rank 1)",
+        "duty_cycle": st.duty_cycle,
+        "total_median_km_s": st.total_median_km_s,
+        "grid_azimuths_deg": [float(a) for a in az],
+        "grid_elevations_deg": [float(e) for e in el],
+        "horizon_days": search.inputs["horizon_days"],
+        "step_minutes": search.inputs["step_minutes"],
+        "screened_out_cells": search.inputs["screened_out_cells"],
+    }
+    logging.getLogger(__name__).info(
+        "track search chose azimuth %.2f deg, elevation %.2f deg", st.azimuth_deg,
+        st.elevation_deg)
+    return replace(mission, site=chosen, auto_track=()), info
+
+
+def describe_track_choice(info: dict) -> str:
+    """One line for the user: the track :func:`resolve_auto_track` chose, and why."""
+    med = info["total_median_km_s"]
+    med_text = f"{med:.3f} km/s" if med is not None and math.isfinite(med) else "-"
+    return (f"track search ({' and '.join(info['auto'])} = auto): chose azimuth "
+            f"{info['azimuth_deg']:.2f} deg, elevation {info['elevation_deg']:.2f} deg "
+            f"({info['source']}; open {100 * info['duty_cycle']:.1f} % of the "
+            f"{info['horizon_days']:.0f}-day span, median total {med_text})")

@@ -1127,10 +1127,21 @@ def solve_mission(mission, *, progress: Callable[[int, int], None] | None = None
     Returns
     -------
     Plan
-        With ``mission`` kept as its inputs.
+        With ``mission`` kept as its inputs. A mission with ``azimuth``/``elevation =
+        "auto"`` first gets its track from :func:`massdriver.aim.resolve_auto_track`; the plan's
+        ``mission`` then holds the chosen track and ``inputs["track_search"]`` what was chosen.
     """
+    track_search = None
+    if getattr(mission, "auto_track", ()):
+        # azimuth / elevation = "auto": the track search first (massdriver.aim)
+        from massdriver.aim import resolve_auto_track
+
+        mission, track_search = resolve_auto_track(mission)
     s = mission.search
-    return solve(mission.site, mission.target, s.start, s.span, threshold=s.threshold,
+    plan = solve(mission.site, mission.target, s.start, s.span, threshold=s.threshold,
                  launcher=mission.launcher, step=s.step, rtol=s.rtol,
                  max_flight_time=s.max_flight_time, mid_course=mission.mid_course,
                  mission=mission, progress=progress)
+    if track_search is not None:
+        plan.inputs["track_search"] = track_search
+    return plan
