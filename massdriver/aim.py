@@ -362,7 +362,8 @@ def aim(site, target, start, horizon, *, azimuths=None, elevations=None, launche
         branches=("prograde", "retrograde"), refine: int = 3, refine_horizon=None,
         refine_evaluations: int = 20, screen: bool = True, screen_step=None, checkpoint=None,
         scheduler: str | None = None, client=None, ephemeris=None,
-        progress: Callable[[int, int], None] | None = None) -> TrackSearch:
+        progress: Callable[[int, int], None] | None = None,
+        reach_screen: bool = True) -> TrackSearch:
     """Search the track's azimuth and elevation for one site and target over a calendar.
 
     Parameters
@@ -422,6 +423,10 @@ def aim(site, target, start, horizon, *, azimuths=None, elevations=None, launche
     ephemeris : massdriver.ephemeris.Ephemeris, optional
     progress : callable, optional
         ``progress(done, total)`` in speed solves (epochs x branches) of the grid scan.
+    reach_screen : bool
+        In-process scans skip the epochs a patched-conic test proves unreachable
+        (:func:`massdriver.kernels.shots.reach_mask`; same results, fewer coasts; False: the
+        plain window scan, the benchmark's baseline). Dask runs do not screen.
 
     Returns
     -------
@@ -508,7 +513,7 @@ def aim(site, target, start, horizon, *, azimuths=None, elevations=None, launche
             from massdriver.parallel import current_client
 
             if current_client() is None:
-                return scan_many(cases, tick_fn)
+                return scan_many(cases, tick_fn, reach_screen=reach_screen)
         from massdriver.parallel import SweepCase, sweep
 
         sweep_cases = [SweepCase(site=_site_with(site, *case_track[id(c[0])]), target=target,
