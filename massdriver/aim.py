@@ -763,9 +763,10 @@ def resolve_auto_track(mission, *, progress: Callable[[int, int], None] | None =
     """Choose the track of a mission whose ``[site]`` says ``azimuth``/``elevation = "auto"``.
 
     A fast coarse :func:`aim` over the mission's own span (its search start and span; epochs
-    every ``max(step, 6 h)``): azimuths every 30 deg (if ``azimuth = "auto"``, else the
-    mission's), elevations 0-45 deg every 15 deg (if ``elevation = "auto"``), the month
-    screen on, the best cell refined with Nelder-Mead (at most 12 evaluations). The chosen
+    every ``max(step, 6 h)``), the month screen on. Both angles ``"auto"``: azimuths every
+    30 deg x elevations 0-45 deg every 15 deg, the best cell refined with Nelder-Mead (at most
+    12 evaluations). One angle ``"auto"``: that angle alone (azimuths every 10 deg, or
+    elevations 0-45 deg every 5 deg), the other the mission's, no refinement. The chosen
     track is the first recommendation (largest mean margin under the threshold).
 
     Parameters
@@ -795,15 +796,17 @@ def resolve_auto_track(mission, *, progress: Callable[[int, int], None] | None =
         return mission, None
     s, site = mission.search, mission.site
     auto = tuple(mission.auto_track)
-    az = AUTO_AZIMUTHS_DEG if "azimuth" in auto else \
-        np.array([float(site.azimuth.to_value(u.deg)) % 360.0])
-    el = AUTO_ELEVATIONS_DEG if "elevation" in auto else \
-        np.array([float(site.elevation.to_value(u.deg))])
+    both = "azimuth" in auto and "elevation" in auto
+    # one free angle: a finer 1-D grid and no refinement (which would move the fixed angle)
+    az = (AUTO_AZIMUTHS_DEG if both else np.arange(0.0, 360.0, 10.0)) if "azimuth" in auto \
+        else np.array([float(site.azimuth.to_value(u.deg)) % 360.0])
+    el = (AUTO_ELEVATIONS_DEG if both else np.arange(0.0, 46.0, 5.0)) if "elevation" in auto \
+        else np.array([float(site.elevation.to_value(u.deg))])
     step_s = max(float(s.step.to_value(u.s)), AUTO_MIN_STEP_S)
     horizon = max(float(s.span.to_value(u.s)), step_s) * u.s
     search = aim(site, mission.target, s.start, horizon, azimuths=az, elevations=el,
                  launcher=mission.launcher, threshold=s.threshold, step=step_s * u.s,
-                 rtol=s.rtol, max_flight_time=s.max_flight_time, refine=1,
+                 rtol=s.rtol, max_flight_time=s.max_flight_time, refine=1 if both else 0,
                  refine_evaluations=12, progress=progress)
     keys = " and ".join(f"site.{k}" for k in auto)
     if not search.recommendations:
