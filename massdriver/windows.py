@@ -389,7 +389,7 @@ def _scan_tasks(problem: _Problem, t: np.ndarray, branch: float,
                              problem.dir_body, problem.flight_time_max, problem.scan_rtol,
                              problem.scan_atol, problem.params, problem.eph, _FAR_PERIGEE,
                              np.full(t.shape[0], np.nan),
-                             reach_margin=REACH_MARGIN if reach_screen else None)
+                             **({"reach_margin": REACH_MARGIN} if reach_screen else {}))
 
 
 def _scan_branch(problem: _Problem, t: np.ndarray, branch: float,
