@@ -43,7 +43,8 @@ from massdriver import bodies
 from massdriver.errors import InputError
 
 __all__ = ["TrackStats", "Recommendation", "TrackSearch", "aim", "track_stats",
-           "parse_angle_range", "MONTH_DAYS", "resolve_auto_track", "AUTO_AZIMUTHS_DEG",
+           "parse_angle_range", "MONTH_DAYS", "resolve_auto_track", "solve_mission",
+           "describe_track_choice", "AUTO_AZIMUTHS_DEG",
            "AUTO_ELEVATIONS_DEG"]
 
 #: the coarse grid of ``azimuth = "auto"`` / ``elevation = "auto"`` (deg)
@@ -847,3 +848,29 @@ def describe_track_choice(info: dict) -> str:
             f"{info['azimuth_deg']:.2f} deg, elevation {info['elevation_deg']:.2f} deg "
             f"({info['source']}; open {100 * info['duty_cycle']:.1f} % of the "
             f"{info['horizon_days']:.0f}-day span, median total {med_text})")
+
+
+def solve_mission(mission, *, progress: Callable[[int, int], None] | None = None):
+    """:func:`massdriver.windows.solve_mission`, choosing the track first where the mission's
+    ``[site]`` says ``azimuth``/``elevation = "auto"`` (``massdriver solve`` and ``windows``).
+
+    Parameters
+    ----------
+    mission : massdriver.mission.MissionConfig
+    progress : callable, optional
+        ``progress(done, total)`` of the window scan.
+
+    Returns
+    -------
+    massdriver.windows.Plan
+        With an ``"auto"`` track: ``plan.mission`` holds the chosen track and
+        ``plan.inputs["track_search"]`` what was searched and chosen
+        (:func:`resolve_auto_track`).
+    """
+    from massdriver import windows
+
+    mission, info = resolve_auto_track(mission)
+    plan = windows.solve_mission(mission, progress=progress)
+    if info is not None:
+        plan.inputs["track_search"] = info
+    return plan

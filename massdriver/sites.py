@@ -34,9 +34,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import astropy.units as u
 import numpy as np
+from astropy.table import QTable
+from astropy.utils.masked import Masked
 
+import massdriver
+from massdriver.aim import aim
 from massdriver.errors import InputError
+from massdriver.site import LaunchSite
 
 __all__ = ["CatalogueSite", "CATALOGUE", "parse_sites", "SiteResult", "SiteSearch",
            "search_sites", "site_catalogue_table"]
@@ -75,9 +81,6 @@ MAX_SITES = 400
 
 def site_catalogue_table():
     """The catalogue as an astropy ``Table`` (name, lat, lon in deg, source)."""
-    import astropy.units as u
-    from astropy.table import QTable
-
     rows = list(CATALOGUE.values())
     return QTable({"name": [s.name for s in rows],
                    "lat": np.array([s.lat_deg for s in rows]) * u.deg,
@@ -202,10 +205,6 @@ class SiteSearch:
 
     def to_table(self):
         """``QTable`` with units, one row per site (ECSV-ready; NaN masked)."""
-        import astropy.units as u
-        from astropy.table import QTable
-        from astropy.utils.masked import Masked
-
         def col(values, unit):
             v = np.asarray(values, dtype=float)
             bad = ~np.isfinite(v)
@@ -271,12 +270,6 @@ def search_sites(sites: list[CatalogueSite], target, start, horizon, *, launcher
     -------
     SiteSearch
     """
-    import astropy.units as u
-
-    import massdriver
-    from massdriver.aim import aim
-    from massdriver.site import LaunchSite
-
     if not sites:
         raise InputError("search_sites: give at least one site")
     results = []
@@ -307,61 +300,3 @@ def search_sites(sites: list[CatalogueSite], target, start, horizon, *, launcher
     inputs["elevations_deg"] = [float(e) for e in last.elevations_deg]
     inputs["frame"] = "ME (mean Earth / polar axis)"
     return SiteSearch(results=tuple(results), inputs=inputs, version=massdriver.__version__)
-
-
-def plot_site_map(table, *, title: str = ""):
-    """Selenographic map of a site search: near-side disk, each site coloured by its best
-    track's duty cycle and labelled with its median delta-v (km/s); sites without a window
-    are hollow grey circles.
-
-    Parameters
-    ----------
-    table : astropy.table.Table
-        ``sites.ecsv`` (:meth:`SiteSearch.to_table`).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Rectangle
-
-    def arr(name):
-        c = table[name]
-        v = np.array(getattr(c, "value", c), dtype=float)
-        m = np.ma.getmaskarray(c) if np.ma.isMaskedArray(c) else \
-            np.asarray(getattr(c, "mask", np.zeros(v.shape, bool)), dtype=bool)
-        return np.where(m | ~np.isfinite(v), np.nan, v)
-
-    lat, lon = arr("lat"), arr("lon")
-    lon = (lon + 180.0) % 360.0 - 180.0
-    duty, med = arr("duty_cycle"), arr("total_median")
-    fig, ax = plt.subplots(figsize=(8, 4.6))
-    ax.add_patch(Rectangle((-90, -90), 180, 180, facecolor="0.93", edgecolor="0.5",
-                           label="near side (|lon| <= 90 deg)"))
-    ok = np.isfinite(duty) & (duty > 0)
-    sc = ax.scatter(lon[ok], lat[ok], c=100 * duty[ok], cmap="viridis", s=60,
-                    edgecolors="k", zorder=3)
-    ax.scatter(lon[~ok], lat[~ok], facecolors="none", edgecolors="0.4", s=60, zorder=3,
-               label="no window")
-    for x, y, m, name in zip(lon, lat, med, table["name"], strict=True):
-        text = str(name) if not np.isfinite(m) else f"{name}\n{m:.3f}"
-        ax.annotate(text, (x, y), xytext=(4, 3), textcoords="offset points", fontsize=6)
-    if np.any(ok):
-        fig.colorbar(sc, ax=ax, label="best track's duty cycle (%)")
-    ax.set_xlim(-180, 180)
-    ax.set_ylim(-90, 90)
-    ax.set_xticks(np.arange(-180, 181, 45))
-    ax.set_yticks(np.arange(-90, 91, 30))
-    ax.set_xlabel("selenographic longitude (deg, east +)")
-    ax.set_ylabel("latitude (deg)")
-    ax.set_aspect("equal")
-    ax.grid(True, lw=0.3)
-    ax.legend(loc="lower left", fontsize=7)
-    ax.set_title(title or "best track per site (label: median total delta-v, km/s)",
-                 fontsize=9)
-    fig.tight_layout()
-    return fig

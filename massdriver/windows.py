@@ -1133,21 +1133,19 @@ def solve_mission(mission, *, progress: Callable[[int, int], None] | None = None
     Returns
     -------
     Plan
-        With ``mission`` kept as its inputs. A mission with ``azimuth``/``elevation =
-        "auto"`` first gets its track from :func:`massdriver.aim.resolve_auto_track`; the plan's
-        ``mission`` then holds the chosen track and ``inputs["track_search"]`` what was chosen.
-    """
-    track_search = None
-    if getattr(mission, "auto_track", ()):
-        # azimuth / elevation = "auto": the track search first (massdriver.aim)
-        from massdriver.aim import resolve_auto_track
+        With ``mission`` kept as its inputs.
 
-        mission, track_search = resolve_auto_track(mission)
+    Raises
+    ------
+    massdriver.errors.InputError
+        For a mission with ``azimuth``/``elevation = "auto"``: use
+        :func:`massdriver.aim.solve_mission`, which chooses the track first.
+    """
+    if getattr(mission, "auto_track", ()):
+        raise InputError(f"site.{mission.auto_track[0]} = \"auto\": choose the track first "
+                         "(massdriver.aim.solve_mission runs the track search, then this)")
     s = mission.search
-    plan = solve(mission.site, mission.target, s.start, s.span, threshold=s.threshold,
+    return solve(mission.site, mission.target, s.start, s.span, threshold=s.threshold,
                  launcher=mission.launcher, step=s.step, rtol=s.rtol,
                  max_flight_time=s.max_flight_time, mid_course=mission.mid_course,
                  mission=mission, progress=progress)
-    if track_search is not None:
-        plan.inputs["track_search"] = track_search
-    return plan

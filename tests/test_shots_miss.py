@@ -69,8 +69,8 @@ def test_patched_conic_h_is_under_the_limit_at_solved_speeds(cases):
     """At the speed of every converged shot the patched-conic ``|h|`` is below the reach
     limit ``sqrt(3 GM r_t)`` plus the margin (what the screen relies on), and the Moon's own
     ``|h|`` (~3.9e5 km^2/s, a slow shot that barely leaves) is far above it."""
-    from kernels.forces import P_GM_EARTH, P_GM_MOON
-    from kernels.shots import REACH_MARGIN, patched_conic_h
+    from massdriver.kernels.forces import P_GM_EARTH, P_GM_MOON
+    from massdriver.kernels.shots import REACH_MARGIN, patched_conic_h
 
     scratch = [np.empty(6), np.empty((3, 3)), np.empty((3, 3)), np.empty(6), np.empty(6)]
     plain = scan_many(cases[:4])

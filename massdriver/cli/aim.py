@@ -200,7 +200,8 @@ def run_sites(args, mission, azimuths, elevations, horizon, step) -> int:
     from pathlib import Path
 
     from massdriver.cli._common import json_ready, prepare_output_dir
-    from massdriver.sites import parse_sites, plot_site_map, search_sites
+    from massdriver.report.aim_plots import plot_site_map
+    from massdriver.sites import parse_sites, search_sites
 
     sites = parse_sites(args.sites)
     out = prepare_output_dir(Path(args.out), SITE_FILES, args.force)

@@ -45,7 +45,7 @@ def _progress(quiet: bool):
 def solve_loaded(mission, quiet: bool):
     """Solve a validated :class:`massdriver.mission.MissionConfig`
     (:func:`massdriver.windows.solve_mission`, as ``windows`` does) with a progress bar."""
-    from massdriver.windows import solve_mission
+    from massdriver.aim import solve_mission
 
     plan = solve_mission(mission, progress=_progress(quiet))
     say_track_choice(plan)
