@@ -57,6 +57,17 @@ DESCRIPTIONS: dict[tuple, str] = {
     ("mission", "", "target"): "The Earth orbit to reach (see [target]).",
     ("mission", "", "search"): "Which launch epochs to scan and what makes a window "
                                "(see [search]).",
+    ("mission", "site", "azimuth"): "Track azimuth clockwise from local north, [0, 360] deg "
+                                    "(90 deg = due east), or \"auto\": `solve` and `windows` "
+                                    "then choose it with a coarse track search first "
+                                    "(docs/aim.md).",
+    ("mission", "site", "elevation"): "Track elevation above the local horizontal, [0, 90] "
+                                      "deg, or \"auto\" (as `azimuth`).",
+    # a campaign's site has no track search: no "auto" there
+    ("campaign", "site", "azimuth"): "Track azimuth clockwise from local north, [0, 360] deg "
+                                     "(90 deg = due east).",
+    ("campaign", "site", "elevation"): "Track elevation above the local horizontal, [0, 90] "
+                                       "deg.",
     ("mission", "launcher", "coilgun"): "A coilgun file (path relative to the mission file) "
                                         "describing the launcher; see the coilgun file below.",
     ("mission", "target", "kind"): "Which kind of target orbit; the other keys depend on it.",

@@ -45,6 +45,7 @@ from massdriver.kernels.forces import (
     MODEL_EPHEMERIS,
     N_EVENTS,
     P_GM_EARTH,
+    P_GM_MOON,
 )
 from massdriver.kernels.frames import launch_state_into
 from massdriver.kernels.integrators.contract import STATUS_EVENT
@@ -57,6 +58,7 @@ __all__ = [
     "SOLVE_NOT_CONVERGED", "SOLVE_NAMES", "Q_MOON", "CHUNK",
     "osculating_perigee", "coast_to_perigee", "signed_perigee", "solve_speed", "solve_chunk",
     "solve_speeds", "speed_solve_tasks", "run_tasks", "private_arguments",
+    "patched_conic_h", "reach_mask", "REACH_MARGIN", "R_SOI_MOON",
 ]
 
 OUTCOME_PERIGEE = 0
@@ -88,6 +90,123 @@ GRID_SPACING = 0.02
 _SLOPE_DV = 1e-6
 #: seconds coasted with the perigee event off after a skipped far perigee
 PERIGEE_HOP = 600.0
+#: km, radius of the Moon's sphere of influence (Laplace: a (m_moon / m_earth)^(2/5) = 66,200 km)
+R_SOI_MOON = 66200.0
+#: km^2/s: how far the patched-conic geocentric angular momentum of a shot may lie from the true
+#: one; the reach screen (:func:`reach_mask`) skips an epoch only if every speed of the range
+#: gives a patched-conic ``|h|`` above ``sqrt(3 GM r_target) + REACH_MARGIN``. Calibrated on
+#: converged shots (tests/test_shots_miss.py): they had ``|h_pc| - sqrt(3 GM r_t)`` up to about
+#: a third of it.
+REACH_MARGIN = 150000.0
+#: speeds sampled per epoch by the reach screen (the range, ends included)
+_REACH_SAMPLES = 81
+
+
+@jit
+def patched_conic_h(t0, speed, site_body, dir_body, eph, gm_moon, t_max, y0, m, dm, work,
+                    moon):
+    """Patched-conic estimate of a shot's geocentric angular momentum ``|h|`` (km^2/s).
+
+    The selenocentric two-body hyperbola of the launch state (Moon point mass) is followed to
+    the sphere of influence (:data:`R_SOI_MOON`, Kepler's equation for the time); there the
+    state is added to the Moon's geocentric state at that epoch. A shot that does not escape
+    the Moon in this model (energy <= 0) is given the Moon's own ``|h|`` (it leaves, if at
+    all, through the Earth's tide with almost no excess speed). ``y0, m, dm, work, moon`` are
+    scratch arrays (6, 3x3, 3x3, 6, 6).
+    """
+    launch_state_into(t0, speed, site_body, dir_body, eph, y0, m, dm, work)
+    geocentric_moon_into(t0, eph, moon)
+    rx = y0[0] - moon[0]
+    ry = y0[1] - moon[1]
+    rz = y0[2] - moon[2]
+    vx = y0[3] - moon[3]
+    vy = y0[4] - moon[4]
+    vz = y0[5] - moon[5]
+    rr = math.sqrt(rx * rx + ry * ry + rz * rz)
+    energy = 0.5 * (vx * vx + vy * vy + vz * vz) - gm_moon / rr
+    hx = ry * vz - rz * vy
+    hy = rz * vx - rx * vz
+    hz = rx * vy - ry * vx
+    hs = math.sqrt(hx * hx + hy * hy + hz * hz)
+    if energy <= 0.0 or hs == 0.0:
+        ax = moon[1] * moon[5] - moon[2] * moon[4]
+        ay = moon[2] * moon[3] - moon[0] * moon[5]
+        az = moon[0] * moon[4] - moon[1] * moon[3]
+        return math.sqrt(ax * ax + ay * ay + az * az)
+    # eccentricity vector (v x h) / mu - r / |r|
+    ex = (vy * hz - vz * hy) / gm_moon - rx / rr
+    ey = (vz * hx - vx * hz) / gm_moon - ry / rr
+    ez = (vx * hy - vy * hx) / gm_moon - rz / rr
+    e = math.sqrt(ex * ex + ey * ey + ez * ez)
+    if e <= 1.0:
+        e = 1.0 + 1e-12
+    px, py, pz = ex / e, ey / e, ez / e
+    kx, ky, kz = hx / hs, hy / hs, hz / hs
+    qx = ky * pz - kz * py
+    qy = kz * px - kx * pz
+    qz = kx * py - ky * px
+    semi_latus = hs * hs / gm_moon
+    r1 = max(R_SOI_MOON, rr)
+    # true anomalies of the launch and of the exit (outgoing: sin >= 0 when moving outward)
+    c0 = min(max((semi_latus / rr - 1.0) / e, -1.0), 1.0)
+    nu0 = math.acos(c0)
+    if rx * vx + ry * vy + rz * vz < 0.0:
+        nu0 = -nu0
+    c1 = min(max((semi_latus / r1 - 1.0) / e, -1.0), 1.0)
+    nu1 = math.acos(c1)
+    # hyperbolic anomaly: tanh(F / 2) = sqrt((e - 1) / (e + 1)) tan(nu / 2)
+    k = math.sqrt((e - 1.0) / (e + 1.0))
+    f0 = 2.0 * math.atanh(min(k * math.tan(0.5 * nu0), 1.0 - 1e-15))
+    f1 = 2.0 * math.atanh(min(k * math.tan(0.5 * nu1), 1.0 - 1e-15))
+    a = gm_moon / (2.0 * energy)
+    dt = ((e * math.sinh(f1) - f1) - (e * math.sinh(f0) - f0)) / math.sqrt(gm_moon / (a * a * a))
+    t1 = min(t0 + max(dt, 0.0), t_max)
+    sn1 = math.sqrt(max(1.0 - c1 * c1, 0.0))
+    vr = gm_moon / hs
+    geocentric_moon_into(t1, eph, moon)
+    px1 = moon[0] + r1 * (c1 * px + sn1 * qx)
+    py1 = moon[1] + r1 * (c1 * py + sn1 * qy)
+    pz1 = moon[2] + r1 * (c1 * pz + sn1 * qz)
+    vx1 = moon[3] + vr * (-sn1 * px + (e + c1) * qx)
+    vy1 = moon[4] + vr * (-sn1 * py + (e + c1) * qy)
+    vz1 = moon[5] + vr * (-sn1 * pz + (e + c1) * qz)
+    gx = py1 * vz1 - pz1 * vy1
+    gy = pz1 * vx1 - px1 * vz1
+    gz = px1 * vy1 - py1 * vx1
+    return math.sqrt(gx * gx + gy * gy + gz * gz)
+
+
+@jit(nogil=True)
+def reach_mask(t0s, r_target, speed_min, speed_max, site_body, dir_body, flight_time_max, params,
+               eph, margin, skip):
+    """The reach screen: ``skip[i]`` = True where no speed of the range can bring the Earth
+    perigee down to ``r_target`` (patched conics, with ``margin``; see :data:`REACH_MARGIN`).
+
+    A perigee radius ``r_p = h^2 / (GM (1 + e))`` at most ``r_target`` needs ``|h| <=
+    sqrt(GM r_target (1 + e))``; every arrival the scan prices is bound or barely hyperbolic
+    (``e < 2``), so ``|h| <= sqrt(3 GM r_target)``. The epoch is skipped when the
+    patched-conic ``|h|`` (:func:`patched_conic_h`) of every one of ``_REACH_SAMPLES`` speeds
+    spanning ``[max(speed_min, LOWEST_USEFUL_SPEED), speed_max]`` exceeds that by ``margin``.
+    """
+    y0 = np.empty(6)
+    m = np.empty((3, 3))
+    dm = np.empty((3, 3))
+    work = np.empty(6)
+    moon = np.empty(6)
+    lo = max(speed_min, LOWEST_USEFUL_SPEED)
+    limit = math.sqrt(3.0 * params[P_GM_EARTH] * r_target) + margin
+    gm_moon = params[P_GM_MOON]
+    for i in range(t0s.shape[0]):
+        skip[i] = True
+        if lo >= speed_max:
+            continue
+        for k in range(_REACH_SAMPLES):
+            w = lo + (speed_max - lo) * k / (_REACH_SAMPLES - 1)
+            h = patched_conic_h(t0s[i], w, site_body, dir_body, eph, gm_moon,
+                                t0s[i] + flight_time_max, y0, m, dm, work, moon)
+            if not (h > limit):
+                skip[i] = False
+                break
 
 
 @jit
@@ -513,7 +632,7 @@ def solve_speeds(t0s, branch, r_target, speed_min, speed_max, speed_tol, perigee
 
 def speed_solve_tasks(t0s, branch, r_target, speed_min, speed_max, speed_tol, perigee_tol,
                       site_body, dir_body, flight_time_max, rtol, atol, params, eph,
-                      far_perigee_radius, guesses):
+                      far_perigee_radius, guesses, reach_margin=None):
     """The chunks of :func:`solve_speeds` as tasks, and the arrays they fill.
 
     For callers that solve several branches or cases at once: pass the tasks of all of them to
@@ -527,6 +646,14 @@ def speed_solve_tasks(t0s, branch, r_target, speed_min, speed_max, speed_tol, pe
     out : tuple
         ``(speed, solve_status, outcome, t_perigee, y_perigee, nfev)`` as :func:`solve_speeds`
         returns them, complete once every task has run.
+
+    reach_margin : float, optional
+        Turn on the reach screen (:func:`reach_mask`, e.g. :data:`REACH_MARGIN` km^2/s):
+        epochs it proves unreachable are not solved (``SOLVE_NO_ROOT``, ``OUTCOME_TIMEOUT``,
+        no evaluations) and the others are solved in runs between them. An unreachable epoch
+        ends the continuation in any case (no root: the next epoch starts on the bracketing
+        grid), so every other result equals the unscreened run's bit for bit (only ``nfev``
+        differs) as long as the screen skips no reachable epoch.
 
     Raises
     ------
@@ -556,8 +683,27 @@ def speed_solve_tasks(t0s, branch, r_target, speed_min, speed_max, speed_tol, pe
         t = t0s[sl]
         private = private_arguments(args, eph, float(t.min()) - 86400.0,
                                     float(t.max()) + float(flight_time_max) + 86400.0)
-        solve_chunk(t, *private, guesses[sl], speed[sl], solve_status[sl], outcome[sl],
-                    t_perigee[sl], y_perigee[sl], nfev[sl])
+        if reach_margin is None:
+            solve_chunk(t, *private, guesses[sl], speed[sl], solve_status[sl], outcome[sl],
+                        t_perigee[sl], y_perigee[sl], nfev[sl])
+            return sl.stop - sl.start
+        skip = np.zeros(t.shape[0], dtype=np.bool_)
+        reach_mask(t, private[1], private[2], private[3], private[6], private[7], private[8],
+                   private[11], private[12], float(reach_margin), skip)
+        solve_status[sl][skip] = SOLVE_NO_ROOT
+        outcome[sl][skip] = OUTCOME_TIMEOUT
+        i = 0
+        while i < t.shape[0]:           # solve the runs of epochs the screen keeps
+            if skip[i]:
+                i += 1
+                continue
+            j = i
+            while j < t.shape[0] and not skip[j]:
+                j += 1
+            a, b = sl.start + i, sl.start + j
+            solve_chunk(t[i:j], *private, guesses[a:b], speed[a:b], solve_status[a:b],
+                        outcome[a:b], t_perigee[a:b], y_perigee[a:b], nfev[a:b])
+            i = j
         return sl.stop - sl.start
 
     tasks = [(lambda k=k: run(k)) for k in range((n + chunk - 1) // chunk)]

@@ -43,7 +43,15 @@ from massdriver import bodies
 from massdriver.errors import InputError
 
 __all__ = ["TrackStats", "Recommendation", "TrackSearch", "aim", "track_stats",
-           "parse_angle_range", "MONTH_DAYS"]
+           "parse_angle_range", "MONTH_DAYS", "resolve_auto_track", "solve_mission",
+           "describe_track_choice", "AUTO_AZIMUTHS_DEG",
+           "AUTO_ELEVATIONS_DEG"]
+
+#: the coarse grid of ``azimuth = "auto"`` / ``elevation = "auto"`` (deg)
+AUTO_AZIMUTHS_DEG = np.arange(0.0, 360.0, 30.0)
+AUTO_ELEVATIONS_DEG = np.arange(0.0, 46.0, 15.0)
+#: epoch spacing of that search: the mission's step, at least this (s)
+AUTO_MIN_STEP_S = 6 * 3600.0
 
 #: days in a mean calendar month (365.25 / 12), the unit of ``windows_per_month``
 MONTH_DAYS = 365.25 / 12.0
@@ -355,7 +363,8 @@ def aim(site, target, start, horizon, *, azimuths=None, elevations=None, launche
         branches=("prograde", "retrograde"), refine: int = 3, refine_horizon=None,
         refine_evaluations: int = 20, screen: bool = True, screen_step=None, checkpoint=None,
         scheduler: str | None = None, client=None, ephemeris=None,
-        progress: Callable[[int, int], None] | None = None) -> TrackSearch:
+        progress: Callable[[int, int], None] | None = None,
+        reach_screen: bool = True) -> TrackSearch:
     """Search the track's azimuth and elevation for one site and target over a calendar.
 
     Parameters
@@ -415,6 +424,10 @@ def aim(site, target, start, horizon, *, azimuths=None, elevations=None, launche
     ephemeris : massdriver.ephemeris.Ephemeris, optional
     progress : callable, optional
         ``progress(done, total)`` in speed solves (epochs x branches) of the grid scan.
+    reach_screen : bool
+        In-process scans skip the epochs a patched-conic test proves unreachable
+        (:func:`massdriver.kernels.shots.reach_mask`; same results, fewer coasts; False: the
+        plain window scan, the benchmark's baseline). Dask runs do not screen.
 
     Returns
     -------
@@ -501,7 +514,7 @@ def aim(site, target, start, horizon, *, azimuths=None, elevations=None, launche
             from massdriver.parallel import current_client
 
             if current_client() is None:
-                return scan_many(cases, tick_fn)
+                return scan_many(cases, tick_fn, reach_screen=reach_screen)
         from massdriver.parallel import SweepCase, sweep
 
         sweep_cases = [SweepCase(site=_site_with(site, *case_track[id(c[0])]), target=target,
@@ -745,3 +758,119 @@ def _recommend(cells: list, refined: list, seeds: list) -> tuple:
             roles.append("most available")
         out.append(Recommendation(rank=k + 1, source=source, stats=s, roles=tuple(roles)))
     return tuple(out)
+
+
+def resolve_auto_track(mission, *, progress: Callable[[int, int], None] | None = None):
+    """Choose the track of a mission whose ``[site]`` says ``azimuth``/``elevation = "auto"``.
+
+    A fast coarse :func:`aim` over the mission's own span (its search start and span; epochs
+    every ``max(step, 6 h)``), the month screen on. Both angles ``"auto"``: azimuths every
+    30 deg x elevations 0-45 deg every 15 deg, the best cell refined with Nelder-Mead (at most
+    12 evaluations). One angle ``"auto"``: that angle alone (azimuths every 10 deg, or
+    elevations 0-45 deg every 5 deg), the other the mission's, no refinement. The chosen
+    track is the first recommendation (largest mean margin under the threshold).
+
+    Parameters
+    ----------
+    mission : massdriver.mission.MissionConfig
+    progress : callable, optional
+        As :func:`aim`.
+
+    Returns
+    -------
+    mission : massdriver.mission.MissionConfig
+        With the chosen azimuth and elevation in its site and ``auto_track`` emptied (the
+        same object when nothing is ``"auto"``).
+    info : dict or None
+        What was searched and chosen (``plan.json`` ``inputs.track_search``).
+
+    Raises
+    ------
+    massdriver.errors.InputError
+        No track of the coarse grid opens a window under the threshold in the span.
+    """
+    import logging
+
+    import astropy.units as u
+
+    if not mission.auto_track:
+        return mission, None
+    s, site = mission.search, mission.site
+    auto = tuple(mission.auto_track)
+    both = "azimuth" in auto and "elevation" in auto
+    # one free angle: a finer 1-D grid and no refinement (which would move the fixed angle)
+    az = (AUTO_AZIMUTHS_DEG if both else np.arange(0.0, 360.0, 10.0)) if "azimuth" in auto \
+        else np.array([float(site.azimuth.to_value(u.deg)) % 360.0])
+    el = (AUTO_ELEVATIONS_DEG if both else np.arange(0.0, 46.0, 5.0)) if "elevation" in auto \
+        else np.array([float(site.elevation.to_value(u.deg))])
+    step_s = max(float(s.step.to_value(u.s)), AUTO_MIN_STEP_S)
+    horizon = max(float(s.span.to_value(u.s)), step_s) * u.s
+    search = aim(site, mission.target, s.start, horizon, azimuths=az, elevations=el,
+                 launcher=mission.launcher, threshold=s.threshold, step=step_s * u.s,
+                 rtol=s.rtol, max_flight_time=s.max_flight_time, refine=1 if both else 0,
+                 refine_evaluations=12, progress=progress)
+    keys = " and ".join(f"site.{k}" for k in auto)
+    if not search.recommendations:
+        raise InputError(
+            f"{keys} = \"auto\": no track of the coarse search (azimuth "
+            f"{az.min():g}-{az.max():g} deg, elevation {el.min():g}-{el.max():g} deg) opens a "
+            f"window under {search.inputs['threshold_km_s']:.3f} km/s in the "
+            f"{horizon.to_value(u.day):.0f}-day span; try a longer [search] span, a higher "
+            "threshold, a wider [launcher] speed range, or `massdriver aim` with a finer grid")
+    top = search.recommendations[0]
+    st = top.stats
+    chosen = _site_with(site, st.azimuth_deg, st.elevation_deg)
+    info = {
+        "auto": list(auto),
+        "azimuth_deg": st.azimuth_deg,
+        "elevation_deg": st.elevation_deg,
+        "source": top.source,
+        "criterion": "largest mean margin under the threshold (massdriver aim's rank 1)",
+        "duty_cycle": st.duty_cycle,
+        "total_median_km_s": st.total_median_km_s,
+        "grid_azimuths_deg": [float(a) for a in az],
+        "grid_elevations_deg": [float(e) for e in el],
+        "horizon_days": search.inputs["horizon_days"],
+        "step_minutes": search.inputs["step_minutes"],
+        "screened_out_cells": search.inputs["screened_out_cells"],
+    }
+    logging.getLogger(__name__).info(
+        "track search chose azimuth %.2f deg, elevation %.2f deg", st.azimuth_deg,
+        st.elevation_deg)
+    return replace(mission, site=chosen, auto_track=()), info
+
+
+def describe_track_choice(info: dict) -> str:
+    """One line for the user: the track :func:`resolve_auto_track` chose, and why."""
+    med = info["total_median_km_s"]
+    med_text = f"{med:.3f} km/s" if med is not None and math.isfinite(med) else "-"
+    return (f"track search ({' and '.join(info['auto'])} = auto): chose azimuth "
+            f"{info['azimuth_deg']:.2f} deg, elevation {info['elevation_deg']:.2f} deg "
+            f"({info['source']}; open {100 * info['duty_cycle']:.1f} % of the "
+            f"{info['horizon_days']:.0f}-day span, median total {med_text})")
+
+
+def solve_mission(mission, *, progress: Callable[[int, int], None] | None = None):
+    """:func:`massdriver.windows.solve_mission`, choosing the track first where the mission's
+    ``[site]`` says ``azimuth``/``elevation = "auto"`` (``massdriver solve`` and ``windows``).
+
+    Parameters
+    ----------
+    mission : massdriver.mission.MissionConfig
+    progress : callable, optional
+        ``progress(done, total)`` of the window scan.
+
+    Returns
+    -------
+    massdriver.windows.Plan
+        With an ``"auto"`` track: ``plan.mission`` holds the chosen track and
+        ``plan.inputs["track_search"]`` what was searched and chosen
+        (:func:`resolve_auto_track`).
+    """
+    from massdriver import windows
+
+    mission, info = resolve_auto_track(mission)
+    plan = windows.solve_mission(mission, progress=progress)
+    if info is not None:
+        plan.inputs["track_search"] = info
+    return plan

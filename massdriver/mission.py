@@ -190,6 +190,9 @@ class MissionConfig:
         Whether the mid-course-correction strategy is considered.
     source : str
         The file it was read from.
+    auto_track : tuple of str
+        ``[site]`` keys given as ``"auto"`` (``"azimuth"``, ``"elevation"``): the site holds a
+        placeholder until :func:`massdriver.aim.resolve_auto_track` runs the track search.
     """
 
     name: str
@@ -199,3 +202,4 @@ class MissionConfig:
     search: SearchSpec
     mid_course: bool = True
     source: str = "<config>"
+    auto_track: tuple = ()

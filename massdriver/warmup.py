@@ -157,6 +157,10 @@ def _shot_speeds(state: dict) -> None:
             np.full(epochs.shape[0], np.nan)]      # NaN guesses: bracket / continue
     for branch in (1.0, -1.0):
         shots.solve_speeds(epochs, branch, *args)
+    # the reach screen of the track search (massdriver aim)
+    shots.reach_mask(epochs, r_target, 2.40, 2.70, site_body, dir_body, flight,
+                     forces.ephemeris_params(), tables, shots.REACH_MARGIN,
+                     np.zeros(epochs.shape[0], dtype=np.bool_))
 
 
 def _batch(state: dict) -> None:

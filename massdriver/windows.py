@@ -379,17 +379,20 @@ def _problem(site, target, launcher, rtol: float, flight_time_max: float, epheme
         eph=tables, scan_rtol=max(rtol, SCAN_RTOL), scan_atol=np.full(6, max(rtol, SCAN_RTOL)))
 
 
-def _scan_tasks(problem: _Problem, t: np.ndarray, branch: float) -> tuple:
+def _scan_tasks(problem: _Problem, t: np.ndarray, branch: float,
+                reach_screen: bool = False) -> tuple:
     """The speed-solve chunks of one branch at every epoch of ``t`` (scan tolerances), as
-    ``(tasks, outputs)`` of :func:`massdriver.kernels.shots.speed_solve_tasks`."""
-    from massdriver.kernels.shots import speed_solve_tasks
+    ``(tasks, outputs)`` of :func:`massdriver.kernels.shots.speed_solve_tasks`
+    (``reach_screen``: skip epochs the patched-conic reach screen proves unreachable)."""
+    from massdriver.kernels.shots import REACH_MARGIN, speed_solve_tasks
 
     return speed_solve_tasks(np.ascontiguousarray(t, dtype=np.float64), branch, problem.r_target,
                              problem.speed_min, problem.speed_max, _SPEED_TOL,
                              _SCAN_PERIGEE_REL * problem.r_target, problem.site_body,
                              problem.dir_body, problem.flight_time_max, problem.scan_rtol,
                              problem.scan_atol, problem.params, problem.eph, _FAR_PERIGEE,
-                             np.full(t.shape[0], np.nan))
+                             np.full(t.shape[0], np.nan),
+                             **({"reach_margin": REACH_MARGIN} if reach_screen else {}))
 
 
 def _scan_branch(problem: _Problem, t: np.ndarray, branch: float,
@@ -433,11 +436,14 @@ def scan(problem: _Problem, t: np.ndarray, target, branches: tuple[str, ...],
     return scan_many([(problem, t, target, branches)], progress)[0]
 
 
-def scan_many(cases, progress: Callable[[int], None] | None = None) -> list[ScanResult]:
+def scan_many(cases, progress: Callable[[int], None] | None = None,
+              reach_screen: bool = False) -> list[ScanResult]:
     """:func:`scan` of several ``(problem, t, target, branches)`` cases, their chunks run on
     one pool of threads (no thread idles while a branch or case still has work); results are
     those of :func:`scan` on each case. ``progress(k)`` is called on the calling thread after
-    each chunk of ``k`` epochs."""
+    each chunk of ``k`` epochs. ``reach_screen`` (the track search): epochs the patched-conic
+    screen of :func:`massdriver.kernels.shots.reach_mask` proves unreachable are not solved;
+    the results are the same but for the evaluation counts."""
     from massdriver.kernels.shots import run_tasks
 
     cases = list(cases)
@@ -446,7 +452,7 @@ def scan_many(cases, progress: Callable[[int], None] | None = None) -> list[Scan
     for problem, t, _target, branches in cases:
         per_branch = []
         for name in branches:
-            branch_tasks, out = _scan_tasks(problem, t, BRANCHES[name])
+            branch_tasks, out = _scan_tasks(problem, t, BRANCHES[name], reach_screen)
             tasks.extend(branch_tasks)
             per_branch.append((name, out))
         outputs.append(per_branch)
@@ -1134,7 +1140,16 @@ def solve_mission(mission, *, progress: Callable[[int, int], None] | None = None
     -------
     Plan
         With ``mission`` kept as its inputs.
+
+    Raises
+    ------
+    massdriver.errors.InputError
+        For a mission with ``azimuth``/``elevation = "auto"``: use
+        :func:`massdriver.aim.solve_mission`, which chooses the track first.
     """
+    if getattr(mission, "auto_track", ()):
+        raise InputError(f"site.{mission.auto_track[0]} = \"auto\": choose the track first "
+                         "(massdriver.aim.solve_mission runs the track search, then this)")
     s = mission.search
     return solve(mission.site, mission.target, s.start, s.span, threshold=s.threshold,
                  launcher=mission.launcher, step=s.step, rtol=s.rtol,

@@ -217,9 +217,9 @@ def test_checkpoint_resumes_without_rescanning(mission, tmp_path, monkeypatch):
     scanned = []
     real = windows.scan_many
 
-    def counting(cases, progress=None):
+    def counting(cases, progress=None, **kw):
         scanned.extend(len(c[1]) for c in cases)
-        return real(cases, progress)
+        return real(cases, progress, **kw)
 
     monkeypatch.setattr(windows, "scan_many", counting)
     again = _aim(mission, checkpoint=ckpt, **opts)

@@ -5,6 +5,10 @@ definitions and the inputs), ``calendar.ecsv`` (the first recommendation's total
 heatmaps (``duty_cycle.png``, ``median_delta_v.png``) and the windows calendar of the first
 recommendation (``calendar.png``), and prints the ranked table. The mission's own azimuth and
 elevation are ignored.
+
+With ``--sites`` (catalogue, a list, or a near-side grid: :func:`massdriver.sites.parse_sites`)
+it searches the tracks of every site instead of the mission's and writes ``sites.ecsv``,
+``sites.json`` (per site, its best track's duty cycle and median delta-v) and ``site_map.png``.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import sys
 CHECKPOINT = "cells.jsonl"
 OUTPUT_FILES = ["grid.ecsv", "recommendations.json", "calendar.ecsv", "duty_cycle.png",
                 "median_delta_v.png", "calendar.png"]
+SITE_FILES = ["sites.ecsv", "sites.json", "site_map.png"]
 
 
 def add_parser(subparsers) -> None:
@@ -46,6 +51,11 @@ def add_parser(subparsers) -> None:
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted run in DIR: tracks recorded in "
                         "DIR/cells.jsonl are not scanned again")
+    p.add_argument("--sites", metavar="SITES",
+                   help="search these sites instead of the mission's: 'catalogue' (the "
+                        "shipped sites), a list 'Apollo 15; 33 -16' (names or 'lat lon' in "
+                        "deg), or a near-side grid 'grid:-60:60:30/-60:60:30' (lat/lon "
+                        "START:STOP:STEP); writes sites.ecsv, sites.json, site_map.png")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--force", action="store_true", help="overwrite files in DIR")
     p.set_defaults(run=run)
@@ -156,6 +166,8 @@ def run(args: argparse.Namespace) -> int:
     if args.refine < 0:
         raise InputError(f"--refine {args.refine}: must be >= 0")
     mission = load_mission(args.config)
+    if args.sites is not None:
+        return run_sites(args, mission, azimuths, elevations, horizon, step)
     names = OUTPUT_FILES if args.resume else OUTPUT_FILES + [CHECKPOINT]
     out = prepare_output_dir(Path(args.out), names, args.force)
     checkpoint = out / CHECKPOINT
@@ -177,5 +189,56 @@ def run(args: argparse.Namespace) -> int:
     write_aim_figures(out)
     checkpoint.unlink()              # every result is in grid.ecsv now
     print_recommendations(search)
+    sys.stdout.write(f"wrote {out}/\n")
+    return 0
+
+
+def run_sites(args, mission, azimuths, elevations, horizon, step) -> int:
+    """``--sites``: the best track of each site (:func:`massdriver.sites.search_sites`)."""
+    import json
+    import math
+    from pathlib import Path
+
+    from massdriver.cli._common import json_ready, prepare_output_dir
+    from massdriver.report.aim_plots import plot_site_map
+    from massdriver.sites import parse_sites, search_sites
+
+    sites = parse_sites(args.sites)
+    out = prepare_output_dir(Path(args.out), SITE_FILES, args.force)
+    s = mission.search
+    bar = _progress(args.quiet)
+
+    def show(done: int, total: int) -> None:
+        if bar is not None:
+            sys.stderr.write(f"\raim --sites: {done}/{total} sites")
+            if done >= total:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+
+    result = search_sites(sites, mission.target, s.start, horizon, launcher=mission.launcher,
+                          threshold=s.threshold, azimuths=azimuths, elevations=elevations,
+                          step=step, rtol=s.rtol, max_flight_time=s.max_flight_time,
+                          height=mission.site.height, scheduler=args.scheduler,
+                          progress=show)
+    table = result.to_table()
+    table.write(out / "sites.ecsv", format="ascii.ecsv", overwrite=True)
+    (out / "sites.json").write_text(json.dumps(json_ready(result.to_dict()), indent=2,
+                                               sort_keys=True, allow_nan=False) + "\n")
+    fig = plot_site_map(table, title="best track per site (label: median total, km/s)\n"
+                        f"{mission.target.describe()}")
+    fig.savefig(out / "site_map.png", dpi=120)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    sys.stdout.write(f"{'site':<22} {'lat':>7} {'lon':>8} {'az':>6} {'el':>5} {'duty %':>7} "
+                     f"{'median km/s':>11}\n")
+    for r in sorted(result.results, key=lambda x: -x.margin_km_s):
+        az = "-" if not math.isfinite(r.azimuth_deg) else f"{r.azimuth_deg:.1f}"
+        el = "-" if not math.isfinite(r.elevation_deg) else f"{r.elevation_deg:.1f}"
+        med = "-" if not math.isfinite(r.total_median_km_s) else f"{r.total_median_km_s:.3f}"
+        sys.stdout.write(f"{r.site.name[:22]:<22} {r.site.lat_deg:7.2f} {r.site.lon_deg:8.2f} "
+                         f"{az:>6} {el:>5} {100 * r.duty_cycle:7.2f} {med:>11}\n")
+    sys.stdout.write("ranked by the mean margin under the threshold of each site's best track"
+                     "\n")
     sys.stdout.write(f"wrote {out}/\n")
     return 0

@@ -49,9 +49,20 @@ def _progress(quiet: bool):
 def solve_loaded(mission, quiet: bool):
     """Solve a validated :class:`massdriver.mission.MissionConfig`
     (:func:`massdriver.windows.solve_mission`, as ``windows`` does) with a progress bar."""
-    from massdriver.windows import solve_mission
+    from massdriver.aim import solve_mission
 
-    return solve_mission(mission, progress=_progress(quiet))
+    plan = solve_mission(mission, progress=_progress(quiet))
+    say_track_choice(plan)
+    return plan
+
+
+def say_track_choice(plan) -> None:
+    """``azimuth``/``elevation = "auto"``: the chosen track, one line on stderr."""
+    info = plan.inputs.get("track_search")
+    if info is not None:
+        from massdriver.aim import describe_track_choice
+
+        sys.stderr.write(describe_track_choice(info) + "\n")
 
 
 _ARC = {"prograde": "pro", "retrograde": "retro"}
@@ -143,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
         if best is not None:
             from massdriver.trajectory import shoot
 
-            traj = shoot(mission.site, best.best_epoch, best.speed,
+            traj = shoot(plan.mission.site, best.best_epoch, best.speed,
                          days=float(mission.search.max_flight_time.to_value("day")),
                          rtol=mission.search.rtol)
             with txn.file_errors("best_trajectory.ecsv"):

@@ -23,11 +23,11 @@ def run(args: argparse.Namespace) -> int:
 
     import astropy.units as u
 
+    from massdriver.aim import solve_mission
     from massdriver.cli._common import emit_json
-    from massdriver.cli.solve import _progress, print_windows
+    from massdriver.cli.solve import _progress, print_windows, say_track_choice
     from massdriver.config import load_mission, parse_epoch
     from massdriver.errors import InputError
-    from massdriver.windows import solve_mission
 
     mission = load_mission(args.config)
     search = mission.search
@@ -58,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(f"{flag}: {reason}") from None
         mission = dataclasses.replace(mission, search=search)
     plan = solve_mission(mission, progress=_progress(args.quiet))
+    say_track_choice(plan)
     if args.json:
         emit_json(plan.to_dict())
     else:

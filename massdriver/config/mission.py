@@ -100,15 +100,32 @@ def launcher_from_config(t: Table, base_dir: Path | None = None) -> LauncherSpec
         raise t.restate(exc, kwargs) from None
 
 
-def site_from_config(t: Table) -> LaunchSite:
-    """Parse a ``[site]`` table into a :class:`massdriver.site.LaunchSite`."""
+#: ``[site]`` keys a mission file may set to ``"auto"`` (track search first)
+AUTO_TRACK_KEYS = ("azimuth", "elevation")
+
+
+def site_from_config(t: Table, auto: list | None = None) -> LaunchSite:
+    """Parse a ``[site]`` table into a :class:`massdriver.site.LaunchSite`.
+
+    With a list ``auto``, ``azimuth = "auto"`` / ``elevation = "auto"`` are accepted: the key
+    names are appended to ``auto`` and the site gets a placeholder (90 deg / 0 deg) that
+    :func:`massdriver.aim.resolve_auto_track` replaces with the track search's choice.
+    """
     b = SITE_BOUNDS
+
+    def angle(key: str, **kw):
+        if auto is not None and t.data.get(key) == "auto":
+            t.string(key)                       # marks the key as read
+            auto.append(key)
+            return {"azimuth": 90.0, "elevation": 0.0}[key] * u.deg
+        return t.quantity(key, "deg", bound=b[key], **kw)
+
     kwargs = dict(
         lat=t.quantity("lat", "deg", bound=b["lat"]),
         lon=t.quantity("lon", "deg", bound=b["lon"]),
         height=t.quantity("height", "km", default=0.0, bound=b["height"]),
-        azimuth=t.quantity("azimuth", "deg", bound=b["azimuth"]),
-        elevation=t.quantity("elevation", "deg", default=0.0, bound=b["elevation"]),
+        azimuth=angle("azimuth"),
+        elevation=angle("elevation", default=0.0),
         name=t.string("name", default=""),
         frame=t.string("frame", default="PA", choices=("PA", "ME")),
     )
@@ -116,7 +133,8 @@ def site_from_config(t: Table) -> LaunchSite:
     return t.build(LaunchSite, **kwargs)
 
 
-def common_sections(root: Table, path: str | Path) -> tuple[str, LaunchSite, LauncherSpec]:
+def common_sections(root: Table, path: str | Path,
+                    auto: list | None = None) -> tuple[str, LaunchSite, LauncherSpec]:
     """``name``, ``[site]`` and ``[launcher]`` of a mission or campaign file.
 
     Returns
@@ -125,7 +143,7 @@ def common_sections(root: Table, path: str | Path) -> tuple[str, LaunchSite, Lau
         A relative ``launcher.coilgun`` path is resolved against the file's folder.
     """
     name = root.string("name", default=Path(path).stem)
-    site = site_from_config(root.table("site"))
+    site = site_from_config(root.table("site"), auto)
     launcher_table = root.table("launcher", required=False)
     launcher = launcher_from_config(launcher_table or Table({}, "launcher"),
                                     Path(path).resolve().parent)
@@ -141,10 +159,11 @@ def load_mission(path: str | Path) -> MissionConfig:
         One line naming the key, the value and what is allowed.
     """
     root = read_toml(path)
-    name, site, launcher = common_sections(root, path)
+    auto: list[str] = []
+    name, site, launcher = common_sections(root, path, auto)
     target = target_from_config(root.table("target"))
     search = search_from_config(root.table("search"))
     mid_course = root.boolean("mid_course", default=True)
     root.finish()
     return MissionConfig(name=name, site=site, launcher=launcher, target=target, search=search,
-                         mid_course=mid_course, source=str(path))
+                         mid_course=mid_course, source=str(path), auto_track=tuple(auto))

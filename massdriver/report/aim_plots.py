@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["AIM_FIGURES", "plot_track_map", "plot_track_calendar", "write_aim_figures"]
+__all__ = ["AIM_FIGURES", "plot_track_map", "plot_track_calendar", "write_aim_figures",
+           "plot_site_map"]
 
 #: figure stem -> (grid column, colour-bar label, colour map)
 AIM_FIGURES = {
@@ -173,3 +174,61 @@ def write_aim_figures(directory: str | os.PathLike, formats: Sequence[str] = ("p
                       f"{meta['elevation_deg']:.1f} deg (recommendation 1)")
             written += save_figure(fig, directory / "calendar", formats)
     return written
+
+
+def plot_site_map(table, *, title: str = ""):
+    """Selenographic map of a site search: near-side disk, each site coloured by its best
+    track's duty cycle and labelled with its median delta-v (km/s); sites without a window
+    are hollow grey circles.
+
+    Parameters
+    ----------
+    table : astropy.table.Table
+        ``sites.ecsv`` (:meth:`massdriver.sites.SiteSearch.to_table`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    def arr(name):
+        c = table[name]
+        v = np.array(getattr(c, "value", c), dtype=float)
+        m = np.ma.getmaskarray(c) if np.ma.isMaskedArray(c) else \
+            np.asarray(getattr(c, "mask", np.zeros(v.shape, bool)), dtype=bool)
+        return np.where(m | ~np.isfinite(v), np.nan, v)
+
+    lat, lon = arr("lat"), arr("lon")
+    lon = (lon + 180.0) % 360.0 - 180.0
+    duty, med = arr("duty_cycle"), arr("total_median")
+    fig, ax = plt.subplots(figsize=(8, 4.6))
+    ax.add_patch(Rectangle((-90, -90), 180, 180, facecolor="0.93", edgecolor="0.5",
+                           label="near side (|lon| <= 90 deg)"))
+    ok = np.isfinite(duty) & (duty > 0)
+    sc = ax.scatter(lon[ok], lat[ok], c=100 * duty[ok], cmap="viridis", s=60,
+                    edgecolors="k", zorder=3)
+    ax.scatter(lon[~ok], lat[~ok], facecolors="none", edgecolors="0.4", s=60, zorder=3,
+               label="no window")
+    for x, y, m, name in zip(lon, lat, med, table["name"], strict=True):
+        text = str(name) if not np.isfinite(m) else f"{name}\n{m:.3f}"
+        ax.annotate(text, (x, y), xytext=(4, 3), textcoords="offset points", fontsize=6)
+    if np.any(ok):
+        fig.colorbar(sc, ax=ax, label="best track's duty cycle (%)")
+    ax.set_xlim(-180, 180)
+    ax.set_ylim(-90, 90)
+    ax.set_xticks(np.arange(-180, 181, 45))
+    ax.set_yticks(np.arange(-90, 91, 30))
+    ax.set_xlabel("selenographic longitude (deg, east +)")
+    ax.set_ylabel("latitude (deg)")
+    ax.set_aspect("equal")
+    ax.grid(True, lw=0.3)
+    ax.legend(loc="lower left", fontsize=7)
+    ax.set_title(title or "best track per site (label: median total delta-v, km/s)",
+                 fontsize=9)
+    fig.tight_layout()
+    return fig
