@@ -54,7 +54,8 @@ from massdriver.satellite import Satellite
 __all__ = [
     "ARRIVAL_STRATEGIES", "CHOOSE_BY", "SOLAR_LEVELS", "StrategyResult", "ArrivalComparison",
     "ArrivalOptions", "compare_strategies", "finite_burn", "multi_pass", "aerobraking",
-    "aerocapture", "entry_corridor", "kernel_parameters", "parse_strategies",
+    "aerocapture", "entry_corridor", "kernel_parameters", "parse_strategies", "price_window",
+    "price_plan", "arrival_columns", "with_cli_choices", "comparison_lines",
 ]
 
 log = logging.getLogger(__name__)
@@ -118,6 +119,10 @@ class ArrivalOptions:
         correction changes the angular momentum by ``r x dv``.
     interface_altitude : Quantity
         Entry interface of aerocapture (km).
+    strategies : tuple of str
+        Strategies to price (:data:`ARRIVAL_STRATEGIES`; ``impulsive`` is always priced).
+    choose_by : str
+        ``propellant`` (total propellant mass) or ``delta-v``.
     """
 
     solar: str = "mean"
@@ -128,14 +133,39 @@ class ArrivalOptions:
     max_passes: int = 5000
     mcc_radius: Any = 200000.0 * u.km
     interface_altitude: Any = EARTH_ATMOSPHERE_ALTITUDE * u.km
+    strategies: tuple = ARRIVAL_STRATEGIES
+    choose_by: str = "propellant"
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "strategies", parse_strategies(self.strategies))
+        if self.choose_by not in CHOOSE_BY:
+            raise InputError(f"choose_by = {self.choose_by!r}: must be propellant or delta-v",
+                             field="choose_by",
+                             reason="must be propellant or delta-v")
+        for key, unit, lo in (("max_burn", "s", 1.0), ("capture_apoapsis", "km", 1000.0),
+                              ("max_days", "day", 1.0), ("mcc_radius", "km", 10000.0),
+                              ("interface_altitude", "km", 50.0)):
+            value = getattr(self, key)
+            try:
+                x = float(u.Quantity(value).to_value(unit))
+            except (u.UnitsError, TypeError, ValueError):
+                raise InputError(f"{key} = {value!r}: expected a quantity in {unit}",
+                                 field=key, reason=f"expected a quantity in {unit}") from None
+            if not (math.isfinite(x) and x >= lo):
+                raise InputError(f"{key} = {value!r}: must be >= {lo:g} {unit}", field=key,
+                                 reason=f"must be >= {lo:g} {unit}")
+        if isinstance(self.max_passes, bool) or not isinstance(self.max_passes, int) \
+                or not 1 <= self.max_passes <= 100000:
+            raise InputError(f"max_passes = {self.max_passes!r}: must be an integer in "
+                             "1..100000", field="max_passes",
+                             reason="must be an integer in 1..100000")
         if self.solar not in SOLAR_LEVELS:
-            raise InputError(f"solar = {self.solar!r}: must be one of {', '.join(SOLAR_LEVELS)}",
-                             field="solar")
+            reason = f"must be one of {', '.join(SOLAR_LEVELS)}"
+            raise InputError(f"solar = {self.solar!r}: {reason}", field="solar", reason=reason)
         if self.steering not in ("velocity", "inertial"):
-            raise InputError(f"steering = {self.steering!r}: must be velocity or inertial",
-                             field="steering")
+            reason = "must be velocity or inertial"
+            raise InputError(f"steering = {self.steering!r}: {reason}", field="steering",
+                             reason=reason)
 
 
 @dataclass(frozen=True)
@@ -733,8 +763,8 @@ _FUNCS = {"finite_burn": finite_burn, "multi_pass": multi_pass, "aerobraking": a
 
 
 def compare_strategies(position, velocity, target, satellite: Satellite, *,
-                       impulsive_total=None, extras=None, strategies=ARRIVAL_STRATEGIES,
-                       choose_by: str = "propellant",
+                       impulsive_total=None, extras=None, strategies=None,
+                       choose_by: str | None = None,
                        options: ArrivalOptions | None = None) -> ArrivalComparison:
     """Price every enabled strategy for one arrival and choose one.
 
@@ -751,20 +781,22 @@ def compare_strategies(position, velocity, target, satellite: Satellite, *,
     extras : Quantity, optional
         The part of ``impulsive_total`` that every strategy keeps (MCC + plane change +
         margin); default 0.
-    strategies : sequence of str
-        Names from :data:`ARRIVAL_STRATEGIES` (``impulsive`` is always priced).
-    choose_by : str
-        ``"propellant"`` or ``"delta-v"``.
+    strategies : sequence of str, optional
+        Names from :data:`ARRIVAL_STRATEGIES` (``impulsive`` is always priced); default
+        ``options.strategies``.
+    choose_by : str, optional
+        ``"propellant"`` or ``"delta-v"``; default ``options.choose_by``.
     options : ArrivalOptions, optional
 
     Returns
     -------
     ArrivalComparison
     """
+    options = options or ArrivalOptions()
+    choose_by = options.choose_by if choose_by is None else choose_by
     if choose_by not in CHOOSE_BY:
         raise InputError(f"choose_by = {choose_by!r}: must be propellant or delta-v")
-    strategies = parse_strategies(strategies)
-    options = options or ArrivalOptions()
+    strategies = parse_strategies(options.strategies if strategies is None else strategies)
     m0 = float(satellite.wet_mass.to_value(u.kg))
     y_p, _ = _perigee_state(position, velocity, m0)
     q = R_EARTH + float(target.perigee_altitude.to_value(u.km))
@@ -791,3 +823,83 @@ def compare_strategies(position, velocity, target, satellite: Satellite, *,
     feasible = [r for r in results if r.feasible]
     chosen = min(feasible, key=key).strategy
     return ArrivalComparison(tuple(results), chosen, choose_by)
+
+
+def price_window(window, target, satellite: Satellite,
+                 options: ArrivalOptions | None = None) -> ArrivalComparison:
+    """:func:`compare_strategies` for a :class:`~massdriver.windows.LaunchWindow`: its
+    (uncorrected) perigee arrival, its budget's total as the impulsive price, and its MCC,
+    plane change and margin kept by every strategy."""
+    b = window.budget
+    extras = b.mcc + b.plane_change + b.margin
+    return compare_strategies(window.perigee.position, window.perigee.velocity, target,
+                              satellite, impulsive_total=b.total, extras=extras,
+                              options=options)
+
+
+def price_plan(plan, target, satellite: Satellite, options: ArrivalOptions | None = None):
+    """The plan with every window's :attr:`~massdriver.windows.LaunchWindow.arrival` priced
+    (:func:`price_window`)."""
+    import dataclasses
+
+    windows = tuple(dataclasses.replace(w, arrival=price_window(w, target, satellite, options))
+                    for w in plan.windows)
+    return dataclasses.replace(plan, windows=windows)
+
+
+def arrival_columns(comparisons: Sequence[ArrivalComparison]) -> dict:
+    """windows.ecsv columns of the comparison: chosen strategy, then delta-v and propellant
+    of each strategy (NaN where infeasible)."""
+    cols: dict[str, Any] = {"arrival_strategy": [c.chosen for c in comparisons]}
+    names = [r.strategy for r in comparisons[0].results]
+    for name in names:
+        cols[f"dv_{name}"] = [c[name].delta_v.to_value(_KMS) for c in comparisons] * _KMS
+        cols[f"propellant_{name}"] = [c[name].propellant.to_value(u.kg)
+                                      for c in comparisons] * u.kg
+    return cols
+
+
+def with_cli_choices(mission, strategies: str | None, choose_by: str | None):
+    """The mission with ``--strategies`` / ``--choose-by`` applied to its ``[arrival]``.
+
+    Raises
+    ------
+    InputError
+        A flag given for a mission without ``[satellite]``, or an unknown strategy.
+    """
+    import dataclasses
+
+    if strategies is None and choose_by is None:
+        return mission
+    flag = "--strategies" if strategies is not None else "--choose-by"
+    if getattr(mission, "satellite", None) is None:
+        raise InputError(f"{flag}: the mission file has no [satellite] table, so there is "
+                         "nothing to price but the impulsive budget (see docs/arrival.md)")
+    changes = {}
+    if strategies is not None:
+        try:
+            changes["strategies"] = parse_strategies(strategies)
+        except InputError as exc:
+            raise InputError(f"--strategies {strategies}: {exc}") from None
+    if choose_by is not None:
+        changes["choose_by"] = choose_by
+    options = dataclasses.replace(mission.arrival or ArrivalOptions(), **changes)
+    return dataclasses.replace(mission, arrival=options)
+
+
+def comparison_lines(window) -> list[str]:
+    """Text table of one window's comparison (for the CLI), at most 100 columns wide."""
+    c = window.arrival
+    lines = [f"arrival of the {window.best_epoch.utc.isot[:16]} launch, chosen by "
+             f"{c.choose_by}:",
+             f"  {'strategy':<13} {'km/s':>7} {'kg':>7} {'passes':>6} {'days':>6} "
+             f"{'q W/cm2':>8} {'g':>5}  outcome"]
+    for r in c.results:
+        mark = "*" if r.strategy == c.chosen else " "
+        dv = r.delta_v.to_value(_KMS)
+        kg = r.propellant.to_value(u.kg)
+        lines.append(
+            f"{mark} {r.strategy:<13} {dv:7.4f} {kg:7.1f} {r.passes:6d} "
+            f"{r.days.to_value(u.day):6.2f} {r.peak_heat_rate.to_value(u.W / u.cm ** 2):8.3f} "
+            f"{r.peak_g:5.2f}  {r.outcome}")
+    return lines

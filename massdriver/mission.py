@@ -190,6 +190,11 @@ class MissionConfig:
         Whether the mid-course-correction strategy is considered.
     source : str
         The file it was read from.
+    satellite : massdriver.satellite.Satellite or None
+        The arriving satellite (``[satellite]``): with it every window prices the arrival
+        strategies of :mod:`massdriver.arrival`.
+    arrival : massdriver.arrival.ArrivalOptions or None
+        Which strategies and how (``[arrival]``; defaults when only ``[satellite]`` is given).
     """
 
     name: str
@@ -199,3 +204,5 @@ class MissionConfig:
     search: SearchSpec
     mid_course: bool = True
     source: str = "<config>"
+    satellite: Any = None
+    arrival: Any = None

@@ -22,6 +22,13 @@ def add_parser(subparsers) -> None:
         ))
     p.add_argument("config", help="mission TOML file (see examples/)")
     add_output_options(p, result="plan", report_help="skip the plotted report")
+    # arrival realism (docs/arrival.md)
+    p.add_argument("--strategies", metavar="LIST",
+                   help="arrival strategies to price with the [satellite]: comma-separated "
+                        "from impulsive, finite_burn, multi_pass, aerobraking, aerocapture, "
+                        "or all (default: the file's [arrival], else all)")
+    p.add_argument("--choose-by", choices=("propellant", "delta-v"),
+                   help="pick the arrival strategy of least propellant mass or delta-v")
     p.set_defaults(run=run)
 
 
@@ -77,6 +84,13 @@ def print_windows(plan, stream=None) -> None:
             f"{w.perigee.inclination.to_value('deg'):6.2f} "
             f"{w.budget.total.to_value('km/s'):6.4f} {cut:<3} {w.budget.strategy}\n")
     stream.write("arc: prograde / retrograde arrival; hours: open to close\n")
+    if all(w.arrival is not None for w in plan.windows):
+        from massdriver.arrival import comparison_lines
+
+        for w in plan.windows:
+            stream.write("\n".join(comparison_lines(w)) + "\n")
+        stream.write("*: chosen; km/s and kg: whole budget (MCC, plane change and margin "
+                     "included)\n")
     if cut_any:
         stream.write("cut <: still open where the scan starts (>: ends), after following the "
                      "window past the span\n     by its own length: it may be longer\n")
@@ -102,7 +116,9 @@ def run(args: argparse.Namespace) -> int:
     # a bad mission file creates nothing; then the output directory is locked and checked
     # (existing files need --force) before the (long) solve; the files appear at the end,
     # all together, or not at all
-    mission = load_mission(args.config)
+    from massdriver.arrival import with_cli_choices
+
+    mission = with_cli_choices(load_mission(args.config), args.strategies, args.choose_by)
     mission_bytes = read_limited(args.config)
     with OutputDirectory(args.out, output_names(), force=args.force, command="solve",
                          same_input=("mission.toml", mission_bytes)) as txn:
