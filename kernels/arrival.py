@@ -96,8 +96,11 @@ def _air_density(h, P):
 
 
 @jit
-def _rhs(t, y, P, dy, diag):
-    """dy/dt into ``dy``; ``diag = (altitude km, aero deceleration g0, heat rate W/m^2)``."""
+def _rhs(t, y, P, dy, diag, thrust_on):
+    """dy/dt into ``dy``; ``diag = (altitude km, aero deceleration g0, heat rate W/m^2)``.
+
+    ``thrust_on`` is decided per integration segment (segments end at the switching times), so
+    every stage of a step inside a burn sees the thrust, including those at its end."""
     x, yy, z = y[0], y[1], y[2]
     vx, vy, vz = y[3], y[4], y[5]
     m = y[6]
@@ -141,7 +144,7 @@ def _rhs(t, y, P, dy, diag):
         g_aero = math.sqrt(dmag * dmag + lmag * lmag) * 1000.0 / G0
         q = SUTTON_GRAVES_K * math.sqrt(rho / P[NOSE]) * (1000.0 * w) ** 3
     mdot = 0.0
-    if P[THRUST] > 0.0 and P[T_ON] <= t < P[T_OFF]:
+    if thrust_on:
         a = P[THRUST] / m / 1000.0
         s = int(P[STEER])
         if s == 2:
@@ -164,7 +167,7 @@ def _rhs(t, y, P, dy, diag):
 
 
 @jit
-def _segment(y, t0, t1, P, rtol, h_init, info, work):
+def _segment(y, t0, t1, P, rtol, h_init, info, work, thrust_on):
     """Integrate ``y`` in place from ``t0`` to ``t1`` (either direction); update ``info``.
 
     Returns the last accepted step size (signed) for the next segment."""
@@ -182,7 +185,7 @@ def _segment(y, t0, t1, P, rtol, h_init, info, work):
     atol_vel = rtol * 1.0
     atol_m = rtol * max(y[6], 1.0)
     atol_q = 1.0
-    _rhs(t, y, P, k1, diag)
+    _rhs(t, y, P, k1, diag, thrust_on)
     info[6] += 1
     was_below = diag[0] < P[EXIT_ALT]
     while True:
@@ -204,24 +207,24 @@ def _segment(y, t0, t1, P, rtol, h_init, info, work):
         hs = direction * h
         for i in range(n):
             ytmp[i] = y[i] + hs * _A21 * k1[i]
-        _rhs(t + _C2 * hs, ytmp, P, k2, diag)
+        _rhs(t + _C2 * hs, ytmp, P, k2, diag, thrust_on)
         for i in range(n):
             ytmp[i] = y[i] + hs * (_A31 * k1[i] + _A32 * k2[i])
-        _rhs(t + _C3 * hs, ytmp, P, k3, diag)
+        _rhs(t + _C3 * hs, ytmp, P, k3, diag, thrust_on)
         for i in range(n):
             ytmp[i] = y[i] + hs * (_A41 * k1[i] + _A42 * k2[i] + _A43 * k3[i])
-        _rhs(t + _C4 * hs, ytmp, P, k4, diag)
+        _rhs(t + _C4 * hs, ytmp, P, k4, diag, thrust_on)
         for i in range(n):
             ytmp[i] = y[i] + hs * (_A51 * k1[i] + _A52 * k2[i] + _A53 * k3[i] + _A54 * k4[i])
-        _rhs(t + _C5 * hs, ytmp, P, k5, diag)
+        _rhs(t + _C5 * hs, ytmp, P, k5, diag, thrust_on)
         for i in range(n):
             ytmp[i] = y[i] + hs * (_A61 * k1[i] + _A62 * k2[i] + _A63 * k3[i] + _A64 * k4[i]
                                    + _A65 * k5[i])
-        _rhs(t + hs, ytmp, P, k6, diag)
+        _rhs(t + hs, ytmp, P, k6, diag, thrust_on)
         for i in range(n):
             ynew[i] = y[i] + hs * (_B1 * k1[i] + _B3 * k3[i] + _B4 * k4[i] + _B5 * k5[i]
                                    + _B6 * k6[i])
-        _rhs(t + hs, ynew, P, k7, diag)
+        _rhs(t + hs, ynew, P, k7, diag, thrust_on)
         info[6] += 6
         err = 0.0
         for i in range(n):
@@ -302,7 +305,9 @@ def propagate(y, t0, t1, P, rtol, info):
         cuts[1], cuts[2] = cuts[2], cuts[1]
     h = 0.0
     for k in range(nc - 1):
-        h = _segment(y, cuts[k], cuts[k + 1], P, rtol, h, info, work)
+        mid = 0.5 * (cuts[k] + cuts[k + 1])
+        on = P[THRUST] > 0.0 and P[T_ON] <= mid < P[T_OFF]
+        h = _segment(y, cuts[k], cuts[k + 1], P, rtol, h, info, work, on)
         if info[1] != DONE:
             return
     info[0] = t1
