@@ -37,6 +37,7 @@ each strategy are in ``docs/arrival.md``.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from collections.abc import Sequence
@@ -45,6 +46,7 @@ from typing import Any
 
 import astropy.units as u
 import numpy as np
+from scipy.optimize import brentq, minimize_scalar
 
 from massdriver.bodies import EARTH_ATMOSPHERE_ALTITUDE, G0, GM_EARTH, J2_EARTH, R_EARTH
 from massdriver.errors import InputError
@@ -378,8 +380,6 @@ def _energy_radius(y: np.ndarray) -> float:
 
 def _solve_duration(y_start, t_start, a_target, P, direction, d_max, d_guess):
     """Burn length (s) after which the osculating semi-major axis is ``a_target``."""
-    from scipy.optimize import brentq
-
     def g(d):
         y, info = _burn(y_start, t_start, d, P, direction)
         if info[1] != K.DONE:
@@ -402,8 +402,6 @@ def _finite_burn_to(y_p: np.ndarray, t_p: float, q: float, Q: float, P: np.ndarr
                     steering: str, centred: bool = False) -> _Burn | None:
     """A burn near the periapsis (y_p, t_p) putting the orbit on the energy of (q, Q); the start
     chosen to minimise burn + trim (or centred on the periapsis when ``centred``)."""
-    from scipy.optimize import minimize_scalar
-
     m0 = float(y_p[6])
     r_p = float(np.linalg.norm(y_p[:3]))
     v_p = float(np.linalg.norm(y_p[3:6]))
@@ -564,7 +562,6 @@ def _mcc_cost(y_p: np.ndarray, y_new: np.ndarray, r_mcc: float) -> float:
 def aerobraking(y_p: np.ndarray, q: float, Q: float, satellite: Satellite,
                 options: ArrivalOptions, extras: float = 0.0) -> StrategyResult:
     """Capture burn, walk-in, aerobraking passes under the limits, perigee raise."""
-    from scipy.optimize import brentq
 
     P = kernel_parameters(satellite, solar=options.solar)
     ve = _ve(satellite)
@@ -840,8 +837,6 @@ def price_window(window, target, satellite: Satellite,
 def price_plan(plan, target, satellite: Satellite, options: ArrivalOptions | None = None):
     """The plan with every window's :attr:`~massdriver.windows.LaunchWindow.arrival` priced
     (:func:`price_window`)."""
-    import dataclasses
-
     windows = tuple(dataclasses.replace(w, arrival=price_window(w, target, satellite, options))
                     for w in plan.windows)
     return dataclasses.replace(plan, windows=windows)
@@ -867,8 +862,6 @@ def with_cli_choices(mission, strategies: str | None, choose_by: str | None):
     InputError
         A flag given for a mission without ``[satellite]``, or an unknown strategy.
     """
-    import dataclasses
-
     if strategies is None and choose_by is None:
         return mission
     flag = "--strategies" if strategies is not None else "--choose-by"

@@ -16,6 +16,7 @@ from typing import Any
 
 import astropy.units as u
 
+from massdriver.bodies import G0
 from massdriver.bounds import Bound
 from massdriver.errors import InputError
 
@@ -77,7 +78,6 @@ class Engine:
     @property
     def mass_flow(self):
         """Propellant flow ``T / (Isp g0)`` (kg/s)."""
-        from massdriver.bodies import G0
         return (self.thrust / (self.isp * G0 * u.m / u.s ** 2)).to(u.kg / u.s)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import astropy.units as u
 
 from massdriver.config.coilgun import coilgun_from_config
+from massdriver.config.satellite import arrival_from_config, satellite_from_config
 from massdriver.config.table import Table, _fmt, read_toml
 from massdriver.config.targets import target_from_config
 from massdriver.errors import ConfigError, InputError
@@ -146,7 +147,6 @@ def load_mission(path: str | Path) -> MissionConfig:
     search = search_from_config(root.table("search"))
     mid_course = root.boolean("mid_course", default=True)
     # arrival realism (docs/arrival.md): optional [satellite] and [arrival]
-    from massdriver.config.satellite import arrival_from_config, satellite_from_config
     sat_table = root.table("satellite", required=False)
     arrival_table = root.table("arrival", required=False)
     if arrival_table is not None and sat_table is None:

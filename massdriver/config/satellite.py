@@ -9,14 +9,15 @@ and their knobs. Ranges are the constructors' (:data:`massdriver.satellite.SATEL
 
 from __future__ import annotations
 
+from massdriver.arrival import CHOOSE_BY, SOLAR_LEVELS, ArrivalOptions
 from massdriver.config.table import Table
-from massdriver.errors import ConfigError
+from massdriver.errors import ConfigError, InputError
+from massdriver.satellite import ENGINE_BOUNDS, ENGINE_KINDS, SATELLITE_BOUNDS, Engine, Satellite
 
 __all__ = ["satellite_from_config", "arrival_from_config"]
 
 
 def _engine_from_config(t: Table):
-    from massdriver.satellite import ENGINE_BOUNDS, ENGINE_KINDS, Engine
 
     kwargs = dict(
         thrust=t.quantity("thrust", "N", bound=ENGINE_BOUNDS["thrust"]),
@@ -30,8 +31,7 @@ def _engine_from_config(t: Table):
 
 def satellite_from_config(t: Table):
     """Parse a ``[satellite]`` table into a :class:`massdriver.satellite.Satellite`."""
-    from massdriver.satellite import SATELLITE_BOUNDS as b
-    from massdriver.satellite import Satellite
+    b = SATELLITE_BOUNDS
 
     engines = tuple(_engine_from_config(e) for e in t.tables("engines"))
     if not engines:
@@ -56,8 +56,6 @@ def satellite_from_config(t: Table):
 
 def arrival_from_config(t: Table):
     """Parse an ``[arrival]`` table into a :class:`massdriver.arrival.ArrivalOptions`."""
-    from massdriver.arrival import CHOOSE_BY, SOLAR_LEVELS, ArrivalOptions
-
     kwargs = dict(
         strategies=t.string("strategies", default="all"),
         choose_by=t.string("choose_by", default="propellant", choices=CHOOSE_BY),
@@ -71,8 +69,6 @@ def arrival_from_config(t: Table):
     try:
         return ArrivalOptions(**kwargs)
     except Exception as exc:   # InputError: restate under the table's key
-        from massdriver.errors import InputError
-
         if not isinstance(exc, InputError):
             raise
         key = "solar_activity" if getattr(exc, "field", None) == "solar" else getattr(
