@@ -68,6 +68,18 @@ DESCRIPTIONS: dict[tuple, str] = {
                                      "(90 deg = due east).",
     ("campaign", "site", "elevation"): "Track elevation above the local horizontal, [0, 90] "
                                        "deg.",
+    ("mission", "", "satellite"): "The arriving satellite: mass, engines, aerodynamics, limits "
+                                  "(see [satellite]; optional: without it only the impulsive "
+                                  "budget is priced).",
+    ("mission", "", "arrival"): "Which arrival strategies to price and how (see [arrival]; "
+                                "needs [satellite]).",
+    ("mission", "satellite", "engines"): "One [[satellite.engines]] table per engine; at "
+                                         "least one chemical.",
+    ("mission", "arrival", "strategies"): "Comma-separated strategies to price (impulsive, "
+                                          "finite_burn, multi_pass, aerobraking, aerocapture) "
+                                          "or \"all\".",
+    ("mission", "arrival", "solar_activity"): "Solar level of the atmosphere (NRLMSIS 2.x "
+                                              "factor on the 1976 standard).",
     ("mission", "launcher", "coilgun"): "A coilgun file (path relative to the mission file) "
                                         "describing the launcher; see the coilgun file below.",
     ("mission", "target", "kind"): "Which kind of target orbit; the other keys depend on it.",
@@ -252,6 +264,7 @@ def _mission_samples() -> list[tuple[tuple[str, str], dict]]:
     base = tomllib.loads((EXAMPLES / "leo_from_procellarum.toml").read_text())
     base.get("launcher", {}).pop("coilgun", None)
     base["mid_course"] = True
+    base.setdefault("arrival", {})        # every [arrival] key is then read (with defaults)
     targets = {
         "circular": base["target"],
         "sun_synchronous": tomllib.loads((EXAMPLES / "sso_dawn_dusk.toml").read_text())["target"],
@@ -365,7 +378,7 @@ def _doc_params(obj) -> dict[str, str]:
 
 def _doc_sources() -> dict[tuple[str, str, str | None], list[tuple[Any, dict[str, str]]]]:
     """``(file, section, variant kind) -> [(object, {config key: docstring name})]``."""
-    from massdriver import coilgun, mission, site, targets
+    from massdriver import arrival, coilgun, mission, satellite, site, targets
 
     elements_alias = {"semi_major_axis": "a", "eccentricity": "ecc", "inclination": "inc",
                       "argument_of_perigee": "argp"}
@@ -374,6 +387,9 @@ def _doc_sources() -> dict[tuple[str, str, str | None], list[tuple[Any, dict[str
         ("mission", "site", None): [(site.LaunchSite, {})],
         ("mission", "launcher", None): [(mission.LauncherSpec, {})],
         ("mission", "search", None): [(mission.SearchSpec, {})],
+        ("mission", "satellite", None): [(satellite.Satellite, {})],
+        ("mission", "satellite.engines", None): [(satellite.Engine, {})],
+        ("mission", "arrival", None): [(arrival.ArrivalOptions, {})],
         ("mission", "target", "circular"): [(targets.circular, {})],
         ("mission", "target", "sun_synchronous"): [(targets.sun_synchronous, {})],
         ("mission", "target", "geo"): [(targets.geo, {})],

@@ -193,6 +193,11 @@ class MissionConfig:
     auto_track : tuple of str
         ``[site]`` keys given as ``"auto"`` (``"azimuth"``, ``"elevation"``): the site holds a
         placeholder until :func:`massdriver.aim.resolve_auto_track` runs the track search.
+    satellite : massdriver.satellite.Satellite or None
+        The arriving satellite (``[satellite]``): with it every window prices the arrival
+        strategies of :mod:`massdriver.arrival`.
+    arrival : massdriver.arrival.ArrivalOptions or None
+        Which strategies and how (``[arrival]``; defaults when only ``[satellite]`` is given).
     """
 
     name: str
@@ -203,3 +208,5 @@ class MissionConfig:
     mid_course: bool = True
     source: str = "<config>"
     auto_track: tuple = ()
+    satellite: Any = None
+    arrival: Any = None

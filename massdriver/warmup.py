@@ -39,6 +39,8 @@ STEPS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("windows", ("massdriver.windows", "massdriver.targets"),
      "window solve over 2 h (scan, refinement, mid-course correction, dispersion)"),
     ("coilgun", ("massdriver.coilgun",), "a two-stage coilgun shot"),
+    ("arrival", ("massdriver.arrival", "massdriver.kernels.arrival"),
+     "every arrival strategy of one lunar return (finite burns, aerobraking, aerocapture)"),
 )
 
 
@@ -233,6 +235,25 @@ def _coilgun(state: dict) -> None:
     simulate(gun, record=False)
 
 
+def _arrival(state: dict) -> None:
+    import math
+
+    import astropy.units as u
+    import numpy as np
+
+    from massdriver import targets
+    from massdriver.arrival import compare_strategies
+    from massdriver.bodies import R_EARTH
+    from massdriver.satellite import Engine, Satellite
+
+    sat = Satellite(wet_mass=800 * u.kg, engines=(Engine(400 * u.N, 320 * u.s),),
+                    lift_to_drag=0.2, max_heat_rate=5 * u.W / u.cm ** 2,
+                    max_heat_load=5000 * u.J / u.cm ** 2)
+    r = np.array([R_EARTH + 400.0, 0.0, 0.0]) * u.km
+    v = np.array([0.0, 10.85 * math.cos(0.5), 10.85 * math.sin(0.5)]) * u.km / u.s
+    compare_strategies(r, v, targets.circular(400 * u.km, 28.5 * u.deg), sat)
+
+
 _FUNCTIONS: dict[str, Callable[[dict], None]] = {
     "shoot_ephemeris": _shoot_ephemeris,
     "shoot_cr3bp": _shoot_cr3bp,
@@ -242,6 +263,7 @@ _FUNCTIONS: dict[str, Callable[[dict], None]] = {
     "twobody_budgets": _twobody_budgets,
     "windows": _windows,
     "coilgun": _coilgun,
+    "arrival": _arrival,
 }
 
 

@@ -224,6 +224,8 @@ class LaunchWindow:
     optimizer: dict = field(default_factory=dict)
     truncated_start: bool = False
     truncated_end: bool = False
+    #: arrival strategies priced for the mission's satellite (massdriver.arrival), or None
+    arrival: Any = None
 
     def __repr__(self) -> str:
         from massdriver.display import window_repr
@@ -265,6 +267,8 @@ class LaunchWindow:
             "truncated_start": bool(self.truncated_start),
             "truncated_end": bool(self.truncated_end),
         }
+        if self.arrival is not None:
+            out["arrival"] = self.arrival.as_dict()
         if self.mid_course is not None:
             m = self.mid_course
             out["mid_course"] = {
@@ -345,6 +349,9 @@ class Plan:
         cols["energy_per_shot"] = [x.energy_per_shot.to_value(u.J) for x in w] * u.J
         cols["truncated_start"] = np.array([x.truncated_start for x in w], dtype=bool)
         cols["truncated_end"] = np.array([x.truncated_end for x in w], dtype=bool)
+        if w and all(x.arrival is not None for x in w):
+            from massdriver.arrival import arrival_columns
+            cols.update(arrival_columns([x.arrival for x in w]))
         return QTable(cols, meta={"massdriver_version": self.version, **self.inputs})
 
     def to_dict(self) -> dict:
@@ -1151,7 +1158,11 @@ def solve_mission(mission, *, progress: Callable[[int, int], None] | None = None
         raise InputError(f"site.{mission.auto_track[0]} = \"auto\": choose the track first "
                          "(massdriver.aim.solve_mission runs the track search, then this)")
     s = mission.search
-    return solve(mission.site, mission.target, s.start, s.span, threshold=s.threshold,
+    plan = solve(mission.site, mission.target, s.start, s.span, threshold=s.threshold,
                  launcher=mission.launcher, step=s.step, rtol=s.rtol,
                  max_flight_time=s.max_flight_time, mid_course=mission.mid_course,
                  mission=mission, progress=progress)
+    if getattr(mission, "satellite", None) is not None:
+        from massdriver.arrival import price_plan
+        plan = price_plan(plan, mission.target, mission.satellite, mission.arrival)
+    return plan

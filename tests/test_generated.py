@@ -1,7 +1,8 @@
 """The generated kernel modules are what their generators in tools/ write.
 
-``kernels/integrators/taylor_jets.py`` (``tools/taylor_gen.py``) and
-``kernels/integrators/batch_lanes.py`` (``tools/batch_gen.py``) are committed; after a change to
+``kernels/integrators/taylor_jets.py`` (``tools/taylor_gen.py``),
+``kernels/integrators/batch_lanes.py`` (``tools/batch_gen.py``) and
+``kernels/atmosphere_tables.py`` (``tools/atmosphere_gen.py``) are committed; after a change to
 a generator, rerun it (``python tools/<name>.py``). The generators are plain scripts, not part
 of the installed package: they are loaded here from their files.
 """
@@ -24,7 +25,7 @@ def load_generator(name: str):
     return module
 
 
-@pytest.mark.parametrize("name", ["taylor_gen", "batch_gen"])
+@pytest.mark.parametrize("name", ["taylor_gen", "batch_gen", "atmosphere_gen"])
 def test_generated_module_is_up_to_date(name):
     """The committed module is byte for byte the generator's output (rerun it after a change)."""
     generator = load_generator(name)

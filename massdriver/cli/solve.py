@@ -26,6 +26,13 @@ def add_parser(subparsers) -> None:
                    help="also write the best window's hand-off files, comma-separated among "
                         "oem, opm, spk, gmat (as 'massdriver export' with its defaults: 60 s "
                         "step, TDB), in the same transaction as the results")
+    # arrival realism (docs/arrival.md)
+    p.add_argument("--strategies", metavar="LIST",
+                   help="arrival strategies to price with the [satellite]: comma-separated "
+                        "from impulsive, finite_burn, multi_pass, aerobraking, aerocapture, "
+                        "or all (default: the file's [arrival], else all)")
+    p.add_argument("--choose-by", choices=("propellant", "delta-v"),
+                   help="pick the arrival strategy of least propellant mass or delta-v")
     p.set_defaults(run=run)
 
 
@@ -92,6 +99,13 @@ def print_windows(plan, stream=None) -> None:
             f"{w.perigee.inclination.to_value('deg'):6.2f} "
             f"{w.budget.total.to_value('km/s'):6.4f} {cut:<3} {w.budget.strategy}\n")
     stream.write("arc: prograde / retrograde arrival; hours: open to close\n")
+    if all(w.arrival is not None for w in plan.windows):
+        from massdriver.arrival import comparison_lines
+
+        for w in plan.windows:
+            stream.write("\n".join(comparison_lines(w)) + "\n")
+        stream.write("*: chosen; km/s and kg: whole budget (MCC, plane change and margin "
+                     "included)\n")
     if cut_any:
         stream.write("cut <: still open where the scan starts (>: ends), after following the "
                      "window past the span\n     by its own length: it may be longer\n")
@@ -137,7 +151,9 @@ def run(args: argparse.Namespace) -> int:
         # every format an export may write is declared, so an earlier run's export files
         # are checked (--force) and removed when this run writes other ones or none
         export_patterns = export.patterns()
-    mission = load_mission(args.config)
+    from massdriver.arrival import with_cli_choices
+
+    mission = with_cli_choices(load_mission(args.config), args.strategies, args.choose_by)
     mission_bytes = read_limited(args.config)
     with OutputDirectory(args.out, output_names(), force=args.force, command="solve",
                          patterns=export_patterns,

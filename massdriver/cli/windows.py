@@ -14,6 +14,13 @@ def add_parser(subparsers) -> None:
     p.add_argument("--days", type=float, help="length of the scan, days")
     p.add_argument("--json", action="store_true", help="print the plan as one JSON object")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    # arrival realism (docs/arrival.md)
+    p.add_argument("--strategies", metavar="LIST",
+                   help="arrival strategies to price with the [satellite]: comma-separated "
+                        "from impulsive, finite_burn, multi_pass, aerobraking, aerocapture, "
+                        "or all (default: the file's [arrival], else all)")
+    p.add_argument("--choose-by", choices=("propellant", "delta-v"),
+                   help="pick the arrival strategy of least propellant mass or delta-v")
     p.set_defaults(run=run)
 
 
@@ -24,12 +31,13 @@ def run(args: argparse.Namespace) -> int:
     import astropy.units as u
 
     from massdriver.aim import solve_mission
+    from massdriver.arrival import with_cli_choices
     from massdriver.cli._common import emit_json
     from massdriver.cli.solve import _progress, print_windows, say_track_choice
     from massdriver.config import load_mission, parse_epoch
     from massdriver.errors import InputError
 
-    mission = load_mission(args.config)
+    mission = with_cli_choices(load_mission(args.config), args.strategies, args.choose_by)
     search = mission.search
     overrides: dict = {}
     if args.start is not None:

@@ -1,0 +1,658 @@
+"""Arrival kernels: powered and atmospheric flight near the Earth with mass flow (numba).
+
+Units: km, s, km/s, kg; density kg/m^3, heat rate W/m^2, heat load J/m^2; thrust N, Isp s.
+Frame: Earth-centred ICRF axes (the J2 axis and the atmosphere's rotation axis are z).
+
+Model
+-----
+State ``y = (x, y, z, vx, vy, vz, m, Q)``: position, velocity, mass and the stagnation-point
+heat load ``Q = int q dt``. Forces:
+
+* Earth point mass and J2 (``P[MU]``, ``P[J2]``, reference radius ``P[R_REF]``);
+* drag ``-1/2 rho (Cd A / m) |w| w`` on the air-relative velocity ``w = v - omega z x r``
+  (``P[OMEGA]``), with ``rho`` from :mod:`massdriver.kernels.atmosphere` (``P[ATM] = 0``, solar
+  level ``P[LEVEL]``) or an exponential ``rho0 exp(-h / H)`` (``P[ATM] = 1``, for the analytic
+  checks); no drag above ``P[TOP]``;
+* lift ``(L/D) * drag`` perpendicular to ``w`` in the vertical plane, scaled by ``P[BANK_COS]``
+  = cos(bank): +1 lift up, -1 lift down. The lateral part of a banked lift vector is taken as
+  cancelled by bank reversals (not flown), as in planar guidance studies;
+* thrust ``T`` (N) with ``dm/dt = -T / (Isp g0)`` between ``P[T_ON]`` and ``P[T_OFF]``, steered
+  against the inertial velocity (``P[STEER] = 0``, velocity-aligned retrograde), along it
+  (``1``), or along the fixed unit vector ``P[DIR:DIR+3]`` (``2``, inertially fixed).
+
+The heat rate is Sutton & Graves (1971, NASA TR R-376) for Earth air,
+``q = 1.7415e-4 sqrt(rho / r_n) w^3`` (SI), ``r_n`` the nose radius ``P[NOSE]`` (m). The
+deceleration reported is the aerodynamic one (drag and lift), in g0.
+
+Integrator
+----------
+An adaptive Dormand-Prince 5(4) pair (Dormand & Prince 1980, the coefficients of
+``scipy.integrate.RK45``) with the standard step-size controller; steps stop exactly at the
+thrust switching times, and a step is limited so it cannot jump over the atmosphere. Status of a
+run: :data:`DONE` (reached the end time), :data:`EXITED` (rose through ``P[EXIT_ALT]`` after
+having been below it, when ``P[STOP_EXIT] = 1``), :data:`FLOOR` (fell below ``P[FLOOR]``: a
+re-entry), :data:`MAXSTEPS`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from massdriver.kernels.atmosphere import density
+from massdriver.kernels.jit import jit
+
+__all__ = [
+    "N_PARAMS", "MU", "J2", "R_REF", "OMEGA", "ATM", "LEVEL", "RHO0", "SCALE_H", "CDA",
+    "LIFT_DRAG", "BANK_COS", "THRUST", "ISP", "STEER", "DIR", "T_ON", "T_OFF", "NOSE", "TOP",
+    "FLOOR", "STOP_EXIT", "EXIT_ALT", "DONE", "EXITED", "FLOOR_HIT", "MAXSTEPS",
+    "SUTTON_GRAVES_K", "G0", "propagate", "perigee_of", "state_at_anomaly", "apsides",
+    "time_from_periapsis", "aerobrake", "aerocapture_pass", "entry_pass", "N_INFO",
+]
+
+G0 = 9.80665
+SUTTON_GRAVES_K = 1.7415e-4      # kg^0.5 / m, Earth air (Sutton & Graves 1971)
+
+# parameter vector layout
+MU, J2, R_REF, OMEGA, ATM, LEVEL, RHO0, SCALE_H, CDA, LIFT_DRAG, BANK_COS = range(11)
+THRUST, ISP, STEER, DIR = 11, 12, 13, 14          # DIR: 14, 15, 16
+T_ON, T_OFF, NOSE, TOP, FLOOR, STOP_EXIT, EXIT_ALT = 17, 18, 19, 20, 21, 22, 23
+N_PARAMS = 24
+
+# statuses
+DONE, EXITED, FLOOR_HIT, MAXSTEPS = 0, 1, 2, 3
+# info vector: t, status, peak g, peak q (W/m^2), min altitude (km), steps, rhs calls
+N_INFO = 7
+
+_MAX_STEPS = 20_000
+#: bisections of cos(bank) per guidance cycle (resolution 2 / 2^12)
+_BISECTIONS = 12
+
+# Dormand-Prince 5(4)
+_C2, _C3, _C4, _C5 = 1.0 / 5.0, 3.0 / 10.0, 4.0 / 5.0, 8.0 / 9.0
+_A21 = 1.0 / 5.0
+_A31, _A32 = 3.0 / 40.0, 9.0 / 40.0
+_A41, _A42, _A43 = 44.0 / 45.0, -56.0 / 15.0, 32.0 / 9.0
+_A51, _A52, _A53, _A54 = 19372.0 / 6561.0, -25360.0 / 2187.0, 64448.0 / 6561.0, -212.0 / 729.0
+_A61, _A62, _A63, _A64, _A65 = (9017.0 / 3168.0, -355.0 / 33.0, 46732.0 / 5247.0, 49.0 / 176.0,
+                                -5103.0 / 18656.0)
+_B1, _B3, _B4, _B5, _B6 = 35.0 / 384.0, 500.0 / 1113.0, 125.0 / 192.0, -2187.0 / 6784.0, 11.0 / 84.0
+_E1, _E3, _E4, _E5, _E6, _E7 = (71.0 / 57600.0, -71.0 / 16695.0, 71.0 / 1920.0,
+                                -17253.0 / 339200.0, 22.0 / 525.0, -1.0 / 40.0)
+
+
+@jit
+def _altitude(y, P):
+    return math.sqrt(y[0] * y[0] + y[1] * y[1] + y[2] * y[2]) - P[R_REF]
+
+
+@jit
+def _air_density(h, P):
+    if h > P[TOP]:
+        return 0.0
+    if P[ATM] == 1.0:
+        return P[RHO0] * math.exp(-h / P[SCALE_H])
+    return density(h, int(P[LEVEL]))
+
+
+@jit
+def _rhs(t, y, P, dy, diag, thrust_on):
+    """dy/dt into ``dy``; ``diag = (altitude km, aero deceleration g0, heat rate W/m^2)``.
+
+    ``thrust_on`` is decided per integration segment (segments end at the switching times), so
+    every stage of a step inside a burn sees the thrust, including those at its end."""
+    x, yy, z = y[0], y[1], y[2]
+    vx, vy, vz = y[3], y[4], y[5]
+    m = y[6]
+    r2 = x * x + yy * yy + z * z
+    r = math.sqrt(r2)
+    mu = P[MU]
+    f = -mu / (r2 * r)
+    ax, ay, az = f * x, f * yy, f * z
+    if P[J2] != 0.0:
+        k = 1.5 * P[J2] * mu * P[R_REF] * P[R_REF] / (r2 * r2 * r)
+        zz = 5.0 * z * z / r2
+        ax += k * x * (zz - 1.0)
+        ay += k * yy * (zz - 1.0)
+        az += k * z * (zz - 3.0)
+    h = r - P[R_REF]
+    rho = _air_density(h, P)
+    g_aero = 0.0
+    q = 0.0
+    if rho > 0.0 and P[CDA] > 0.0:
+        wx = vx + P[OMEGA] * yy
+        wy = vy - P[OMEGA] * x
+        wz = vz
+        w = math.sqrt(wx * wx + wy * wy + wz * wz)
+        # drag per unit mass, km/s^2: 0.5 rho CdA/m (1000 w)^2 / 1000
+        dmag = 500.0 * rho * P[CDA] / m * w * w
+        ax -= dmag * wx / w
+        ay -= dmag * wy / w
+        az -= dmag * wz / w
+        lmag = 0.0
+        if P[LIFT_DRAG] != 0.0 and P[BANK_COS] != 0.0:
+            # vertical unit vector perpendicular to w: r_hat minus its part along w
+            ux, uy, uz = x / r, yy / r, z / r
+            c = (ux * wx + uy * wy + uz * wz) / w
+            px, py, pz = ux - c * wx / w, uy - c * wy / w, uz - c * wz / w
+            pn = math.sqrt(px * px + py * py + pz * pz)
+            if pn > 1e-12:
+                lmag = P[LIFT_DRAG] * dmag * P[BANK_COS]
+                ax += lmag * px / pn
+                ay += lmag * py / pn
+                az += lmag * pz / pn
+        g_aero = math.sqrt(dmag * dmag + lmag * lmag) * 1000.0 / G0
+        q = SUTTON_GRAVES_K * math.sqrt(rho / P[NOSE]) * (1000.0 * w) ** 3
+    mdot = 0.0
+    if thrust_on:
+        a = P[THRUST] / m / 1000.0
+        s = int(P[STEER])
+        if s == 2:
+            dx, dyy, dz = P[DIR], P[DIR + 1], P[DIR + 2]
+        else:
+            v = math.sqrt(vx * vx + vy * vy + vz * vz)
+            sign = -1.0 if s == 0 else 1.0
+            dx, dyy, dz = sign * vx / v, sign * vy / v, sign * vz / v
+        ax += a * dx
+        ay += a * dyy
+        az += a * dz
+        mdot = -P[THRUST] / (P[ISP] * G0)
+    dy[0], dy[1], dy[2] = vx, vy, vz
+    dy[3], dy[4], dy[5] = ax, ay, az
+    dy[6] = mdot
+    dy[7] = q
+    diag[0] = h
+    diag[1] = g_aero
+    diag[2] = q
+
+
+@jit
+def _segment(y, t0, t1, P, rtol, h_init, info, work, thrust_on):
+    """Integrate ``y`` in place from ``t0`` to ``t1`` (either direction); update ``info``.
+
+    Returns the last accepted step size (signed) for the next segment."""
+    n = 8
+    k1, k2, k3, k4, k5, k6, k7 = (work[0], work[1], work[2], work[3], work[4], work[5],
+                                  work[6])
+    ytmp, ynew = work[7], work[8]
+    diag = np.empty(3)
+    direction = 1.0 if t1 >= t0 else -1.0
+    t = t0
+    if t1 == t0:
+        return h_init
+    h = abs(h_init) if h_init != 0.0 else min(10.0, abs(t1 - t0))
+    atol_pos = rtol * 1000.0
+    atol_vel = rtol * 1.0
+    atol_m = rtol * max(y[6], 1.0)
+    atol_q = 1.0
+    _rhs(t, y, P, k1, diag, thrust_on)
+    info[6] += 1
+    was_below = diag[0] < P[EXIT_ALT]
+    while True:
+        if info[5] >= _MAX_STEPS:
+            info[1] = MAXSTEPS
+            info[0] = t
+            return direction * h
+        # a step may not jump over the dense atmosphere: on the way down it covers at most
+        # about half the height above 80 km (plus 5 km)
+        rn = math.sqrt(y[0] * y[0] + y[1] * y[1] + y[2] * y[2])
+        rdot = abs(y[0] * y[3] + y[1] * y[4] + y[2] * y[5]) / rn
+        hmax = (max(rn - P[R_REF] - 80.0, 0.0) * 0.5 + 5.0) / max(rdot, 1e-3)
+        if h > hmax:
+            h = hmax
+        last = False
+        if h >= abs(t1 - t):
+            h = abs(t1 - t)
+            last = True
+        hs = direction * h
+        for i in range(n):
+            ytmp[i] = y[i] + hs * _A21 * k1[i]
+        _rhs(t + _C2 * hs, ytmp, P, k2, diag, thrust_on)
+        for i in range(n):
+            ytmp[i] = y[i] + hs * (_A31 * k1[i] + _A32 * k2[i])
+        _rhs(t + _C3 * hs, ytmp, P, k3, diag, thrust_on)
+        for i in range(n):
+            ytmp[i] = y[i] + hs * (_A41 * k1[i] + _A42 * k2[i] + _A43 * k3[i])
+        _rhs(t + _C4 * hs, ytmp, P, k4, diag, thrust_on)
+        for i in range(n):
+            ytmp[i] = y[i] + hs * (_A51 * k1[i] + _A52 * k2[i] + _A53 * k3[i] + _A54 * k4[i])
+        _rhs(t + _C5 * hs, ytmp, P, k5, diag, thrust_on)
+        for i in range(n):
+            ytmp[i] = y[i] + hs * (_A61 * k1[i] + _A62 * k2[i] + _A63 * k3[i] + _A64 * k4[i]
+                                   + _A65 * k5[i])
+        _rhs(t + hs, ytmp, P, k6, diag, thrust_on)
+        for i in range(n):
+            ynew[i] = y[i] + hs * (_B1 * k1[i] + _B3 * k3[i] + _B4 * k4[i] + _B5 * k5[i]
+                                   + _B6 * k6[i])
+        _rhs(t + hs, ynew, P, k7, diag, thrust_on)
+        info[6] += 6
+        err = 0.0
+        for i in range(n):
+            e = hs * (_E1 * k1[i] + _E3 * k3[i] + _E4 * k4[i] + _E5 * k5[i] + _E6 * k6[i]
+                      + _E7 * k7[i])
+            if i < 3:
+                sc = atol_pos + rtol * max(abs(y[i]), abs(ynew[i]))
+            elif i < 6:
+                sc = atol_vel + rtol * max(abs(y[i]), abs(ynew[i]))
+            elif i == 6:
+                sc = atol_m + rtol * max(abs(y[i]), abs(ynew[i]))
+            else:
+                sc = atol_q + rtol * max(abs(y[i]), abs(ynew[i]))
+            err += (e / sc) ** 2
+        err = math.sqrt(err / n)
+        if err <= 1.0 or h < 1e-9:
+            t = t + hs
+            for i in range(n):
+                y[i] = ynew[i]
+                k1[i] = k7[i]
+            info[5] += 1
+            if diag[1] > info[2]:
+                info[2] = diag[1]
+            if diag[2] > info[3]:
+                info[3] = diag[2]
+            if diag[0] < info[4]:
+                info[4] = diag[0]
+            fac = 5.0 if err == 0.0 else min(5.0, 0.9 * err ** -0.2)
+            h_next = h * max(0.2, fac)
+            if diag[0] < P[FLOOR]:
+                info[1] = FLOOR_HIT
+                info[0] = t
+                return direction * h
+            if P[STOP_EXIT] == 1.0:
+                if diag[0] < P[EXIT_ALT]:
+                    was_below = True
+                elif was_below:
+                    radial = y[0] * y[3] + y[1] * y[4] + y[2] * y[5]
+                    if radial > 0.0:
+                        info[1] = EXITED
+                        info[0] = t
+                        return direction * h
+            if last:
+                info[0] = t
+                return direction * h_next
+            h = h_next
+        else:
+            h = h * max(0.2, 0.9 * err ** -0.2)
+
+
+@jit
+def propagate(y, t0, t1, P, rtol, info):
+    """Integrate the state ``y`` (8,) in place from ``t0`` to ``t1`` (s).
+
+    Steps stop at the thrust switching times ``P[T_ON]``, ``P[T_OFF]``. ``info`` (N_INFO,) is
+    reset and returns ``(t_end, status, peak g, peak q W/m^2, min altitude km, steps, calls)``.
+    """
+    info[0] = t0
+    info[1] = DONE
+    info[2] = 0.0
+    info[3] = 0.0
+    info[4] = 1e300
+    info[5] = 0.0
+    info[6] = 0.0
+    work = np.empty((9, 8))
+    direction = 1.0 if t1 >= t0 else -1.0
+    cuts = np.empty(4)
+    nc = 0
+    cuts[nc] = t0
+    nc += 1
+    for tc in (P[T_ON], P[T_OFF]):
+        if P[THRUST] > 0.0 and direction * (tc - t0) > 0.0 and direction * (t1 - tc) > 0.0:
+            cuts[nc] = tc
+            nc += 1
+    cuts[nc] = t1
+    nc += 1
+    if nc == 4 and direction * (cuts[2] - cuts[1]) < 0.0:
+        cuts[1], cuts[2] = cuts[2], cuts[1]
+    h = 0.0
+    for k in range(nc - 1):
+        mid = 0.5 * (cuts[k] + cuts[k + 1])
+        on = P[THRUST] > 0.0 and P[T_ON] <= mid < P[T_OFF]
+        h = _segment(y, cuts[k], cuts[k + 1], P, rtol, h, info, work, on)
+        if info[1] != DONE:
+            return
+    info[0] = t1
+
+
+# --- two-body helpers (in-plane) -----------------------------------------------------------------
+@jit
+def _frame(mu, r, v):
+    """Perifocal axes, eccentricity, semi-latus rectum and true anomaly of (r, v)."""
+    rn = math.sqrt(r[0] ** 2 + r[1] ** 2 + r[2] ** 2)
+    hx = r[1] * v[2] - r[2] * v[1]
+    hy = r[2] * v[0] - r[0] * v[2]
+    hz = r[0] * v[1] - r[1] * v[0]
+    hn = math.sqrt(hx * hx + hy * hy + hz * hz)
+    rv = r[0] * v[0] + r[1] * v[1] + r[2] * v[2]
+    v2 = v[0] ** 2 + v[1] ** 2 + v[2] ** 2
+    ev = np.empty(3)
+    for i in range(3):
+        ev[i] = ((v2 - mu / rn) * r[i] - rv * v[i]) / mu
+    e = math.sqrt(ev[0] ** 2 + ev[1] ** 2 + ev[2] ** 2)
+    P = np.empty(3)
+    if e > 1e-10:
+        for i in range(3):
+            P[i] = ev[i] / e
+    else:
+        for i in range(3):
+            P[i] = r[i] / rn
+    W = np.array([hx / hn, hy / hn, hz / hn])
+    Q = np.array([W[1] * P[2] - W[2] * P[1], W[2] * P[0] - W[0] * P[2],
+                  W[0] * P[1] - W[1] * P[0]])
+    nu = math.atan2(r[0] * Q[0] + r[1] * Q[1] + r[2] * Q[2],
+                    r[0] * P[0] + r[1] * P[1] + r[2] * P[2])
+    p = hn * hn / mu
+    return P, Q, e, p, nu
+
+
+@jit
+def apsides(mu, r, v):
+    """``(periapsis radius, apoapsis radius)`` of the osculating orbit, km (apoapsis
+    ``inf`` for an open orbit)."""
+    _, _, e, p, _ = _frame(mu, r, v)
+    rp = p / (1.0 + e)
+    ra = p / (1.0 - e) if e < 1.0 else math.inf
+    return rp, ra
+
+
+@jit
+def state_at_anomaly(mu, r, v, nu, out):
+    """State (6,) on the osculating orbit of (r, v) at true anomaly ``nu`` (rad), into out."""
+    P, Q, e, p, _ = _frame(mu, r, v)
+    c, s = math.cos(nu), math.sin(nu)
+    rad = p / (1.0 + e * c)
+    k = math.sqrt(mu / p)
+    for i in range(3):
+        out[i] = rad * (c * P[i] + s * Q[i])
+        out[3 + i] = k * (-s * P[i] + (e + c) * Q[i])
+
+
+@jit
+def _time_from_periapsis_nu(mu, e, p, nu):
+    if e < 1.0:
+        a = p / (1.0 - e * e)
+        E = 2.0 * math.atan(math.sqrt((1.0 - e) / (1.0 + e)) * math.tan(nu / 2.0))
+        return (E - e * math.sin(E)) * math.sqrt(a ** 3 / mu)
+    if e > 1.0:
+        a = p / (e * e - 1.0)
+        F = 2.0 * math.atanh(math.sqrt((e - 1.0) / (e + 1.0)) * math.tan(nu / 2.0))
+        return (e * math.sinh(F) - F) * math.sqrt(a ** 3 / mu)
+    D = math.tan(nu / 2.0)
+    return 0.5 * math.sqrt(p ** 3 / mu) * (D + D ** 3 / 3.0)
+
+
+@jit
+def time_from_periapsis(mu, r, v):
+    """Time since periapsis passage (s; negative before it) on the osculating orbit."""
+    _, _, e, p, nu = _frame(mu, r, v)
+    return _time_from_periapsis_nu(mu, e, p, nu)
+
+
+@jit
+def perigee_of(mu, r, v, out):
+    """Osculating periapsis state (6,) into ``out``; returns the time from (r, v) to it (s;
+    negative if passed: the periapsis of this revolution)."""
+    state_at_anomaly(mu, r, v, 0.0, out)
+    return -time_from_periapsis(mu, r, v)
+
+
+# --- atmospheric passes ---------------------------------------------------------------------------
+@jit
+def _coast_to_entry(y, t, P, alt_b, out8):
+    """From an exit (ascending through ``alt_b``) coast on the two-body orbit to the next
+    descending crossing of ``alt_b``; returns the time (s) or NaN if the orbit is open/too low."""
+    mu = P[MU]
+    r = y[0:3]
+    v = y[3:6]
+    Pv, Qv, e, p, nu = _frame(mu, r, v)
+    if e >= 1.0:
+        return math.nan
+    rb = P[R_REF] + alt_b
+    c = (p / rb - 1.0) / e
+    if c > 1.0 or c < -1.0:
+        return math.nan
+    nub = math.acos(c)
+    a = p / (1.0 - e * e)
+    period = 2.0 * math.pi * math.sqrt(a ** 3 / mu)
+    t_here = _time_from_periapsis_nu(mu, e, p, nu)
+    t_entry = period - _time_from_periapsis_nu(mu, e, p, nub)   # -nub one revolution later
+    tmp = np.empty(6)
+    state_at_anomaly(mu, r, v, -nub, tmp)
+    for i in range(6):
+        out8[i] = tmp[i]
+    out8[6] = y[6]
+    out8[7] = y[7]
+    return t + (t_entry - t_here)
+
+
+@jit
+def aerobrake(y0, t0, P, rtol, target_ra, q_max, g_max, load_max, q_low, q_high,
+              dh_step, max_passes, max_days, history):
+    """Aerobraking campaign from a periapsis-pass state: pass by pass until the apoapsis
+    radius is at most ``target_ra`` (km).
+
+    ``y0`` (8,) is a state before the first pass (any point above the pass boundary on the
+    way in, or at periapsis). Each pass is integrated through the atmosphere between the
+    boundary altitude ``min(P[TOP], (h_p + h_a) / 2)``; the coast between passes is two-body.
+    Corridor control: after a pass whose peak heat rate exceeds ``q_high * q_max`` (or whose
+    peak g exceeds ``q_high * g_max``, or heat load ``load_max``), the periapsis is raised by
+    ``dh_step`` km with a burn at apoapsis; below ``q_low * q_max`` it is lowered by
+    ``dh_step``. Those burns are costed (impulsive; they are a few m/s).
+
+    ``history`` (max_passes, 7) receives per pass: time (s), periapsis altitude (km),
+    apoapsis altitude (km) after the pass, peak q (W/m^2), peak g, heat load (J/m^2),
+    corridor burn (km/s).
+
+    Returns ``(status, passes, t_end, corridor_dv km/s, peak_q, peak_g, peak_load, y_end)``;
+    status 0 done, 1 too many passes or days, 2 re-entry, 3 escaped / not captured, 4 a
+    corridor burn could not bring the heat rate under its limit.
+    """
+    mu = P[MU]
+    y = y0.copy()
+    t = t0
+    info = np.empty(N_INFO)
+    corridor_dv = 0.0
+    peak_q = 0.0
+    peak_g = 0.0
+    peak_load = 0.0
+    status = 1
+    npass = 0
+    tmp = np.empty(6)
+    Pl = P.copy()
+    Pl[STOP_EXIT] = 1.0
+    Pl[THRUST] = 0.0
+    raised_in_a_row = 0
+    for k in range(max_passes):
+        rp, ra = apsides(mu, y[0:3], y[3:6])
+        if ra == math.inf or ra <= 0.0:
+            status = 3
+            break
+        if ra <= target_ra:
+            status = 0
+            break
+        if t - t0 > max_days * 86400.0:
+            status = 1
+            break
+        hp = rp - P[R_REF]
+        ha = ra - P[R_REF]
+        alt_b = min(P[TOP], 0.5 * (hp + ha))
+        Pl[EXIT_ALT] = alt_b
+        # start the pass at the descending crossing of the boundary
+        r_now = math.sqrt(y[0] ** 2 + y[1] ** 2 + y[2] ** 2)
+        radial = y[0] * y[3] + y[1] * y[4] + y[2] * y[5]
+        if r_now > P[R_REF] + alt_b * 1.000001 or radial > 0.0:
+            if radial > 0.0:
+                # after periapsis: coast on to the next entry
+                tn = _coast_to_entry(y, t, P, alt_b, y)
+            else:
+                Pv, Qv, e, p, nu = _frame(mu, y[0:3], y[3:6])
+                rb = P[R_REF] + alt_b
+                nub = math.acos(min(1.0, max(-1.0, (p / rb - 1.0) / e)))
+                dt = _time_from_periapsis_nu(mu, e, p, -nub) - _time_from_periapsis_nu(
+                    mu, e, p, nu)
+                state_at_anomaly(mu, y[0:3], y[3:6], -nub, tmp)
+                for i in range(6):
+                    y[i] = tmp[i]
+                tn = t + dt
+            if math.isnan(tn):
+                status = 3
+                break
+            t = tn
+        q0 = y[7]
+        # integrate the pass until it rises through the boundary again (or one period)
+        a = 0.5 * (rp + ra)
+        period = 2.0 * math.pi * math.sqrt(a ** 3 / mu)
+        propagate(y, t, t + period, Pl, rtol, info)
+        t = info[0]
+        npass += 1
+        load = y[7] - q0
+        peak_q = max(peak_q, info[3])
+        peak_g = max(peak_g, info[2])
+        peak_load = max(peak_load, load)
+        if info[1] == FLOOR_HIT:
+            status = 2
+            break
+        rp2, ra2 = apsides(mu, y[0:3], y[3:6])
+        if ra2 == math.inf:
+            status = 3
+            break
+        # corridor control at the coming apoapsis (impulsive: a few m/s). The binding limit's
+        # fraction f = max(q/q_max, g/g_max, load/load_max) is brought back to the middle of
+        # [q_low, q_high]: q ~ sqrt(rho), so the periapsis moves by 2 H ln(f / f_mid) (H the
+        # local scale height), at most dh_step km down or 4 dh_step up; during the walk-out
+        # (apoapsis below 2,000 km) the periapsis is only raised
+        dv = 0.0
+        frac = max(info[3] / q_max, info[2] / g_max, load / load_max)
+        hot = frac > q_high
+        cold = frac < q_low and ra2 - P[R_REF] > 2000.0
+        if hot or cold:
+            hp2 = rp2 - P[R_REF]
+            rho_a = _air_density(hp2, P)
+            rho_b = _air_density(hp2 + 1.0, P)
+            H = 1.0 / math.log(rho_a / rho_b) if rho_a > rho_b > 0.0 else 7.0
+            dh = 2.0 * H * math.log(frac / (0.5 * (q_low + q_high)))
+            dh = min(max(dh, -dh_step), 4.0 * dh_step)
+            if hot:
+                raised_in_a_row += 1
+            else:
+                raised_in_a_row = 0
+            new_rp = rp2 + dh
+            if ra2 > new_rp > P[R_REF] + P[FLOOR]:
+                va_old = math.sqrt(2.0 * mu * rp2 / (ra2 * (ra2 + rp2)))
+                va_new = math.sqrt(2.0 * mu * new_rp / (ra2 * (ra2 + new_rp)))
+                dv = abs(va_new - va_old)
+                corridor_dv += dv
+                # apply at apoapsis: move there, change the speed, keep going
+                Pv, Qv, e, p, nu = _frame(mu, y[0:3], y[3:6])
+                t_here = _time_from_periapsis_nu(mu, e, p, nu)
+                aa = p / (1.0 - e * e)
+                t_apo = 0.5 * 2.0 * math.pi * math.sqrt(aa ** 3 / mu)
+                state_at_anomaly(mu, y[0:3], y[3:6], math.pi, tmp)
+                sc = va_new / va_old
+                for i in range(3):
+                    y[i] = tmp[i]
+                    y[3 + i] = tmp[3 + i] * sc
+                t = t + (t_apo - t_here)
+            if raised_in_a_row > 200:
+                status = 4
+                history[k, 0] = t
+                break
+        history[k, 0] = t
+        history[k, 1] = rp2 - P[R_REF]
+        history[k, 2] = ra2 - P[R_REF]
+        history[k, 3] = info[3]
+        history[k, 4] = info[2]
+        history[k, 5] = load
+        history[k, 6] = dv
+    else:
+        rp, ra = apsides(mu, y[0:3], y[3:6])
+        status = 0 if ra <= target_ra else 1
+    return status, npass, t, corridor_dv, peak_q, peak_g, peak_load, y
+
+
+@jit
+def entry_pass(y0, t0, P, rtol, bank_cos, t_max, y_out):
+    """One atmospheric pass at constant ``bank_cos`` from an entry state: integrate until the
+    vehicle rises through ``P[EXIT_ALT]`` (status EXITED), falls below ``P[FLOOR]`` (FLOOR_HIT)
+    or ``t_max`` s pass (DONE: still in the atmosphere, i.e. captured into it).
+
+    Returns ``info`` (N_INFO,); the final state goes into ``y_out`` (8,)."""
+    Pl = P.copy()
+    Pl[BANK_COS] = bank_cos
+    Pl[STOP_EXIT] = 1.0
+    for i in range(8):
+        y_out[i] = y0[i]
+    info = np.empty(N_INFO)
+    propagate(y_out, t0, t0 + t_max, Pl, rtol, info)
+    return info
+
+
+@jit
+def _predict_apoapsis(y, t, P, rtol, bank_cos, t_max, ytmp):
+    """Apoapsis radius (km) at exit with constant bank from (y, t); -1 re-entry/captured in the
+    atmosphere, +inf open orbit."""
+    info = entry_pass(y, t, P, rtol, bank_cos, t_max, ytmp)
+    if info[1] != EXITED:
+        return -1.0
+    rp, ra = apsides(P[MU], ytmp[0:3], ytmp[3:6])
+    return ra
+
+
+@jit
+def aerocapture_pass(y0, t0, P, rtol, target_ra, guidance_dt, t_max, y_out):
+    """One aerocapture pass with a simple numerical predictor-corrector on cos(bank).
+
+    Every ``guidance_dt`` s the exit apoapsis is predicted for constant bank (the rest of the
+    pass integrated) and cos(bank) in [-1, 1] is solved by bisection so that it equals
+    ``target_ra`` (km); the command is held until the next cycle (saturated at +/-1 when the
+    target is out of reach).
+
+    Returns ``info`` (N_INFO,) of the whole pass (status EXITED = captured or skipped: look at
+    the exit orbit; FLOOR_HIT = re-entry; DONE = still inside after ``t_max``); final state in
+    ``y_out``.
+    """
+    y = y0.copy()
+    t = t0
+    ytmp = np.empty(8)
+    info = np.empty(N_INFO)
+    total = np.zeros(N_INFO)
+    total[4] = 1e300
+    Pl = P.copy()
+    Pl[STOP_EXIT] = 1.0
+    t_end = t0 + t_max
+    while t < t_end:
+        # predictor-corrector: cos(bank) giving the target apoapsis. The predicted apoapsis
+        # grows with cos(bank) (lift up loses less energy); re-entry counts as -1, an open
+        # orbit as +inf, so bisection on "below the target" works across both
+        ra_hi = _predict_apoapsis(y, t, P, rtol, 1.0, t_end - t, ytmp)
+        if ra_hi < target_ra:
+            u = 1.0
+        else:
+            ra_lo = _predict_apoapsis(y, t, P, rtol, -1.0, t_end - t, ytmp)
+            if ra_lo >= target_ra:
+                u = -1.0
+            else:
+                lo, hi = -1.0, 1.0
+                for _ in range(_BISECTIONS):
+                    u = 0.5 * (lo + hi)
+                    if _predict_apoapsis(y, t, P, rtol, u, t_end - t, ytmp) < target_ra:
+                        lo = u
+                    else:
+                        hi = u
+                u = 0.5 * (lo + hi)
+        Pl[BANK_COS] = u
+        t_next = min(t + guidance_dt, t_end)
+        propagate(y, t, t_next, Pl, rtol, info)
+        total[2] = max(total[2], info[2])
+        total[3] = max(total[3], info[3])
+        total[4] = min(total[4], info[4])
+        total[5] += info[5]
+        total[6] += info[6]
+        t = info[0]
+        if info[1] != DONE:
+            total[1] = info[1]
+            break
+        total[1] = DONE
+    total[0] = t
+    for i in range(8):
+        y_out[i] = y[i]
+    return total
