@@ -339,6 +339,8 @@ class Coilgun:
         :data:`massdriver.coilgun_losses.NO_LOSSES` is the idealised launcher).
     thermal : Thermal
         Coil cooling and temperature limits (:class:`massdriver.coilgun_losses.Thermal`).
+    tolerances : massdriver.coilgun_tolerances.Tolerances, optional
+        Shot-to-shot errors for :func:`massdriver.coilgun_tolerances.monte_carlo`.
     """
 
     coils: tuple
@@ -362,6 +364,7 @@ class Coilgun:
     name: str = ""
     losses: Losses = field(default_factory=Losses)
     thermal: Thermal = field(default_factory=Thermal)
+    tolerances: Any = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.losses, Losses):

@@ -185,10 +185,11 @@ class Losses:
         return self.cryo_heat_load * self.cryo_time_per_shot * cop_inv
 
 
-#: every loss off and ideal grid side (the kernel's idealised upper bound)
+#: the circuits as given (DC coil resistance, the sleeve's own ring resistance) and an ideal
+#: grid side: the model before these loss models existed, an upper bound
 NO_LOSSES = Losses(capacitor_dissipation_factor=None, switch_threshold_voltage=None,
                    switch_slope_resistance=None, coil_ac_resistance=False,
-                   armature_resistance=False, charger_efficiency=1.0, residual_recovery=1.0,
+                   armature_resistance=True, charger_efficiency=1.0, residual_recovery=1.0,
                    cryo_heat_load=0.0)
 
 
