@@ -1042,6 +1042,8 @@ class CoilgunDesign:
         Bank voltage rating of the design (V): given, or chosen by :func:`design`.
     voltage_chosen : bool
         True when :func:`design` chose the rating (no ``max_voltage`` given).
+    optimised_for : str
+        ``"length"`` or ``"efficiency"`` (see :func:`design`).
     """
 
     coilgun: Coilgun
@@ -1054,6 +1056,7 @@ class CoilgunDesign:
     iterations: int
     rated_voltage: Any = None
     voltage_chosen: bool = False
+    optimised_for: str = "length"
 
     def summary(self) -> dict:
         """Plain-number summary (SI), the shot's plus the design figures."""
@@ -1073,6 +1076,7 @@ class CoilgunDesign:
             "max_charge_voltage_v": float(np.max(np.abs(gun.voltage.to_value(u.V)))),
             "rated_voltage_v": gun.rated_voltage.to_value(u.V),
             "voltage_chosen": self.voltage_chosen,
+            "optimised_for": self.optimised_for,
             "coil_inner_radius_m": gun.coils[0].inner_radius.to_value(u.m),
             "coil_outer_radius_m": gun.coils[0].outer_radius.to_value(u.m),
             "coil_length_m": gun.coils[0].length.to_value(u.m),
@@ -1405,8 +1409,8 @@ def _timing(profile: np.ndarray, xi: np.ndarray, pitch: float,
 def design(mass, speed, max_g: float, *, max_voltage=None, max_stage_energy=None,
            armature: str = "driven", bore_radius=None, carrier_mass=None, switch: str = "scr",
            shots_per_year: float = 0.0, sections: int = 6, initial_speed=0.0 * u.m / u.s,
-           speed_tolerance: float = 1e-4, rtol: float = 1e-8, max_iterations: int = 40
-           ) -> CoilgunDesign:
+           speed_tolerance: float = 1e-4, rtol: float = 1e-8, max_iterations: int = 40,
+           optimise: str = "length") -> CoilgunDesign:
     """Size a launcher: stages, pitch, coil turns, bank charges and triggers for a payload.
 
     The geometry scales with the bore radius (:data:`DESIGN_GEOMETRY`); the trigger offset and
@@ -1453,6 +1457,12 @@ def design(mass, speed, max_g: float, *, max_voltage=None, max_stage_energy=None
         Integrator tolerance.
     max_iterations : int
         Simulation budget of the correction loops (per voltage rating tried).
+    optimise : {"length", "efficiency"}
+        ``"length"``: the shortest track, i.e. the mean acceleration as close to ``max_g`` as
+        the force ripple allows, at the lowest bank rating of :data:`DESIGN_VOLTAGES` that
+        works. ``"efficiency"``: the same sizing at every rating that works, keeping the one
+        with the best wall-plug efficiency (losses included). With ``max_voltage`` given the
+        two coincide.
 
     Returns
     -------
@@ -1476,6 +1486,8 @@ def design(mass, speed, max_g: float, *, max_voltage=None, max_stage_energy=None
                                                       positive=True).to_value(u.J)
     if armature not in ("driven", "induction"):
         raise InputError(f"armature = {armature!r}: must be 'driven' or 'induction'")
+    if optimise not in ("length", "efficiency"):
+        raise InputError(f"optimise = {optimise!r}: must be 'length' or 'efficiency'")
     if switch not in SWITCH_MODES:
         raise InputError(f"switch = {switch!r}: must be one of {', '.join(SWITCH_MODES)}")
     if not (isinstance(sections, int) and 1 <= sections <= 64):
@@ -1496,14 +1508,21 @@ def design(mass, speed, max_g: float, *, max_voltage=None, max_stage_energy=None
     else:
         sims = 0
         reasons = []
-        for v_max in DESIGN_VOLTAGES:
+        best = None
+        for v_try in DESIGN_VOLTAGES:
             try:
-                gun, shot, n = _design_at(v_max, **args)
+                cand = _design_at(v_try, **args)
             except _VoltageLimited as exc:
                 reasons.append(str(exc))
                 continue
-            sims += n
-            break
+            sims += cand[2]
+            score = cand[1].energy.get("wall_plug_efficiency", cand[1].efficiency)
+            if best is None or score > best[0]:
+                best = (score, v_try, cand)
+            if optimise == "length":
+                break
+        if best is not None:
+            _, v_max, (gun, shot, _n) = best
         else:
             raise InputError(
                 f"no bank voltage up to the {MAX_BANK_VOLTAGE / 1e3:g} kV engineering limit "
@@ -1521,7 +1540,8 @@ def design(mass, speed, max_g: float, *, max_voltage=None, max_stage_energy=None
             initial_speed=v0 * u.m / u.s)
     return CoilgunDesign(coilgun=gun, shot=shot, target_speed=v_t * u.m / u.s, max_g=max_g,
                          sizing=sizing, throughput=throughput, sections=len(gun.coils),
-                         iterations=sims, rated_voltage=v_max * u.V, voltage_chosen=chosen)
+                         iterations=sims, rated_voltage=v_max * u.V, voltage_chosen=chosen,
+                         optimised_for=optimise)
 
 
 def _design_at(v_max: float, *, m_p: float, m_c: float, v_t: float, v0: float, max_g: float,

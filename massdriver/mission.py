@@ -84,6 +84,12 @@ class LauncherSpec:
         A :class:`massdriver.coilgun.Coilgun` when the config names a coilgun file; then the
         speed range defaults to the launcher's (:meth:`~massdriver.coilgun.Coilgun.speed_range`)
         and each window reports the bank energy of its shot.
+    sigma_source : str
+        ``"given"`` (typed-in sigmas) or ``"coilgun"`` (``speed_sigma`` and/or
+        ``pointing_sigma`` from the coilgun model's Monte Carlo of its ``[tolerances]``,
+        :func:`massdriver.coilgun_tolerances.monte_carlo`).
+    launcher_dispersion : object or None
+        That Monte Carlo's :class:`~massdriver.coilgun_tolerances.LauncherDispersion`.
 
     Raises
     ------
@@ -97,6 +103,8 @@ class LauncherSpec:
     speed_sigma: Any
     pointing_sigma: Any
     coilgun: Any = None
+    sigma_source: str = "given"
+    launcher_dispersion: Any = None
 
     def __post_init__(self) -> None:
         for key, bound in LAUNCHER_BOUNDS.items():
