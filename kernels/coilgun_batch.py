@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-
 from massdriver.kernels.coilgun import P_TRIG, P_V0, CoilgunModel, simulate_shot
 from massdriver.kernels.jit import jit_parallel
 

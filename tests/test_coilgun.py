@@ -129,7 +129,8 @@ def test_coupling_table_interpolation_accuracy():
     coil = DriveCoil(25 * u.mm, 35 * u.mm, 30 * u.mm, 60)
     arm = Armature("driven", 18 * u.mm, 23 * u.mm, 30 * u.mm, turns=10, current=100 * u.A)
     gun = Coilgun(coils=(coil,), coil_index=[0], positions=[0.0] * u.m, capacitance=1 * u.mF,
-                  losses=NO_LOSSES, voltage=100 * u.V, series_resistance=0 * u.Ohm, trigger_offset=0 * u.m,
+                  losses=NO_LOSSES, voltage=100 * u.V, series_resistance=0 * u.Ohm,
+                  trigger_offset=0 * u.m,
                   armature=arm, carrier_mass=0.01 * u.kg)
     t = gun._tables
     x0, h, n = t["tab_x0"][0], t["tab_h"][0], t["tab_n"][0]
