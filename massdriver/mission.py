@@ -77,9 +77,10 @@ class LauncherSpec:
     payload_mass : astropy.units.Quantity
         Mass of one satellite plus carrier share leaving the track (kg).
     speed_sigma : astropy.units.Quantity
-        1-sigma exit-speed error (m/s), for the dispersion margin.
+        1-sigma exit-speed error (m/s), for the dispersion margin (in a file,
+        ``"from-coilgun"`` takes it from the coilgun model's Monte Carlo).
     pointing_sigma : astropy.units.Quantity
-        1-sigma pointing error of the track, per axis (deg).
+        1-sigma pointing error of the track, per axis (deg; ``"from-coilgun"`` as above).
     coilgun : object or None
         A :class:`massdriver.coilgun.Coilgun` when the config names a coilgun file; then the
         speed range defaults to the launcher's (:meth:`~massdriver.coilgun.Coilgun.speed_range`)
