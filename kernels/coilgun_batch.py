@@ -1,8 +1,9 @@
 """Many coilgun shots at once (Monte Carlo of the launcher's tolerances), in parallel (SI units).
 
 Kept out of :mod:`massdriver.kernels.coilgun` on purpose: a ``parallel=True`` kernel costs a
-long cold compile (about 100 s on a loaded 2-core machine), which the single-shot paths must
-not pay. Only :func:`massdriver.coilgun_tolerances.monte_carlo` imports this module.
+long cold compile (about 90 s on a loaded 2-core machine), which the single-shot paths must
+not pay. Importing this module compiles nothing; the first call to :func:`simulate_batch`
+(a Monte Carlo) does, and it is not in ``massdriver warmup``'s default list.
 """
 
 from __future__ import annotations

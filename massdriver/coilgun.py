@@ -23,7 +23,13 @@ import astropy.units as u
 import numpy as np
 
 from massdriver.bodies import G0, RHO_ALUMINIUM, RHO_COPPER
-from massdriver.coilgun_losses import Losses, Thermal, energy_account, heating
+from massdriver.coilgun_losses import (
+    Losses,
+    Thermal,
+    energy_account,
+    heating,
+    stage_loss_parameters,
+)
 from massdriver.errors import InputError
 
 __all__ = [
@@ -616,7 +622,6 @@ class Coilgun:
 
     def kernel_inputs(self) -> dict:
         """Plain float64 arrays for :func:`massdriver.kernels.coilgun.simulate_shot` (SI)."""
-        from massdriver.coilgun_losses import stage_loss_parameters
         from massdriver.kernels import coilgun as kc
 
         t = self._tables

@@ -20,7 +20,10 @@ from typing import Any
 import astropy.units as u
 import numpy as np
 
+from massdriver.coilgun import _payload, simulate
 from massdriver.errors import InputError
+from massdriver.kernels import coilgun as kc
+from massdriver.kernels import coilgun_batch as kb
 
 __all__ = ["Tolerances", "LauncherDispersion", "monte_carlo", "MC_RTOL"]
 
@@ -153,10 +156,6 @@ def monte_carlo(gun, n_shots: int = 1000, payload_mass=None, *, tolerances: Tole
     -------
     LauncherDispersion
     """
-    from massdriver.coilgun import _payload, simulate
-    from massdriver.kernels import coilgun as kc
-    from massdriver.kernels import coilgun_batch as kb
-
     if isinstance(n_shots, bool) or not isinstance(n_shots, (int, np.integer)) or n_shots < 2:
         raise InputError(f"n_shots = {n_shots!r}: must be an integer >= 2")
     tol = tolerances or getattr(gun, "tolerances", None) or Tolerances()

@@ -11,6 +11,7 @@ import numpy as np
 from massdriver.bodies import RHO_ALUMINIUM, RHO_COPPER
 from massdriver.coilgun import SWITCH_MODES, Armature, Coilgun, DriveCoil
 from massdriver.coilgun_losses import Losses, Thermal
+from massdriver.coilgun_tolerances import Tolerances
 from massdriver.config.table import REQUIRED, Table
 from massdriver.errors import ConfigError, InputError
 
@@ -277,8 +278,6 @@ def _thermal_from_table(t) -> Thermal:
 
 def _tolerances_from_table(t):
     """The ``[tolerances]`` table: one-sigma shot-to-shot errors (every key optional)."""
-    from massdriver.coilgun_tolerances import Tolerances
-
     d = Tolerances()
     kw = dict(
         voltage=t.number("voltage", default=d.voltage, minimum=0.0, maximum=0.5),

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import astropy.units as u
 
+from massdriver.coilgun_tolerances import monte_carlo
 from massdriver.config.coilgun import coilgun_from_config
 from massdriver.config.table import Table, _fmt, read_toml
 from massdriver.config.targets import target_from_config
@@ -106,8 +107,6 @@ def launcher_from_config(t: Table, base_dir: Path | None = None) -> LauncherSpec
                 f"({kwargs['speed_min']:.4g} to {kwargs['speed_max']:.4g}) is empty for this "
                 "payload")
     if from_gun:
-        from massdriver.coilgun_tolerances import monte_carlo
-
         try:
             disp = monte_carlo(coilgun, n_mc, kwargs["payload_mass"])
         except InputError as exc:
