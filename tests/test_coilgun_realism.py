@@ -248,3 +248,52 @@ def test_monte_carlo_rejects_bad_counts():
 
     with pytest.raises(InputError, match="n_shots"):
         monte_carlo(_lab(), 1)
+
+
+# ------------------------------------------------------------------------------------------
+# launcher dispersion into the windows
+# ------------------------------------------------------------------------------------------
+def test_from_coilgun_takes_the_sigmas_from_the_launcher_model():
+    """``speed_sigma = "from-coilgun"``: the Monte Carlo of the coilgun's tolerances sets it
+    (the lunar example, few shots: this checks the plumbing, not the statistics)."""
+    from massdriver.config.mission import launcher_from_config
+
+    t = Table({"coilgun": "coilgun_lunar_1000kg.toml", "speed_sigma": "from-coilgun",
+               "pointing_sigma": "from-coilgun", "dispersion_shots": 4,
+               "speed_min": "2.3 km/s", "speed_max": "2.5 km/s"}, "launcher")
+    spec = launcher_from_config(t, ROOT / "examples")
+    disp = spec.launcher_dispersion
+    assert spec.sigma_source == "coilgun"
+    assert disp.n_shots == 4 and disp.n_failed == 0
+    assert spec.speed_sigma.to_value(u.m / u.s) == pytest.approx(
+        disp.speed_sigma.to_value(u.m / u.s))
+    assert 0 < spec.speed_sigma.to_value(u.m / u.s) < 20
+    assert spec.pointing_sigma.to_value(u.rad) == pytest.approx(1e-5)
+
+
+def test_window_carries_the_dispersion_and_its_source():
+    """Each window reports the sigmas used, their source, the perigee dispersion and the
+    correction delta-v (the margin in its budget)."""
+    from astropy.time import Time
+
+    from massdriver import targets, windows
+    from massdriver.config import LauncherSpec
+    from massdriver.site import LaunchSite
+
+    site = LaunchSite(lat=0 * u.deg, lon=-55 * u.deg, azimuth=90 * u.deg, elevation=0 * u.deg)
+    launcher = LauncherSpec(speed_min=2.35 * u.km / u.s, speed_max=2.80 * u.km / u.s,
+                            payload_mass=1000 * u.kg, speed_sigma=0.5 * u.m / u.s,
+                            pointing_sigma=1e-3 * u.deg, sigma_source="coilgun")
+    plan = windows.solve(site, targets.circular(400 * u.km, 28.5 * u.deg),
+                         Time("2027-01-01T00:00", scale="utc"), 2 * u.day,
+                         threshold=3.10 * u.km / u.s, launcher=launcher, step=180 * u.min,
+                         branches=("prograde",), dispersion_samples=500)
+    assert plan.windows
+    w = plan.windows[0]
+    d = w.dispersion
+    assert d["source"] == "coilgun"
+    assert d["speed_sigma_m_s"] == pytest.approx(0.5)
+    assert d["pointing_sigma_deg"] == pytest.approx(1e-3)
+    assert 0 < d["perigee_radius_sigma_km"] <= d["perigee_position_sigma_km"]
+    assert d["correction_margin_km_s"] == pytest.approx(w.budget.margin.to_value(u.km / u.s))
+    assert w.to_dict()["dispersion"] == d
