@@ -298,29 +298,29 @@ def _print_energy(e: dict | None) -> None:
     rows += [("charger loss", e["charger_loss_j"]), ("cryogenics", e["cryogenic_j"]),
              ("grid energy", e["grid_j"]), ("balance", e["balance_j"])]
     for label, val in rows:
-        print(f"{label:>28}: {val:.6g} J")
+        print(f"{label:>30}: {val:.6g} J")
     for label, key in (("muzzle efficiency", "muzzle_efficiency"),
                        ("bank efficiency", "bank_efficiency"),
                        ("wall-plug efficiency", "wall_plug_efficiency")):
-        print(f"{label:>28}: {e[key]:.4f}  ({e['definitions'][key]})")
+        print(f"{label:>30}: {e[key]:.4f}  ({e['definitions'][key]})")
 
 
 def _print_heating(h: dict | None) -> None:
     if not h:
         return
     print("heating:")
-    print(f"{'coil rise per shot (max)':>28}: {h['temperature_rise_per_shot_k']:.4g} K "
+    print(f"{'coil rise per shot (max)':>30}: {h['temperature_rise_per_shot_k']:.4g} K "
           f"(stage {h['limiting_stage']} limits the rate)")
-    print(f"{'cooling time constant':>28}: {h['cooling_time_constant_s']:.4g} s "
+    print(f"{'cooling time constant':>30}: {h['cooling_time_constant_s']:.4g} s "
           f"(conductance {h['cooling_conductance_w_k']:.4g} W/K)")
-    print(f"{'max coil temperature':>28}: {h['max_temperature_k']:.4g} K")
+    print(f"{'max coil temperature':>30}: {h['max_temperature_k']:.4g} K")
     for label, key in (("thermal firing rate", "thermal_rate_hz"),
                        ("charging-power rate", "charging_rate_hz"),
                        ("sustainable firing rate", "sustainable_rate_hz")):
         v = h[key]
-        print(f"{label:>28}: " + ("unlimited" if v is None else f"{v:.4g} Hz ({v * 3600:.4g}/h)"))
+        print(f"{label:>30}: " + ("unlimited" if v is None else f"{v:.4g} Hz ({v * 3600:.4g}/h)"))
     if h["armature_temperature_rise_k"]:
-        print(f"{'armature rise per shot':>28}: {h['armature_temperature_rise_k']:.4g} K"
+        print(f"{'armature rise per shot':>30}: {h['armature_temperature_rise_k']:.4g} K"
               + ("" if h["armature_ok"] else "  (above its limit)"))
 
 
@@ -328,6 +328,6 @@ def _print_dispersion(d: dict | None) -> None:
     if not d:
         return
     print(f"launcher dispersion ({d['shots']} shots, seed {d['seed']}, {d['failed']} failed):")
-    print(f"{'exit speed sigma':>28}: {d['speed_sigma_m_s']:.4g} m/s "
+    print(f"{'exit speed sigma':>30}: {d['speed_sigma_m_s']:.4g} m/s "
           f"(mean {d['speed_mean_m_s']:.6g}, nominal {d['nominal_speed_m_s']:.6g} m/s)")
-    print(f"{'pointing sigma':>28}: {d['pointing_sigma_deg']:.4g} deg per axis")
+    print(f"{'pointing sigma':>30}: {d['pointing_sigma_deg']:.4g} deg per axis")
