@@ -133,6 +133,14 @@ DESCRIPTIONS: dict[tuple, str] = {
                                                     "dispersion margin.",
     ("campaign", "campaign", "seed"): "Seed of the Monte Carlo (results are deterministic).",
     ("coilgun", "", "name"): "Label for outputs and reports.",
+    ("coilgun", "", "losses"): "Loss models, each on by default (see [losses] and "
+                               "docs/coilgun.md).",
+    ("coilgun", "", "thermal"): "Coil cooling, temperature limits and charging power (see "
+                                "[thermal]).",
+    ("coilgun", "", "tolerances"): "One-sigma shot-to-shot errors for the launcher Monte Carlo "
+                                   "(see [tolerances]).",
+    ("mission", "launcher", "dispersion_shots"): "Monte Carlo shots of the coilgun's "
+                                                 "[tolerances] when a sigma is `\"from-coilgun\"`.",
     ("coilgun", "", "coilgun"): "The whole coilgun may sit in a [coilgun] table instead of the "
                                 "top level (same keys).",
     ("coilgun", "", "armature"): "The carrier's armature (see [armature]).",
@@ -291,6 +299,19 @@ def _coilgun_samples() -> list[tuple[tuple[str, str], dict]]:
     driven = copy.deepcopy(lab)
     driven["armature"] = {"kind": "driven", "inner_radius": "18 mm", "outer_radius": "23 mm",
                           "length": "30 mm", "turns": 100, "current": "500 A"}
+    # the realism tables (issue 18), every key given
+    lab["losses"] = {"capacitor_dissipation_factor": 0.001, "switch_threshold_voltage": "1 V",
+                     "switch_slope_resistance": "0.25 mOhm", "switch_device_voltage": "2.5 kV",
+                     "switch_device_current": "50 kA", "coil_ac_resistance": True,
+                     "armature_resistance": True, "charger_efficiency": 0.88,
+                     "residual_recovery": 0.9, "cryo_heat_load": "5 W",
+                     "cryo_time_per_shot": "600 s", "cryo_temperature": "20 K",
+                     "cryo_carnot_fraction": 0.3, "ambient_temperature": "300 K"}
+    lab["thermal"] = {"heat_transfer_coefficient": 50, "ambient_temperature": "300 K",
+                      "max_temperature": "403 K", "armature_max_temperature": "573 K",
+                      "charging_power": "1 kW"}
+    lab["tolerances"] = {"voltage": 0.001, "voltage_common": 0.0005, "trigger_jitter": "1 us",
+                         "mass": 0.001, "alignment": "1e-5 rad"}
     return [(("armature", "induction"), lab), (("armature", "driven"), driven)]
 
 
@@ -378,7 +399,8 @@ def _doc_params(obj) -> dict[str, str]:
 
 def _doc_sources() -> dict[tuple[str, str, str | None], list[tuple[Any, dict[str, str]]]]:
     """``(file, section, variant kind) -> [(object, {config key: docstring name})]``."""
-    from massdriver import arrival, coilgun, mission, satellite, site, targets
+    from massdriver import (arrival, coilgun, coilgun_losses, coilgun_tolerances, mission,
+                            satellite, site, targets)
 
     elements_alias = {"semi_major_axis": "a", "eccentricity": "ecc", "inclination": "inc",
                       "argument_of_perigee": "argp"}
@@ -400,6 +422,9 @@ def _doc_sources() -> dict[tuple[str, str, str | None], list[tuple[Any, dict[str
         ("coilgun", "armature", "driven"): [(coilgun.Armature, {})],
         ("coilgun", "sections", None): [(coilgun.Stage, {})],
         ("coilgun", "sections.coil", None): [(coilgun.DriveCoil, {})],
+        ("coilgun", "losses", None): [(coilgun_losses.Losses, {})],
+        ("coilgun", "thermal", None): [(coilgun_losses.Thermal, {})],
+        ("coilgun", "tolerances", None): [(coilgun_tolerances.Tolerances, {})],
     }
 
 

@@ -10,6 +10,10 @@ inductance matrix ``L_arm`` and resistances ``R_arm``. Stage ``k`` is a drive co
 ``L_k``, at ``x_k``) fed by a capacitor bank ``C_k`` charged to ``V0_k`` through ``R_on,k`` (coil +
 bank + switch); the switch closes when the carrier reaches the trigger position. Switch modes:
 
+Every stage may carry a switch forward drop ``V_d`` (``P_VDROP``, signed as the charge) while
+its bank is in circuit; it enters Faraday's law as ``V_C - V_d`` and the loss quadrature as
+``V_d I`` (SCR and crowbar modes conduct one way, so this is ``|V_d I|``).
+
 ``SCR`` (0)
     thyristor: conducts one way, opens at the first current zero (the bank keeps its residual,
     possibly reversed, charge).
@@ -114,7 +118,8 @@ P_RFREE = 4      # coil + crowbar resistance, Ohm
 P_C = 5          # capacitance, F
 P_V0 = 6         # initial (signed) bank voltage, V
 P_XEXIT = 7      # carrier position beyond which the stage is decoupled, m
-N_SP = 8
+P_VDROP = 8      # switch forward (threshold) drop while the bank is in circuit, signed as V0, V
+N_SP = 9
 
 # event kinds
 _EV_TRIGGER = 0
@@ -193,7 +198,7 @@ def hermite_eval(tab, n, x0, h, xi):
 # --------------------------------------------------------------------------------------------
 #: Read-only model data of a shot (built once by :func:`make_model`).
 #:
-#: ``sp`` (N, 8) stage parameters ``P_X .. P_XEXIT``; ``mode`` (N,) switch of each stage;
+#: ``sp`` (N, 9) stage parameters ``P_X .. P_VDROP``; ``mode`` (N,) switch of each stage;
 #: ``geom`` (N,) coil-geometry index; ``fire_order`` (N,) stages by trigger position; ``mss``
 #: (N, D) stage-stage mutual inductances (``mss[k, d]``: stage ``k`` with ``k + d + 1``);
 #: ``tab``, ``tab_n``, ``tab_x0``, ``tab_h`` the coupling tables (row ``g * n_layers + l``);
@@ -358,8 +363,10 @@ def _rhs_arrays(y, n_slots, slot_stage, slot_mode, sp, geom, mss, tab, tab_n, ta
         vc = y[base + 2 * s + 1]
         if slot_mode[s] == _ON:
             r = sp[k, P_RON]
-            e[n_arm + s] = vc - r * ik
+            vd = sp[k, P_VDROP]
+            e[n_arm + s] = vc - vd - r * ik
             dy[base + 2 * s + 1] = -ik / sp[k, P_C]
+            loss += vd * ik
         else:
             r = sp[k, P_RFREE]
             e[n_arm + s] = -r * ik
@@ -1003,8 +1010,8 @@ def simulate_shot(md, ctl):
     Parameters
     ----------
     md : CoilgunModel
-        The launcher and carrier (SI), from :func:`make_model`: stage parameters ``sp`` (N, 8)
-        with columns ``P_X .. P_XEXIT``; switch ``mode`` (``SCR``, ``CROWBAR``, ``RING``),
+        The launcher and carrier (SI), from :func:`make_model`: stage parameters ``sp`` (N, 9)
+        with columns ``P_X .. P_VDROP``; switch ``mode`` (``SCR``, ``CROWBAR``, ``RING``),
         coil-geometry index ``geom`` and ``fire_order`` (stages by trigger position), int64
         (N,); ``mss`` (N, D), H; coupling tables ``tab`` (G * n_layers, n_max, 2) of M (H) and
         dM/dxi (H/m) of geometry ``g`` with armature layer ``l`` at row ``g * n_layers + l``,

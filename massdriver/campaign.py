@@ -168,11 +168,15 @@ class ShotEnergy:
         km/s.
     source : str
         Where the figures come from (for reports).
+    thermal_rate : astropy.units.Quantity or None
+        Sustainable firing rate of the launcher's coils (1/h) when the energy comes from a
+        coilgun model (:func:`massdriver.coilgun_losses.heating`); ``None`` otherwise.
     """
 
     reference_energy: Any
     reference_speed: Any = None
     source: str = ""
+    thermal_rate: Any = None
 
     def __post_init__(self) -> None:
         try:
@@ -217,19 +221,30 @@ class ShotEnergy:
 
     @classmethod
     def from_coilgun(cls, coilgun, payload_mass, speed) -> ShotEnergy:
-        """Energy drawn by a simulated shot of ``coilgun`` charged for ``speed``.
+        """Grid energy of a simulated shot of ``coilgun`` charged for ``speed``.
 
         One :func:`massdriver.coilgun.charge_for_speed` at ``speed`` (choose the middle of the
         speeds the campaign will use); other speeds scale as ``v^2`` (the efficiency of that
-        shot held constant).
+        shot held constant). The energy is the shot's grid energy (what the charger takes from
+        the supply, with the launcher's losses, charger efficiency, residual recovery and
+        cryogenics: ``shot.energy["grid_j"]``), so ``power`` is the grid power; the coils'
+        sustainable firing rate rides along as ``thermal_rate``.
         """
         charge = charge_for_speed(coilgun, payload_mass, speed)
         shot = charge.shot
         v = shot.exit_speed.to(u.km / u.s)
         label = getattr(coilgun, "name", "") or "coilgun"
-        return cls(shot.energy_drawn.to(u.J), v,
-                   f"{label}: simulated shot at {v.to_value(u.km / u.s):.4f} km/s, efficiency "
-                   f"{shot.efficiency:.4f}")
+        acc = shot.energy
+        energy = acc["grid_j"] * u.J if acc else shot.energy_drawn.to(u.J)
+        rate = None
+        if shot.thermal and math.isfinite(shot.thermal["thermal_rate_hz"]) \
+                and shot.thermal["thermal_rate_hz"] > 0:
+            rate = shot.thermal["thermal_rate_hz"] * 3600.0 / u.h
+        text = (f"{label}: simulated shot at {v.to_value(u.km / u.s):.4f} km/s, muzzle "
+                f"efficiency {shot.efficiency:.4f}")
+        if acc:
+            text += f", wall-plug {acc['wall_plug_efficiency']:.4f} (grid energy per shot)"
+        return cls(energy, v, text, rate)
 
     def joules(self, speed_km_s: float) -> float:
         """``E(v)`` in J for an exit speed in km/s (plain floats)."""

@@ -23,6 +23,13 @@ import astropy.units as u
 import numpy as np
 
 from massdriver.bodies import G0, RHO_ALUMINIUM, RHO_COPPER
+from massdriver.coilgun_losses import (
+    Losses,
+    Thermal,
+    energy_account,
+    heating,
+    stage_loss_parameters,
+)
 from massdriver.errors import InputError
 
 __all__ = [
@@ -333,6 +340,13 @@ class Coilgun:
     stage_coupling : bool
         Include the mutual inductance between neighbouring drive coils.
     name : str
+    losses : Losses
+        Loss models (:class:`massdriver.coilgun_losses.Losses`; all on by default,
+        :data:`massdriver.coilgun_losses.NO_LOSSES` is the idealised launcher).
+    thermal : Thermal
+        Coil cooling and temperature limits (:class:`massdriver.coilgun_losses.Thermal`).
+    tolerances : massdriver.coilgun_tolerances.Tolerances, optional
+        Shot-to-shot errors for :func:`massdriver.coilgun_tolerances.monte_carlo`.
     """
 
     coils: tuple
@@ -354,8 +368,15 @@ class Coilgun:
     payload_mass: Any = None
     stage_coupling: bool = True
     name: str = ""
+    losses: Losses = field(default_factory=Losses)
+    thermal: Thermal = field(default_factory=Thermal)
+    tolerances: Any = None
 
     def __post_init__(self) -> None:
+        if not isinstance(self.losses, Losses):
+            raise InputError("losses: expected a massdriver.coilgun_losses.Losses")
+        if not isinstance(self.thermal, Thermal):
+            raise InputError("thermal: expected a massdriver.coilgun_losses.Thermal")
         coils = tuple(self.coils)
         if not coils or not all(isinstance(c, DriveCoil) for c in coils):
             raise InputError("coils: expected a non-empty sequence of DriveCoil")
@@ -612,10 +633,13 @@ class Coilgun:
         sp[:, kc.P_X] = x
         sp[:, kc.P_TRIG] = x + self.trigger_offset.to_value(u.m)
         sp[:, kc.P_L] = t["self_l"][g]
-        sp[:, kc.P_RON] = coil_r[g] + self.series_resistance.to_value(u.Ohm)
-        sp[:, kc.P_RFREE] = coil_r[g] + self.crowbar_resistance.to_value(u.Ohm)
+        lp = stage_loss_parameters(self, self.losses, t["self_l"], coil_r)
+        sp[:, kc.P_RON] = (lp["coil_ac"] + lp["esr"] + lp["switch_r"]
+                           + self.series_resistance.to_value(u.Ohm))
+        sp[:, kc.P_RFREE] = lp["coil_ac"] + self.crowbar_resistance.to_value(u.Ohm)
         sp[:, kc.P_C] = self.capacitance.to_value(u.F)
         sp[:, kc.P_V0] = self.voltage.to_value(u.V)
+        sp[:, kc.P_VDROP] = np.sign(sp[:, kc.P_V0]) * lp["switch_drop"]
         sp[:, kc.P_XEXIT] = x + t["x_half"][g] - np.min(t["arm_offset"])
         lo = x - t["x_half"][g] - np.max(t["arm_offset"])
         bad = np.nonzero(sp[:, kc.P_TRIG] <= lo)[0]
@@ -624,6 +648,9 @@ class Coilgun:
             raise InputError(f"trigger_offset[{i}] = {self.trigger_offset[i]:g}: the stage would "
                              "fire before the carrier is coupled to it")
         mode = {"scr": kc.SCR, "crowbar": kc.CROWBAR, "ring": kc.RING}[self.switch]
+        r_arm = t["r_arm"]
+        if self.armature.kind == "induction" and not self.losses.armature_resistance:
+            r_arm = np.zeros_like(r_arm)
         i_arm0 = np.zeros(t["r_arm"].size)
         if self.armature.kind == "driven":
             i_arm0[0] = self.armature.current.to_value(u.A)
@@ -635,8 +662,8 @@ class Coilgun:
             "fire_order": np.argsort(sp[:, kc.P_TRIG], kind="stable").astype(np.int64),
             "mss": t["mss"], "tab": t["tab"], "tab_n": t["tab_n"], "tab_x0": t["tab_x0"],
             "tab_h": t["tab_h"], "n_layers": t["n_layers"], "l_arm": t["l_arm"],
-            "r_arm": t["r_arm"], "i_arm0": i_arm0, "arm_offset": t["arm_offset"],
-            "arm_layer": t["arm_layer"], "i_scale": i_scale,
+            "r_arm": r_arm, "i_arm0": i_arm0, "arm_offset": t["arm_offset"],
+            "arm_layer": t["arm_layer"], "i_scale": i_scale, "loss_params": lp,
         }
 
     # -- convenience for the window solver -------------------------------------------------------
@@ -777,7 +804,8 @@ class CoilgunShot:
     peak_g, mean_g : float
         The same in standard g (9.80665 m/s^2).
     efficiency : float
-        Kinetic energy gained / energy drawn from the banks.
+        Kinetic energy gained / energy drawn from the banks (the muzzle efficiency; the bank and
+        wall-plug efficiencies are in ``energy``).
     energy_drawn : Quantity
         ``sum 1/2 C (V0^2 - V_end^2)`` over the stages (J).
     kinetic_energy : Quantity
@@ -802,6 +830,14 @@ class CoilgunShot:
     stage_reverse_voltage, stage_final_voltage, stage_energy_drawn : Quantity arrays
         Per stage (fire time NaN for stages that never fired; reverse voltage is the largest
         reversal of the capacitor voltage, >= 0).
+    stage_off_time : Quantity array
+        When each stage's switch opened or it retired (s; NaN if never).
+    energy : dict
+        The energy account (:func:`massdriver.coilgun_losses.energy_account`): stored, drawn,
+        left in the banks and recovered, dissipated per mechanism, kinetic energy of payload and
+        carrier, grid energy, the three efficiencies and the balance (J).
+    thermal : dict
+        Heating and firing rate (:func:`massdriver.coilgun_losses.heating`).
     n_steps, n_rejected, n_rhs, n_events, max_active : int
         Integrator counters.
     """
@@ -839,6 +875,9 @@ class CoilgunShot:
     stage_reverse_voltage: Any = field(repr=False)
     stage_final_voltage: Any = field(repr=False)
     stage_energy_drawn: Any = field(repr=False)
+    stage_off_time: Any = field(default=None, repr=False)
+    energy: dict = field(default_factory=dict, repr=False)
+    thermal: dict = field(default_factory=dict, repr=False)
     n_steps: int = 0
     n_rejected: int = 0
     n_rhs: int = 0
@@ -882,7 +921,39 @@ class CoilgunShot:
             "max_stage_voltage_v": float(np.max(self.stage_peak_voltage.to_value(u.V))),
             "max_active_stages": self.max_active,
             "steps": self.n_steps,
+            **({"energy": self.energy,
+                "muzzle_efficiency": self.energy["muzzle_efficiency"],
+                "bank_efficiency": self.energy["bank_efficiency"],
+                "wall_plug_efficiency": self.energy["wall_plug_efficiency"]}
+               if self.energy else {}),
+            **({"heating": self.heating_summary()} if self.thermal else {}),
         }
+
+    def heating_summary(self) -> dict:
+        """The heating figures as plain numbers (per-stage arrays as their extremes)."""
+        h = self.thermal
+        if not h:
+            return {}
+        dt = np.asarray(h["temperature_rise_per_shot_k"])
+        return {
+            "temperature_rise_per_shot_k": float(np.max(dt)) if dt.size else 0.0,
+            "cooling_time_constant_s": float(np.min(h["cooling_time_constant_s"]))
+            if dt.size else 0.0,
+            "cooling_conductance_w_k": float(np.min(h["cooling_conductance_w_k"]))
+            if dt.size else 0.0,
+            "max_temperature_k": h["max_temperature_k"],
+            "limiting_stage": h["limiting_stage"],
+            "thermal_rate_hz": _finite_or_none(h["thermal_rate_hz"]),
+            "charging_rate_hz": _finite_or_none(h["charging_rate_hz"]),
+            "sustainable_rate_hz": _finite_or_none(h["sustainable_rate_hz"]),
+            "armature_temperature_rise_k": h["armature_temperature_rise_k"],
+            "armature_ok": h["armature_ok"],
+        }
+
+
+def _finite_or_none(x: float) -> float | None:
+    """JSON has no infinity: an unlimited rate is ``None``."""
+    return float(x) if math.isfinite(x) else None
 
 
 @dataclass(frozen=True)
@@ -976,6 +1047,8 @@ class CoilgunDesign:
         Bank voltage rating of the design (V): given, or chosen by :func:`design`.
     voltage_chosen : bool
         True when :func:`design` chose the rating (no ``max_voltage`` given).
+    optimised_for : str
+        ``"length"`` or ``"efficiency"`` (see :func:`design`).
     """
 
     coilgun: Coilgun
@@ -988,6 +1061,7 @@ class CoilgunDesign:
     iterations: int
     rated_voltage: Any = None
     voltage_chosen: bool = False
+    optimised_for: str = "length"
 
     def summary(self) -> dict:
         """Plain-number summary (SI), the shot's plus the design figures."""
@@ -1007,6 +1081,7 @@ class CoilgunDesign:
             "max_charge_voltage_v": float(np.max(np.abs(gun.voltage.to_value(u.V)))),
             "rated_voltage_v": gun.rated_voltage.to_value(u.V),
             "voltage_chosen": self.voltage_chosen,
+            "optimised_for": self.optimised_for,
             "coil_inner_radius_m": gun.coils[0].inner_radius.to_value(u.m),
             "coil_outer_radius_m": gun.coils[0].outer_radius.to_value(u.m),
             "coil_length_m": gun.coils[0].length.to_value(u.m),
@@ -1087,10 +1162,11 @@ def simulate(coilgun: Coilgun, payload_mass=None, *, rtol: float = 1e-8,
         x0=float(x0), v0=float(v0), x_muzzle=float(x_end), t_max=float(t_lim), rtol=float(rtol),
         retire_tol=float(retire_tol), max_slots=int(max_active), max_steps=int(max_steps),
         i_scale=float(k["i_scale"]), record=bool(record))
-    return _shot_from_kernel(coilgun, payload, mass, kc.simulate_shot(model, controls), v0)
+    return _shot_from_kernel(coilgun, payload, mass, kc.simulate_shot(model, controls), v0,
+                             None if hold_carrier else k["loss_params"])
 
 
-def _shot_from_kernel(gun, payload, mass, res, v0) -> CoilgunShot:
+def _shot_from_kernel(gun, payload, mass, res, v0, params=None) -> CoilgunShot:
     """Restore units (the one place kernel output becomes a result)."""
     drawn, w_arm0, ke = res.e_drawn, res.w_armature0, res.kinetic_energy
     loss = res.loss_integrated + res.loss_post
@@ -1104,7 +1180,7 @@ def _shot_from_kernel(gun, payload, mass, res, v0) -> CoilgunShot:
     peak = max(float(np.max(np.abs(acc))) if acc.size else 0.0, res.max_abs_acc)
     ms = u.m / u.s
     status_name = _STATUS.get(int(res.status), f"status {res.status}")
-    return CoilgunShot(
+    shot = CoilgunShot(
         status=status_name,
         exit_speed=res.v * ms,
         time_on_track=t_end * u.s,
@@ -1140,7 +1216,13 @@ def _shot_from_kernel(gun, payload, mass, res, v0) -> CoilgunShot:
         stage_energy_drawn=res.stage_e_drawn * u.J,
         n_steps=int(res.n_steps), n_rejected=int(res.n_rejected), n_rhs=int(res.n_rhs),
         n_events=int(res.n_events), max_active=int(res.max_active),
+        stage_off_time=res.stage_t_off * u.s,
     )
+    if params is None:
+        return shot
+    acc = energy_account(gun, shot, gun.losses, params)
+    heat = heating(gun, shot, acc, params, gun.thermal)
+    return replace(shot, energy=acc, thermal=heat)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -1332,8 +1414,8 @@ def _timing(profile: np.ndarray, xi: np.ndarray, pitch: float,
 def design(mass, speed, max_g: float, *, max_voltage=None, max_stage_energy=None,
            armature: str = "driven", bore_radius=None, carrier_mass=None, switch: str = "scr",
            shots_per_year: float = 0.0, sections: int = 6, initial_speed=0.0 * u.m / u.s,
-           speed_tolerance: float = 1e-4, rtol: float = 1e-8, max_iterations: int = 40
-           ) -> CoilgunDesign:
+           speed_tolerance: float = 1e-4, rtol: float = 1e-8, max_iterations: int = 40,
+           optimise: str = "length") -> CoilgunDesign:
     """Size a launcher: stages, pitch, coil turns, bank charges and triggers for a payload.
 
     The geometry scales with the bore radius (:data:`DESIGN_GEOMETRY`); the trigger offset and
@@ -1380,6 +1462,12 @@ def design(mass, speed, max_g: float, *, max_voltage=None, max_stage_energy=None
         Integrator tolerance.
     max_iterations : int
         Simulation budget of the correction loops (per voltage rating tried).
+    optimise : {"length", "efficiency"}
+        ``"length"``: the shortest track, i.e. the mean acceleration as close to ``max_g`` as
+        the force ripple allows, at the lowest bank rating of :data:`DESIGN_VOLTAGES` that
+        works. ``"efficiency"``: the same sizing at every rating that works, keeping the one
+        with the best wall-plug efficiency (losses included). With ``max_voltage`` given the
+        two coincide.
 
     Returns
     -------
@@ -1403,6 +1491,8 @@ def design(mass, speed, max_g: float, *, max_voltage=None, max_stage_energy=None
                                                       positive=True).to_value(u.J)
     if armature not in ("driven", "induction"):
         raise InputError(f"armature = {armature!r}: must be 'driven' or 'induction'")
+    if optimise not in ("length", "efficiency"):
+        raise InputError(f"optimise = {optimise!r}: must be 'length' or 'efficiency'")
     if switch not in SWITCH_MODES:
         raise InputError(f"switch = {switch!r}: must be one of {', '.join(SWITCH_MODES)}")
     if not (isinstance(sections, int) and 1 <= sections <= 64):
@@ -1423,14 +1513,21 @@ def design(mass, speed, max_g: float, *, max_voltage=None, max_stage_energy=None
     else:
         sims = 0
         reasons = []
-        for v_max in DESIGN_VOLTAGES:
+        best = None
+        for v_try in DESIGN_VOLTAGES:
             try:
-                gun, shot, n = _design_at(v_max, **args)
+                cand = _design_at(v_try, **args)
             except _VoltageLimited as exc:
                 reasons.append(str(exc))
                 continue
-            sims += n
-            break
+            sims += cand[2]
+            score = cand[1].energy.get("wall_plug_efficiency", cand[1].efficiency)
+            if best is None or score > best[0]:
+                best = (score, v_try, cand)
+            if optimise == "length":
+                break
+        if best is not None:
+            _, v_max, (gun, shot, _n) = best
         else:
             raise InputError(
                 f"no bank voltage up to the {MAX_BANK_VOLTAGE / 1e3:g} kV engineering limit "
@@ -1448,7 +1545,8 @@ def design(mass, speed, max_g: float, *, max_voltage=None, max_stage_energy=None
             initial_speed=v0 * u.m / u.s)
     return CoilgunDesign(coilgun=gun, shot=shot, target_speed=v_t * u.m / u.s, max_g=max_g,
                          sizing=sizing, throughput=throughput, sections=len(gun.coils),
-                         iterations=sims, rated_voltage=v_max * u.V, voltage_chosen=chosen)
+                         iterations=sims, rated_voltage=v_max * u.V, voltage_chosen=chosen,
+                         optimised_for=optimise)
 
 
 def _design_at(v_max: float, *, m_p: float, m_c: float, v_t: float, v0: float, max_g: float,

@@ -77,13 +77,20 @@ class LauncherSpec:
     payload_mass : astropy.units.Quantity
         Mass of one satellite plus carrier share leaving the track (kg).
     speed_sigma : astropy.units.Quantity
-        1-sigma exit-speed error (m/s), for the dispersion margin.
+        1-sigma exit-speed error (m/s), for the dispersion margin (in a file,
+        ``"from-coilgun"`` takes it from the coilgun model's Monte Carlo).
     pointing_sigma : astropy.units.Quantity
-        1-sigma pointing error of the track, per axis (deg).
+        1-sigma pointing error of the track, per axis (deg; ``"from-coilgun"`` as above).
     coilgun : object or None
         A :class:`massdriver.coilgun.Coilgun` when the config names a coilgun file; then the
         speed range defaults to the launcher's (:meth:`~massdriver.coilgun.Coilgun.speed_range`)
         and each window reports the bank energy of its shot.
+    sigma_source : str
+        ``"given"`` (typed-in sigmas) or ``"coilgun"`` (``speed_sigma`` and/or
+        ``pointing_sigma`` from the coilgun model's Monte Carlo of its ``[tolerances]``,
+        :func:`massdriver.coilgun_tolerances.monte_carlo`).
+    launcher_dispersion : object or None
+        That Monte Carlo's :class:`~massdriver.coilgun_tolerances.LauncherDispersion`.
 
     Raises
     ------
@@ -97,6 +104,8 @@ class LauncherSpec:
     speed_sigma: Any
     pointing_sigma: Any
     coilgun: Any = None
+    sigma_source: str = "given"
+    launcher_dispersion: Any = None
 
     def __post_init__(self) -> None:
         for key, bound in LAUNCHER_BOUNDS.items():

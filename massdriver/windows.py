@@ -209,6 +209,11 @@ class LaunchWindow:
         extended past the span's edge by the window's length (or to the ephemeris' end):
         ``open`` (``close``) is then that epoch, not the true edge, and the true minimum may
         lie outside.
+    dispersion : dict or None
+        The launcher errors used and what they do at Earth: ``speed_sigma_m_s``,
+        ``pointing_sigma_deg``, ``source`` (``"given"`` or ``"coilgun"``: from the launcher
+        model's Monte Carlo), ``perigee_radius_sigma_km`` and ``perigee_position_sigma_km``
+        (linear, 1 sigma), ``correction_mean_km_s`` and ``correction_margin_km_s``.
     """
 
     open: Any
@@ -226,6 +231,7 @@ class LaunchWindow:
     truncated_end: bool = False
     #: arrival strategies priced for the mission's satellite (massdriver.arrival), or None
     arrival: Any = None
+    dispersion: dict | None = None
 
     def __repr__(self) -> str:
         from massdriver.display import window_repr
@@ -269,6 +275,8 @@ class LaunchWindow:
         }
         if self.arrival is not None:
             out["arrival"] = self.arrival.as_dict()
+        if self.dispersion is not None:
+            out["dispersion"] = dict(self.dispersion)
         if self.mid_course is not None:
             m = self.mid_course
             out["mid_course"] = {
@@ -777,8 +785,22 @@ def _dispersion(problem: _Problem, target, t0: float, speed: float, branch: floa
         tot = budget_arrays(ys[:, :3], ys[:, 3:], np.full(len(ys), t0), target).total
         return np.abs(tot - base_total)
 
-    return dispersion_margin(correction, [sig_speed, sig_point, sig_point],
-                             n_samples=n_samples, seed=seed)
+    margin = dispersion_margin(correction, [sig_speed, sig_point, sig_point],
+                               n_samples=n_samples, seed=seed)
+    # perigee dispersion (linear): position covariance J_r diag(sigma^2) J_r^T
+    sig = np.array([sig_speed, sig_point, sig_point])
+    jr = jac[:3] * sig[None, :]
+    r_hat = y_nominal[:3] / np.linalg.norm(y_nominal[:3])
+    info = {
+        "speed_sigma_m_s": sig_speed * 1e3,
+        "pointing_sigma_deg": float(np.degrees(sig_point)),
+        "source": getattr(launcher, "sigma_source", "given"),
+        "perigee_radius_sigma_km": float(np.linalg.norm(r_hat @ jr)),
+        "perigee_position_sigma_km": float(np.sqrt(np.sum(jr * jr))),
+        "correction_mean_km_s": float(margin.mean.to_value("km/s")),
+        "correction_margin_km_s": float(margin.margin.to_value("km/s")),
+    }
+    return margin, info
 
 
 def _shot_energy(launcher, speed: float, mass: float):
@@ -912,6 +934,9 @@ def _refine_window(problem: _Problem, target, launcher, result: ScanResult, t: n
 
     uncorrected = delta_v_budget(yp[:3] * u.km, yp[3:] * u.km / u.s, from_tdb_seconds(tp), target)
     disp = _dispersion(problem, target, t_best, speed, b, launcher, dispersion_samples, seed, yp)
+    disp_info = None
+    if disp is not None:
+        disp, disp_info = disp
     margin = disp.margin if disp is not None else 0.0 * u.km / u.s
     budget = delta_v_budget(yp[:3] * u.km, yp[3:] * u.km / u.s, from_tdb_seconds(tp), target,
                             margin=margin)
@@ -935,7 +960,7 @@ def _refine_window(problem: _Problem, target, launcher, result: ScanResult, t: n
         time_of_flight=((tp - t_best) / bodies.DAY) * u.day,
         perigee=perigee_arrival_from_state(tp, t_best, yp), budget=budget, mid_course=mcc_obj,
         energy_per_shot=_shot_energy(launcher, speed, mass), optimizer=opt,
-        truncated_start=i0 == 0, truncated_end=i1 == n - 1)
+        truncated_start=i0 == 0, truncated_end=i1 == n - 1, dispersion=disp_info)
 
 
 def _no_solution_hint(problem: _Problem, site, t: np.ndarray) -> str:

@@ -344,7 +344,9 @@ def test_coilgun_launcher_sets_speed_range_and_shot_energy():
     lo = m.launcher.speed_min.to_value(u.km / u.s)
     hi = m.launcher.speed_max.to_value(u.km / u.s)
     assert m.launcher.coilgun is not None
-    assert 2.5 < hi < 2.6 and lo < hi        # sized for 2.5 km/s with 1000 kg
+    # sized for 2.5 km/s with 1000 kg; the top is where the peak reaches max_g (1000 g). With the
+    # default losses (issue 18) the pulses are damped, so that charge is higher: 2.61 km/s
+    assert 2.5 < hi < 2.65 and lo < hi
     energy = windows._shot_energy(m.launcher, 2.44, 1000.0).to_value(u.J)
     kinetic = 0.5 * 1000.0 * 2440.0**2
     # bank energy covers the payload's and the carrier's kinetic energy (carrier 250 kg)

@@ -23,7 +23,7 @@ With --speed a built launcher is charged (uniformly scaled bank voltages) for th
 """
 
 _DESIGN_ONLY = ("mass", "max_g", "max_voltage", "max_stage_energy", "armature", "bore_radius",
-                "carrier_mass", "sections", "write")
+                "carrier_mass", "sections", "write", "optimise")
 
 
 def add_parser(subparsers) -> None:
@@ -43,6 +43,10 @@ def add_parser(subparsers) -> None:
     p.add_argument("--rtol", type=float, default=1e-8, help="integrator tolerance (1e-8)")
     p.add_argument("--shots-per-year", type=float, default=0.0, metavar="N",
                    help="launch rate for energy-per-year and average-power figures")
+    p.add_argument("--monte-carlo", type=int, metavar="N",
+                   help="also run N shots with the file's [tolerances] (compiled, parallel) and "
+                        "print the exit-speed and pointing dispersion")
+    p.add_argument("--seed", type=int, default=0, help="Monte Carlo seed (0)")
     g = p.add_argument_group("design options")
     g.add_argument("--mass", type=float, metavar="KG", help="payload mass (design)")
     g.add_argument("--max-g", type=float, metavar="G", help="peak acceleration limit (design)")
@@ -58,6 +62,10 @@ def add_parser(subparsers) -> None:
                    help="carrier mass without payload (default 25%% of the payload)")
     g.add_argument("--sections", type=int, help="coil sections with their own turns (6)")
     g.add_argument("--write", metavar="FILE.toml", help="write the designed launcher as TOML")
+    g.add_argument("--optimise", choices=("length", "efficiency"),
+                   help="length: the shortest track under the g limit at the lowest working "
+                        "bank voltage (default); efficiency: the bank voltage (10-50 kV) with "
+                        "the best wall-plug efficiency")
     p.set_defaults(run=run)
 
 
@@ -85,7 +93,11 @@ def run(args) -> int:
     if not (0 <= args.shots_per_year < float("inf")):      # NaN and inf fail too
         raise InputError(f"--shots-per-year = {args.shots_per_year!r}: must be a finite "
                          "number >= 0")
+    if args.monte_carlo is not None and not 2 <= args.monte_carlo <= 10_000_000:
+        raise InputError(f"--monte-carlo = {args.monte_carlo}: must be an integer >= 2")
     if args.target == "design":
+        if args.monte_carlo is not None:
+            raise InputError("--monte-carlo is for a launcher file, not for design")
         return _run_design(args)
     given = [n for n in _DESIGN_ONLY if getattr(args, n) is not None]
     if given:
@@ -152,6 +164,11 @@ def _run_simulation(args) -> int:
         out.update({"shots_per_year": args.shots_per_year,
                     "average_power_w": tp.average_power.to_value(u.W),
                     "mass_per_year_t": tp.mass_per_year.to_value(u.t)})
+    if args.monte_carlo is not None:
+        from massdriver.coilgun_tolerances import monte_carlo
+
+        disp = monte_carlo(gun, args.monte_carlo, payload, seed=args.seed)
+        out["dispersion"] = disp.summary()
     if args.plot is not None:
         _write_plot(shot, args, gun.name or str(args.target))
         out["plot"] = args.plot
@@ -187,7 +204,7 @@ def _run_design(args) -> int:
                    bore_radius=None if args.bore_radius is None else args.bore_radius * u.m,
                    carrier_mass=None if args.carrier_mass is None else args.carrier_mass * u.kg,
                    shots_per_year=args.shots_per_year, sections=args.sections or 6,
-                   rtol=args.rtol)
+                   rtol=args.rtol, optimise=args.optimise or "length")
     except InputError as exc:
         raise InputError(_flag_names(str(exc))) from None
     out = d.summary()
@@ -254,3 +271,63 @@ def _print_summary(out: dict) -> None:
     for label, key, fmt in rows:
         if key in out:
             print(f"{label:>22}: {fmt.format(out[key])}")
+    if "optimised_for" in out:
+        print(f"{'optimised for':>22}: {out['optimised_for']}")
+    _print_energy(out.get("energy"))
+    _print_heating(out.get("heating"))
+    _print_dispersion(out.get("dispersion"))
+
+
+def _print_energy(e: dict | None) -> None:
+    """The energy account, its loss breakdown and the three efficiencies."""
+    if not e:
+        return
+    print("energy account (per shot):")
+    rows = [("stored in banks", e["stored_j"]), ("drawn from banks", e["drawn_j"]),
+            ("left in banks", e["left_in_banks_j"]),
+            ("  of which recovered", e["left_recovered_j"]),
+            ("initial magnetic", e["initial_magnetic_j"]),
+            ("magnetic at exit", e["magnetic_at_exit_j"]),
+            ("kinetic, payload", e["kinetic_payload_j"]),
+            ("kinetic, carrier", e["kinetic_carrier_j"])]
+    for name, key in (("capacitor ESR", "capacitor_esr_j"), ("switches", "switch_j"),
+                      ("drive coils (AC)", "drive_coils_j"),
+                      ("series resistance", "series_resistance_j"), ("crowbar", "crowbar_j"),
+                      ("armature", "armature_j")):
+        rows.append((f"dissipated, {name}", e["dissipated"][key]))
+    rows += [("charger loss", e["charger_loss_j"]), ("cryogenics", e["cryogenic_j"]),
+             ("grid energy", e["grid_j"]), ("balance", e["balance_j"])]
+    for label, val in rows:
+        print(f"{label:>30}: {val:.6g} J")
+    for label, key in (("muzzle efficiency", "muzzle_efficiency"),
+                       ("bank efficiency", "bank_efficiency"),
+                       ("wall-plug efficiency", "wall_plug_efficiency")):
+        print(f"{label:>30}: {e[key]:.4f}  ({e['definitions'][key]})")
+
+
+def _print_heating(h: dict | None) -> None:
+    if not h:
+        return
+    print("heating:")
+    print(f"{'coil rise per shot (max)':>30}: {h['temperature_rise_per_shot_k']:.4g} K "
+          f"(stage {h['limiting_stage']} limits the rate)")
+    print(f"{'cooling time constant':>30}: {h['cooling_time_constant_s']:.4g} s "
+          f"(conductance {h['cooling_conductance_w_k']:.4g} W/K)")
+    print(f"{'max coil temperature':>30}: {h['max_temperature_k']:.4g} K")
+    for label, key in (("thermal firing rate", "thermal_rate_hz"),
+                       ("charging-power rate", "charging_rate_hz"),
+                       ("sustainable firing rate", "sustainable_rate_hz")):
+        v = h[key]
+        print(f"{label:>30}: " + ("unlimited" if v is None else f"{v:.4g} Hz ({v * 3600:.4g}/h)"))
+    if h["armature_temperature_rise_k"]:
+        print(f"{'armature rise per shot':>30}: {h['armature_temperature_rise_k']:.4g} K"
+              + ("" if h["armature_ok"] else "  (above its limit)"))
+
+
+def _print_dispersion(d: dict | None) -> None:
+    if not d:
+        return
+    print(f"launcher dispersion ({d['shots']} shots, seed {d['seed']}, {d['failed']} failed):")
+    print(f"{'exit speed sigma':>30}: {d['speed_sigma_m_s']:.4g} m/s "
+          f"(mean {d['speed_mean_m_s']:.6g}, nominal {d['nominal_speed_m_s']:.6g} m/s)")
+    print(f"{'pointing sigma':>30}: {d['pointing_sigma_deg']:.4g} deg per axis")

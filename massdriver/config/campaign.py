@@ -123,6 +123,9 @@ def load_campaign(path: str | Path) -> CampaignConfig:
         except InputError as exc:
             raise ConfigError(f"launcher.coilgun: cannot price a shot at {mid:.4g}: {exc}") \
                 from None
+        # the coils' sustainable firing rate bounds the rate too (issue 18)
+        if energy.thermal_rate is not None:
+            rate = energy.thermal_rate if rate is None else min(rate, energy.thermal_rate)
     else:
         raise ConfigError(f"{c.key_path('energy_per_shot')} is missing: give energy_per_shot "
                           "(J per shot), efficiency (bank to kinetic energy, 0 < e <= 1) or a "

@@ -10,6 +10,8 @@ import numpy as np
 
 from massdriver.bodies import RHO_ALUMINIUM, RHO_COPPER
 from massdriver.coilgun import SWITCH_MODES, Armature, Coilgun, DriveCoil
+from massdriver.coilgun_losses import Losses, Thermal
+from massdriver.coilgun_tolerances import Tolerances
 from massdriver.config.table import REQUIRED, Table
 from massdriver.errors import ConfigError, InputError
 
@@ -143,6 +145,12 @@ def _coilgun_from_table(t) -> Coilgun:
     max_g = t.number("max_g", default=None, minimum=0.0, exclusive_minimum=True, maximum=1e7)
     coupling = t.boolean("stage_coupling", default=True)
     armature = _armature_from_table(t.table("armature"))
+    lt = t.table("losses", required=False)
+    losses = Losses() if lt is None else _losses_from_table(lt)
+    tt = t.table("thermal", required=False)
+    thermal = Thermal() if tt is None else _thermal_from_table(tt)
+    tol = t.table("tolerances", required=False)
+    tolerances = None if tol is None else _tolerances_from_table(tol)
     sections = t.tables("sections")
     if not sections:
         raise ConfigError(f"{t.key_path('sections')}: at least one [[sections]] is required")
@@ -183,6 +191,104 @@ def _coilgun_from_table(t) -> Coilgun:
             trigger_offset=np.concatenate(trig) * u.m, armature=armature, carrier_mass=carrier,
             switch=switch, crowbar_resistance=crowbar_r, start_position=start,
             initial_speed=v0, muzzle_position=muzzle, max_voltage=vmax, max_g=max_g,
-            payload_mass=payload, stage_coupling=coupling, name=name)
+            payload_mass=payload, stage_coupling=coupling, name=name, losses=losses,
+            thermal=thermal, tolerances=tolerances)
     except InputError as exc:
         raise ConfigError(f"[{t.path or 'coilgun'}] {exc}") from None
+
+
+def _off_or(t, key: str, read):
+    """``key = false`` turns a loss off (None); absent keeps the default; else ``read()``."""
+    if key in t and t.data.get(key) is False:
+        t.boolean(key)
+        return None
+    return read()
+
+
+def _losses_from_table(t) -> Losses:
+    """The ``[losses]`` table (every key optional; ``false`` turns a loss off)."""
+    d = Losses()
+    kw = dict(
+        capacitor_dissipation_factor=_off_or(t, "capacitor_dissipation_factor", lambda: t.number(
+            "capacitor_dissipation_factor", default=d.capacitor_dissipation_factor,
+            minimum=0.0, maximum=1.0)),
+        switch_threshold_voltage=_off_or(t, "switch_threshold_voltage", lambda: t.quantity(
+            "switch_threshold_voltage", "V", default=d.switch_threshold_voltage, minimum=0.0,
+            maximum=1e3)),
+        switch_slope_resistance=_off_or(t, "switch_slope_resistance", lambda: t.quantity(
+            "switch_slope_resistance", "Ohm", default=d.switch_slope_resistance, minimum=0.0,
+            maximum=1e3)),
+        switch_device_voltage=t.quantity("switch_device_voltage", "V",
+                                         default=d.switch_device_voltage, minimum=0.0,
+                                         exclusive_minimum=True),
+        switch_device_current=t.quantity("switch_device_current", "A",
+                                         default=d.switch_device_current, minimum=0.0,
+                                         exclusive_minimum=True),
+        coil_ac_resistance=t.boolean("coil_ac_resistance", default=True),
+        armature_resistance=t.boolean("armature_resistance", default=True),
+        charger_efficiency=t.number("charger_efficiency", default=d.charger_efficiency,
+                                    minimum=0.0, exclusive_minimum=True, maximum=1.0),
+        residual_recovery=t.number("residual_recovery", default=d.residual_recovery,
+                                   minimum=0.0, maximum=1.0),
+        cryo_heat_load=_off_or(t, "cryo_heat_load", lambda: t.quantity(
+            "cryo_heat_load", "W", default=d.cryo_heat_load, minimum=0.0)),
+        cryo_time_per_shot=t.quantity("cryo_time_per_shot", "s", default=d.cryo_time_per_shot,
+                                      minimum=0.0),
+        cryo_temperature=t.quantity("cryo_temperature", "K", default=d.cryo_temperature,
+                                    minimum=0.0, exclusive_minimum=True),
+        cryo_carnot_fraction=t.number("cryo_carnot_fraction", default=d.cryo_carnot_fraction,
+                                      minimum=0.0, exclusive_minimum=True, maximum=1.0),
+        ambient_temperature=t.quantity("ambient_temperature", "K", default=d.ambient_temperature,
+                                       minimum=0.0, exclusive_minimum=True),
+    )
+    kw = {k: (v.value if hasattr(v, "unit") else v) for k, v in kw.items()}
+    if kw["cryo_heat_load"] is None:
+        kw["cryo_heat_load"] = 0.0
+    t.finish()
+    try:
+        return Losses(**kw)
+    except InputError as exc:
+        raise ConfigError(f"[{t.path}] {exc}") from None
+
+
+def _thermal_from_table(t) -> Thermal:
+    """The ``[thermal]`` table (every key optional)."""
+    d = Thermal()
+    kw = dict(
+        heat_transfer_coefficient=t.quantity("heat_transfer_coefficient", "W / (m2 K)",
+                                             default=d.heat_transfer_coefficient, minimum=0.0,
+                                             exclusive_minimum=True),
+        ambient_temperature=t.quantity("ambient_temperature", "K", default=d.ambient_temperature,
+                                       minimum=0.0, exclusive_minimum=True),
+        max_temperature=t.quantity("max_temperature", "K", default=d.max_temperature,
+                                   minimum=0.0, exclusive_minimum=True),
+        armature_max_temperature=t.quantity("armature_max_temperature", "K",
+                                            default=d.armature_max_temperature, minimum=0.0,
+                                            exclusive_minimum=True),
+        charging_power=t.quantity("charging_power", "W", default=None, minimum=0.0,
+                                  exclusive_minimum=True),
+    )
+    kw = {k: (v.value if hasattr(v, "unit") else v) for k, v in kw.items()}
+    t.finish()
+    try:
+        return Thermal(**kw)
+    except InputError as exc:
+        raise ConfigError(f"[{t.path}] {exc}") from None
+
+
+def _tolerances_from_table(t):
+    """The ``[tolerances]`` table: one-sigma shot-to-shot errors (every key optional)."""
+    d = Tolerances()
+    kw = dict(
+        voltage=t.number("voltage", default=d.voltage, minimum=0.0, maximum=0.5),
+        voltage_common=t.number("voltage_common", default=d.voltage_common, minimum=0.0,
+                                maximum=0.5),
+        trigger_jitter=t.quantity("trigger_jitter", "s", default=d.trigger_jitter, minimum=0.0,
+                                  maximum=1.0),
+        mass=t.number("mass", default=d.mass, minimum=0.0, maximum=0.5),
+        alignment=t.quantity("alignment", "rad", default=d.alignment, minimum=0.0,
+                             maximum=0.1),
+    )
+    kw = {k: (v.value if hasattr(v, "unit") else v) for k, v in kw.items()}
+    t.finish()
+    return Tolerances(**kw)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import astropy.units as u
 
+from massdriver.coilgun_tolerances import monte_carlo
 from massdriver.config.coilgun import coilgun_from_config
 from massdriver.config.satellite import arrival_from_config, satellite_from_config
 from massdriver.config.table import Table, _fmt, read_toml
@@ -49,24 +50,39 @@ def search_from_config(t: Table) -> SearchSpec:
     return t.build(SearchSpec, **kwargs)
 
 
+#: ``speed_sigma`` / ``pointing_sigma`` value that takes the sigma from the coilgun model
+FROM_COILGUN = "from-coilgun"
+
+
 def launcher_from_config(t: Table, base_dir: Path | None = None) -> LauncherSpec:
     """Parse a ``[launcher]`` table (``coilgun = "file.toml"`` is relative to ``base_dir``).
 
     With a coilgun file and no ``speed_min``/``speed_max``, the missing limits are the
     launcher's own range for this payload (:meth:`massdriver.coilgun.Coilgun.speed_range`).
+    ``speed_sigma`` and ``pointing_sigma`` may be ``"from-coilgun"``: a Monte Carlo of
+    ``dispersion_shots`` shots (default 200) of the coilgun's ``[tolerances]`` at its
+    configured charge gives them (:func:`massdriver.coilgun_tolerances.monte_carlo`).
     """
     b = LAUNCHER_BOUNDS
+    from_gun = [k for k in ("speed_sigma", "pointing_sigma") if t.data.get(k) == FROM_COILGUN]
+    for k in from_gun:
+        t.string(k)
     kwargs = dict(
         speed_min=t.quantity("speed_min", "km/s", default=2.30, bound=b["speed_min"]),
         speed_max=t.quantity("speed_max", "km/s", default=2.80, bound=b["speed_max"]),
         payload_mass=t.quantity("payload_mass", "kg", default=1000.0, bound=b["payload_mass"]),
-        speed_sigma=t.quantity("speed_sigma", "m/s", default=0.05, bound=b["speed_sigma"]),
-        pointing_sigma=t.quantity("pointing_sigma", "deg", default=1e-3,
-                                  bound=b["pointing_sigma"]),
+        speed_sigma=0.05 * u.m / u.s if "speed_sigma" in from_gun else t.quantity(
+            "speed_sigma", "m/s", default=0.05, bound=b["speed_sigma"]),
+        pointing_sigma=1e-3 * u.deg if "pointing_sigma" in from_gun else t.quantity(
+            "pointing_sigma", "deg", default=1e-3, bound=b["pointing_sigma"]),
     )
     coilgun_file = t.string("coilgun", default=None)
+    n_mc = t.integer("dispersion_shots", default=200, minimum=2, maximum=1_000_000)
     t.finish()
     if coilgun_file is None:
+        if from_gun:
+            raise ConfigError(f"{t.key_path(from_gun[0])} = {_fmt(FROM_COILGUN)}: needs "
+                              f"{t.key_path('coilgun')} (a coilgun file with [tolerances])")
         return t.build(LauncherSpec, **kwargs)
     path = Path(coilgun_file)
     if not path.is_absolute() and base_dir is not None:
@@ -91,6 +107,17 @@ def launcher_from_config(t: Table, base_dir: Path | None = None) -> LauncherSpec
                 f"{t.key_path('coilgun')} = {_fmt(coilgun_file)}: the launcher's speed range "
                 f"({kwargs['speed_min']:.4g} to {kwargs['speed_max']:.4g}) is empty for this "
                 "payload")
+    if from_gun:
+        try:
+            disp = monte_carlo(coilgun, n_mc, kwargs["payload_mass"])
+        except InputError as exc:
+            raise ConfigError(f"{t.key_path(from_gun[0])} = {_fmt(FROM_COILGUN)}: {exc}") from None
+        if "speed_sigma" in from_gun:
+            kwargs["speed_sigma"] = disp.speed_sigma.to(u.m / u.s)
+        if "pointing_sigma" in from_gun:
+            kwargs["pointing_sigma"] = disp.pointing_sigma.to(u.deg)
+        kwargs["sigma_source"] = "coilgun"
+        kwargs["launcher_dispersion"] = disp
     try:
         return LauncherSpec(coilgun=coilgun, **kwargs)
     except InputError as exc:

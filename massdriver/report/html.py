@@ -324,6 +324,13 @@ def _budget_section(best: dict) -> str:
     if extra:
         out.append("<h3>Strategy details</h3><table>" + "".join(_key_value_rows(extra))
                    + "</table>")
+    disp = best.get("dispersion")
+    if disp:
+        src = ("from the launcher model (coilgun Monte Carlo of its [tolerances])"
+               if disp.get("source") == "coilgun" else "as given in [launcher]")
+        out.append(f"<h3>Launcher dispersion ({_e(src)})</h3><table>"
+                   + "".join(_key_value_rows({k: v for k, v in disp.items() if k != "source"}))
+                   + "</table>")
     mcc = best.get("mid_course")
     if mcc:
         out.append("<h3>Mid-course correction (priced for the MCC strategy)</h3><table>"
