@@ -314,8 +314,12 @@ class ThroughputPlan:
     threshold : astropy.units.Quantity
         A shot is fired only where its total delta-v (no margin) is under it (km/s).
     rtol : float
+        DOP853 relative tolerance of the coasts (the scan runs at ``max(rtol, 1e-7)``, as
+        :func:`massdriver.windows.solve`'s grid).
     max_flight_time : astropy.units.Quantity
+        Longest coast from the Moon to the Earth perigee (default 8 days).
     name : str
+        Plan name, shown in the outputs.
     """
 
     launchers: tuple

@@ -113,7 +113,7 @@ def _shell(t: Table, start) -> Shell:
     raw_inc = t.data.get("inclination")
     ltan = t.string("ltan", default=None) if raw_inc == "sso" else None
     if raw_inc == "sso":
-        t.string("inclination")
+        t.string("inclination", choices=("sso",))
         planes_n = t.integer("planes", default=1, minimum=1, maximum=1)
         try:
             planes = (sun_synchronous(altitude, ltan or "06:00", name=name),)
@@ -134,7 +134,7 @@ def _shell(t: Table, start) -> Shell:
             raise ConfigError(f"[{t.path}] {exc}") from None
     raw = t.data.get("tonnes_per_year")
     if raw == "max":
-        t.string("tonnes_per_year")
+        t.string("tonnes_per_year", choices=("max",))
         rate = None
     else:
         rate = t.number("tonnes_per_year", minimum=0.0, exclusive_minimum=True,

@@ -99,8 +99,9 @@ def write_throughput_figures(directory: str | os.PathLike, formats=("png",)) -> 
         fig = new_figure(8, 4)
         ax = fig.add_subplot()
         b = r["binding"]
-        day0 = np.datetime64(str(b["start_utc"][0])[:10], "D")
-        days = np.unique(np.array([str(x)[:10] for x in b["start_utc"]], "datetime64[D]"))
+        day_of = np.array([str(x)[:10] for x in b["start_utc"]], "datetime64[D]")
+        days, idx = np.unique(day_of, return_inverse=True)
+        day0 = days[0]
         n_days = days.size
         per_day = np.zeros(n_days)
         di = (r["epoch_ns"].astype("datetime64[ns]").astype("datetime64[D]") - day0).astype(int)
@@ -122,8 +123,6 @@ def write_throughput_figures(directory: str | os.PathLike, formats=("png",)) -> 
         fig = new_figure(8, 4)
         ax = fig.add_subplot()
         cols = [c for c in b.colnames if c not in ("start_utc", "launcher")]
-        day_of = np.array([str(x)[:10] for x in b["start_utc"]], "datetime64[D]")
-        idx = (day_of - days[0]).astype(int)
         stack = []
         for c in cols:
             v = np.zeros(n_days)
