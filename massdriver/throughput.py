@@ -443,7 +443,9 @@ def price_windows(plan: ThroughputPlan, *, block_days: float = 30.0,
     ----------
     plan : ThroughputPlan
     block_days : float
-        Length of one pricing task (days of grid epochs).
+        Length of one pricing task (days of grid epochs). Keep it fixed to compare runs: other
+        task boundaries were seen to move the totals in their last bits at the boundary epochs
+        (the backend, in-process or Dask, does not).
     scheduler, client
         A Dask cluster (:mod:`massdriver.parallel`); default in-process.
     checkpoint : path, optional
