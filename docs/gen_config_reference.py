@@ -163,10 +163,61 @@ DESCRIPTIONS: dict[tuple, str] = {
                                                   "with the coil; one value or one per stage.",
     ("coilgun", "sections", "coil"): "Geometry of the section's drive coils (see "
                                      "[sections.coil]).",
+    # the throughput plan (massdriver throughput)
+    ("throughput", "", "name"): "Plan name, shown in the outputs (default: the file name).",
+    ("throughput", "", "start"): "UTC epoch at which the launchers are ready (banks charged, "
+                                 "coils cold) and the horizon begins.",
+    ("throughput", "", "horizon"): "Length of the plan: a year by default, at most 18.6 years "
+                                   "(the nodal cycle of the Moon's orbit); `--horizon` "
+                                   "overrides it.",
+    ("throughput", "", "step"): "Pricing grid: every shot is priced by linear interpolation of "
+                                "the window scan between the two grid epochs around it; "
+                                "`--step` overrides it.",
+    ("throughput", "", "threshold"): "A shot is fired only where its total insertion delta-v "
+                                     "(no margin) is under this.",
+    ("throughput", "", "satellite"): "The satellite (see [satellite]).",
+    ("throughput", "", "launchers"): "The launchers, one table each (see [[launchers]]).",
+    ("throughput", "", "shells"): "The orbit shells to fill, one table each (see [[shells]]).",
+    ("throughput", "satellite", "mass"): "Satellite mass at arrival, before its insertion "
+                                         "burns: the mass delivered per shot.",
+    ("throughput", "satellite", "isp"): "Specific impulse of the satellite's thruster "
+                                        "(propellant by the rocket equation).",
+    ("throughput", "launchers", "name"): "Label for outputs (default: launchers[i]).",
+    ("throughput", "launchers", "site"): "The track: a table with the keys of a mission's "
+                                         "[site].",
+    ("throughput", "launchers", "speed_min"): "Lowest exit speed the launcher gives.",
+    ("throughput", "launchers", "speed_max"): "Highest exit speed the launcher gives.",
+    ("throughput", "launchers", "payload_mass"): "Mass leaving the track (at least the "
+                                                 "satellite mass).",
+    ("throughput", "launchers", "energy_per_shot"): "Bank energy of one shot (alternative to "
+                                                    "`efficiency`).",
+    ("throughput", "launchers", "efficiency"): "Bank energy to muzzle kinetic energy (the "
+                                               "shot energy then grows as the speed squared).",
+    ("throughput", "launchers", "thermal"): "Lumped coil heating (see [launchers.thermal]); "
+                                            "absent: heating is not a limit.",
+    ("throughput", "shells", "name"): "Label for outputs (default: shells[i]).",
+    ("throughput", "shells", "altitude"): "Circular orbit altitude above the Earth's "
+                                          "equatorial radius.",
+    ("throughput", "shells", "inclination"): "Inclination, or `\"sso\"` for a "
+                                             "sun-synchronous shell (its inclination follows "
+                                             "from the altitude).",
+    ("throughput", "shells", "ltan"): "Mean local time of the ascending node of an `sso` "
+                                      "shell, \"HH:MM\" (default 06:00, dawn-dusk).",
+    ("throughput", "shells", "planes"): "Fixed planes, equally spaced in RAAN from `raan0` at "
+                                        "`start` (then drifting with J2); absent: a free RAAN "
+                                        "(any plane of that inclination). 1 for `sso`.",
+    ("throughput", "shells", "raan0"): "RAAN of plane 0 at `start` (with `planes`).",
+    ("throughput", "shells", "tonnes_per_year"): "Demand in tonnes per year, or `\"max\"` "
+                                                 "for as much as possible; each year's "
+                                                 "demand may be fired any time that year.",
 }
 
 #: defaults that depend on the file and cannot be shown as the recorded value
 DEFAULT_TEXT: dict[tuple[str, str, str], str] = {
+    ("throughput", "", "name"): "the file name",
+    ("throughput", "launchers", "name"): "`launchers[i]`",
+    ("throughput", "launchers", "payload_mass"): "the satellite mass",
+    ("throughput", "shells", "name"): "`shells[i]`",
     ("mission", "", "name"): "the file name",
     ("coilgun", "sections", "pitch"): "**required** when stages > 1 (else 1 m)",
 }
@@ -329,6 +380,18 @@ def _campaign_samples() -> list[tuple[tuple[str, str], dict]]:
     return [(("target", "walker"), walker), (("targets", "circular"), planes)]
 
 
+def _throughput_samples() -> list[tuple[tuple[str, str], dict]]:
+    plan = tomllib.loads((EXAMPLES / "throughput_1mt.toml").read_text())
+    other = copy.deepcopy(plan)
+    other["launchers"][0].pop("efficiency")
+    other["launchers"][0]["energy_per_shot"] = "6 GJ"
+    other["launchers"][0]["max_shot_rate"] = "100 /h"
+    other["launchers"][0]["payload_mass"] = "1200 kg"
+    other["shells"][0] = {"name": "walker-like", "altitude": "550 km", "inclination": "53 deg",
+                          "planes": 3, "raan0": "10 deg", "tonnes_per_year": "max"}
+    return [(("plan", "example"), plan), (("plan", "variant"), other)]
+
+
 def collect() -> list[Record]:
     """Run the parsers on the samples and return every key they read."""
     records: list[Record] = []
@@ -340,6 +403,7 @@ def collect() -> list[Record]:
 
 def _run_parsers(records: list[Record]) -> None:
     from massdriver.config import campaign, coilgun, mission
+    from massdriver.config import throughput as throughput_config
 
     for variant, sample in _mission_samples():
         table_cls = _recording_table(records, "mission", variant)
@@ -360,6 +424,14 @@ def _run_parsers(records: list[Record]) -> None:
 
         with mock.patch.object(campaign, "read_toml", fake_read):
             campaign.load_campaign(EXAMPLES / "sample_campaign.toml")
+    for variant, sample in _throughput_samples():
+        table_cls = _recording_table(records, "throughput", variant)
+
+        def fake_read(path, _sample=sample, _cls=table_cls):
+            return _cls(_sample, "", "<sample>")
+
+        with mock.patch.object(throughput_config, "read_toml", fake_read):
+            throughput_config.load_throughput(EXAMPLES / "sample_throughput.toml")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -399,8 +471,17 @@ def _doc_params(obj) -> dict[str, str]:
 
 def _doc_sources() -> dict[tuple[str, str, str | None], list[tuple[Any, dict[str, str]]]]:
     """``(file, section, variant kind) -> [(object, {config key: docstring name})]``."""
-    from massdriver import (arrival, coilgun, coilgun_losses, coilgun_tolerances, mission,
-                            satellite, site, targets)
+    from massdriver import (
+        arrival,
+        coilgun,
+        coilgun_losses,
+        coilgun_tolerances,
+        mission,
+        satellite,
+        site,
+        targets,
+        throughput,
+    )
 
     elements_alias = {"semi_major_axis": "a", "eccentricity": "ecc", "inclination": "inc",
                       "argument_of_perigee": "argp"}
@@ -425,6 +506,11 @@ def _doc_sources() -> dict[tuple[str, str, str | None], list[tuple[Any, dict[str
         ("coilgun", "losses", None): [(coilgun_losses.Losses, {})],
         ("coilgun", "thermal", None): [(coilgun_losses.Thermal, {})],
         ("coilgun", "tolerances", None): [(coilgun_tolerances.Tolerances, {})],
+        ("throughput", "", None): [(throughput.ThroughputPlan, {})],
+        ("throughput", "launchers", None): [(throughput.ThroughputLauncher, {})],
+        ("throughput", "launchers.site", None): [(site.LaunchSite, {})],
+        ("throughput", "launchers.thermal", None): [(throughput.CoilThermal, {})],
+        ("throughput", "shells", None): [(throughput.Shell, {})],
     }
 
 
@@ -555,6 +641,12 @@ _FILES = {
         "`[site]`, `[launcher]` and `[search]` as in a mission file (above), the constellation "
         "as one `[target]` (`kind = \"walker\"` gives every plane) or `[[targets]]` (one table "
         "per plane), and a `[campaign]` table."),
+    "throughput": (
+        "Throughput plan file",
+        "The input of `massdriver throughput` (example: `examples/throughput_1mt.toml`; "
+        "docs/throughput.md): the horizon and pricing grid at the top level, a `[satellite]`, "
+        "one `[[launchers]]` table per launcher (its `site` as a mission's `[site]`) and one "
+        "`[[shells]]` table per orbit shell."),
     "coilgun": (
         "Coilgun file",
         "The input of `massdriver coilgun`, and the file a mission's `[launcher] coilgun` "
@@ -589,8 +681,9 @@ def render(records: list[Record] | None = None) -> tuple[str, list[str]]:
         "command exits with status 2.",
         "",
         "The same records give a JSON Schema of each file, shipped with the package as "
-        "`massdriver/config/schema/mission.schema.json`, `coilgun.schema.json` and "
-        "`campaign.schema.json` (for editors and other tools; every example validates). A "
+        "`massdriver/config/schema/mission.schema.json`, `coilgun.schema.json`, "
+        "`campaign.schema.json` and `throughput.schema.json` (for editors and other tools; "
+        "every example validates). A "
         "schema checks keys, types, choices, required keys and the ranges of plain numbers; "
         "rules across keys and ranges of values written with a unit are the parsers' (TOML "
         "date-times are validated as ISO strings).",
@@ -638,7 +731,7 @@ _CONDITIONAL = {("coilgun", "sections", "pitch")}
 #: a campaign gives its constellation as [target] or [[targets]], exactly one of them
 _ONE_OF = {("campaign", ""): ("target", "targets")}
 _TITLES = {"mission": "massdriver mission file", "coilgun": "massdriver coilgun file",
-           "campaign": "massdriver campaign file"}
+           "campaign": "massdriver campaign file", "throughput": "massdriver throughput plan"}
 
 
 def _value_schema(spec: Spec) -> dict:

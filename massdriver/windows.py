@@ -37,7 +37,7 @@ from massdriver.trajectory import FAR_PERIGEE_RADIUS
 _log = logging.getLogger(__name__)
 
 __all__ = ["ScanResult", "LaunchWindow", "Plan", "MidCourseCorrection", "solve", "scan",
-           "scan_many", "assemble_scan",
+           "scan_many", "assemble_scan", "scan_epochs",
            "mid_course_correction", "solve_mission", "BRANCHES"]
 
 BRANCHES = {"prograde": 1.0, "retrograde": -1.0}
@@ -1155,6 +1155,52 @@ def solve(site, target, start, span, *, threshold, launcher=None, step=None,
     }
     return Plan(windows=tuple(windows), scan=result, mission=mission, inputs=inputs,
                 version=massdriver.__version__, message=message)
+
+
+def scan_epochs(site, target, launcher, epochs_tdb, *, rtol: float = 1e-10,
+                max_flight_time=None, branches=("prograde", "retrograde"), ephemeris=None,
+                progress: Callable[[int], None] | None = None) -> ScanResult:
+    """Solve and price given launch epochs, as the grid scan of :func:`solve` does.
+
+    The public entry to the scan for callers that choose their own epochs (the throughput
+    planner prices a year in time blocks; a single epoch is an individually solved shot).
+
+    Parameters
+    ----------
+    site : massdriver.site.LaunchSite
+    target : massdriver.targets.TargetOrbit
+    launcher : massdriver.mission.LauncherSpec
+        Its speed range is used.
+    epochs_tdb : array_like (n,)
+        Launch epochs, TDB seconds past J2000 (float64).
+    rtol : float
+        As :func:`solve` (the scan runs at ``max(rtol, SCAN_RTOL)``).
+    max_flight_time : astropy.units.Quantity, optional
+        Longest coast (default 8 days).
+    branches : tuple of str
+    ephemeris : massdriver.ephemeris.Ephemeris, optional
+    progress : callable, optional
+        ``progress(k)`` after each chunk of ``k`` epochs.
+
+    Returns
+    -------
+    ScanResult
+    """
+    import astropy.units as u
+
+    from massdriver.ephemeris import Ephemeris
+
+    t = np.ascontiguousarray(np.atleast_1d(np.asarray(epochs_tdb, dtype=np.float64)))
+    if t.ndim != 1 or t.size == 0 or not np.all(np.isfinite(t)):
+        raise InputError("epochs_tdb: give a non-empty 1-D array of finite TDB seconds")
+    for name in branches:
+        if name not in BRANCHES:
+            raise InputError(f"branch {name!r}: must be one of {', '.join(BRANCHES)}")
+    tof_s = float(u.Quantity(max_flight_time if max_flight_time is not None else 8 * u.day)
+                  .to_value(u.s))
+    problem = _problem(site, target, launcher, rtol, tof_s, ephemeris or Ephemeris(),
+                       float(t.min()), float(t.max()))
+    return scan(problem, t, target, tuple(branches), progress=progress)
 
 
 def solve_mission(mission, *, progress: Callable[[int, int], None] | None = None) -> Plan:

@@ -86,6 +86,8 @@ def test_config_reference_covers_every_example_key(config_reference):
             file = "coilgun"
         elif "campaign" in data:
             file = "campaign"
+        elif "shells" in data:
+            file = "throughput"
         else:
             file = "mission"
         for item in walk(data, file, ""):
@@ -143,7 +145,8 @@ def test_every_page_is_reachable_and_links_resolve(tmp_path):
 SCHEMA_FILES = {"mission": ["leo_from_procellarum", "sso_dawn_dusk", "geo_from_procellarum",
                             "imbrium"],
                 "coilgun": ["coilgun_lab", "coilgun_lunar_1000kg"],
-                "campaign": ["campaign_walker"]}
+                "campaign": ["campaign_walker"],
+                "throughput": ["throughput_1mt"]}
 
 
 def _toml_as_json(path: Path):

@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 __all__ = ["main", "build_parser", "SUBCOMMANDS"]
 
 #: subcommand modules, in the order ``--help`` lists them
-SUBCOMMANDS = ("aim", "solve", "windows", "shoot", "coilgun", "campaign", "report", "export",
-               "warmup")
+SUBCOMMANDS = ("aim", "solve", "windows", "shoot", "coilgun", "campaign", "throughput",
+               "report", "export", "warmup")
 
 
 def _version() -> str:

@@ -8,7 +8,8 @@ A config file is data only (``tomllib``: no evaluation of any kind). This packag
   ``[target]``, ``[search]``) -> :class:`~massdriver.mission.MissionConfig`;
 * :mod:`~massdriver.config.targets`: :func:`target_from_config`, :func:`targets_from_config`;
 * :mod:`~massdriver.config.coilgun`: :func:`coilgun_from_config`;
-* :mod:`~massdriver.config.campaign`: :func:`load_campaign`.
+* :mod:`~massdriver.config.campaign`: :func:`load_campaign`;
+* :mod:`~massdriver.config.throughput`: :func:`load_throughput`.
 
 The package imports the model modules and none of them imports it back. Every error is one
 :class:`~massdriver.errors.ConfigError` line naming the key, the value and what is allowed; the
@@ -29,6 +30,7 @@ _EXPORTS: dict[str, str] = {
     "target_from_config": "targets", "targets_from_config": "targets",
     "coilgun_from_config": "coilgun",
     "load_campaign": "campaign",
+    "load_throughput": "throughput",
 }
 #: the model classes a mission file becomes, importable from here as before the split
 _MODELS: dict[str, str] = {
