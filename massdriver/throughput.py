@@ -46,13 +46,17 @@ from typing import Any
 
 import astropy.units as u
 import numpy as np
+from astropy.table import QTable
+from astropy.time import Time
 
 import massdriver
 from massdriver.campaign import ShotEnergy
 from massdriver.errors import InputError
-from massdriver.parallel import map_ordered
+from massdriver.kernels.throughput import empty_buffers, schedule_block
+from massdriver.parallel import active_client, map_ordered
 from massdriver.targets import TargetOrbit
 from massdriver.timescales import SECONDS_PER_DAY, from_tdb_seconds, to_tdb_seconds
+from massdriver.windows import scan_epochs
 
 __all__ = ["CoilThermal", "ThroughputLauncher", "Shell", "SatelliteSpec", "ThroughputPlan",
            "WindowTables", "Schedule", "ShellVerdict", "ThroughputResult", "price_windows",
@@ -410,7 +414,6 @@ class WindowTables:
 def _price_piece(piece: tuple) -> np.ndarray:
     """One pricing task: ``(site, target, spec, epochs, rtol, tof)`` -> (3, 2, n) array of
     total (km/s), speed (km/s), time of flight (s) per branch (module-level: picklable)."""
-    from massdriver.windows import scan_epochs
 
     site, target, spec, t, rtol, tof_days = piece
     r = scan_epochs(site, target, spec, t, rtol=rtol, max_flight_time=tof_days * u.day,
@@ -622,7 +625,6 @@ def _kernel_inputs(plan: ThroughputPlan, tables: WindowTables, shells=None) -> d
 def _run_block(job: tuple) -> tuple:
     """One time block of the scheduler (module-level: a Dask task). ``job`` is
     ``(kernel inputs, state, block_end)``; returns ``(state, shots, changes)``."""
-    from massdriver.kernels.throughput import empty_buffers, schedule_block
 
     k, state, block_end = job
     state = {key: np.array(v, copy=True) for key, v in state.items()}
@@ -749,7 +751,6 @@ class ThroughputResult:
 
     def month_edges(self) -> np.ndarray:
         """TDB seconds of the calendar-month boundaries (UTC) spanning the horizon."""
-        from astropy.time import Time
 
         start = self.plan.start.utc
         t_end = float(to_tdb_seconds(start)) + float(self.plan.horizon.to_value(u.s))
@@ -798,7 +799,6 @@ class ThroughputResult:
     def binding_table(self, days: float = 1.0):
         """Fraction of each ``days`` bin each launcher spent under each binding constraint
         (ECSV-ready QTable: ``start_utc``, ``launcher``, one column per constraint)."""
-        from astropy.table import QTable
 
         t0 = float(to_tdb_seconds(self.plan.start))
         h = float(self.plan.horizon.to_value(u.s))
@@ -864,7 +864,6 @@ class ThroughputResult:
 
     def summary_table(self):
         """Per shell and month: tonnes, shots, mean delta-v, propellant (ECSV-ready QTable)."""
-        from astropy.table import QTable
 
         edges = self.month_edges()
         m = float(self.plan.satellite.mass.to_value(u.t))
@@ -930,7 +929,6 @@ def schedule(plan: ThroughputPlan, tables: WindowTables, *, block_days: float | 
     -------
     ThroughputResult
     """
-    from massdriver.parallel import active_client
 
     with active_client(scheduler, client) as active:
         remote = active is not None
