@@ -17,10 +17,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import astropy.units as u
 import numpy as np
+from scipy.integrate import solve_ivp
 
 from massdriver import bodies
 from massdriver.errors import InputError
+from massdriver.kernels import forces
 
 __all__ = ["MU", "lagrange_points", "jacobi_constant", "rotating_to_inertial",
            "inertial_to_rotating", "to_dimensional", "PeriodicOrbit", "correct_periodic_orbit",
@@ -46,8 +49,6 @@ def _mu(mu) -> float:
 
 def lagrange_points(mu: float = MU) -> np.ndarray:
     """The five Lagrange points, rows L1..L5, rotating frame (non-dimensional), shape (5, 3)."""
-    from massdriver.kernels import forces
-
     return np.asarray(forces.lagrange_points(_mu(mu)))
 
 
@@ -133,8 +134,6 @@ def inertial_to_rotating(state, t, *, mu: float = MU, center: str = "barycenter"
 
 def to_dimensional(state):
     """Non-dimensional states (..., 6) to ``(position km, velocity km/s)`` Quantities."""
-    import astropy.units as u
-
     y = _state(state)
     return (y[..., :3] * bodies.CR3BP_LENGTH_UNIT * u.km,
             y[..., 3:] * bodies.CR3BP_VELOCITY_UNIT * u.km / u.s)
@@ -194,8 +193,6 @@ class PeriodicOrbit:
 
 def _half_period(y0: np.ndarray, mu: float, t_guess: float, rtol: float):
     """Propagate state + STM to the next y = 0 crossing after ~t_guess / 4."""
-    from scipy.integrate import solve_ivp
-
     def cross(t, y, mu):
         return y[1]
 

@@ -13,13 +13,13 @@ import math
 
 import numpy as np
 
+from massdriver.timescales import from_tdb_seconds, minute_text
+
 __all__ = ["trajectory_repr", "trajectory_html", "window_repr", "window_html", "plan_repr",
            "plan_html", "scan_repr", "scan_html"]
 
 
 def _minute(t) -> str:
-    from massdriver.timescales import minute_text
-
     return minute_text(t)
 
 
@@ -133,8 +133,6 @@ def plan_html(p) -> str:
 
 # --- ScanResult ----------------------------------------------------------------------------------
 def _scan_summary(s) -> dict:
-    from massdriver.timescales import from_tdb_seconds
-
     n = len(s.t_launch_tdb)
     out = {"shots": n, "converged": int(np.count_nonzero(s.solve_status == "converged"))}
     if n:

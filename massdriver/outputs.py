@@ -28,11 +28,13 @@ the computation, written to a temporary beside the target and renamed over it.
 from __future__ import annotations
 
 import errno
+import fnmatch
 import hashlib
 import json
 import logging
 import os
 import secrets
+import shutil
 import signal
 import stat
 import threading
@@ -40,6 +42,14 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any
+
+from massdriver import errors
+
+try:  # POSIX only: the output lock is flock(2)
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+from massdriver.safe_io import one_line, read_limited
 
 __all__ = ["OutputDirectory", "write_file", "check_output_file", "verify_directory",
            "read_manifest", "check_name", "MANIFEST", "LOCK_NAME", "STAGING_PREFIX"]
@@ -55,12 +65,6 @@ _FORMAT = "massdriver-manifest/1"
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CHUNK = 1 << 20
 _log = logging.getLogger(__name__)
-
-
-def _errors():
-    from massdriver import errors
-
-    return errors
 
 
 def _writable(path: Path) -> bool:
@@ -83,7 +87,7 @@ def check_name(name: str) -> str:
     """
     if not isinstance(name, str) or Path(name).name != name or name in ("", ".", "..") \
             or "/" in name or "\\" in name or "\0" in name:
-        raise _errors().InputError(f"output name {name!r} would leave the output directory")
+        raise errors.InputError(f"output name {name!r} would leave the output directory")
     return name
 
 
@@ -134,14 +138,13 @@ def read_manifest(directory: str | os.PathLike) -> dict | None:
     path = Path(directory) / MANIFEST
     if not os.path.lexists(path):
         return None
-    from massdriver.safe_io import one_line, read_limited
 
     where = f"{path}"
     try:
         data = json.loads(read_limited(path, limit=16 << 20).decode("utf-8"),
                           parse_constant=_no_constant)
     except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise _errors().InputError(
+        raise errors.InputError(
             f"{where}: not a massdriver manifest ({one_line(exc)})") from None
     files = data.get("files") if isinstance(data, dict) else None
     if not (isinstance(data, dict) and data.get("format") == _FORMAT
@@ -149,7 +152,7 @@ def read_manifest(directory: str | os.PathLike) -> dict | None:
             and all(isinstance(k, str) and isinstance(v, dict)
                     and isinstance(v.get("sha256"), str) and isinstance(v.get("bytes"), int)
                     for k, v in files.items())):
-        raise _errors().InputError(f"{where}: not a massdriver manifest")
+        raise errors.InputError(f"{where}: not a massdriver manifest")
     for name in files:
         check_name(name)
     return data
@@ -195,7 +198,7 @@ def verify_directory(directory: str | os.PathLike, required: Iterable[str] = (),
     for entry in sorted(os.listdir(d)):
         if entry.startswith(STAGING_PREFIX) and entry.endswith(_STAGING_SUFFIX) and (
                 own is None or entry != own.staging.name):
-            raise _errors().InputError(
+            raise errors.InputError(
                 f"{d}: an interrupted run left {entry}; its files may be a mix of two runs "
                 "(run it again with --force)")
     manifest = read_manifest(d)
@@ -207,7 +210,7 @@ def verify_directory(directory: str | os.PathLike, required: Iterable[str] = (),
         if name in files:
             continue
         if name in tuple(required) or os.path.lexists(d / name):
-            raise _errors().InputError(
+            raise errors.InputError(
                 f"{d / name} is not part of run {run} (manifest.json does not list it): the "
                 "files of this directory do not belong together")
     for name, entry in files.items():
@@ -215,12 +218,12 @@ def verify_directory(directory: str | os.PathLike, required: Iterable[str] = (),
         try:
             digest, size = _sha256_file(path)
         except FileNotFoundError:
-            raise _errors().InputError(
+            raise errors.InputError(
                 f"{path} is missing (manifest.json of run {run} lists it)") from None
         except OSError as exc:
-            raise _errors().InputError(f"{path}: {exc.strerror or exc}") from None
+            raise errors.InputError(f"{path}: {exc.strerror or exc}") from None
         if size != entry["bytes"] or digest != entry["sha256"]:
-            raise _errors().InputError(
+            raise errors.InputError(
                 f"{path} does not match manifest.json of run {run} ({size} bytes, expected "
                 f"{entry['bytes']}; changed, truncated or from another run)")
     return manifest
@@ -238,15 +241,13 @@ class _Lock:
         self.fd: int | None = None
 
     def acquire(self) -> None:
-        import fcntl
-
         for _ in range(50):
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | _NOFOLLOW, 0o600)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 os.close(fd)
-                raise _errors().OutputExistsError(
+                raise errors.OutputExistsError(
                     f"{self.path.parent}: another massdriver run is writing there (it holds "
                     f"{LOCK_NAME}); wait for it to finish or choose another --out") from None
             except BaseException:
@@ -263,7 +264,7 @@ class _Lock:
                 return
             os.close(fd)                      # the holder removed it between open and flock
             time.sleep(0.01)
-        raise _errors().OutputExistsError(  # pragma: no cover - needs a pathological race
+        raise errors.OutputExistsError(  # pragma: no cover - needs a pathological race
             f"{self.path}: cannot take the lock")
 
     def release(self) -> None:
@@ -303,7 +304,7 @@ class _NameErrors:
 
     def __exit__(self, exc_type, exc, tb):
         if exc is not None and isinstance(exc, OSError) and not isinstance(
-                exc, _errors().MassdriverError):
+                exc, errors.MassdriverError):
             name = exc.filename
             if name is None or str(name).startswith(str(self.staging)):
                 raise OSError(exc.errno, exc.strerror or str(exc), str(self.final)) from None
@@ -362,7 +363,7 @@ class OutputDirectory:
                  command: str, keep: Iterable[str] = (), patterns: Iterable[str] = (),
                  same_input: tuple[str, bytes] | None = None):
         if path is None or os.fspath(path) == "":
-            raise _errors().InputError("--out is empty: give an output directory")
+            raise errors.InputError("--out is empty: give an output directory")
         self.directory = Path(path)
         self.names = tuple(dict.fromkeys(check_name(n) for n in names))
         self.keep = tuple(check_name(n) for n in keep)
@@ -401,7 +402,7 @@ class OutputDirectory:
     def _make_directory(self) -> None:
         d = self.directory
         if os.path.lexists(d) and not d.is_dir():
-            raise _errors().InputError(f"--out {d} exists and is not a directory")
+            raise errors.InputError(f"--out {d} exists and is not a directory")
         missing = []
         p = d
         while not os.path.lexists(p):
@@ -410,25 +411,25 @@ class OutputDirectory:
                 break
             p = p.parent
         if os.path.lexists(p) and not p.is_dir():
-            raise _errors().InputError(f"--out {d}: {p} exists and is not a directory")
+            raise errors.InputError(f"--out {d}: {p} exists and is not a directory")
         for q in reversed(missing):
             try:
                 os.mkdir(q)
             except FileExistsError:
                 continue
             except OSError as exc:
-                raise _errors().InputError(
+                raise errors.InputError(
                     f"--out {d}: cannot create {q} ({exc.strerror or exc})") from None
             self._created.append(q)
         if not _writable(d):
-            raise _errors().InputError(f"--out {d}: the directory is not writable")
+            raise errors.InputError(f"--out {d}: the directory is not writable")
 
     def _check_existing(self) -> None:
         d = self.directory
         previous = None
         try:
             previous = read_manifest(d)
-        except _errors().InputError:
+        except errors.InputError:
             previous = None                   # a foreign manifest.json: a clash like any file
         self._previous = previous
         candidates = list(self.names) + [n for n in self._matching_entries()
@@ -446,26 +447,22 @@ class OutputDirectory:
             except FileNotFoundError:
                 continue
             if stat.S_ISDIR(st.st_mode):
-                raise _errors().OutputExistsError(
+                raise errors.OutputExistsError(
                     f"{path} is a directory where {self.command} writes a file; move it away")
             if stat.S_ISREG(st.st_mode) and not _writable(path):
-                raise _errors().OutputExistsError(
+                raise errors.OutputExistsError(
                     f"{path} is read-only; make it writable or remove it")
             clashes.append(name)
         if clashes and not self.force and not self._own_earlier_outputs(clashes):
-            raise _errors().OutputExistsError(
+            raise errors.OutputExistsError(
                 f"{d} already holds {', '.join(clashes)}; pass --force to overwrite")
 
     def _declared(self, name: str) -> bool:
         """Whether ``name`` is one of this run's outputs (a name or a pattern's match)."""
-        import fnmatch
-
         return name in self.names or any(fnmatch.fnmatchcase(name, p) for p in self.patterns)
 
     def _matching_entries(self) -> list[str]:
         """Entries of the directory matching ``patterns`` (not the hidden staging ones)."""
-        import fnmatch
-
         if not self.patterns:
             return []
         return sorted(n for n in os.listdir(self.directory) if not n.startswith(".")
@@ -495,8 +492,6 @@ class OutputDirectory:
 
     def _clean_stale_staging(self) -> None:
         """Staging directories of interrupted runs (the lock is ours: nobody is using them)."""
-        import shutil
-
         for entry in os.listdir(self.directory):
             if entry.startswith(STAGING_PREFIX) and entry.endswith(_STAGING_SUFFIX):
                 p = self.directory / entry
@@ -614,8 +609,6 @@ class OutputDirectory:
 
     def abort(self) -> None:
         """Remove the staged files, release the lock, remove an output dir this run created."""
-        import shutil
-
         if self._open:
             shutil.rmtree(self.staging, ignore_errors=True)
             self._open = False
@@ -635,7 +628,7 @@ class OutputDirectory:
 def _format_of(path: Path, allowed: tuple[str, ...]) -> str:
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in allowed:
-        raise _errors().InputError(
+        raise errors.InputError(
             f"{path}: the file name must end in {', '.join('.' + a for a in allowed)} (the "
             "format follows the suffix)")
     return fmt
@@ -649,7 +642,7 @@ def check_output_file(path: str | os.PathLike, force: bool,
     directory, any existing entry (file or symlink, dangling or not) without ``force``, and a
     suffix not in ``formats`` (when given).
     """
-    E = _errors()
+    E = errors
     if path is None or os.fspath(path) == "":
         raise E.InputError("the output file name is empty")
     p = Path(path)

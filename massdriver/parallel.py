@@ -41,6 +41,8 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import math
+import socket
+import struct
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -57,6 +59,7 @@ from massdriver.ephemeris import Ephemeris, default_pck_path, default_spk_path
 from massdriver.errors import InputError
 from massdriver.kernels.shots import CHUNK
 from massdriver.mission import LauncherSpec
+from massdriver.safe_io import one_line
 from massdriver.timescales import from_tdb_seconds, to_tdb_seconds
 from massdriver.windows import BRANCHES, _problem, _scan_branch, assemble_scan
 
@@ -380,8 +383,6 @@ _HANDSHAKE_LIMIT = 1 << 20
 
 def _parse_scheduler_address(address) -> tuple[str, str, int | None]:
     """``(scheme, host, port)`` of a scheduler address, or one-line InputError."""
-    from massdriver.safe_io import one_line
-
     shown = one_line(repr(address), 80)
     example = "expected e.g. 'tcp://127.0.0.1:8786' or 'tls://scheduler.example:8786'"
     if not isinstance(address, str) or not address.strip():
@@ -413,9 +414,6 @@ def _probe_scheduler(address: str, scheme: str, host: str, port: int,
     it reads (a silent peer hangs it; another protocol's bytes become a huge allocation): this
     probe runs first, under the same deadline as the connection.
     """
-    import socket
-    import struct
-
     def left() -> float:
         return deadline - time.monotonic()
 

@@ -26,10 +26,18 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import astropy.units as u
 import numpy as np
+from astropy.coordinates import CartesianRepresentation
+from astropy.time import Time
 
 from massdriver import bodies
+from massdriver.budget import ArrivalState
 from massdriver.errors import InputError
+from massdriver.kernels import forces
+from massdriver.kernels.integrators import propagate as front_door
+from massdriver.targets import _vector
+from massdriver.timescales import from_tdb_seconds, to_tdb_seconds
 
 __all__ = ["propagate", "Propagation", "EVENTS"]
 
@@ -74,8 +82,6 @@ class Propagation:
     @property
     def representation(self):
         """The stored positions as an astropy ``CartesianRepresentation``."""
-        from astropy.coordinates import CartesianRepresentation
-
         return CartesianRepresentation(self.positions.T)
 
     def at(self, times):
@@ -91,10 +97,6 @@ class Propagation:
         (Time, Quantity, Quantity)
             The epochs served, positions and velocities (units as ``positions``).
         """
-        import astropy.units as u
-
-        from massdriver.timescales import from_tdb_seconds, to_tdb_seconds
-
         model_id, t0, y0, t_end, params, eph, rtol, atol, modes, t_scale, sec0 = self._setup
         sec = np.atleast_1d(np.asarray(to_tdb_seconds(times), dtype=np.float64))
         if sec.size == 0 or np.any(np.diff(sec) <= 0.0):
@@ -112,18 +114,11 @@ class Propagation:
 
 
 def _integrate(model_id, t0, y0, t_end, params, eph, rtol, atol, modes, t_eval=None):
-    from massdriver.kernels.integrators import propagate as front_door
-
     return front_door.propagate(model_id, t0, y0, t_end, params, eph, rtol=rtol, atol=atol,
                                 events=modes, t_eval=t_eval, store_steps=True)
 
 
 def _ephemeris_state(state):
-    import astropy.units as u
-
-    from massdriver.budget import ArrivalState
-    from massdriver.targets import _vector
-
     if isinstance(state, ArrivalState):
         return (_vector(state.position, "position", "km"),
                 _vector(state.velocity, "velocity", "km/s"), state.epoch)
@@ -166,11 +161,6 @@ def propagate(state, epoch=None, tof=None, *, model: str = "ephemeris", events=(
     -------
     Propagation
     """
-    import astropy.units as u
-    from astropy.time import Time
-
-    from massdriver.timescales import from_tdb_seconds, to_tdb_seconds
-
     if model not in ("ephemeris", "cr3bp"):
         raise InputError(f"model = {model!r}: must be 'ephemeris' or 'cr3bp'")
     if not (isinstance(rtol, float) and 1e-13 <= rtol <= 1e-6):
@@ -179,8 +169,6 @@ def propagate(state, epoch=None, tof=None, *, model: str = "ephemeris", events=(
     for e in names:
         if e not in EVENTS:
             raise InputError(f"event {e!r}: must be among {', '.join(EVENTS)}")
-    from massdriver.kernels import forces
-    from massdriver.kernels.integrators import propagate as front_door
 
     modes = front_door.event_modes(terminal=names)
     if tof is None:
@@ -224,8 +212,6 @@ def propagate(state, epoch=None, tof=None, *, model: str = "ephemeris", events=(
 
 def _tof(tof, unit, scale: float) -> float:
     """``tof`` as seconds (a Quantity; a float is in ``unit``) or as a plain float."""
-    import astropy.units as u
-
     try:
         if isinstance(tof, u.Quantity):
             value = float(tof.to_value(u.s))

@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import stat
 
+from massdriver.errors import InputError
+
 __all__ = ["read_limited", "open_regular", "one_line", "escape_controls", "CONFIG_SIZE_LIMIT",
            "EPHEMERIS_SIZE_LIMIT"]
 
@@ -47,8 +49,6 @@ def read_limited(path: str | os.PathLike, limit: int = CONFIG_SIZE_LIMIT) -> byt
     OSError
         The file cannot be opened (missing, permission).
     """
-    from massdriver.errors import InputError
-
     where = one_line(os.fspath(path), 120)
     fd = _open_checked(path, limit)
     try:
@@ -69,8 +69,6 @@ def read_limited(path: str | os.PathLike, limit: int = CONFIG_SIZE_LIMIT) -> byt
 
 def _open_checked(path: str | os.PathLike, limit: int) -> int:
     """A read-only descriptor of the regular file ``path`` of at most ``limit`` bytes."""
-    from massdriver.errors import InputError
-
     where = one_line(os.fspath(path), 120)
     fd = os.open(path, os.O_RDONLY | _NOFOLLOW_BLOCK)
     try:

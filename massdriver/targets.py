@@ -57,6 +57,7 @@ from massdriver.bodies import (
 from massdriver.bounds import Bound
 from massdriver.errors import InputError
 from massdriver.kernels.twobody import coe2rv, rv2coe
+from massdriver.safe_io import one_line
 from massdriver.timescales import SECONDS_PER_DAY, to_tdb_seconds
 from massdriver.trajectory import FAR_PERIGEE_RADIUS
 
@@ -721,8 +722,6 @@ def parse_walker(notation: str) -> tuple[float, int, int, int]:
 
 def _short(value) -> str:
     """``value`` for a one-line message (a huge integer by its size, any text cut short)."""
-    from massdriver.safe_io import one_line
-
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
         return f"an integer of {value.bit_length()} bits"
     return one_line(repr(value), 60)

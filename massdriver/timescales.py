@@ -13,7 +13,7 @@ conversion is good to about 1e-7 s over the 1900-2050 span (float64 resolution a
 from __future__ import annotations
 
 import numpy as np
-from astropy.time import Time
+from astropy.time import Time, TimeDelta
 
 from massdriver.bodies import DAY
 
@@ -95,8 +95,6 @@ def table_times(times, scale: str = "utc", precision: int = 3):
     astropy.time.Time
         A copy in ``scale`` with format ``isot``.
     """
-    from astropy.time import Time
-
     if not isinstance(times, Time):
         times = Time(list(times)) if len(times) else Time([], format="jd", scale=scale)
     out = getattr(times, scale).copy(format="isot")
@@ -109,6 +107,4 @@ def minute_text(time) -> str:
 
     The windows table of ``massdriver solve`` and the report's tables print epochs this way.
     """
-    from astropy.time import TimeDelta
-
     return str((time + TimeDelta(30.0, format="sec")).isot)[:16].replace("T", " ")

@@ -27,6 +27,7 @@ import numpy as np
 from astropy.table import QTable
 
 from massdriver import bodies
+from massdriver.display import trajectory_html, trajectory_repr
 from massdriver.ephemeris import Ephemeris
 from massdriver.errors import InputError
 from massdriver.kernels import forces
@@ -210,13 +211,9 @@ class Trajectory:
     samples: Samples | None = field(default=None, compare=False)
 
     def __repr__(self) -> str:
-        from massdriver.display import trajectory_repr
-
         return trajectory_repr(self)
 
     def _repr_html_(self) -> str:
-        from massdriver.display import trajectory_html
-
         return trajectory_html(self)
 
     @property

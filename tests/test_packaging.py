@@ -74,17 +74,14 @@ def test_wheel_contains_kernels_and_imports_outside_source_tree(tmp_path):
 
 #: modules that keep function-level imports on purpose (issue 15 B.6): the lazy package fronts
 #: (``import massdriver`` and ``import massdriver.report`` stay light for the CLI), warmup's
-#: steps (each imports only the kernels it compiles), and two modules being reworked elsewhere
+#: steps (each imports only the kernels it compiles), and the modules listed below
 LAZY_IMPORTS_ALLOWED = {"__init__.py", "report/__init__.py", "warmup.py", "windows.py",
                         "coilgun.py",
-                        # merged in the same session as this rule and not yet hoisted (issue 15
-                        # B.6 is open for them): each still imports inside functions
-                        "aim.py", "propagation.py", "parallel.py", "outputs.py", "safe_io.py",
-                        "cr3bp.py", "display.py", "timescales.py", "trajectory.py", "bodies.py",
-                        "targets.py", "config/table.py", "interop/poliastro.py",
-                        "report/aim_plots.py", "report/html.py", "export/__init__.py",
-                        "export/cases.py", "export/orbits.py", "export/ccsds.py",
-                        "export/spk.py", "export/gmat.py"}
+                        # bodies.py imports astropy only in quantity(): kernels/ import bodies
+                        # for its constants and stay free of astropy
+                        "bodies.py",
+                        # not yet hoisted (issue 15 B.6 is open for them)
+                        "aim.py", "report/aim_plots.py", "report/html.py"}
 #: optional dependencies are imported where they are used, with a message when missing
 OPTIONAL_MODULES = ("distributed", "dask", "boinor", "heyoka", "pyarrow")
 

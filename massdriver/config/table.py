@@ -19,14 +19,17 @@ import datetime as _dt
 import difflib
 import math
 import tomllib
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import astropy.units as u
 from astropy.time import Time
+from erfa import ErfaWarning
 
 from massdriver.errors import ConfigError, InputError
+from massdriver.safe_io import read_limited
 
 __all__ = ["Table", "read_toml", "REQUIRED", "parse_quantity", "parse_epoch"]
 
@@ -58,8 +61,6 @@ def read_toml(path: str | Path) -> Table:
         raise ConfigError(f"config file {p} is a directory, expected a .toml file")
     if p.stat().st_size > _MAX_FILE_BYTES:
         raise ConfigError(f"config file {p} is larger than {_MAX_FILE_BYTES // 2**20} MiB")
-    from massdriver.errors import InputError
-    from massdriver.safe_io import read_limited
 
     try:    # a regular file only (no device, FIFO, terminal), at most the limit read
         data = tomllib.loads(read_limited(p, _MAX_FILE_BYTES).decode("utf-8"))
@@ -167,9 +168,6 @@ def parse_epoch(value: Any):
             scale = name.lower()
             text = text[: -len(name)].strip() if not text.upper().endswith("Z") else text[:-1]
             break
-    import warnings
-
-    from erfa import ErfaWarning
 
     try:
         with warnings.catch_warnings():   # second 60 of a day without a leap second: refused

@@ -25,7 +25,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from massdriver.errors import InputError
+from massdriver.errors import InputError, OutputExistsError
+from massdriver.export import ccsds
 from massdriver.export.cases import (
     DEFAULT_ISP,
     DEFAULT_STEP,
@@ -73,8 +74,6 @@ def output_names(indices, formats=FORMATS) -> list[str]:
 
 
 def _check_clashes(out: Path, names: list[str], force: bool) -> None:
-    from massdriver.errors import OutputExistsError
-
     if out.exists() and not out.is_dir():
         raise InputError(f"{out} exists and is not a directory")
     clashes = [n for n in names if (out / n).exists()]
@@ -121,8 +120,6 @@ def export_cases(cases, out_dir: str | os.PathLike, *, formats=FORMATS,
     list of pathlib.Path
         The files written.
     """
-    from massdriver.export import ccsds
-
     fmts = _formats(formats)
     ts = ccsds._check_time_system(time_system)
     if "spk" in fmts:
@@ -168,8 +165,6 @@ def write_case_file(case, fmt: str, path: str | os.PathLike, *, time_system: str
     time_system, naif_id
         As in :func:`export_cases`.
     """
-    from massdriver.export import ccsds
-
     (f,) = _formats([fmt])
     path = Path(path)
     if f == "oem":
@@ -214,8 +209,6 @@ def export_run(run_dir: str | os.PathLike, *, out_dir: str | os.PathLike | None 
     -------
     list of pathlib.Path
     """
-    from massdriver.export import ccsds
-
     fmts = _formats(formats)
     ccsds._check_time_system(time_system)
     windows, _ = read_run(run_dir)

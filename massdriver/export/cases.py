@@ -32,9 +32,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import astropy.units as u
 import numpy as np
+from astropy.time import Time
 
+from massdriver.budget import STRATEGIES, ArrivalState, budget_arrays, propellant_mass
+from massdriver.config import load_mission
 from massdriver.errors import InputError
+from massdriver.export.burns import plan_burns
+from massdriver.timescales import from_tdb_seconds, to_tdb_seconds
+from massdriver.trajectory import shoot
+from massdriver.windows import LaunchWindow
 
 __all__ = ["Burn", "ExportCase", "cases_from_run", "cases_from_plan", "case_from_window",
            "read_run", "select_windows", "DEFAULT_STEP", "DEFAULT_ISP"]
@@ -73,8 +81,6 @@ class Burn:
     @property
     def magnitude(self):
         """``|delta_v|`` (km/s)."""
-        import astropy.units as u
-
         return float(np.linalg.norm(self.delta_v.to_value(u.km / u.s))) * u.km / u.s
 
 
@@ -127,14 +133,10 @@ class ExportCase:
     @property
     def times_tdb_seconds(self) -> np.ndarray:
         """``times`` as TDB seconds past J2000."""
-        from massdriver.timescales import to_tdb_seconds
-
         return np.asarray(to_tdb_seconds(self.times), dtype=np.float64)
 
 
 def _seconds(value, name: str) -> float:
-    import astropy.units as u
-
     try:
         x = float(u.Quantity(value, u.s).to_value(u.s))
     except (TypeError, ValueError, u.UnitsError):
@@ -153,14 +155,6 @@ def _earth_burns(traj, window, budget, target, site, epoch, speed, days, rtol, e
     propagated to its perigee (:func:`massdriver.propagate`, the same force model), and the
     cheaper strategy there priced by the budget kernel is the one built.
     """
-    import astropy.units as u
-    from astropy.time import Time
-
-    from massdriver.budget import STRATEGIES, ArrivalState, budget_arrays
-    from massdriver.export.burns import plan_burns
-    from massdriver.timescales import to_tdb_seconds
-    from massdriver.trajectory import shoot
-
     strategy = budget.get("strategy")
     mcc = window.get("mid_course")
     p = traj.perigee
@@ -228,13 +222,6 @@ def case_from_window(window: dict, index: int, site, *, days: float, rtol: float
     InputError
         Bad step, Isp or mass, or the re-fired shot does not reach a perigee.
     """
-    import astropy.units as u
-    from astropy.time import Time
-
-    from massdriver.budget import propellant_mass
-    from massdriver.timescales import from_tdb_seconds, to_tdb_seconds
-    from massdriver.trajectory import shoot
-
     step_s = _seconds(step, "step")
     isp_s = _seconds(isp, "isp")
     try:
@@ -368,8 +355,6 @@ def cases_from_run(run_dir: str | Path, *, all_windows: bool = False, step=DEFAU
     InputError
         Not a run directory, unreadable plan, no window.
     """
-    from massdriver.config import load_mission
-
     windows, mission_file = read_run(run_dir)
     idx = _select(windows, all_windows)
     mission = load_mission(mission_file)
@@ -399,8 +384,6 @@ def cases_from_plan(plan, *, site=None, all_windows: bool = False, step=DEFAULT_
     -------
     list of ExportCase
     """
-    from massdriver.windows import LaunchWindow
-
     if isinstance(plan, LaunchWindow):
         windows, mission = [plan.to_dict()], None
     else:

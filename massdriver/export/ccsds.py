@@ -17,7 +17,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import astropy.units as u
 import numpy as np
+from astropy.time import Time
 
 from massdriver.errors import InputError
 
@@ -87,8 +89,6 @@ def oem_text(case, *, time_system: str = "TDB", creation_date: str | None = None
     -------
     str
     """
-    import astropy.units as u
-
     ts = _check_time_system(time_system)
     ep = epoch_text(case.times, ts)
     r = case.positions.to_value(u.km)
@@ -139,8 +139,6 @@ def opm_text(case, *, time_system: str = "TDB", creation_date: str | None = None
         Maneuvers are impulsive (``MAN_DURATION = 0``), ``MAN_REF_FRAME = ICRF``;
         ``MAN_DELTA_MASS`` from the rocket equation with the case's Isp and mass.
     """
-    import astropy.units as u
-
     ts = _check_time_system(time_system)
     if state not in ("launch", "arrival"):
         raise InputError(f"state = {state!r}: must be 'launch' or 'arrival'")
@@ -182,6 +180,4 @@ def opm_text(case, *, time_system: str = "TDB", creation_date: str | None = None
 
 def parse_epochs(text: Any, time_system: str):
     """Epoch strings of a message back to an astropy ``Time`` (helper for readers)."""
-    from astropy.time import Time
-
     return Time(list(np.atleast_1d(text)), scale=_check_time_system(time_system).lower())

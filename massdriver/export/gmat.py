@@ -29,6 +29,8 @@ not stop it.
 
 from __future__ import annotations
 
+import astropy.units as u
+
 __all__ = ["gmat_script", "GMAT_MJD_OFFSET"]
 
 #: Julian date of GMAT's modified Julian date zero (1941-01-05 12:00)
@@ -54,8 +56,6 @@ def gmat_script(case, *, report_file: str | None = None) -> str:
     -------
     str
     """
-    import astropy.units as u
-
     r = case.positions[0].to_value(u.km)
     v = case.velocities[0].to_value(u.km / u.s)
     mass = float(case.mass.to_value(u.kg))

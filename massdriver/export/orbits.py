@@ -7,6 +7,11 @@ are in GCRS, whose axes are massdriver's ICRF axes). boinor is optional
 
 from __future__ import annotations
 
+import astropy.units as u
+
+from massdriver.budget import ArrivalState
+from massdriver.interop.poliastro import _boinor, to_orbit
+
 __all__ = ["arrival_orbit", "insertion_maneuver", "inserted_orbit"]
 
 
@@ -22,9 +27,6 @@ def arrival_orbit(case):
     boinor.twobody.Orbit
         Around the Earth, at the perigee epoch.
     """
-    from massdriver.budget import ArrivalState
-    from massdriver.interop.poliastro import to_orbit
-
     p = case.arrival
     return to_orbit(ArrivalState(p.position, p.velocity, p.epoch))
 
@@ -37,10 +39,7 @@ def insertion_maneuver(case):
     -------
     boinor.maneuver.Maneuver
     """
-    from massdriver.interop.poliastro import _boinor
-
     _boinor()                                  # the one clear error if boinor is missing
-    import astropy.units as u
     from boinor.maneuver import Maneuver
 
     earth = [b for b in case.burns if b.name != "mcc"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import astropy.units as u
 import numpy as np
 
 from massdriver.errors import InputError
@@ -71,8 +72,6 @@ def write_spk(path: str | os.PathLike, cases, *, naif_id: int = DEFAULT_NAIF_ID,
     -------
     pathlib.Path
     """
-    import astropy.units as u
-
     sp = _spiceypy()
     body = check_naif_id(naif_id)
     if degree not in range(1, 16, 2):
