@@ -58,6 +58,7 @@ __all__ = [
     "ArrivalOptions", "compare_strategies", "finite_burn", "multi_pass", "aerobraking",
     "aerocapture", "entry_corridor", "kernel_parameters", "parse_strategies", "price_window",
     "price_plan", "arrival_columns", "with_cli_choices", "comparison_lines",
+    "HISTORY_COLUMNS", "history_dict", "satellite_limits",
 ]
 
 log = logging.getLogger(__name__)
@@ -243,7 +244,29 @@ class StrategyResult:
         }
         if self.corridor is not None:
             out["corridor_deg"] = [f(self.corridor[0], u.deg), f(self.corridor[1], u.deg)]
+        if self.history is not None and len(self.history):
+            out["history"] = history_dict(self.history)
         return out
+
+
+#: columns of :attr:`StrategyResult.history` (aerobraking, one row per atmospheric pass), as
+#: they are named in plan.json
+HISTORY_COLUMNS = ("time_days", "perigee_altitude_km", "apogee_altitude_km",
+                   "peak_heat_rate_W_cm2", "peak_g", "heat_load_J_cm2", "corridor_burn_m_s")
+#: significant digits of the per-pass history in plan.json (it holds hundreds of passes)
+_HISTORY_DIGITS = 5
+
+
+def history_dict(history) -> dict:
+    """Per-pass aerobraking history as plan.json stores it: one list per column of
+    :data:`HISTORY_COLUMNS`, rounded to 5 significant digits (~60 kB of plan.json for 500 passes)."""
+    h = np.asarray(history, dtype=float)
+    out = {}
+    for k, name in enumerate(HISTORY_COLUMNS):
+        col = h[:, k]
+        out[name] = [float(f"{x:.{_HISTORY_DIGITS}g}") if math.isfinite(x) else None
+                     for x in col]
+    return out
 
 
 @dataclass(frozen=True)
@@ -257,11 +280,15 @@ class ArrivalComparison:
         Cheapest feasible by :attr:`choose_by`.
     choose_by : str
         ``"propellant"`` or ``"delta-v"``.
+    limits : dict or None
+        The satellite's limits the strategies were priced under (plain floats:
+        ``max_g``, ``max_heat_rate_W_cm2``, ``max_heat_load_J_cm2``), for the report.
     """
 
     results: tuple
     chosen: str
     choose_by: str
+    limits: dict | None = field(default=None, compare=False)
 
     def __getitem__(self, name: str) -> StrategyResult:
         for r in self.results:
@@ -274,8 +301,11 @@ class ArrivalComparison:
         return self[self.chosen]
 
     def as_dict(self) -> dict:
-        return {"chosen": self.chosen, "choose_by": self.choose_by,
-                "strategies": [r.as_dict() for r in self.results]}
+        out = {"chosen": self.chosen, "choose_by": self.choose_by,
+               "strategies": [r.as_dict() for r in self.results]}
+        if self.limits is not None:
+            out["limits"] = dict(self.limits)
+        return out
 
 
 # --- kernel arguments -----------------------------------------------------------------------------
@@ -819,7 +849,14 @@ def compare_strategies(position, velocity, target, satellite: Satellite, *,
         lambda r: r.delta_v.to_value(_KMS))
     feasible = [r for r in results if r.feasible]
     chosen = min(feasible, key=key).strategy
-    return ArrivalComparison(tuple(results), chosen, choose_by)
+    return ArrivalComparison(tuple(results), chosen, choose_by, satellite_limits(satellite))
+
+
+def satellite_limits(satellite: Satellite) -> dict:
+    """The satellite's aerothermal limits as plain floats (plan.json ``arrival.limits``)."""
+    return {"max_g": float(satellite.max_g),
+            "max_heat_rate_W_cm2": float(satellite.max_heat_rate.to_value(u.W / u.cm ** 2)),
+            "max_heat_load_J_cm2": float(satellite.max_heat_load.to_value(u.J / u.cm ** 2))}
 
 
 def price_window(window, target, satellite: Satellite,

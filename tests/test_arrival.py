@@ -295,3 +295,27 @@ def test_cli_flags_need_a_satellite(tmp_path, capsys):
     assert main(["windows", "examples/leo_from_procellarum.toml", "--strategies", "warp",
                  "--quiet"]) == 2
     assert "unknown warp" in capsys.readouterr().err
+
+
+def test_report_figures_of_a_real_comparison(leo_comparison):
+    """plan.json's arrival table of a real comparison draws the report's arrival figures."""
+    import json
+
+    from massdriver.report import arrival_plots, plots
+
+    d = json.loads(json.dumps(leo_comparison.as_dict(), allow_nan=False))
+    assert d["limits"] == {"max_g": 5.0, "max_heat_rate_W_cm2": 5.0,
+                           "max_heat_load_J_cm2": 5000.0}
+    window = {"best_utc": "2027-01-03T07:48:00.000", "branch": "prograde", "arrival": d}
+    ab = leo_comparison["aerobraking"]
+    with plots.style():
+        fig = arrival_plots.plot_aerobraking(window)
+        bars = arrival_plots.plot_arrival_strategies([window])
+    apo = fig.axes[0].lines[0].get_ydata()
+    assert len(apo) == len(ab.history) == ab.passes - 1         # + the capture pass
+    assert np.allclose(apo, ab.history[:, 2], rtol=5e-5)
+    heat = fig.axes[1].lines[0].get_ydata()                        # fraction of 5 W/cm2
+    assert 0.3 < heat.max() <= 1.0
+    kg = [p.get_height() for p in bars.axes[1].patches]
+    assert kg == pytest.approx([r.propellant.to_value("kg") for r in leo_comparison.results
+                                if r.feasible])

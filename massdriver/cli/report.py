@@ -45,7 +45,8 @@ def run(args) -> int:
     formats = ("png", "pdf") if args.pdf else ("png",)
     path = report.write(args.directory, formats=formats, force=args.force)
     has_trajectory = (path.parent / "best_trajectory.ecsv").is_file()
-    written = report.output_names(formats, trajectory=has_trajectory)
+    written = [name for name in report.output_names(formats, trajectory=has_trajectory)
+               if (path.parent / name).is_file()]    # arrival figures only with a [satellite]
     if args.json:
         emit_json({"report": str(path), "files": written})
     else:
