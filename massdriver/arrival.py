@@ -259,7 +259,8 @@ _HISTORY_DIGITS = 5
 
 def history_dict(history) -> dict:
     """Per-pass aerobraking history as plan.json stores it: one list per column of
-    :data:`HISTORY_COLUMNS`, rounded to 5 significant digits (~60 kB of plan.json for 500 passes)."""
+    :data:`HISTORY_COLUMNS`, rounded to 5 significant digits (~60 kB of plan.json for 500
+    passes)."""
     h = np.asarray(history, dtype=float)
     out = {}
     for k, name in enumerate(HISTORY_COLUMNS):
