@@ -319,3 +319,62 @@ def test_report_figures_of_a_real_comparison(leo_comparison):
     kg = [p.get_height() for p in bars.axes[1].patches]
     assert kg == pytest.approx([r.propellant.to_value("kg") for r in leo_comparison.results
                                 if r.feasible])
+
+
+def test_aerobraking_campaign_matches_scipy():
+    """Ten aerobraking passes of the compiled campaign (corridor control off) against the same
+    passes integrated by scipy's DOP853 on a right-hand side written here (point mass, drag on
+    the air-relative velocity in the USSA 1976 table, the Earth's rotation), each pass from the
+    descending to the ascending crossing of the 1000 km boundary, two-body coasts between.
+
+    J2 is off: with it the osculating apsides after a pass depend on where the pass is stopped
+    (the kernel stops on its first step past the boundary, scipy at the located event).
+    Apoapsis after every pass within 50 m (of ~120 km lost per pass), periapsis within 1 m.
+    """
+    from massdriver.kernels.atmosphere import density
+    from scipy.integrate import solve_ivp
+
+    mu, R, om, cda, top = GM_EARTH, R_EARTH, 7.292115e-5, 8.8, 1000.0
+    P = _params(CDA=cda, OMEGA=om, TOP=top, FLOOR=0.0)
+    rp, ra = R + 121.0, R + 40000.0
+    vp = math.sqrt(mu * 2.0 * ra / (rp * (rp + ra)))
+    yp = np.array([rp, 0.0, 0.0, 0.0, vp * math.cos(0.5), vp * math.sin(0.5), 500.0, 0.0])
+    e = (ra - rp) / (ra + rp)
+    nub = math.acos((rp * (1 + e) / (R + top) - 1.0) / e)
+    y0 = yp.copy()
+    K.state_at_anomaly(mu, yp[:3], yp[3:6], -nub, y0[:6])
+    n = 10
+    hist = np.zeros((n, 7))
+    inf = 1e300
+    status, npass, *_ = K.aerobrake(y0.copy(), 0.0, P, 1e-10, R + 10.0, inf, inf, inf, 0.0,
+                                    inf, 5.0, n, 1e9, hist)
+    assert npass == n
+
+    def rhs(t, s):
+        r, v, m = s[:3], s[3:6], s[6]
+        rn = np.linalg.norm(r)
+        a = -mu * r / rn ** 3
+        h = rn - R
+        if h <= top:
+            w = v - np.cross([0.0, 0.0, om], r)
+            a = a - 500.0 * density(h, 1) * cda / m * np.linalg.norm(w) * w
+        return np.concatenate([v, a, [0.0, 0.0]])
+
+    def boundary(t, s):
+        return np.linalg.norm(s[:3]) - R - top
+    boundary.terminal, boundary.direction = True, 1.0
+
+    y = y0.copy()
+    for k in range(n):
+        if k:        # two-body coast to the next descending crossing (the orbit is a conic)
+            _, _, ek, pk, _ = K._frame(mu, y[:3], y[3:6])
+            nu_b = math.acos((pk / (R + top) - 1.0) / ek)
+            K.state_at_anomaly(mu, y[:3], y[3:6], -nu_b, y[:6])
+        sol = solve_ivp(rhs, (0.0, 20000.0), y, method="DOP853", rtol=1e-11,
+                        atol=[1e-8] * 3 + [1e-11] * 3 + [1e-9, 1.0], events=boundary)
+        assert sol.status == 1
+        y = sol.y[:, -1].copy()
+        rp_k, ra_k = K.apsides(mu, y[:3], y[3:6])
+        assert hist[k, 2] == pytest.approx(ra_k - R, abs=0.05)
+        assert hist[k, 1] == pytest.approx(rp_k - R, abs=1e-3)
+    assert hist[0, 2] < 40000.0 - 100.0             # a real pass: > 100 km of apoapsis lost
