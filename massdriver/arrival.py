@@ -590,14 +590,59 @@ def _mcc_cost(y_p: np.ndarray, y_new: np.ndarray, r_mcc: float) -> float:
     return abs(h1 - h0) / r_mcc
 
 
+#: arrival perigee altitudes (km) the mid-course correction may aim an aerobraking arrival at
+#: (corridor targeting): the capture burn then starts nearer the corridor and the walk-in burn
+#: is smaller; lower would let the hour-long capture burn dip under :data:`BURN_FLOOR`
+AEROBRAKING_MCC_PERIGEES = (250.0, 200.0)
+
+
+def _perigee_moved(y_p: np.ndarray, r_new: float) -> np.ndarray:
+    """The periapsis state of the orbit with ``y_p``'s energy and plane and periapsis radius
+    ``r_new`` (the periapsis direction kept): what a mid-course correction aims at."""
+    r_p = float(np.linalg.norm(y_p[:3]))
+    v_p = float(np.linalg.norm(y_p[3:6]))
+    eps = 0.5 * v_p ** 2 - GM_EARTH / r_p
+    p_hat = y_p[:3] / r_p
+    w = np.cross(y_p[:3], y_p[3:6])
+    t_hat = np.cross(w / np.linalg.norm(w), p_hat)
+    y = y_p.copy()
+    y[:3] = r_new * p_hat
+    y[3:6] = math.sqrt(2.0 * (eps + GM_EARTH / r_new)) * t_hat
+    return y
+
+
 def aerobraking(y_p: np.ndarray, q: float, Q: float, satellite: Satellite,
                 options: ArrivalOptions, extras: float = 0.0) -> StrategyResult:
-    """Capture burn, walk-in, aerobraking passes under the limits, perigee raise."""
+    """Corridor targeting, capture burn, walk-in, aerobraking passes under the limits, perigee
+    raise.
 
-    P = kernel_parameters(satellite, solar=options.solar)
-    ve = _ve(satellite)
+    Flown from the arrival perigee as it is, and with the mid-course correction first lowering
+    it to each altitude of :data:`AEROBRAKING_MCC_PERIGEES` (costed ``|dh| / r`` at
+    ``options.mcc_radius``); the cheapest feasible variant is returned.
+    """
     r_p, v_p = float(np.linalg.norm(y_p[:3])), float(np.linalg.norm(y_p[3:6]))
     imp = impulsive_in_plane(r_p, v_p, q, Q)
+    best = _aerobraking_from(y_p, 0.0, q, Q, satellite, options, extras, imp)
+    r_mcc = float(u.Quantity(options.mcc_radius).to_value(u.km))
+    for h in AEROBRAKING_MCC_PERIGEES:
+        if R_EARTH + h >= r_p - 1.0:
+            continue
+        y_c = _perigee_moved(y_p, R_EARTH + h)
+        res = _aerobraking_from(y_c, _mcc_cost(y_p, y_c, r_mcc), q, Q, satellite, options,
+                                extras, imp)
+        if res.feasible and (not best.feasible or res.propellant < best.propellant):
+            best = res
+    return best
+
+
+def _aerobraking_from(y_p: np.ndarray, pre_dv: float, q: float, Q: float,
+                      satellite: Satellite, options: ArrivalOptions, extras: float,
+                      imp: float) -> StrategyResult:
+    """:func:`aerobraking` from the periapsis state ``y_p`` reached after ``pre_dv`` km/s of
+    corridor targeting; ``imp`` the impulsive in-plane cost of the original arrival."""
+    P = kernel_parameters(satellite, solar=options.solar)
+    ve = _ve(satellite)
+    r_p = float(np.linalg.norm(y_p[:3]))
     r_cap = R_EARTH + float(u.Quantity(options.capture_apoapsis).to_value(u.km))
     if r_cap <= Q:
         return _result("aerobraking", False, "capture apoapsis below the target", 0.0, extras,
@@ -609,6 +654,11 @@ def aerobraking(y_p: np.ndarray, q: float, Q: float, satellite: Satellite,
         return _result("aerobraking", False, "capture burn failed", 0.0, extras, satellite, imp)
     y = cap.y_end.copy()
     rp0, ra0 = K.apsides(GM_EARTH, y[:3], y[3:6])
+    if not ra0 <= r_cap + 0.02 * (r_cap - R_EARTH):
+        # the burn stopped short (a longer one would dip under the burn floor): a bigger
+        # capture ellipse than asked for is not this strategy's
+        return _result("aerobraking", False, "capture burn cannot reach the capture apoapsis",
+                       0.0, extras, satellite, imp)
     apo = np.empty(6)
     K.state_at_anomaly(GM_EARTH, y[:3], y[3:6], math.pi, apo)
     v_apo = float(np.linalg.norm(apo[3:6]))
@@ -672,7 +722,7 @@ def aerobraking(y_p: np.ndarray, q: float, Q: float, satellite: Satellite,
                        satellite, imp, **kw)
     rp, ra = K.apsides(GM_EARTH, y_end[:3], y_end[3:6])
     raise_dv = apsides_change_cost(rp, ra, q, Q)
-    total = cap.delta_v + walk_dv + corridor_dv + raise_dv
+    total = pre_dv + cap.delta_v + walk_dv + corridor_dv + raise_dv
     return _result("aerobraking", True, "ok", total, extras, satellite, imp, **kw)
 
 

@@ -378,3 +378,35 @@ def test_aerobraking_campaign_matches_scipy():
         assert hist[k, 2] == pytest.approx(ra_k - R, abs=0.05)
         assert hist[k, 1] == pytest.approx(rp_k - R, abs=1e-3)
     assert hist[0, 2] < 40000.0 - 100.0             # a real pass: > 100 km of apoapsis lost
+
+
+def test_aerobraking_corridor_targeting_by_the_mid_course_correction(monkeypatch):
+    """With a strong engine the capture burn barely lowers the perigee, so aiming the arrival
+    perigee lower with the mid-course correction (|dh| / r at 200,000 km: a few m/s) saves
+    most of the walk-in burn at the first apoapsis (~40 m/s from 400 km to the corridor at a
+    20,000 km apoapsis, vis-viva). With the 400 N engine the hour-long capture burn already
+    drops the perigee to the corridor, and a lower aim would make it dip under the burn floor
+    and stop short of the capture apoapsis: those variants are refused, not priced."""
+    from massdriver import arrival as A
+    from massdriver import targets
+    from massdriver.satellite import Engine, Satellite
+
+    r = np.array([R_EARTH + 400.0, 0.0, 0.0]) * u.km
+    v = np.array([0.0, 10.85 * math.cos(0.5), 10.85 * math.sin(0.5)]) * u.km / u.s
+    tgt = targets.circular(400 * u.km, 28.5 * u.deg)
+
+    def aerobraking(thrust, aims):
+        monkeypatch.setattr(A, "AEROBRAKING_MCC_PERIGEES", aims)
+        sat = Satellite(wet_mass=800 * u.kg, engines=(Engine(thrust * u.N, 320 * u.s),),
+                        max_heat_rate=5 * u.W / u.cm ** 2,
+                        max_heat_load=5000 * u.J / u.cm ** 2)
+        return A.compare_strategies(r, v, tgt, sat, strategies="aerobraking")["aerobraking"]
+
+    strong, strong_aimed = aerobraking(4000.0, ()), aerobraking(4000.0, (250.0, 200.0))
+    assert strong.feasible and strong_aimed.feasible
+    saved = (strong.delta_v - strong_aimed.delta_v).to_value("km/s")
+    assert 0.015 < saved < 0.045
+    weak, weak_aimed = aerobraking(400.0, ()), aerobraking(400.0, (250.0, 200.0))
+    assert weak_aimed.delta_v == weak.delta_v and weak_aimed.passes == weak.passes
+    # the history starts at the capture apoapsis asked for (20,000 km), not above it
+    assert weak_aimed.history[0, 2] < 20000.0 * 1.02
