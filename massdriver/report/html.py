@@ -366,7 +366,7 @@ def _budget_section(best: dict) -> str:
 
 _ARRIVAL_COLUMNS = (
     ("delta_v_km_s", "delta-v [km/s]", 4), ("propellant_kg", "propellant [kg]", 1),
-    ("gravity_loss_km_s", "gravity loss [km/s]", 4), ("passes", "passes", 0),
+    ("gravity_loss_km_s", "in-plane vs impulsive [km/s]", 4), ("passes", "passes", 0),
     ("days", "days [d]", 2), ("belt_passes", "belt passes", 0),
     ("peak_heat_rate_W_cm2", "peak heat rate [W/cm2]", 3), ("peak_g", "peak g", 2),
     ("burn_time_s", "burn time [s]", 0),
