@@ -107,6 +107,18 @@ DESCRIPTIONS: dict[tuple, str] = {
                                                 "matter the budgets do not price).",
     ("mission", "target", "plane"): "Which plane (0-based) of the constellation to launch to; "
                                     "required in a mission file.",
+    ("campaign", "", "satellite"): "The arriving satellite, as in a mission file (optional: "
+                                   "with it each shot's insertion is priced with every arrival "
+                                   "strategy and its propellant is the chosen one's).",
+    ("campaign", "", "arrival"): "Which arrival strategies to price and how, as in a mission "
+                                 "file (needs [satellite]).",
+    ("campaign", "satellite", "engines"): "One [[satellite.engines]] table per engine; at "
+                                          "least one chemical.",
+    ("campaign", "arrival", "strategies"): "Comma-separated strategies to price (impulsive, "
+                                           "finite_burn, multi_pass, aerobraking, aerocapture) "
+                                           "or \"all\".",
+    ("campaign", "arrival", "solar_activity"): "Solar level of the atmosphere (NRLMSIS 2.x "
+                                               "factor on the 1976 standard).",
     ("campaign", "", "name"): "Campaign name, shown in the outputs (default: the file name).",
     ("campaign", "", "site"): "Where the track is (as in a mission file).",
     ("campaign", "", "launcher"): "What the launcher can deliver (as in a mission file).",
@@ -119,8 +131,11 @@ DESCRIPTIONS: dict[tuple, str] = {
     ("campaign", "campaign", "satellites_per_plane"): "Satellites to deliver to each plane: one "
         "integer for all, or one per plane (default for a Walker target: total / planes).",
     ("campaign", "campaign", "satellite_mass"): "Satellite mass at arrival, before its "
-                                                "insertion burns (the rocket equation's wet mass).",
-    ("campaign", "campaign", "isp"): "Specific impulse of the satellite's thruster.",
+                                                "insertion burns (the rocket equation's wet mass"
+                                                "); with a [satellite] optional and equal to its "
+                                                "wet_mass.",
+    ("campaign", "campaign", "isp"): "Specific impulse of the satellite's thruster; with a "
+                                     "[satellite] optional and equal to its capture engine's.",
     ("campaign", "campaign", "power"): "Average power recharging the launcher's banks.",
     ("campaign", "campaign", "energy_per_shot"): "Bank energy of one shot (alternative to "
                                                  "`efficiency` or a coilgun model).",
@@ -377,6 +392,10 @@ def _campaign_samples() -> list[tuple[tuple[str, str], dict]]:
     planes["campaign"]["satellites_per_plane"] = [4, 4]
     planes["campaign"].pop("efficiency")
     planes["campaign"]["energy_per_shot"] = "6 GJ"
+    # arrival strategies (issue 17): the LEO example's satellite, every [arrival] key read
+    leo = tomllib.loads((EXAMPLES / "leo_from_procellarum.toml").read_text())
+    planes["satellite"] = leo["satellite"]
+    planes["arrival"] = {}
     return [(("target", "walker"), walker), (("targets", "circular"), planes)]
 
 
@@ -493,6 +512,9 @@ def _doc_sources() -> dict[tuple[str, str, str | None], list[tuple[Any, dict[str
         ("mission", "satellite", None): [(satellite.Satellite, {})],
         ("mission", "satellite.engines", None): [(satellite.Engine, {})],
         ("mission", "arrival", None): [(arrival.ArrivalOptions, {})],
+        ("campaign", "satellite", None): [(satellite.Satellite, {})],
+        ("campaign", "satellite.engines", None): [(satellite.Engine, {})],
+        ("campaign", "arrival", None): [(arrival.ArrivalOptions, {})],
         ("mission", "target", "circular"): [(targets.circular, {})],
         ("mission", "target", "sun_synchronous"): [(targets.sun_synchronous, {})],
         ("mission", "target", "geo"): [(targets.geo, {})],

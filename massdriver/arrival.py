@@ -59,6 +59,7 @@ __all__ = [
     "ArrivalOptions", "compare_strategies", "finite_burn", "multi_pass", "aerobraking",
     "aerocapture", "entry_corridor", "kernel_parameters", "parse_strategies", "price_window",
     "price_plan", "arrival_columns", "with_cli_choices", "comparison_lines",
+    "HISTORY_COLUMNS", "history_dict", "satellite_limits",
 ]
 
 log = logging.getLogger(__name__)
@@ -244,7 +245,30 @@ class StrategyResult:
         }
         if self.corridor is not None:
             out["corridor_deg"] = [f(self.corridor[0], u.deg), f(self.corridor[1], u.deg)]
+        if self.history is not None and len(self.history):
+            out["history"] = history_dict(self.history)
         return out
+
+
+#: columns of :attr:`StrategyResult.history` (aerobraking, one row per atmospheric pass), as
+#: they are named in plan.json
+HISTORY_COLUMNS = ("time_days", "perigee_altitude_km", "apogee_altitude_km",
+                   "peak_heat_rate_W_cm2", "peak_g", "heat_load_J_cm2", "corridor_burn_m_s")
+#: significant digits of the per-pass history in plan.json (it holds hundreds of passes)
+_HISTORY_DIGITS = 5
+
+
+def history_dict(history) -> dict:
+    """Per-pass aerobraking history as plan.json stores it: one list per column of
+    :data:`HISTORY_COLUMNS`, rounded to 5 significant digits (~60 kB of plan.json for 500
+    passes)."""
+    h = np.asarray(history, dtype=float)
+    out = {}
+    for k, name in enumerate(HISTORY_COLUMNS):
+        col = h[:, k]
+        out[name] = [float(f"{x:.{_HISTORY_DIGITS}g}") if math.isfinite(x) else None
+                     for x in col]
+    return out
 
 
 @dataclass(frozen=True)
@@ -258,11 +282,15 @@ class ArrivalComparison:
         Cheapest feasible by :attr:`choose_by`.
     choose_by : str
         ``"propellant"`` or ``"delta-v"``.
+    limits : dict or None
+        The satellite's limits the strategies were priced under (plain floats:
+        ``max_g``, ``max_heat_rate_W_cm2``, ``max_heat_load_J_cm2``), for the report.
     """
 
     results: tuple
     chosen: str
     choose_by: str
+    limits: dict | None = field(default=None, compare=False)
 
     def __getitem__(self, name: str) -> StrategyResult:
         for r in self.results:
@@ -275,8 +303,11 @@ class ArrivalComparison:
         return self[self.chosen]
 
     def as_dict(self) -> dict:
-        return {"chosen": self.chosen, "choose_by": self.choose_by,
-                "strategies": [r.as_dict() for r in self.results]}
+        out = {"chosen": self.chosen, "choose_by": self.choose_by,
+               "strategies": [r.as_dict() for r in self.results]}
+        if self.limits is not None:
+            out["limits"] = dict(self.limits)
+        return out
 
 
 # --- kernel arguments -----------------------------------------------------------------------------
@@ -560,14 +591,59 @@ def _mcc_cost(y_p: np.ndarray, y_new: np.ndarray, r_mcc: float) -> float:
     return abs(h1 - h0) / r_mcc
 
 
+#: arrival perigee altitudes (km) the mid-course correction may aim an aerobraking arrival at
+#: (corridor targeting): the capture burn then starts nearer the corridor and the walk-in burn
+#: is smaller; lower would let the hour-long capture burn dip under :data:`BURN_FLOOR`
+AEROBRAKING_MCC_PERIGEES = (250.0, 200.0)
+
+
+def _perigee_moved(y_p: np.ndarray, r_new: float) -> np.ndarray:
+    """The periapsis state of the orbit with ``y_p``'s energy and plane and periapsis radius
+    ``r_new`` (the periapsis direction kept): what a mid-course correction aims at."""
+    r_p = float(np.linalg.norm(y_p[:3]))
+    v_p = float(np.linalg.norm(y_p[3:6]))
+    eps = 0.5 * v_p ** 2 - GM_EARTH / r_p
+    p_hat = y_p[:3] / r_p
+    w = np.cross(y_p[:3], y_p[3:6])
+    t_hat = np.cross(w / np.linalg.norm(w), p_hat)
+    y = y_p.copy()
+    y[:3] = r_new * p_hat
+    y[3:6] = math.sqrt(2.0 * (eps + GM_EARTH / r_new)) * t_hat
+    return y
+
+
 def aerobraking(y_p: np.ndarray, q: float, Q: float, satellite: Satellite,
                 options: ArrivalOptions, extras: float = 0.0) -> StrategyResult:
-    """Capture burn, walk-in, aerobraking passes under the limits, perigee raise."""
+    """Corridor targeting, capture burn, walk-in, aerobraking passes under the limits, perigee
+    raise.
 
-    P = kernel_parameters(satellite, solar=options.solar)
-    ve = _ve(satellite)
+    Flown from the arrival perigee as it is, and with the mid-course correction first lowering
+    it to each altitude of :data:`AEROBRAKING_MCC_PERIGEES` (costed ``|dh| / r`` at
+    ``options.mcc_radius``); the cheapest feasible variant is returned.
+    """
     r_p, v_p = float(np.linalg.norm(y_p[:3])), float(np.linalg.norm(y_p[3:6]))
     imp = impulsive_in_plane(r_p, v_p, q, Q)
+    best = _aerobraking_from(y_p, 0.0, q, Q, satellite, options, extras, imp)
+    r_mcc = float(u.Quantity(options.mcc_radius).to_value(u.km))
+    for h in AEROBRAKING_MCC_PERIGEES:
+        if R_EARTH + h >= r_p - 1.0:
+            continue
+        y_c = _perigee_moved(y_p, R_EARTH + h)
+        res = _aerobraking_from(y_c, _mcc_cost(y_p, y_c, r_mcc), q, Q, satellite, options,
+                                extras, imp)
+        if res.feasible and (not best.feasible or res.propellant < best.propellant):
+            best = res
+    return best
+
+
+def _aerobraking_from(y_p: np.ndarray, pre_dv: float, q: float, Q: float,
+                      satellite: Satellite, options: ArrivalOptions, extras: float,
+                      imp: float) -> StrategyResult:
+    """:func:`aerobraking` from the periapsis state ``y_p`` reached after ``pre_dv`` km/s of
+    corridor targeting; ``imp`` the impulsive in-plane cost of the original arrival."""
+    P = kernel_parameters(satellite, solar=options.solar)
+    ve = _ve(satellite)
+    r_p = float(np.linalg.norm(y_p[:3]))
     r_cap = R_EARTH + float(u.Quantity(options.capture_apoapsis).to_value(u.km))
     if r_cap <= Q:
         return _result("aerobraking", False, "capture apoapsis below the target", 0.0, extras,
@@ -579,6 +655,11 @@ def aerobraking(y_p: np.ndarray, q: float, Q: float, satellite: Satellite,
         return _result("aerobraking", False, "capture burn failed", 0.0, extras, satellite, imp)
     y = cap.y_end.copy()
     rp0, ra0 = K.apsides(GM_EARTH, y[:3], y[3:6])
+    if not ra0 <= r_cap + 0.02 * (r_cap - R_EARTH):
+        # the burn stopped short (a longer one would dip under the burn floor): a bigger
+        # capture ellipse than asked for is not this strategy's
+        return _result("aerobraking", False, "capture burn cannot reach the capture apoapsis",
+                       0.0, extras, satellite, imp)
     apo = np.empty(6)
     K.state_at_anomaly(GM_EARTH, y[:3], y[3:6], math.pi, apo)
     v_apo = float(np.linalg.norm(apo[3:6]))
@@ -642,7 +723,7 @@ def aerobraking(y_p: np.ndarray, q: float, Q: float, satellite: Satellite,
                        satellite, imp, **kw)
     rp, ra = K.apsides(GM_EARTH, y_end[:3], y_end[3:6])
     raise_dv = apsides_change_cost(rp, ra, q, Q)
-    total = cap.delta_v + walk_dv + corridor_dv + raise_dv
+    total = pre_dv + cap.delta_v + walk_dv + corridor_dv + raise_dv
     return _result("aerobraking", True, "ok", total, extras, satellite, imp, **kw)
 
 
@@ -820,7 +901,14 @@ def compare_strategies(position, velocity, target, satellite: Satellite, *,
         lambda r: r.delta_v.to_value(_KMS))
     feasible = [r for r in results if r.feasible]
     chosen = min(feasible, key=key).strategy
-    return ArrivalComparison(tuple(results), chosen, choose_by)
+    return ArrivalComparison(tuple(results), chosen, choose_by, satellite_limits(satellite))
+
+
+def satellite_limits(satellite: Satellite) -> dict:
+    """The satellite's aerothermal limits as plain floats (plan.json ``arrival.limits``)."""
+    return {"max_g": float(satellite.max_g),
+            "max_heat_rate_W_cm2": float(satellite.max_heat_rate.to_value(u.W / u.cm ** 2)),
+            "max_heat_load_J_cm2": float(satellite.max_heat_load.to_value(u.J / u.cm ** 2))}
 
 
 def price_window(window, target, satellite: Satellite,

@@ -38,7 +38,12 @@ track on the Moon and a span of dates, and plans the deployment (``docs/campaign
    re-solved until it holds).
 4. **Propellant** of each satellite by the rocket equation on its total (margin included: the
    propellant the satellite must carry), ``m_p = m (1 - exp(-dv / (g0 Isp)))`` with ``m`` the
-   satellite's mass at arrival (:func:`massdriver.budget.propellant_mass`).
+   satellite's mass at arrival (:func:`massdriver.budget.propellant_mass`). With a
+   ``[satellite]`` (:class:`massdriver.satellite.Satellite`) each scheduled shot's insertion is
+   re-priced with every enabled arrival strategy (finite burn, multi-pass, aerobraking,
+   aerocapture: :func:`massdriver.arrival.compare_strategies`, the shot's plane change and
+   margin kept) and its propellant and delta-v are the chosen strategy's; the totals are then
+   also given per strategy and against the all-impulsive propellant (docs/arrival.md).
 
 Not modelled: the in-plane slot phasing of a Walker pattern (a drift, not priced by insertion
 budgets), the time the high-ellipse strategy spends before the plane reaches its final orbit
@@ -367,6 +372,9 @@ class CampaignShot:
         Spacing this shot needs after the previous one (min).
     spacing : astropy.units.Quantity or None
         Time since the previous shot (min); ``None`` for the first.
+    comparison : massdriver.arrival.ArrivalComparison or None
+        Every enabled arrival strategy priced for this shot when the campaign has a
+        ``[satellite]`` (``None`` otherwise); ``propellant`` is then the chosen strategy's.
     """
 
     index: int
@@ -382,11 +390,25 @@ class CampaignShot:
     energy: Any
     recharge: Any
     spacing: Any
+    comparison: Any = None
 
     @property
     def arrival(self):
         """Epoch of the arrival perigee (TDB scale)."""
         return self.perigee.epoch
+
+    @property
+    def strategy(self) -> str:
+        """Insertion strategy flown: the chosen arrival strategy with a ``[satellite]``, else
+        the impulsive budget's (``perigee_burn``, ``high_ellipse``)."""
+        return self.comparison.chosen if self.comparison is not None else self.budget.strategy
+
+    @property
+    def delta_v(self):
+        """Delta-v of the strategy flown (km/s): the chosen arrival strategy's total with a
+        ``[satellite]``, else the impulsive budget's."""
+        c = self.comparison
+        return c.best.delta_v if c is not None else self.budget.total
 
     @property
     def time_of_flight(self):
@@ -404,12 +426,23 @@ class CampaignShot:
             "time_of_flight_days": float(self.time_of_flight.to_value(u.day)),
             "perigee": self.perigee.to_dict(),
             "budget": self.budget.as_dict(),
+            "strategy": self.strategy,
+            "delta_v_km_s": float(self.delta_v.to_value(u.km / u.s)),
             "propellant_kg": float(self.propellant.to_value(u.kg)),
             "energy_j": float(self.energy.to_value(u.J)),
             "recharge_minutes": float(self.recharge.to_value(u.min)),
             "spacing_minutes": (None if self.spacing is None
                                 else float(self.spacing.to_value(u.min))),
+            # every strategy priced (no per-pass history: campaign.json stays small)
+            "arrival": (None if self.comparison is None else
+                        _without_history(self.comparison.as_dict())),
         }
+
+
+def _without_history(d: dict) -> dict:
+    for r in d["strategies"]:
+        r.pop("history", None)
+    return d
 
 
 @dataclass(frozen=True)
@@ -474,13 +507,41 @@ class Campaign:
 
     @property
     def total_delta_v(self):
-        """Sum of the satellites' delta-v (km/s)."""
-        return self._sum(lambda s: s.budget.total, "km/s")
+        """Sum of the satellites' delta-v (km/s), each that of the strategy it flies
+        (:attr:`CampaignShot.delta_v`)."""
+        return self._sum(lambda s: s.delta_v, "km/s")
 
     @property
     def total_propellant(self):
-        """Propellant of all satellites (kg)."""
+        """Propellant of all satellites (kg), each that of the strategy it flies."""
         return self._sum(lambda s: s.propellant, "kg")
+
+    def _last_in_orbit(self) -> str | None:
+        done = [s.arrival + s.comparison.best.days for s in self.shots
+                if s.comparison is not None]
+        if not done:
+            return None
+        return max(done, key=lambda t: t.tdb.jd1 + t.tdb.jd2).utc.isot
+
+    def by_strategy(self) -> dict:
+        """Shots, delta-v and propellant summed per insertion strategy flown
+        (:attr:`CampaignShot.strategy`), in order of first use."""
+        out: dict[str, dict] = {}
+        for s in self.shots:
+            d = out.setdefault(s.strategy, {"shots": 0, "delta_v_km_s": 0.0,
+                                            "propellant_kg": 0.0})
+            d["shots"] += 1
+            d["delta_v_km_s"] += float(s.delta_v.to_value(u.km / u.s))
+            d["propellant_kg"] += float(s.propellant.to_value(u.kg))
+        return out
+
+    @property
+    def impulsive_propellant(self):
+        """Propellant of all satellites had each flown the impulsive budget (kg): the
+        reference the arrival strategies are compared with."""
+        m = float(self.satellite_mass.to_value(u.kg))
+        return self._sum(lambda s: propellant_mass(s.budget.total, self.isp,
+                                                   wet_mass=m * u.kg), "kg")
 
     @property
     def total_energy(self):
@@ -556,6 +617,9 @@ class Campaign:
         for part in ("insertion", "plane_change", "circularization", "margin", "total"):
             cols[part] = col(lambda x, p=part: getattr(x.budget, p).to_value(kms), kms)
         cols["strategy"] = np.array([x.budget.strategy for x in s], dtype=str)
+        # the strategy flown: the chosen arrival strategy with a [satellite], else the above
+        cols["arrival_strategy"] = np.array([x.strategy for x in s], dtype=str)
+        cols["delta_v"] = col(lambda x: x.delta_v.to_value(kms), kms)
         cols["propellant"] = col(lambda x: x.propellant.to_value(u.kg), u.kg)
         meta = {"massdriver_version": self.version, "constellation": self.constellation.name,
                 "start_utc": self.start.utc.isot,
@@ -573,7 +637,7 @@ class Campaign:
                 "first_shot_utc": mine[0].epoch.utc.isot if mine else None,
                 "last_arrival_utc": (max(mine, key=lambda s: s.arrival.tdb.jd).arrival.utc.isot
                                      if mine else None),
-                "delta_v_km_s": float(sum(s.budget.total.to_value(u.km / u.s) for s in mine)),
+                "delta_v_km_s": float(sum(s.delta_v.to_value(u.km / u.s) for s in mine)),
                 "propellant_kg": float(sum(s.propellant.to_value(u.kg) for s in mine)),
                 "energy_j": float(sum(s.energy.to_value(u.J) for s in mine)),
             })
@@ -581,7 +645,7 @@ class Campaign:
 
     def to_dict(self) -> dict:
         """Plain-JSON view (``campaign.json`` and ``massdriver campaign --json``)."""
-        dv = [s.budget.total.to_value(u.km / u.s) for s in self.shots]
+        dv = [s.delta_v.to_value(u.km / u.s) for s in self.shots]
         firing = float(self.firing_span.to_value(u.s))
         energy = float(self.total_energy.to_value(u.J))
         return {
@@ -596,6 +660,8 @@ class Campaign:
                 "mean_delta_v_km_s": float(np.mean(dv)) if dv else None,
                 "max_delta_v_km_s": float(np.max(dv)) if dv else None,
                 "propellant_kg": float(self.total_propellant.to_value(u.kg)),
+                "propellant_impulsive_kg": float(self.impulsive_propellant.to_value(u.kg)),
+                "by_strategy": self.by_strategy(),
                 "energy_j": energy,
                 "mean_power_w": energy / firing if firing > 0 else None,
             },
@@ -606,6 +672,9 @@ class Campaign:
                 "last_arrival_utc": self.completion.utc.isot if self.shots else None,
                 "duration_days": float(self.duration.to_value(u.day)),
                 "firing_span_days": float(self.firing_span.to_value(u.day)),
+                # with arrival strategies: the last satellite in its final orbit (aerobraking
+                # and multi-pass take days to weeks after the arrival perigee)
+                "last_in_final_orbit_utc": self._last_in_orbit(),
             },
             "planes": self.plane_summary(),
             "shots": [s.to_dict() for s in self.shots],
@@ -818,7 +887,8 @@ def _cheapest(states: list, launcher: CampaignLauncher, threshold: float) -> lis
 
 def schedule_campaign(constellation: Constellation, launcher: CampaignLauncher, site, plans, *,
                       start, span, satellite_mass, isp, threshold, policy: str = "cheapest",
-                      rtol: float = 1e-10, max_flight_time=None, ephemeris=None) -> Campaign:
+                      rtol: float = 1e-10, max_flight_time=None, ephemeris=None,
+                      satellite=None, arrival=None) -> Campaign:
     """Assign the satellites to launch epochs inside the planes' windows (steps 2-4 above).
 
     Parameters
@@ -845,6 +915,13 @@ def schedule_campaign(constellation: Constellation, launcher: CampaignLauncher, 
         module notes.
     rtol, max_flight_time, ephemeris
         As :func:`massdriver.windows.solve`.
+    satellite : massdriver.satellite.Satellite, optional
+        With it, every scheduled shot's insertion is priced with each enabled arrival strategy
+        (:func:`massdriver.arrival.compare_strategies`, keeping the shot's plane change and
+        margin) and its propellant is the chosen strategy's; ``satellite_mass`` and ``isp``
+        must then be the satellite's wet mass and capture-engine Isp.
+    arrival : massdriver.arrival.ArrivalOptions, optional
+        Strategies and their knobs (default: all, least propellant).
 
     Returns
     -------
@@ -852,6 +929,9 @@ def schedule_campaign(constellation: Constellation, launcher: CampaignLauncher, 
     """
     if policy not in POLICIES:
         raise InputError(f"policy = {policy!r}: must be one of {', '.join(POLICIES)}")
+    if arrival is not None and satellite is None:
+        raise InputError("arrival options need a satellite (the strategies fly its engines "
+                         "and aerodynamics)")
     plans = tuple(plans)
     if len(plans) != len(constellation.planes):
         raise InputError(f"schedule_campaign: {len(plans)} plans for "
@@ -888,19 +968,27 @@ def schedule_campaign(constellation: Constellation, launcher: CampaignLauncher, 
     else:
         placements = _cheapest(states, launcher, thr)
     placements.sort(key=lambda x: x[0])
+    if satellite is not None:
+        _check_satellite(satellite, m_sat, isp_s)
 
     shots: list[CampaignShot] = []
     per_plane = [0] * len(states)
     t_last: float | None = None
     for t, k, w, (speed, tp, yp, budget), need in placements:
-        mp = propellant_mass(budget.total, isp_s * u.s, wet_mass=m_sat * u.kg)
+        comparison = None
+        if satellite is not None:
+            comparison = _price_arrival(yp, budget, states[k].target, satellite, arrival)
+            mp = comparison.best.propellant
+        else:
+            mp = propellant_mass(budget.total, isp_s * u.s, wet_mass=m_sat * u.kg)
         shots.append(CampaignShot(
             index=len(shots), plane=k, satellite=per_plane[k],
             epoch=from_tdb_seconds(t).utc, window=w[2], branch=w[3],
             speed=speed * u.km / u.s, perigee=perigee_arrival_from_state(tp, t, yp),
             budget=budget, propellant=mp.to(u.kg),
             energy=launcher.energy.joules(speed) * u.J, recharge=need / 60.0 * u.min,
-            spacing=None if t_last is None else (t - t_last) / 60.0 * u.min))
+            spacing=None if t_last is None else (t - t_last) / 60.0 * u.min,
+            comparison=comparison))
         per_plane[k] += 1
         t_last = t
 
@@ -930,11 +1018,43 @@ def schedule_campaign(constellation: Constellation, launcher: CampaignLauncher, 
         "shot_budget": "re-solved at the shot epoch; cheapest of perigee_burn/high_ellipse + "
                        "the window's dispersion margin (no mid-course correction)",
     }
+    if satellite is not None:
+        options = arrival or _default_arrival_options()
+        inputs["arrival"] = {
+            "strategies": list(options.strategies), "choose_by": options.choose_by,
+            "solar_activity": options.solar,
+            "shot_propellant": "the chosen arrival strategy's (docs/arrival.md): each shot's "
+                               "in-plane insertion re-priced with the [satellite], its plane "
+                               "change and margin kept"}
     return Campaign(constellation=constellation, launcher=launcher, shots=tuple(shots),
                     windows=tuple(tuple(p.windows) for p in plans),
                     start=from_tdb_seconds(t_start).utc, span=(span_s / SECONDS_PER_DAY) * u.day,
                     satellite_mass=m_sat * u.kg, isp=isp_s * u.s, inputs=inputs,
                     version=massdriver.__version__, message=message)
+
+
+def _default_arrival_options():
+    from massdriver.arrival import ArrivalOptions
+
+    return ArrivalOptions()
+
+
+def _check_satellite(satellite, m_sat: float, isp_s: float) -> None:
+    wet = float(satellite.wet_mass.to_value(u.kg))
+    isp0 = float(satellite.capture_engine.isp.to_value(u.s))
+    if abs(wet - m_sat) > 1e-9 * wet or abs(isp0 - isp_s) > 1e-9 * isp0:
+        raise InputError(f"satellite_mass = {m_sat:g} kg, isp = {isp_s:g} s: with a satellite "
+                         f"they must be its wet mass ({wet:g} kg) and capture-engine Isp "
+                         f"({isp0:g} s)")
+
+
+def _price_arrival(yp, budget, target, satellite, arrival):
+    """Every enabled arrival strategy for one shot (its plane change and margin kept)."""
+    from massdriver.arrival import compare_strategies
+
+    extras = budget.mcc + budget.plane_change + budget.margin
+    return compare_strategies(yp[:3] * u.km, yp[3:6] * u.km / u.s, target, satellite,
+                              impulsive_total=budget.total, extras=extras, options=arrival)
 
 
 def _positive(value, unit: str, name: str) -> float:
@@ -951,7 +1071,8 @@ def plan_campaign(constellation: Constellation, launcher: CampaignLauncher, site
                   threshold, satellite_mass, isp, step=None, rtol: float = 1e-10,
                   policy: str = "cheapest", max_flight_time=None, dispersion_samples: int = 2000,
                   seed: int = 0, ephemeris=None, scheduler: str | None = None, client=None,
-                  progress: Callable[[int, int], None] | None = None) -> Campaign:
+                  progress: Callable[[int, int], None] | None = None, satellite=None,
+                  arrival=None) -> Campaign:
     """Plan the deployment of a constellation from one lunar launcher.
 
     Parameters
@@ -983,6 +1104,8 @@ def plan_campaign(constellation: Constellation, launcher: CampaignLauncher, site
         Solve the planes on a Dask cluster (one task per plane), see :mod:`massdriver.parallel`.
     progress : callable, optional
         ``progress(done, total)`` in grid evaluations of the plane scans (in-process).
+    satellite, arrival
+        Price each shot's insertion with the arrival strategies (:func:`schedule_campaign`).
 
     Returns
     -------
@@ -997,7 +1120,7 @@ def plan_campaign(constellation: Constellation, launcher: CampaignLauncher, site
     return schedule_campaign(constellation, launcher, site, plans, start=start, span=span,
                              satellite_mass=satellite_mass, isp=isp, threshold=threshold,
                              policy=policy, rtol=rtol, max_flight_time=max_flight_time,
-                             ephemeris=ephemeris)
+                             ephemeris=ephemeris, satellite=satellite, arrival=arrival)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -1020,6 +1143,10 @@ class CampaignConfig:
         ``"cheapest"`` or ``"earliest"``.
     dispersion_samples, seed : int
     source : str
+    satellite : massdriver.satellite.Satellite or None
+        ``[satellite]``: each shot's insertion priced with the arrival strategies.
+    arrival : massdriver.arrival.ArrivalOptions or None
+        ``[arrival]`` (defaults when only ``[satellite]`` is given).
     """
 
     name: str
@@ -1033,6 +1160,8 @@ class CampaignConfig:
     dispersion_samples: int = 2000
     seed: int = 0
     source: str = "<config>"
+    satellite: Any = None
+    arrival: Any = None
 
     def plan(self, *, scheduler: str | None = None, client=None,
              progress: Callable[[int, int], None] | None = None) -> Campaign:
@@ -1043,4 +1172,5 @@ class CampaignConfig:
                              isp=self.isp, step=s.step, rtol=s.rtol, policy=self.policy,
                              max_flight_time=s.max_flight_time,
                              dispersion_samples=self.dispersion_samples, seed=self.seed,
-                             scheduler=scheduler, client=client, progress=progress)
+                             scheduler=scheduler, client=client, progress=progress,
+                             satellite=self.satellite, arrival=self.arrival)

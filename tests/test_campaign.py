@@ -441,3 +441,120 @@ def test_plan_campaign_end_to_end(plans):
                       threshold=THRESHOLD, satellite_mass=800 * u.kg, isp=320 * u.s, step=STEP,
                       dispersion_samples=400)
     assert c.to_dict()["shots"] == schedule(plans, (1, 1), launcher()).to_dict()["shots"]
+
+
+# --- arrival strategies (issue 17): propellant of the chosen strategy ----------------------------
+SATELLITE_TOML = """
+[satellite]
+wet_mass = "800 kg"
+max_heat_rate = "5 W/cm2"
+max_heat_load = "5000 J/cm2"
+[[satellite.engines]]
+thrust = "400 N"
+isp = "320 s"
+"""
+
+
+def _satellite():
+    from massdriver.satellite import Engine, Satellite
+
+    return Satellite(wet_mass=800 * u.kg, engines=(Engine(400 * u.N, 320 * u.s),),
+                     max_heat_rate=5 * u.W / u.cm ** 2, max_heat_load=5000 * u.J / u.cm ** 2)
+
+
+@pytest.fixture(scope="module")
+def priced(plans):
+    return schedule(plans, (2, 1), launcher(), satellite=_satellite())
+
+
+def test_campaign_propellant_is_the_chosen_strategy(plans, priced):
+    c = priced
+    plain = schedule(plans, (2, 1), launcher())
+    # the schedule itself does not depend on how the insertion is priced
+    assert [s.epoch.isot for s in c.shots] == [s.epoch.isot for s in plain.shots]
+    for s, p in zip(c.shots, plain.shots, strict=True):
+        comp = s.comparison
+        assert s.strategy == comp.chosen != "impulsive"
+        feasible = [r for r in comp.results if r.feasible]
+        best = min(feasible, key=lambda r: r.propellant)
+        assert best.strategy == comp.chosen
+        # the rocket equation on the chosen strategy's delta-v, by hand
+        dv = best.delta_v.to_value(u.m / u.s)
+        assert s.propellant.to_value(u.kg) == pytest.approx(
+            800.0 * (1.0 - math.exp(-dv / (G0 * 320.0))), rel=1e-9)
+        assert s.delta_v == best.delta_v
+        # the impulsive entry is the shot's own budget (plane change and margin kept by all)
+        assert comp["impulsive"].delta_v.to_value(u.km / u.s) == pytest.approx(
+            p.budget.total.to_value(u.km / u.s), abs=1e-12)
+        assert comp["impulsive"].propellant.to_value(u.kg) == pytest.approx(
+            p.propellant.to_value(u.kg), rel=1e-9)
+        assert s.propellant < p.propellant
+    assert c.total_propellant.to_value(u.kg) == pytest.approx(
+        sum(s.propellant.to_value(u.kg) for s in c.shots), rel=1e-12)
+    assert c.impulsive_propellant.to_value(u.kg) == pytest.approx(
+        plain.total_propellant.to_value(u.kg), rel=1e-9)
+    d = c.to_dict()
+    by = d["totals"]["by_strategy"]
+    assert sum(x["shots"] for x in by.values()) == 3
+    assert sum(x["propellant_kg"] for x in by.values()) == pytest.approx(
+        d["totals"]["propellant_kg"], rel=1e-12)
+    assert [x["strategy"] for x in d["shots"]] == [s.strategy for s in c.shots]
+    assert d["inputs"]["arrival"]["choose_by"] == "propellant"
+    # the last satellite reaches its final orbit after its aerobraking days
+    last = max((s.arrival + s.comparison.best.days).tdb.jd for s in c.shots)
+    assert Time(d["timeline"]["last_in_final_orbit_utc"], scale="utc").tdb.jd == \
+        pytest.approx(last, abs=1e-8)
+    assert d["timeline"]["last_in_final_orbit_utc"] > d["timeline"]["last_arrival_utc"]
+    assert plain.to_dict()["timeline"]["last_in_final_orbit_utc"] is None
+    text = json.dumps(d, allow_nan=False)
+    assert "history" not in text                        # campaign.json stays compact
+    table = c.to_table()
+    assert table["arrival_strategy"].tolist() == [s.strategy for s in c.shots]
+    np.testing.assert_allclose(table["propellant"].to_value(u.kg),
+                               [s.propellant.to_value(u.kg) for s in c.shots])
+
+
+def test_campaign_summary_states_the_strategies(priced):
+    import io
+
+    from massdriver.cli.campaign import print_summary
+
+    buf = io.StringIO()
+    print_summary(priced, buf)
+    line = next(ln for ln in buf.getvalue().splitlines() if ln.startswith("arrival strategies"))
+    d = priced.to_dict()["totals"]
+    for name, x in d["by_strategy"].items():
+        assert f"{name.replace('_', ' ')} {x['shots']} shot" in line
+    assert f"all impulsive would take {d['propellant_impulsive_kg']:.1f} kg" in line
+
+
+def test_campaign_impulsive_only_is_the_plain_campaign(plans):
+    from massdriver.arrival import ArrivalOptions
+
+    c = schedule(plans, (1, 1), launcher(), satellite=_satellite(),
+                 arrival=ArrivalOptions(strategies="impulsive"))
+    plain = schedule(plans, (1, 1), launcher())
+    assert [s.strategy for s in c.shots] == ["impulsive", "impulsive"]
+    assert c.total_propellant.to_value(u.kg) == pytest.approx(
+        plain.total_propellant.to_value(u.kg), rel=1e-9)
+    with pytest.raises(InputError, match="wet mass"):
+        schedule(plans, (1, 1), launcher(), satellite=_satellite(), isp=300 * u.s)
+
+
+def test_campaign_config_with_a_satellite(tmp_path):
+    base = CONFIG.replace('satellite_mass = "800 kg"\nisp = "320 s"\n', "")
+    arrival = '[arrival]\nchoose_by = "delta-v"\n'
+    cfg = load_campaign(write(tmp_path, base + SATELLITE_TOML + arrival))
+    assert cfg.satellite.wet_mass == 800 * u.kg and cfg.arrival.choose_by == "delta-v"
+    assert cfg.satellite_mass == 800 * u.kg and cfg.isp == 320 * u.s
+    # the same values may be repeated; different ones are refused
+    cfg = load_campaign(write(tmp_path, CONFIG + SATELLITE_TOML, "same.toml"))
+    assert cfg.arrival.choose_by == "propellant"
+    with pytest.raises(ConfigError, match=r"campaign.isp = 300 s: differs from the Isp"):
+        load_campaign(write(tmp_path, base.replace("power =", 'isp = "300 s"\npower =')
+                            + SATELLITE_TOML, "isp.toml"))
+    with pytest.raises(ConfigError, match=r"\[arrival\] needs a \[satellite\]"):
+        load_campaign(write(tmp_path, CONFIG + '[arrival]\nchoose_by = "delta-v"\n', "a.toml"))
+    # without [satellite], mass and Isp stay required
+    with pytest.raises(ConfigError, match="campaign.isp is missing"):
+        load_campaign(write(tmp_path, CONFIG.replace('isp = "320 s"\n', ""), "n.toml"))

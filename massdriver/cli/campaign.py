@@ -62,10 +62,19 @@ def print_summary(campaign, stream=None) -> None:
         out.write(f" (mean {tot['mean_delta_v_km_s']:.3f}, max {tot['max_delta_v_km_s']:.3f})")
     out.write(f", propellant {tot['propellant_kg']:.1f} kg, energy "
               f"{tot['energy_j'] / 1e9:.4g} GJ\n")
+    if d["inputs"].get("arrival"):
+        parts = [f"{name.replace('_', ' ')} {x['shots']} shot{'s' if x['shots'] != 1 else ''} "
+                 f"{x['propellant_kg']:.1f} kg" for name, x in tot["by_strategy"].items()]
+        out.write(f"arrival strategies flown (chosen by {d['inputs']['arrival']['choose_by']}): "
+                  f"{', '.join(parts)}; all impulsive would take "
+                  f"{tot['propellant_impulsive_kg']:.1f} kg\n")
     if tl["first_shot_utc"] is not None:
         out.write(f"first shot {tl['first_shot_utc'][:16]}, last shot {tl['last_shot_utc'][:16]}"
                   f", last arrival {tl['last_arrival_utc'][:16]} UTC: "
                   f"{tl['duration_days']:.2f} days from the start\n")
+        if tl.get("last_in_final_orbit_utc"):
+            out.write(f"last satellite in its final orbit {tl['last_in_final_orbit_utc'][:16]} "
+                      "UTC (after its insertion strategy)\n")
     if d["message"]:
         out.write(f"{d['message']}\n")
 

@@ -21,7 +21,8 @@ def add_parser(subparsers) -> None:
         description=(
             "Read plan.json, scan.ecsv, windows.ecsv, best_trajectory.ecsv and mission.toml "
             "from DIR (the --out directory of 'massdriver solve') and write the figures "
-            "(window_chart, speed_map, budget, trajectory; PNG, and PDF with --pdf) and "
+            "(window_chart, speed_map, budget, trajectory, and with a [satellite] "
+            "arrival_strategies and aerobraking; PNG, and PDF with --pdf) and "
             "report.html, one self-contained page with every image embedded. Nothing is "
             "recomputed: the report reads the saved results only."
         ),
@@ -45,7 +46,8 @@ def run(args) -> int:
     formats = ("png", "pdf") if args.pdf else ("png",)
     path = report.write(args.directory, formats=formats, force=args.force)
     has_trajectory = (path.parent / "best_trajectory.ecsv").is_file()
-    written = report.output_names(formats, trajectory=has_trajectory)
+    written = [name for name in report.output_names(formats, trajectory=has_trajectory)
+               if (path.parent / name).is_file()]    # arrival figures only with a [satellite]
     if args.json:
         emit_json({"report": str(path), "files": written})
     else:

@@ -14,7 +14,8 @@ from massdriver.campaign import (
     ShotEnergy,
 )
 from massdriver.config.mission import common_sections, search_from_config
-from massdriver.config.table import read_toml
+from massdriver.config.satellite import arrival_from_config, satellite_from_config
+from massdriver.config.table import Table, read_toml
 from massdriver.config.targets import targets_from_config
 from massdriver.errors import ConfigError, InputError
 
@@ -52,7 +53,9 @@ def load_campaign(path: str | Path) -> CampaignConfig:
     (integer or list; default ``total / planes`` for a Walker target), ``satellite_mass``,
     ``isp``, ``power``, ``energy_per_shot`` or ``efficiency`` (or neither with a
     ``launcher.coilgun``), ``max_shot_rate`` (per hour), ``policy``, ``dispersion_samples``,
-    ``seed``.
+    ``seed``; optional ``[satellite]`` and ``[arrival]`` as in a mission file (then every
+    shot's insertion is priced with each enabled strategy, its propellant is the chosen one's,
+    and ``satellite_mass`` / ``isp`` default to the satellite's).
 
     Raises
     ------
@@ -87,17 +90,31 @@ def load_campaign(path: str | Path) -> CampaignConfig:
         label = name
     search = search_from_config(root.table("search"))
 
+    # arrival realism (docs/arrival.md): with a [satellite], every shot's insertion is priced
+    # with each enabled strategy and its propellant is the chosen one's
+    sat_table = root.table("satellite", required=False)
+    arrival_table = root.table("arrival", required=False)
+    if arrival_table is not None and sat_table is None:
+        raise ConfigError("[arrival] needs a [satellite] table (the strategies fly the "
+                          "satellite's engines and aerodynamics)")
+    satellite = satellite_from_config(sat_table) if sat_table is not None else None
+    arrival = (arrival_from_config(arrival_table or Table({}, "arrival"))
+               if satellite is not None else None)
+
     c = root.table("campaign")
     counts = _satellite_counts(c, "satellites_per_plane", len(planes), default_count)
     if sum(counts) == 0:
         raise ConfigError(f"{c.key_path('satellites_per_plane')}: at least one satellite needed")
-    satellite_mass = c.quantity("satellite_mass", "kg", minimum=0.0, exclusive_minimum=True,
-                                maximum=1e7)
+    if satellite is not None:
+        satellite_mass, isp = _mass_and_isp_of(c, satellite)
+    else:
+        satellite_mass = c.quantity("satellite_mass", "kg", minimum=0.0,
+                                    exclusive_minimum=True, maximum=1e7)
+        isp = c.quantity("isp", "s", minimum=0.0, exclusive_minimum=True, maximum=100_000.0)
     if satellite_mass > spec.payload_mass:
         raise ConfigError(
             f"{c.key_path('satellite_mass')} = {satellite_mass:g}: must not exceed "
             f"launcher.payload_mass = {spec.payload_mass:g} (the mass leaving the track)")
-    isp = c.quantity("isp", "s", minimum=0.0, exclusive_minimum=True, maximum=100_000.0)
     power = c.quantity("power", "W", minimum=0.0, exclusive_minimum=True, maximum=1e13)
     energy_per_shot = c.quantity("energy_per_shot", "J", default=None, minimum=0.0,
                                  exclusive_minimum=True, maximum=1e14)
@@ -140,5 +157,25 @@ def load_campaign(path: str | Path) -> CampaignConfig:
     constellation = Constellation(planes=tuple(planes), satellites=counts, name=label)
     return CampaignConfig(name=name, site=site, launcher=launcher, constellation=constellation,
                           search=search, satellite_mass=satellite_mass, isp=isp,
-                          policy=policy, dispersion_samples=samples, seed=seed, source=str(path))
+                          policy=policy, dispersion_samples=samples, seed=seed, source=str(path),
+                          satellite=satellite, arrival=arrival)
+
+
+def _mass_and_isp_of(c, satellite):
+    """``[campaign]`` satellite_mass and isp when a ``[satellite]`` is given: optional, the
+    satellite's wet mass and capture-engine Isp by default; other values are refused (the
+    strategies fly the [satellite], so the two must agree)."""
+    wet = satellite.wet_mass.to(u.kg)
+    isp0 = satellite.capture_engine.isp.to(u.s)
+    mass = c.quantity("satellite_mass", "kg", default=None, minimum=0.0,
+                      exclusive_minimum=True, maximum=1e7)
+    isp = c.quantity("isp", "s", default=None, minimum=0.0, exclusive_minimum=True,
+                     maximum=100_000.0)
+    for key, given, own, what in (("satellite_mass", mass, wet, "satellite.wet_mass"),
+                                  ("isp", isp, isp0, "the Isp of the satellite's capture "
+                                                     "engine")):
+        if given is not None and abs(float((given - own) / own)) > 1e-9:
+            raise ConfigError(f"{c.key_path(key)} = {given:g}: differs from {what} = {own:g}; "
+                              "with a [satellite] leave it out (the satellite's is used)")
+    return wet, isp0
 

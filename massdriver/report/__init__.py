@@ -19,12 +19,15 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["write", "write_into", "read_results", "figures", "ReportInputs", "FIGURES",
-           "REPORT_HTML", "RESULT_FILES", "output_names"]
+           "ARRIVAL_FIGURES", "REPORT_HTML", "RESULT_FILES", "output_names"]
 
 #: the page's file name
 REPORT_HTML = "report.html"
 #: figure file stems, in the order the page shows them
 FIGURES = ("window_chart", "speed_map", "budget", "trajectory")
+#: figures of the arrival strategies, drawn after :data:`FIGURES` when the plan priced them (a
+#: mission with a ``[satellite]``, docs/arrival.md)
+ARRIVAL_FIGURES = ("arrival_strategies", "aerobraking")
 _FORMATS = ("png", "pdf")
 
 
@@ -250,9 +253,16 @@ def _check_plan(plan: dict, where: Path) -> None:
                 number(f"{at}.{key}", value)
 
 
-def output_names(formats=("png",), *, trajectory: bool = True) -> list[str]:
-    """The file names :func:`write` creates for ``formats`` (the figures and the page)."""
-    names = [f"{stem}.{fmt}" for stem in FIGURES for fmt in formats
+def output_names(formats=("png",), *, trajectory: bool = True,
+                 arrival: tuple[str, ...] | None = None) -> list[str]:
+    """The file names :func:`write` creates for ``formats`` (the figures and the page).
+
+    ``arrival``: the arrival figures the plan gives
+    (:func:`massdriver.report.arrival_plots.arrival_stems`); default all of
+    :data:`ARRIVAL_FIGURES` (every file a report may write).
+    """
+    extra = ARRIVAL_FIGURES if arrival is None else tuple(arrival)
+    names = [f"{stem}.{fmt}" for stem in FIGURES + extra for fmt in formats
              if trajectory or stem != "trajectory"]
     return names + [REPORT_HTML]
 
@@ -387,10 +397,11 @@ def figures(inputs: ReportInputs) -> dict:
     Returns
     -------
     dict
-        ``{stem: matplotlib.figure.Figure}`` in the order of :data:`FIGURES`; no
+        ``{stem: matplotlib.figure.Figure}`` in the order of :data:`FIGURES`, then
+        :data:`ARRIVAL_FIGURES` when the plan priced the arrival strategies; no
         ``"trajectory"`` without ``best_trajectory.ecsv``.
     """
-    from massdriver.report import plots
+    from massdriver.report import arrival_plots, plots
 
     windows = inputs.plan.get("windows") or []
     thr = inputs.threshold_km_s
@@ -409,6 +420,12 @@ def figures(inputs: ReportInputs) -> dict:
                         f"time of flight {best['time_of_flight_days']:.2f} d")
         out["trajectory"] = plots.plot_trajectory_views(
             inputs.trajectory, target_radius_km=inputs.target_radius_km, title=suptitle)
+    stems = arrival_plots.arrival_stems(inputs.plan)
+    if "arrival_strategies" in stems:
+        out["arrival_strategies"] = arrival_plots.plot_arrival_strategies(windows)
+    if "aerobraking" in stems:
+        out["aerobraking"] = arrival_plots.plot_aerobraking(
+            arrival_plots.aerobraking_window(windows, inputs.best_window))
     return out
 
 

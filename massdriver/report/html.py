@@ -109,6 +109,24 @@ def figure_captions(inputs) -> dict[str, tuple[str, str]]:
             "(x towards the Moon at each instant, z along the Moon's orbit normal); (c) the "
             "arrival near the Earth with the target orbit (circle of the target radius in the "
             "arrival plane, projected); (d) ICRF in 3D. Distances in 1000 km."),
+        "arrival_strategies": (
+            "Arrival strategies of each window",
+            "Every insertion strategy priced with the mission's [satellite] at each window's "
+            "best epoch (docs/arrival.md): total delta-v (blue, km/s, left axis: the window's "
+            "mid-course correction, plane change and margin plus the strategy's in-plane "
+            "part) and propellant mass by the rocket equation with the capture engine (orange, "
+            "kg, right axis). Black outline: the strategy chosen (least propellant or "
+            "delta-v, as the [arrival] table says). Grey hatched stubs: strategies that are "
+            "not feasible, labelled with the outcome (re-entry, skip-out, limit exceeded, no "
+            "corridor): those are reported, never counted as successes."),
+        "aerobraking": (
+            "Aerobraking campaign",
+            "The aerobraking strategy of the best window (or the first window that has one), "
+            "pass by pass: apogee altitude (left axis) and perigee altitude (right axis) after "
+            "each atmospheric pass, and the pass's peak Sutton-Graves heat rate, peak "
+            "deceleration and heat load as fractions of the satellite's limits (dashed line: "
+            "the limit). The corridor-control burns at apoapsis keep the perigee in the band "
+            "of 55-80 % of the binding limit; the last pass is followed by the perigee raise."),
     }
 
 
@@ -335,12 +353,53 @@ def _budget_section(best: dict) -> str:
     if mcc:
         out.append("<h3>Mid-course correction (priced for the MCC strategy)</h3><table>"
                    + "".join(_key_value_rows(mcc)) + "</table>")
+    priced = best.get("arrival")
+    if isinstance(priced, dict) and isinstance(priced.get("strategies"), list):
+        out.append(_arrival_table(priced))
     shot = {k: best[k] for k in ("speed_km_s", "energy_per_shot_j", "time_of_flight_days",
                                  "duration_hours") if k in best}
     if "optimizer" in best:
         shot["optimizer"] = best["optimizer"]
     out.append("<h3>Shot</h3><table>" + "".join(_key_value_rows(shot)) + "</table>")
     return "\n".join(out)
+
+
+_ARRIVAL_COLUMNS = (
+    ("delta_v_km_s", "delta-v [km/s]", 4), ("propellant_kg", "propellant [kg]", 1),
+    ("gravity_loss_km_s", "in-plane vs impulsive [km/s]", 4), ("passes", "passes", 0),
+    ("days", "days [d]", 2), ("belt_passes", "belt passes", 0),
+    ("peak_heat_rate_W_cm2", "peak heat rate [W/cm2]", 3), ("peak_g", "peak g", 2),
+    ("burn_time_s", "burn time [s]", 0),
+)
+
+
+def _arrival_table(arrival: dict) -> str:
+    """The best window's arrival strategies side by side (chosen highlighted)."""
+    head = "".join(f"<th>{_e(label)}</th>" for _, label, _ in _ARRIVAL_COLUMNS)
+    rows = []
+    for r in arrival["strategies"]:
+        chosen = r.get("strategy") == arrival.get("chosen")
+        cells = []
+        for key, _, digits in _ARRIVAL_COLUMNS:
+            value = r.get(key)
+            cells.append(f"<td>{_num(value, digits)}</td>")
+        outcome = str(r.get("outcome", ""))
+        name = str(r.get("strategy", "")).replace("_", " ") + (" (chosen)" if chosen else "")
+        cls = " class='best'" if chosen else ""
+        rows.append(f"<tr{cls}><td class='text'>{_e(name)}</td>{''.join(cells)}"
+                    f"<td class='text'>{_e(outcome)}</td></tr>")
+    limits = arrival.get("limits") or {}
+    note = (f"Chosen by {_e(arrival.get('choose_by', '?'))} among the feasible strategies")
+    if limits:
+        note += (f", under the satellite's limits ({_num(limits.get('max_g'), 1)} g, "
+                 f"{_num(limits.get('max_heat_rate_W_cm2'), 2)} W/cm2, "
+                 f"{_num(limits.get('max_heat_load_J_cm2'), 0)} J/cm2 per pass)")
+    return ("<h3>Arrival strategies (insertion with the mission's satellite)</h3>"
+            "<div class='wide'><table><thead><tr><th class='text'>strategy</th>" + head
+            + "<th class='text'>outcome</th></tr></thead><tbody>" + "".join(rows)
+            + f"</tbody></table></div><p class='note'>{note}. Delta-v includes the window's "
+            "mid-course correction, plane change and margin; propellant by the rocket "
+            "equation with the capture engine (docs/arrival.md).</p>")
 
 
 def _scan_section(scan) -> str:
