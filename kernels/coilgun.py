@@ -211,7 +211,7 @@ CoilgunModel = namedtuple("CoilgunModel", [
 #: Integration controls of a shot (see :func:`simulate_shot`).
 ShotControls = namedtuple("ShotControls", [
     "x0", "v0", "x_muzzle", "t_max", "rtol", "retire_tol", "max_slots", "max_steps", "i_scale",
-    "record", "event_tol", "fire_step"], defaults=(1.0, 0.02))
+    "record", "event_tol", "fire_step", "land_triggers"], defaults=(1.0, 0.02, False))
 
 #: Scratch of the right-hand side: couplings of the active slots and the linear system.
 _Scratch = namedtuple("_Scratch", ["mk", "dmk", "amat", "e"])
@@ -942,6 +942,31 @@ def _record(tr, n_tr, t, y, acc_now, n_arm, n_slots):
 
 
 @jit(inline="always")
+def _land_on_trigger(h, y, f0, xt, margin):
+    """The step that lands the carrier ``margin`` past the trigger position ``xt`` when the
+    constant-acceleration prediction ``x + v h + a h^2 / 2`` reaches it within ``h``; else
+    ``h``. Used with ``ctl.land_triggers``: a step that lands within the event tolerance needs
+    no event iteration."""
+    dx = xt + margin - y[0]
+    if dx <= 0.0:
+        return h
+    v = y[1]
+    a = f0[1]
+    if v * h + 0.5 * a * h * h < dx:
+        return h
+    disc = v * v + 2.0 * a * dx
+    if disc < 0.0:
+        return h
+    den = v + math.sqrt(disc)
+    if den <= 0.0:
+        return h
+    ts = 2.0 * dx / den
+    if 0.0 < ts < h:
+        return ts
+    return h
+
+
+@jit(inline="always")
 def _next_step(enorm, prev_err, ev_kind, h_step, h_try, changed, t, n_slots, slots, md, log,
                h_min, fire_step):
     """PI step control (Hairer's DOPRI5, beta = 0.04); at most the tried step after an event,
@@ -1025,8 +1050,9 @@ def simulate_shot(md, ctl):
         keep the trajectory at every accepted step; ``event_tol`` factor on the event
         location tolerances (default 1: trigger and muzzle positions to 1e-10 of the track,
         current zeros to 1e-8 of ``i_scale``); ``fire_step`` first step after a stage fires,
-        as a fraction of its LC time (default 0.02). The Monte Carlo loosens the last two
-        with its tolerance (:func:`massdriver.coilgun_tolerances.mc_controls`).
+        as a fraction of its LC time (default 0.02); ``land_triggers`` aim the steps at the
+        next trigger position (default False). The Monte Carlo sets the last three with its
+        tolerance (:func:`massdriver.coilgun_tolerances.mc_controls`).
 
     Returns
     -------
@@ -1115,6 +1141,10 @@ def simulate_shot(md, ctl):
             break
         if h > t_max - t:
             h = t_max - t
+        h_free = h
+        if ctl.land_triggers and next_fire < n_stage:
+            h = _land_on_trigger(h, y, f0, sp[fire_order[next_fire], P_TRIG],
+                                 0.5e-10 * sc.x * sc.ev)
         ok = _dp5_step(y, f0, h, nst, n_slots, slots, md, ws, rk, y1, k7)
         n_rhs += 6
         if not ok:
@@ -1129,7 +1159,7 @@ def simulate_shot(md, ctl):
                 break
             continue
 
-        h_try = h
+        h_try = h if h >= h_free else h_free
         h_step, ev_kind, ev_slot, n = _locate_events(y, y1, f0, k7, h, nst, n_slots, slots, md,
                                                      ws, rk, next_fire, ctl, sc)
         n_rhs += n

@@ -257,9 +257,12 @@ def test_mc_controls_are_the_single_shot_defaults_when_tight():
     from massdriver.coilgun_tolerances import mc_controls
 
     d = ShotControls(*range(10))
-    assert mc_controls(1e-8) == (d.event_tol, d.fire_step) == (1.0, 0.02)
-    ev, fs = mc_controls(1e-3)
-    assert ev == pytest.approx(1e4) and fs == pytest.approx(0.3)
+    assert mc_controls(1e-8) == {"event_tol": d.event_tol, "fire_step": d.fire_step,
+                                 "land_triggers": d.land_triggers}
+    assert (d.event_tol, d.fire_step, d.land_triggers) == (1.0, 0.02, False)
+    c = mc_controls(1e-3)
+    assert c["event_tol"] == pytest.approx(1e4) and c["fire_step"] == pytest.approx(0.3)
+    assert c["land_triggers"]
 
 
 def test_batch_is_bit_identical_whatever_the_thread_count():
@@ -276,11 +279,10 @@ def test_batch_is_bit_identical_whatever_the_thread_count():
     m = (gun.payload_mass + gun.carrier_mass).to_value(u.kg)
     vs, sh, ms = sample_inputs(gun, nominal, 16, Tolerances(voltage=0.01, mass=0.01), 2, m)
     k = gun.kernel_inputs()
-    ev, fs = mc_controls(1e-3)
     ctl = kc.ShotControls(x0=gun.start.to_value(u.m), v0=0.0, x_muzzle=gun.muzzle.to_value(u.m),
                           t_max=1.0, rtol=1e-3, retire_tol=1e-4, max_slots=64,
                           max_steps=10_000_000, i_scale=float(k["i_scale"]), record=False,
-                          event_tol=ev, fire_step=fs)
+                          **mc_controls(1e-3))
     model = kc.make_model(k, m)
     before = numba.get_num_threads()
     try:
