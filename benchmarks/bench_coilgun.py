@@ -3,13 +3,17 @@
 Run::
 
     python benchmarks/bench_coilgun.py [--repeat N] [--mc-shots N] [--mc-baseline-shots N]
+        [--mc-scipy-shots N]
 
 The shot runs with every loss model on (the defaults of ``massdriver.coilgun_losses``: capacitor
 ESR, thyristor drop and slope, Dowell AC resistance); the baseline integrates the same circuits
 (same resistances and switch drop). The launcher Monte Carlo (``--mc-shots``, default 10,000, of
-the default ``[tolerances]``) runs in the batched ``prange`` kernel; its baseline is a serial
-loop of the same compiled single-shot kernel over ``--mc-baseline-shots`` of the same samples
-(default 300), extrapolated per shot and so labelled.
+the default ``[tolerances]``) runs in the batched ``prange`` kernel at the Monte Carlo controls
+(``MC_RTOL`` and ``mc_controls``); its baselines: scipy ``solve_ivp`` on ``--mc-scipy-shots``
+of the same samples at the same rtol (default 3, extrapolated per shot and so labelled), and
+the serial single-shot kernel at the previous controls (rtol 1e-6, tight events) on
+``--mc-baseline-shots`` (default 300), which with an rtol 1e-8 run of the same samples is the
+convergence check of the exit-speed sigma.
 
 Needs the package only (``pip install .``). Prints the wall-clock figures (both sides warmed
 by one call first, then best of ``N`` runs each, default 3) and the ratio to a
@@ -44,9 +48,12 @@ def best_of(fn, repeat):
     return best, cpu, out
 
 
-def solve_ivp_shot(gun, mass, rtol):
-    """The same model (driven armature, SCR stages) integrated by solve_ivp, event by event."""
+def solve_ivp_shot(gun, mass, rtol, sp=None):
+    """The same model (driven armature, SCR stages) integrated by solve_ivp, event by event
+    (``sp``: stage parameters to use instead of the launcher's, e.g. a Monte Carlo sample)."""
     k = gun.kernel_inputs()
+    if sp is not None:
+        k = {**k, "sp": sp, "fire_order": np.argsort(sp[:, kc.P_TRIG], kind="stable")}
     sp, tab, tab_n, tab_x0, tab_h = k["sp"], k["tab"], k["tab_n"], k["tab_x0"], k["tab_h"]
     geom, mss, la = k["geom"], k["mss"], k["l_arm"][0, 0]
     depth = mss.shape[1]
@@ -138,7 +145,10 @@ def main() -> None:
     parser.add_argument("--mc-shots", type=int, default=10_000,
                         help="Monte Carlo shots in the batched kernel (default 10000; 0 skips)")
     parser.add_argument("--mc-baseline-shots", type=int, default=300,
-                        help="shots of the serial baseline, extrapolated (default 300)")
+                        help="shots of the serial 'before' loop and the convergence check "
+                             "(default 300)")
+    parser.add_argument("--mc-scipy-shots", type=int, default=3,
+                        help="shots of the scipy solve_ivp baseline, extrapolated (default 3)")
     args = parser.parse_args()
     print("# coilgun benchmark (2 shared cores; numba compiled and cached first)")
     mass, speed, g_max = 1000 * u.kg, 2.5 * u.km / u.s, 5000.0
@@ -167,52 +177,93 @@ def main() -> None:
     print(f"speed-up vs solve_ivp (both warm, best of {args.repeat} each): "
           f"{t_base / t_shot:.0f}x wall, {c_base / c_shot:.0f}x CPU")
     if args.mc_shots > 0:
-        monte_carlo_bench(gun, mass, args.mc_shots, args.mc_baseline_shots)
+        monte_carlo_bench(gun, mass, args.mc_shots, args.mc_baseline_shots,
+                          args.mc_scipy_shots)
 
 
-def monte_carlo_bench(gun, mass, n_shots: int, n_base: int) -> None:
-    """The launcher Monte Carlo: batched prange kernel vs a serial loop of the same kernel."""
+def monte_carlo_bench(gun, mass, n_shots: int, n_base: int, n_scipy: int) -> None:
+    """The launcher Monte Carlo: batched prange kernel at the Monte Carlo controls, against
+    (a) scipy solve_ivp shots of the same samples at the same rtol (extrapolated), (b) a
+    serial loop of the compiled single-shot kernel at the previous controls (rtol 1e-6,
+    tight events; the "before"), which also gives the convergence check of the sigma."""
     import numba
     from massdriver.kernels import coilgun_batch as kb
 
-    from massdriver.coilgun_tolerances import MC_RTOL, Tolerances, sample_inputs
+    from massdriver.coilgun_tolerances import MC_RTOL, Tolerances, mc_controls, sample_inputs
 
     tol = gun.tolerances or Tolerances()
     m_tot = (mass + gun.carrier_mass).to_value(u.kg)
-    nominal = simulate(gun, mass, rtol=MC_RTOL)
+    nominal = simulate(gun, mass)
     v_scale, shift, masses = sample_inputs(gun, nominal, n_shots, tol, 0, m_tot)
     k = gun.kernel_inputs()
     model = kc.make_model(k, m_tot)
-    ctl = kc.ShotControls(x0=gun.start.to_value(u.m), v0=0.0, x_muzzle=gun.muzzle.to_value(u.m),
-                          t_max=5.0 * nominal.time_on_track.to_value(u.s) + 1.0, rtol=MC_RTOL,
-                          retire_tol=1e-4, max_slots=64, max_steps=20_000_000,
-                          i_scale=float(k["i_scale"]), record=False)
+    mcc = mc_controls(MC_RTOL)
+    common = dict(x0=gun.start.to_value(u.m), v0=0.0, x_muzzle=gun.muzzle.to_value(u.m),
+                  t_max=5.0 * nominal.time_on_track.to_value(u.s) + 1.0, retire_tol=1e-4,
+                  max_slots=64, max_steps=20_000_000, i_scale=float(k["i_scale"]),
+                  record=False)
+    ctl = kc.ShotControls(rtol=MC_RTOL, **mcc, **common)
     t0 = time.perf_counter()
     kb.simulate_batch(model, ctl, v_scale[:2], shift[:2], masses[:2])    # compile / load
     t_compile = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     out = kb.simulate_batch(model, ctl, v_scale, shift, masses)
-    t_mc = time.perf_counter() - t0
+    t_mc, c_mc = time.perf_counter() - t0, time.process_time() - c0
     ok = out[:, 0] == kc.STATUS_MUZZLE
-    print(f"Monte Carlo: {n_shots} shots of {gun.n_stages} stages (rtol {MC_RTOL:g}, "
-          f"{numba.get_num_threads()} threads, first call {t_compile:.1f} s incl. compile/load): "
-          f"{t_mc:.1f} s wall (target < 30 s); exit speed sigma "
+    nth = numba.get_num_threads()
+    print(f"Monte Carlo: {n_shots} shots of {gun.n_stages} stages (rtol {MC_RTOL:g}, event "
+          f"tol x{mcc['event_tol']:g}, first step {mcc['fire_step']:g} LC after a fire, "
+          f"steps landing on triggers; {nth} threads; first call "
+          f"{t_compile:.1f} s incl. compile/load): {t_mc:.1f} s wall, {c_mc:.1f} s CPU "
+          f"(= {c_mc / nth:.1f} s on {nth} free cores; target < 30 s); exit speed sigma "
           f"{np.std(out[ok, 1], ddof=1):.4f} m/s, {int(np.count_nonzero(~ok))} failed")
-    base = []
-    t0 = time.perf_counter()
-    for i in range(min(n_base, n_shots)):
+
+    def sample_sp(i):
         sp = k["sp"].copy()
         sp[:, kc.P_V0] *= v_scale[i]
         sp[:, kc.P_TRIG] += shift[i]
-        mdl = kc.make_model({**k, "sp": sp, "fire_order": np.argsort(sp[:, kc.P_TRIG],
-                                                                     kind="stable")}, masses[i])
-        base.append(kc.simulate_shot(mdl, ctl).v)
-    t_b = (time.perf_counter() - t0) / max(len(base), 1)
-    assert np.allclose(base, out[:len(base), 1], rtol=1e-12)
-    print(f"baseline: serial loop of the compiled single-shot kernel, {len(base)} shots "
-          f"(same samples, same results): {1e3 * t_b:.1f} ms/shot -> {t_b * n_shots:.1f} s "
-          f"for {n_shots} (extrapolated); batch speed-up {t_b * n_shots / t_mc:.2f}x (a scipy "
-          "solve_ivp Monte Carlo: the single-shot ratio above, per shot)")
+        return sp
+
+    # (a) scipy solve_ivp, same samples, same rtol
+    n_sc = min(n_scipy, n_shots)
+    if n_sc > 0:
+        solve_ivp_shot(gun, masses[0], MC_RTOL, sample_sp(0))                  # warm-up
+        t0, c0 = time.perf_counter(), time.process_time()
+        v_sc = [solve_ivp_shot(gun, masses[i], MC_RTOL, sample_sp(i))[0] for i in range(n_sc)]
+        t_sc = (time.perf_counter() - t0) / n_sc
+        c_sc = (time.process_time() - c0) / n_sc
+        dv = np.max(np.abs(np.array(v_sc) - out[:n_sc, 1]))
+        print(f"baseline scipy solve_ivp (RK45, same circuits, rtol {MC_RTOL:g}) on {n_sc} of "
+              f"the samples: {t_sc:.2f} s/shot wall, {c_sc:.2f} s CPU -> {c_sc * n_shots:.0f} s "
+              f"CPU for {n_shots} (extrapolated); max |exit speed difference| {dv:.3f} m/s; "
+              f"Monte Carlo speed-up {c_sc * n_shots / c_mc:.0f}x CPU, "
+              f"{t_sc * n_shots / t_mc:.0f}x wall")
+    # (b) the previous controls, serial: cost before, and the sigma's convergence
+    n_b = min(n_base, n_shots)
+    ctl_old = kc.ShotControls(rtol=1e-6, **common)
+    ctl_ref = kc.ShotControls(rtol=1e-8, **common)
+    v_old, v_ref = [], []
+    t_b = c_b = 0.0
+    for i in range(n_b):
+        mdl = kc.make_model({**k, "sp": sample_sp(i),
+                             "fire_order": np.argsort(sample_sp(i)[:, kc.P_TRIG],
+                                                      kind="stable")}, masses[i])
+        t0, c0 = time.perf_counter(), time.process_time()
+        v_old.append(kc.simulate_shot(mdl, ctl_old).v)
+        t_b += time.perf_counter() - t0
+        c_b += time.process_time() - c0
+        v_ref.append(kc.simulate_shot(mdl, ctl_ref).v)
+    if n_b > 1:
+        s_new = np.std(out[:n_b, 1], ddof=1)
+        s_ref = np.std(v_ref, ddof=1)
+        s_old = np.std(v_old, ddof=1)
+        print(f"before: serial loop of the single-shot kernel at rtol 1e-6, tight events, "
+              f"{n_b} shots: {1e3 * t_b / n_b:.1f} ms/shot wall, {1e3 * c_b / n_b:.1f} ms CPU "
+              f"-> {c_b / n_b * n_shots:.0f} s CPU for {n_shots}; per-shot CPU now "
+              f"{1e3 * c_mc / n_shots:.1f} ms ({c_b / n_b / (c_mc / n_shots):.1f}x less)")
+        print(f"convergence on those {n_b} samples: exit-speed sigma {s_new:.5f} m/s (Monte "
+              f"Carlo controls), {s_old:.5f} (rtol 1e-6), {s_ref:.5f} (rtol 1e-8): "
+              f"{s_new / s_ref - 1:+.2e} relative (criterion: < 1e-2)")
 
 
 if __name__ == "__main__":

@@ -211,7 +211,7 @@ CoilgunModel = namedtuple("CoilgunModel", [
 #: Integration controls of a shot (see :func:`simulate_shot`).
 ShotControls = namedtuple("ShotControls", [
     "x0", "v0", "x_muzzle", "t_max", "rtol", "retire_tol", "max_slots", "max_steps", "i_scale",
-    "record"])
+    "record", "event_tol", "fire_step", "land_triggers"], defaults=(1.0, 0.02, False))
 
 #: Scratch of the right-hand side: couplings of the active slots and the linear system.
 _Scratch = namedtuple("_Scratch", ["mk", "dmk", "amat", "e"])
@@ -224,7 +224,7 @@ _Slots = namedtuple("_Slots", ["stage", "mode"])
 _StageLog = namedtuple("_StageLog", ["state", "t_fire", "t_off", "peak_i", "peak_v", "min_v",
                                      "v_end", "post_loss", "e_drawn"])
 #: Error-norm scales of the state components.
-_Scales = namedtuple("_Scales", ["x", "v", "e", "i", "vmax"])
+_Scales = namedtuple("_Scales", ["x", "v", "e", "i", "vmax", "ev"])
 
 #: What :func:`simulate_shot` returns (SI). Counters: ``n_steps``, ``n_rejected``, ``n_rhs``,
 #: ``n_events``, ``max_active`` (most slots at once), ``n_active`` (at the end). End state:
@@ -557,23 +557,19 @@ def _hermite_absmax(g0, g1, d0, d1):
     a = 6.0 * g0 + 3.0 * d0 - 6.0 * g1 + 3.0 * d1
     b = -6.0 * g0 - 4.0 * d0 + 6.0 * g1 - 2.0 * d1
     c = d0
-    roots = np.empty(2)
-    nr = 0
+    r0 = 2.0                       # critical points of p (2.0: none)
+    r1 = 2.0
     if abs(a) > 1e-300:
         disc = b * b - 4.0 * a * c
         if disc >= 0.0:
             sq = math.sqrt(disc)
             q = -0.5 * (b + sq) if b >= 0.0 else -0.5 * (b - sq)
-            roots[0] = q / a
-            nr = 1
+            r0 = q / a
             if q != 0.0:
-                roots[1] = c / q
-                nr = 2
+                r1 = c / q
     elif abs(b) > 1e-300:
-        roots[0] = -c / b
-        nr = 1
-    for i in range(nr):
-        t = roots[i]
+        r0 = -c / b
+    for t in (r0, r1):
         if 0.0 < t < 1.0:
             t2 = t * t
             t3 = t2 * t
@@ -784,14 +780,14 @@ def _first_crossing(y, y1, f0, k7, h, n_slots, n_arm, slots, md, next_fire, x_mu
 def _event_function(kind, slot, n_arm, next_fire, md, x_muzzle, sc):
     """The state component, its target value and the tolerance of an event kind."""
     if kind == _EV_TRIGGER:
-        return 0, md.sp[md.fire_order[next_fire], P_TRIG], 1e-10 * sc.x
+        return 0, md.sp[md.fire_order[next_fire], P_TRIG], 1e-10 * sc.x * sc.ev
     if kind == _EV_MUZZLE:
-        return 0, x_muzzle, 1e-10 * sc.x
+        return 0, x_muzzle, 1e-10 * sc.x * sc.ev
     if kind == _EV_STALL:
-        return 1, 0.0, 1e-9 * sc.v
+        return 1, 0.0, 1e-9 * sc.v * sc.ev
     if kind == _EV_ZERO_I:
-        return 4 + n_arm + 2 * slot, 0.0, 1e-8 * sc.i
-    return 4 + n_arm + 2 * slot + 1, 0.0, 1e-8 * sc.vmax
+        return 4 + n_arm + 2 * slot, 0.0, 1e-8 * sc.i * sc.ev
+    return 4 + n_arm + 2 * slot + 1, 0.0, 1e-8 * sc.vmax * sc.ev
 
 
 @jit
@@ -901,7 +897,8 @@ def _scales(md, ctl):
     else:
         v_scale = 1.0
     x_scale = max(abs(ctl.x_muzzle - ctl.x0), 1e-3)
-    sc = _Scales(x_scale, v_scale, max(e_scale, 1e-12), max(ctl.i_scale, 1e-6), max(vmax, 1.0))
+    sc = _Scales(x_scale, v_scale, max(e_scale, 1e-12), max(ctl.i_scale, 1e-6), max(vmax, 1.0),
+                 float(ctl.event_tol))
     return sc, e_arm0
 
 
@@ -945,10 +942,35 @@ def _record(tr, n_tr, t, y, acc_now, n_arm, n_slots):
 
 
 @jit(inline="always")
+def _land_on_trigger(h, y, f0, xt, margin):
+    """The step that lands the carrier ``margin`` past the trigger position ``xt`` when the
+    constant-acceleration prediction ``x + v h + a h^2 / 2`` reaches it within ``h``; else
+    ``h``. Used with ``ctl.land_triggers``: a step that lands within the event tolerance needs
+    no event iteration."""
+    dx = xt + margin - y[0]
+    if dx <= 0.0:
+        return h
+    v = y[1]
+    a = f0[1]
+    if v * h + 0.5 * a * h * h < dx:
+        return h
+    disc = v * v + 2.0 * a * dx
+    if disc < 0.0:
+        return h
+    den = v + math.sqrt(disc)
+    if den <= 0.0:
+        return h
+    ts = 2.0 * dx / den
+    if 0.0 < ts < h:
+        return ts
+    return h
+
+
+@jit(inline="always")
 def _next_step(enorm, prev_err, ev_kind, h_step, h_try, changed, t, n_slots, slots, md, log,
-               h_min):
+               h_min, fire_step):
     """PI step control (Hairer's DOPRI5, beta = 0.04); at most the tried step after an event,
-    and 2 % of an LC time after a stage fires."""
+    and ``fire_step`` (default 2 %) of an LC time after a stage fires."""
     fac = 0.9 * max(enorm, 1e-10) ** -0.17 * max(prev_err, 1e-4) ** 0.04
     fac = min(5.0, max(0.2, fac))
     if ev_kind >= 0:
@@ -959,8 +981,8 @@ def _next_step(enorm, prev_err, ev_kind, h_step, h_try, changed, t, n_slots, slo
         for s in range(n_slots):
             k = slot_stage[s]
             tl = math.sqrt(sp[k, P_L] * sp[k, P_C])
-            if t_fire[k] == t and 0.02 * tl < h:
-                h = 0.02 * tl
+            if t_fire[k] == t and fire_step * tl < h:
+                h = fire_step * tl
     if h < h_min:
         h = h_min
     return h
@@ -1025,7 +1047,12 @@ def simulate_shot(md, ctl):
         tolerance of the step control; ``retire_tol``: a decoupled stage retires once
         ``|I| <= retire_tol * peak |I|``; ``max_slots`` most simultaneously active stages;
         ``max_steps`` step limit; ``i_scale`` current scale of the error norm (A); ``record``
-        keep the trajectory at every accepted step.
+        keep the trajectory at every accepted step; ``event_tol`` factor on the event
+        location tolerances (default 1: trigger and muzzle positions to 1e-10 of the track,
+        current zeros to 1e-8 of ``i_scale``); ``fire_step`` first step after a stage fires,
+        as a fraction of its LC time (default 0.02); ``land_triggers`` aim the steps at the
+        next trigger position (default False). The Monte Carlo sets the last three with its
+        tolerance (:func:`massdriver.coilgun_tolerances.mc_controls`).
 
     Returns
     -------
@@ -1114,6 +1141,10 @@ def simulate_shot(md, ctl):
             break
         if h > t_max - t:
             h = t_max - t
+        h_free = h
+        if ctl.land_triggers and next_fire < n_stage:
+            h = _land_on_trigger(h, y, f0, sp[fire_order[next_fire], P_TRIG],
+                                 0.5e-10 * sc.x * sc.ev)
         ok = _dp5_step(y, f0, h, nst, n_slots, slots, md, ws, rk, y1, k7)
         n_rhs += 6
         if not ok:
@@ -1128,7 +1159,7 @@ def simulate_shot(md, ctl):
                 break
             continue
 
-        h_try = h
+        h_try = h if h >= h_free else h_free
         h_step, ev_kind, ev_slot, n = _locate_events(y, y1, f0, k7, h, nst, n_slots, slots, md,
                                                      ws, rk, next_fire, ctl, sc)
         n_rhs += n
@@ -1184,7 +1215,7 @@ def simulate_shot(md, ctl):
         if ctl.record:
             tr, n_tr = _record(tr, n_tr, t, y, acc_now, n_arm, n_slots)
         h = _next_step(enorm, prev_err, ev_kind, h_step, h_try, changed, t, n_slots, slots, md,
-                       log, h_min)
+                       log, h_min, ctl.fire_step)
         prev_err = enorm
 
     w_mag, w_cap, e_drawn, loss_post, ke = _energy_account(y, n_slots, n_arm, slots, md, ws,

@@ -22,6 +22,7 @@ Units are stripped in :func:`solve` and restored in the result dataclasses.
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 from collections.abc import Callable
@@ -214,6 +215,11 @@ class LaunchWindow:
         ``pointing_sigma_deg``, ``source`` (``"given"`` or ``"coilgun"``: from the launcher
         model's Monte Carlo), ``perigee_radius_sigma_km`` and ``perigee_position_sigma_km``
         (linear, 1 sigma), ``correction_mean_km_s`` and ``correction_margin_km_s``.
+    launcher_energy : dict or None
+        With a coilgun launcher: the energy account of this window's shot (J and ratios:
+        stored, drawn, left in the banks, dissipated per mechanism, kinetic, grid, the
+        muzzle, bank and wall-plug efficiencies and their ``definitions``; see
+        :func:`massdriver.coilgun_losses.energy_account`) and its ``charge_fraction``.
     """
 
     open: Any
@@ -232,6 +238,7 @@ class LaunchWindow:
     #: arrival strategies priced for the mission's satellite (massdriver.arrival), or None
     arrival: Any = None
     dispersion: dict | None = None
+    launcher_energy: dict | None = None
 
     def __repr__(self) -> str:
         from massdriver.display import window_repr
@@ -277,6 +284,8 @@ class LaunchWindow:
             out["arrival"] = self.arrival.as_dict()
         if self.dispersion is not None:
             out["dispersion"] = dict(self.dispersion)
+        if self.launcher_energy is not None:
+            out["launcher_energy"] = copy.deepcopy(self.launcher_energy)
         if self.mid_course is not None:
             m = self.mid_course
             out["mid_course"] = {
@@ -804,13 +813,23 @@ def _dispersion(problem: _Problem, target, t0: float, speed: float, branch: floa
 
 
 def _shot_energy(launcher, speed: float, mass: float):
-    """Energy of one shot (J): the coilgun's bank energy drawn when a coilgun is configured
-    (:meth:`massdriver.coilgun.Coilgun.energy_per_shot`), else the payload's kinetic energy."""
+    """Energy of one shot (J) and the launcher's energy account of it.
+
+    With a coilgun configured: the bank energy drawn at the charge that gives ``speed``
+    (:func:`massdriver.coilgun.charge_for_speed`) and that shot's energy account
+    (:func:`massdriver.coilgun_losses.energy_account`, with ``charge_fraction``, the scale
+    on the configured voltages); else the payload's kinetic energy and None."""
     import astropy.units as u
 
     if getattr(launcher, "coilgun", None) is not None:
-        return launcher.coilgun.energy_per_shot(speed * u.km / u.s, mass * u.kg).to(u.J)
-    return (0.5 * mass * (speed * 1e3) ** 2) * u.J
+        from massdriver.coilgun import charge_for_speed
+
+        charge = charge_for_speed(launcher.coilgun, mass * u.kg, speed * u.km / u.s)
+        account = None
+        if charge.shot.energy is not None:
+            account = {"charge_fraction": float(charge.scale), **charge.shot.energy}
+        return charge.shot.energy_drawn.to(u.J), account
+    return (0.5 * mass * (speed * 1e3) ** 2) * u.J, None
 
 
 def _windows_from_runs(ok: np.ndarray) -> list[tuple[int, int]]:
@@ -954,13 +973,15 @@ def _refine_window(problem: _Problem, target, launcher, result: ScanResult, t: n
             budget = budget_with_mcc(ypc[:3] * u.km, ypc[3:] * u.km / u.s, from_tdb_seconds(tpc),
                                      target, mag * u.km / u.s, uncorrected=uncorrected,
                                      margin=margin)
+    energy, account = _shot_energy(launcher, speed, mass)
     return LaunchWindow(
         open=from_tdb_seconds(t_open).utc, close=from_tdb_seconds(t_close).utc,
         best_epoch=from_tdb_seconds(t_best).utc, branch=name, speed=speed * u.km / u.s,
         time_of_flight=((tp - t_best) / bodies.DAY) * u.day,
         perigee=perigee_arrival_from_state(tp, t_best, yp), budget=budget, mid_course=mcc_obj,
-        energy_per_shot=_shot_energy(launcher, speed, mass), optimizer=opt,
-        truncated_start=i0 == 0, truncated_end=i1 == n - 1, dispersion=disp_info)
+        energy_per_shot=energy, optimizer=opt,
+        truncated_start=i0 == 0, truncated_end=i1 == n - 1, dispersion=disp_info,
+        launcher_energy=account)
 
 
 def _no_solution_hint(problem: _Problem, site, t: np.ndarray) -> str:

@@ -347,7 +347,9 @@ def test_coilgun_launcher_sets_speed_range_and_shot_energy():
     # sized for 2.5 km/s with 1000 kg; the top is where the peak reaches max_g (1000 g). With the
     # default losses (issue 18) the pulses are damped, so that charge is higher: 2.61 km/s
     assert 2.5 < hi < 2.65 and lo < hi
-    energy = windows._shot_energy(m.launcher, 2.44, 1000.0).to_value(u.J)
+    energy, account = windows._shot_energy(m.launcher, 2.44, 1000.0)
+    energy = energy.to_value(u.J)
+    assert account["drawn_j"] == pytest.approx(energy)        # its energy account rides along
     kinetic = 0.5 * 1000.0 * 2440.0**2
     # bank energy covers the payload's and the carrier's kinetic energy (carrier 250 kg)
     assert energy > kinetic * 1.2

@@ -349,6 +349,9 @@ def _budget_section(best: dict) -> str:
         out.append(f"<h3>Launcher dispersion ({_e(src)})</h3><table>"
                    + "".join(_key_value_rows({k: v for k, v in disp.items() if k != "source"}))
                    + "</table>")
+    account = best.get("launcher_energy")
+    if account:
+        out.append(_launcher_energy_table(account))
     mcc = best.get("mid_course")
     if mcc:
         out.append("<h3>Mid-course correction (priced for the MCC strategy)</h3><table>"
@@ -400,6 +403,22 @@ def _arrival_table(arrival: dict) -> str:
             + f"</tbody></table></div><p class='note'>{note}. Delta-v includes the window's "
             "mid-course correction, plane change and margin; propellant by the rocket "
             "equation with the capture engine (docs/arrival.md).</p>")
+
+
+def _launcher_energy_table(account: dict) -> str:
+    """The coilgun's energy account of the best window's shot, efficiencies with their
+    definitions (the ``launcher_energy`` entry of a window in plan.json)."""
+    eff = ("muzzle_efficiency", "bank_efficiency", "wall_plug_efficiency")
+    defs = account.get("definitions", {})
+    rows = _key_value_rows({k: v for k, v in account.items()
+                            if k not in eff and k != "definitions"})
+    for k in eff:
+        if k in account:
+            rows.append(f"<tr><th class='text'>{_e(k.replace('_', ' '))}</th>"
+                        f"<td class='text'>{_value_text(account[k])} "
+                        f"({_e(defs.get(k, ''))})</td></tr>")
+    return ("<h3>Launcher energy account (coilgun model, this shot's charge)</h3><table>"
+            + "".join(rows) + "</table>")
 
 
 def _scan_section(scan) -> str:
