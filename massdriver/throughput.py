@@ -1243,7 +1243,12 @@ def _schedule_runs(plan, runs: list, block_days: float, client, checkpoint) -> l
         for pc in pieces:
             if pc["run"] != ri:
                 continue
-            shots = [np.concatenate([p[j] for p in pc["shots"]]) for j in range(8)]
+            blocks, pc["shots"] = pc["shots"], None        # (freed once concatenated)
+            shots = []
+            for j in range(8):
+                shots.append(np.concatenate([p[j] for p in blocks]))
+                for p in blocks:
+                    p[j] = None
             changes = [np.concatenate([p[j] for p in pc["changes"]]) for j in range(3)]
             parts.append((pc["idx"], shots, changes))
         shots, changes = _merge(parts)
