@@ -629,9 +629,9 @@ class Schedule:
     ----------
     epoch_tdb : ndarray
         Firing epoch, TDB s past J2000.
-    launcher, shell, plane : ndarray of int
+    launcher, shell, plane : ndarray of int16
         Indices into the plan's launchers, shells and the shell's planes.
-    branch : ndarray of int
+    branch : ndarray of int8
         0 prograde, 1 retrograde arrival.
     speed_km_s, tof_s, delta_v_km_s, energy_j, propellant_kg : ndarray
         Exit speed, time of flight to the Earth perigee, total insertion delta-v (cheapest
@@ -1080,9 +1080,11 @@ def schedule(plan: ThroughputPlan, tables: WindowTables, *, block_days: float | 
     isp = float(plan.satellite.isp.to_value(u.s))
     mass = float(plan.satellite.mass.to_value(u.kg))
     prop = mass * -np.expm1(-shot_arrays["delta_v_km_s"] / (_G0 * isp))
-    option = shot_arrays["option"]
-    sched = Schedule(epoch_tdb=shot_arrays["epoch_tdb"], launcher=shot_arrays["launcher"],
-                     shell=shot_arrays["shell"], plane=option // 2, branch=option % 2,
+    option = shot_arrays.pop("option")        # small integers: small types (memory)
+    sched = Schedule(epoch_tdb=shot_arrays["epoch_tdb"],
+                     launcher=shot_arrays.pop("launcher").astype(np.int16),
+                     shell=shot_arrays.pop("shell").astype(np.int16),
+                     plane=(option // 2).astype(np.int16), branch=(option % 2).astype(np.int8),
                      speed_km_s=shot_arrays["speed_km_s"], tof_s=shot_arrays["tof_s"],
                      delta_v_km_s=shot_arrays["delta_v_km_s"],
                      energy_j=shot_arrays["energy_j"], propellant_kg=prop)

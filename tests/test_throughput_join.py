@@ -207,7 +207,7 @@ def test_split_by_launcher_is_the_joint_run_record_for_record():
                             split.schedule.shell, split.schedule.speed_km_s,
                             split.schedule.energy_j), (shots[0], shots[1], shots[2], shots[4],
                                                        shots[7]), strict=True):
-        assert mine.tobytes() == joint.tobytes()
+        assert mine.astype(joint.dtype).tobytes() == joint.tobytes()
     for mine, joint in zip((split.change_t, split.change_launcher, split.change_code),
                            changes, strict=True):
         assert mine.tobytes() == joint.tobytes()
