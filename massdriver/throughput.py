@@ -726,10 +726,13 @@ def _kernel_inputs(plan: ThroughputPlan, tables: WindowTables, shells=None) -> d
 
 def _run_block(job: tuple) -> tuple:
     """One time block of the scheduler (module-level: a Dask task). ``job`` is
-    ``(kernel inputs, state, block_end)``; returns ``(state, shots, changes)``."""
+    ``(kernel inputs, state, block_end[, light])``; returns ``(state, shots, changes,
+    shot count)``; with ``light`` the shots are counted and dropped (empty arrays returned)."""
     from massdriver.kernels.throughput import empty_buffers, schedule_block
 
-    k, state, block_end = job
+    k, state, block_end = job[:3]
+    light = bool(job[3]) if len(job) > 3 else False
+    count = 0
     state = {key: np.array(v, copy=True) for key, v in state.items()}
     shots: list = []
     changes: list = []
@@ -743,13 +746,19 @@ def _run_block(job: tuple) -> tuple:
             float(block_end),
             state["t_now"], state["bank"], state["rise"], state["t_last"], state["last_code"],
             state["delivered"], *buf)
-        shots.append([b[:n].copy() for b in buf[:8]])
+        count += int(n)
+        shots.append([b[:0 if light else n].copy() for b in buf[:8]])
         changes.append([b[:c].copy() for b in buf[8:]])
+        del buf
         if done:
             break
-    cat = [np.concatenate([s[i] for s in shots]) for i in range(8)]
+    cat = []
+    for i in range(8):                         # field by field, each chunk freed once copied
+        cat.append(np.concatenate([s[i] for s in shots]))
+        for s in shots:
+            s[i] = None
     ch = [np.concatenate([s[i] for s in changes]) for i in range(3)]
-    return state, cat, ch
+    return state, cat, ch, count
 
 
 @dataclass(frozen=True)
@@ -1222,14 +1231,12 @@ def _schedule_runs(plan, runs: list, block_days: float, client, checkpoint) -> l
                 todo.append((pc, path))
         if not todo:
             continue
-        jobs = [(pc["k"], pc["state"], end) for pc, _ in todo]
-        for j, (state, shots, changes) in _as_finished(jobs, client):
+        # a verdict run's pieces are light: their count and changes only, not their shots
+        jobs = [(pc["k"], pc["state"], end, pc["light"]) for pc, _ in todo]
+        for j, (state, shots, changes, n_block) in _as_finished(jobs, client):
             pc, path = todo[j]
             pc["state"] = state
-            n_block = int(shots[0].size)
             pc["n"] += n_block
-            if pc["light"]:                    # a verdict run: its count and changes only
-                shots = [a[:0].copy() for a in shots]
             pc["shots"].append(shots)
             pc["changes"].append(changes)
             if path is not None:               # kept as soon as it is done

@@ -201,7 +201,7 @@ def test_split_by_launcher_is_the_joint_run_record_for_record():
     assert len(tp._units(plan, tables, None)) == 3
     split = tp.schedule(plan, tables, verdict=False, block_days=4.1)
     k = tp._kernel_inputs(plan, tables)
-    _state, shots, changes = tp._run_block((k, tp._initial_state(plan), k["t_stop"]))
+    _state, shots, changes, _n = tp._run_block((k, tp._initial_state(plan), k["t_stop"]))
     assert len(split.schedule) > 10_000 and len(set(shots[1])) == 3
     for mine, joint in zip((split.schedule.epoch_tdb, split.schedule.launcher,
                             split.schedule.shell, split.schedule.speed_km_s,
