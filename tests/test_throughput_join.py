@@ -288,3 +288,55 @@ def test_cli_resume_recomputes_nothing_finished(tmp_path, monkeypatch, capsys):
     ja = json.loads((full / "throughput.json").read_text())
     jb = json.loads((out / "throughput.json").read_text())
     assert ja["totals"] == jb["totals"] and ja["verdict"] == jb["verdict"]
+
+
+# ------------------------------------------------------------------------------------------------
+# the report's figures show the schedule (issue 20, item 4)
+# ------------------------------------------------------------------------------------------------
+def test_report_figures_show_the_schedule(tmp_path, monkeypatch):
+    pq = pytest.importorskip("pyarrow.parquet")
+    from pathlib import Path
+
+    from massdriver.cli._common import json_ready
+    from massdriver.report import throughput_plots as tpl
+
+    plan = make_plan([launcher(), launcher(power=90 * u.MW, name="B")],
+                     [shell(rate=2e5 * u.t / u.yr, name="a"), shell(priority=2, name="b")],
+                     horizon=45 * u.day)
+    r = tp.schedule(plan, synthetic(plan), verdict=False)
+    pq.write_table(r.schedule.to_arrow(plan), tmp_path / "schedule.parquet")
+    r.binding_table().write(tmp_path / "binding.ecsv", format="ascii.ecsv")
+    (tmp_path / "throughput.json").write_text(json.dumps(json_ready(r.to_dict())))
+    figs = {}
+
+    def keep(fig, stem, formats=("png",), **kw):
+        figs[Path(stem).name] = fig
+        return []
+
+    monkeypatch.setattr(tpl, "save_figure", keep)
+    tpl.write_throughput_figures(tmp_path)
+    # stacked tonnes per month: each shell's bars are its monthly tonnes (Jan, Feb 2027)
+    ax = figs["tonnes_per_month"].axes[0]
+    monthly = r.monthly_tonnes()
+    assert len(ax.containers) == 2
+    for si, bars in enumerate(ax.containers):
+        heights = np.array([b.get_height() for b in bars]) * 1e3
+        np.testing.assert_allclose(heights, monthly[si][:heights.size], rtol=1e-12)
+    assert monthly.sum() == pytest.approx(len(r.schedule))
+    # the calendar holds every shot, one cell per day
+    cal = figs["firing_calendar"].axes[0].images[0].get_array()
+    assert np.nansum(np.asarray(cal, float)) == len(r.schedule)
+    # energy of the year and its mean power over the 45 days the horizon covers
+    e_ax = figs["energy_propellant"].axes[0]
+    assert e_ax.patches[0].get_height() == pytest.approx(r.schedule.energy_j.sum() / 1e15)
+    mean_mw = r.totals()["mean_power_w"] / 1e6
+    assert e_ax.texts[0].get_text() == f"{mean_mw:,.0f} MW"
+    p_ax = figs["energy_propellant"].axes[1]
+    assert p_ax.patches[0].get_height() == pytest.approx(r.schedule.propellant_kg.sum() / 1e3)
+    # binding constraint: one band per constraint
+    polys = figs["binding_constraint"].axes[0].collections
+    assert len(polys) == len(tp.CONSTRAINT_NAMES)
+    # delta-v histograms: one per shell with shots, counted in the legend
+    labels = [t.get_text() for t in figs["delta_v"].axes[0].get_legend().get_texts()]
+    counts = np.bincount(r.schedule.shell, minlength=2)
+    assert labels == [f"a ({counts[0]:,} shots)", f"b ({counts[1]:,} shots)"]
