@@ -26,11 +26,14 @@ possible" to state the largest rate it can receive from the plan's launchers, an
 constraint that binds it (the windows, the recharge, the heating, the rate limit) with what
 would raise it.
 
+The launchers' energy per shot and coil heating may come from a coilgun file
+(:func:`coilgun_model`, issue 18) and the satellite from the satellite model of issue 17
+(:meth:`SatelliteSpec.from_satellite`: its wet mass and its capture engine's Isp).
+
 Not modelled (docs/throughput.md, "Limits"): the dispersion margin and mid-course correction of
-each shot (priced at the window's best epoch by ``massdriver solve``, not per shot), the slot
-phasing inside a plane, launcher downtime and failures, the coilgun's own heating model (the
-simple lumped coil model here; issue 18 builds the detailed one) and the satellite model of
-issue 17 (the ``[satellite]`` table here: mass and specific impulse only).
+each shot (priced at the window's best epoch by ``massdriver solve``, not per shot), the arrival
+strategies of issue 17 per shot (every shot is priced impulsively), the slot phasing inside a
+plane, launcher downtime and failures.
 """
 
 from __future__ import annotations
@@ -1255,7 +1258,8 @@ def _schedule_runs(plan, runs: list, block_days: float, client, checkpoint) -> l
             blocks, pc["shots"] = pc["shots"], None        # (freed once concatenated)
             shots = []
             for j in range(8):
-                shots.append(np.concatenate([p[j] for p in blocks]))
+                shots.append(blocks[0][j] if len(blocks) == 1
+                             else np.concatenate([p[j] for p in blocks]))
                 for p in blocks:
                     p[j] = None
             changes = [np.concatenate([p[j] for p in pc["changes"]]) for j in range(3)]
