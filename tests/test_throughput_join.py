@@ -10,17 +10,12 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import astropy.units as u
 import numpy as np
 import pytest
-
-from massdriver import throughput as tp
-from massdriver.campaign import ShotEnergy
-from massdriver.cli import main
-from massdriver.errors import ConfigError
-from massdriver.satellite import Engine, Satellite
-from tests.test_throughput import (
+from test_throughput import (  # tests/ is on sys.path (pytest rootdir-less import)
     EXAMPLE_TEXT,
     G0,
     SPEED,
@@ -31,7 +26,13 @@ from tests.test_throughput import (
     synthetic,
 )
 
-LAB = "examples/coilgun_lab.toml"
+from massdriver import throughput as tp
+from massdriver.campaign import ShotEnergy
+from massdriver.cli import main
+from massdriver.errors import ConfigError
+from massdriver.satellite import Engine, Satellite
+
+LAB = Path(__file__).resolve().parents[1] / "examples" / "coilgun_lab.toml"
 #: copper density (kg/m^3) and specific heat (J/(kg K)), CRC Handbook, 20 C: written out here
 RHO_CU, C_CU = 8960.0, 385.0
 
@@ -121,7 +122,7 @@ def test_config_coilgun_file_and_satellite_model(tmp_path, lab):
 
     _gun, energy, _thermal, _power, _ref = lab
     gun_path = tmp_path / "gun.toml"
-    gun_path.write_text(open(LAB).read())
+    gun_path.write_text(LAB.read_text())
     sat = ('wet_mass = "10 g"\n[[satellite.engines]]\nthrust = "5 N"\nisp = "290 s"\n'
            'name = "kick"')
     # energy from the coilgun file, priced at coilgun_speed (the lab gun's range); a hand-typed
@@ -295,8 +296,6 @@ def test_cli_resume_recomputes_nothing_finished(tmp_path, monkeypatch, capsys):
 # ------------------------------------------------------------------------------------------------
 def test_report_figures_show_the_schedule(tmp_path, monkeypatch):
     pq = pytest.importorskip("pyarrow.parquet")
-    from pathlib import Path
-
     from massdriver.cli._common import json_ready
     from massdriver.report import throughput_plots as tpl
 
