@@ -46,6 +46,7 @@ from typing import Any
 
 import astropy.units as u
 import numpy as np
+from astropy.utils.masked import Masked
 from scipy.optimize import brentq, minimize_scalar
 
 from massdriver.bodies import EARTH_ATMOSPHERE_ALTITUDE, G0, GM_EARTH, J2_EARTH, R_EARTH
@@ -844,13 +845,20 @@ def price_plan(plan, target, satellite: Satellite, options: ArrivalOptions | Non
 
 def arrival_columns(comparisons: Sequence[ArrivalComparison]) -> dict:
     """windows.ecsv columns of the comparison: chosen strategy, then delta-v and propellant
-    of each strategy (NaN where infeasible)."""
+    of each strategy (masked, an empty field in the file, where infeasible)."""
+
+    def col(values: list[float], unit):
+        v = np.asarray(values, dtype=float)
+        bad = ~np.isfinite(v)
+        q = np.where(bad, 0.0, v) * unit
+        return Masked(q, mask=bad) if np.any(bad) else q
+
     cols: dict[str, Any] = {"arrival_strategy": [c.chosen for c in comparisons]}
     names = [r.strategy for r in comparisons[0].results]
     for name in names:
-        cols[f"dv_{name}"] = [c[name].delta_v.to_value(_KMS) for c in comparisons] * _KMS
-        cols[f"propellant_{name}"] = [c[name].propellant.to_value(u.kg)
-                                      for c in comparisons] * u.kg
+        cols[f"dv_{name}"] = col([c[name].delta_v.to_value(_KMS) for c in comparisons], _KMS)
+        cols[f"propellant_{name}"] = col([c[name].propellant.to_value(u.kg)
+                                          for c in comparisons], u.kg)
     return cols
 
 

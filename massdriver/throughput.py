@@ -42,6 +42,7 @@ import hashlib
 import json
 import logging
 import math
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -49,13 +50,19 @@ from typing import Any
 
 import astropy.units as u
 import numpy as np
+from astropy.table import QTable
+from astropy.time import Time
 
 import massdriver
 from massdriver.campaign import ShotEnergy
+from massdriver.coilgun import charge_for_speed
 from massdriver.errors import InputError
-from massdriver.parallel import map_ordered
+from massdriver.kernels.throughput import empty_buffers, schedule_block
+from massdriver.parallel import active_client, map_ordered
+from massdriver.satellite import Satellite
 from massdriver.targets import TargetOrbit
 from massdriver.timescales import SECONDS_PER_DAY, from_tdb_seconds, to_tdb_seconds
+from massdriver.windows import scan_epochs
 
 __all__ = ["CoilThermal", "coilgun_model", "ThroughputLauncher", "Shell", "SatelliteSpec",
            "ThroughputPlan", "WindowTables", "Schedule", "ShellVerdict", "ThroughputResult",
@@ -203,8 +210,6 @@ def coilgun_model(coilgun, speed, payload_mass=None) -> tuple:
     charging_power : astropy.units.Quantity or None
         The coilgun's ``[thermal] charging_power`` (W) when set.
     """
-    from massdriver.coilgun import charge_for_speed
-
     shot = charge_for_speed(coilgun, payload_mass, speed).shot
     v = shot.exit_speed.to(u.km / u.s)
     acc = shot.energy
@@ -379,8 +384,6 @@ class SatelliteSpec:
         object.__setattr__(self, "mass", _positive(self.mass, u.kg, "satellite mass") * u.kg)
         object.__setattr__(self, "isp", _positive(self.isp, u.s, "isp") * u.s)
         if self.model is not None:
-            from massdriver.satellite import Satellite
-
             if not isinstance(self.model, Satellite):
                 raise InputError("SatelliteSpec.model: must be a massdriver.satellite.Satellite")
 
@@ -389,8 +392,6 @@ class SatelliteSpec:
         """The planner's view of a :class:`massdriver.satellite.Satellite`: its wet mass at
         arrival and the Isp of its capture engine (the chemical engine of largest thrust,
         the one every capture burn uses)."""
-        from massdriver.satellite import Satellite
-
         if not isinstance(satellite, Satellite):
             raise InputError("SatelliteSpec.from_satellite: give a massdriver.satellite.Satellite")
         return cls(satellite.wet_mass, satellite.capture_engine.isp, model=satellite)
@@ -518,7 +519,6 @@ class WindowTables:
 def _price_piece(piece: tuple) -> np.ndarray:
     """One pricing task: ``(site, target, spec, epochs, rtol, tof)`` -> (3, 2, n) array of
     total (km/s), speed (km/s), time of flight (s) per branch (module-level: picklable)."""
-    from massdriver.windows import scan_epochs
 
     site, target, spec, t, rtol, tof_days = piece
     r = scan_epochs(site, target, spec, t, rtol=rtol, max_flight_time=tof_days * u.day,
@@ -731,7 +731,6 @@ def _run_block(job: tuple) -> tuple:
     """One time block of the scheduler (module-level: a Dask task). ``job`` is
     ``(kernel inputs, state, block_end[, light])``; returns ``(state, shots, changes,
     shot count)``; with ``light`` the shots are counted and dropped (empty arrays returned)."""
-    from massdriver.kernels.throughput import empty_buffers, schedule_block
 
     k, state, block_end = job[:3]
     light = bool(job[3]) if len(job) > 3 else False
@@ -866,7 +865,6 @@ class ThroughputResult:
 
     def month_edges(self) -> np.ndarray:
         """TDB seconds of the calendar-month boundaries (UTC) spanning the horizon."""
-        from astropy.time import Time
 
         start = self.plan.start.utc
         t_end = float(to_tdb_seconds(start)) + float(self.plan.horizon.to_value(u.s))
@@ -915,7 +913,6 @@ class ThroughputResult:
     def binding_table(self, days: float = 1.0):
         """Fraction of each ``days`` bin each launcher spent under each binding constraint
         (ECSV-ready QTable: ``start_utc``, ``launcher``, one column per constraint)."""
-        from astropy.table import QTable
 
         t0 = float(to_tdb_seconds(self.plan.start))
         h = float(self.plan.horizon.to_value(u.s))
@@ -981,7 +978,6 @@ class ThroughputResult:
 
     def summary_table(self):
         """Per shell and month: tonnes, shots, mean delta-v, propellant (ECSV-ready QTable)."""
-        from astropy.table import QTable
 
         edges = self.month_edges()
         m = float(self.plan.satellite.mass.to_value(u.t))
@@ -1049,7 +1045,6 @@ def schedule(plan: ThroughputPlan, tables: WindowTables, *, block_days: float | 
     -------
     ThroughputResult
     """
-    from massdriver.parallel import active_client
 
     with active_client(scheduler, client) as active:
         remote = active is not None
@@ -1175,8 +1170,6 @@ def _as_finished(jobs: list, client):
         for j, job in enumerate(jobs):
             yield j, _run_block(job)
         return
-    import uuid
-
     run_id = uuid.uuid4().hex[:12]
     keys = [f"massdriver-throughput-block-{run_id}-{j:06d}" for j in range(len(jobs))]
     futures = client.map(_run_block, jobs, key=keys, retries=2)

@@ -10,6 +10,7 @@ raise after the output directory was opened.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import time
@@ -65,7 +66,9 @@ def patch(setattr, *, windows: bool = True, sleep: float = 0.0, fail: bool = Fal
             time.sleep(sleep)
         if fail:
             raise RuntimeError("the solver broke")
-        return window_plan() if windows else tiny_plan()
+        plan = window_plan() if windows else tiny_plan()
+        # a real solve's plan names its mission (solve reads the chosen track from it)
+        return dataclasses.replace(plan, mission=mission)
 
     setattr(cli_solve, "solve_loaded", solve_loaded)
     setattr(trajectory, "shoot", _fake_shoot)

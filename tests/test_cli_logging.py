@@ -15,22 +15,11 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import fake_solve  # noqa: E402
-
-from massdriver.cli import main  # noqa: E402
+from cli_run import run_cli  # noqa: E402
 
 PACKAGE = HERE.parent / "massdriver"
 #: where printing is the job: the command line and the report's own console output
 PRINTING_ALLOWED = ("cli",)
-
-
-def _run(capsys, argv):
-    capsys.readouterr()
-    try:
-        status = main(argv)
-    except SystemExit as exc:
-        status = exc.code
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
 
 
 def test_library_never_prints():
@@ -78,7 +67,7 @@ def _log_lines(err):
 
 
 def test_default_shows_no_info(capsys, solve_argv):
-    status, out, err = _run(capsys, solve_argv)
+    status, out, err = run_cli(capsys, solve_argv)
     assert status == 0, err
     assert not [x for x in _log_lines(err) if x.startswith(("massdriver: info:",
                                                             "massdriver: debug:"))], err
@@ -90,7 +79,7 @@ def test_default_shows_no_info(capsys, solve_argv):
     (["--log-level", "error"], False, False), (["-vv", "--log-level", "warning"], False, False),
 ])
 def test_verbosity_flags(capsys, solve_argv, flags, info, debug):
-    status, out, err = _run(capsys, [*flags, *solve_argv])
+    status, out, err = run_cli(capsys, [*flags, *solve_argv])
     assert status == 0, err
     lines = _log_lines(err)
     assert any(x.startswith("massdriver: info: wrote ") for x in lines) == info, err
@@ -99,17 +88,17 @@ def test_verbosity_flags(capsys, solve_argv, flags, info, debug):
 
 
 def test_quiet_silences_the_log_unless_a_level_is_given(capsys, solve_argv):
-    status, out, err = _run(capsys, ["-v", *solve_argv, "--quiet"])
+    status, out, err = run_cli(capsys, ["-v", *solve_argv, "--quiet"])
     assert status == 0 and "massdriver: info:" in err   # -v asked for explicitly wins
-    status, out, err = _run(capsys, [*solve_argv, "--quiet", "--force"])
+    status, out, err = run_cli(capsys, [*solve_argv, "--quiet", "--force"])
     assert status == 0 and err == "", err
-    status, out, err = _run(capsys, ["--log-level", "info", *solve_argv, "--quiet",
+    status, out, err = run_cli(capsys, ["--log-level", "info", *solve_argv, "--quiet",
                                      "--force"])
     assert status == 0 and "massdriver: info: wrote " in err
 
 
 def test_bad_log_level_is_one_line(capsys):
-    status, out, err = _run(capsys, ["--log-level", "loud", "warmup"])
+    status, out, err = run_cli(capsys, ["--log-level", "loud", "warmup"])
     assert status == 2
     assert err.count("\n") == 1 and "invalid log level 'loud'" in err, err
 

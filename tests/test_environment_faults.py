@@ -17,21 +17,10 @@ import time
 from pathlib import Path
 
 import pytest
-
-from massdriver.cli import main
+from cli_run import run_cli
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 CAMPAIGN = str(EXAMPLES / "campaign_walker.toml")
-
-
-def _run(capsys, argv):
-    capsys.readouterr()
-    try:
-        status = main(argv)
-    except SystemExit as exc:
-        status = exc.code
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
 
 
 def _one_line_error(status, out, err, command, *words):
@@ -89,7 +78,7 @@ def test_silent_server_is_one_deadline_and_one_line(short_connect_timeout, tmp_p
     try:
         out = tmp_path / "run"
         start = time.monotonic()
-        status, stdout, err = _run(capsys, ["campaign", CAMPAIGN, "--out", str(out), "--quiet",
+        status, stdout, err = run_cli(capsys, ["campaign", CAMPAIGN, "--out", str(out), "--quiet",
                                             "--scheduler", f"tcp://127.0.0.1:{server.port}"])
         elapsed = time.monotonic() - start
         _one_line_error(status, stdout, err, "campaign", "sent no Dask handshake")
@@ -104,7 +93,7 @@ def test_non_dask_peer_is_one_line(short_connect_timeout, tmp_path, capsys):
     # an SSH banner: read as a Dask frame length it is ~3 EiB
     server = _Listener(b"SSH-2.0-OpenSSH_9.6\r\n" + b"\xff" * 64)
     try:
-        status, stdout, err = _run(capsys, ["campaign", CAMPAIGN, "--out", str(tmp_path / "o"),
+        status, stdout, err = run_cli(capsys, ["campaign", CAMPAIGN, "--out", str(tmp_path / "o"),
                                             "--quiet", "--scheduler",
                                             f"tcp://127.0.0.1:{server.port}"])
         _one_line_error(status, stdout, err, "campaign", "does not speak the Dask protocol")
@@ -119,7 +108,7 @@ def test_non_dask_peer_is_one_line(short_connect_timeout, tmp_path, capsys):
 def test_malformed_address_is_one_line_at_once(short_connect_timeout, tmp_path, capsys,
                                                address):
     start = time.monotonic()
-    status, stdout, err = _run(capsys, ["campaign", CAMPAIGN, "--out", str(tmp_path / "o"),
+    status, stdout, err = run_cli(capsys, ["campaign", CAMPAIGN, "--out", str(tmp_path / "o"),
                                         "--quiet", "--scheduler", address])
     _one_line_error(status, stdout, err, "campaign", "scheduler address")
     assert time.monotonic() - start < 10

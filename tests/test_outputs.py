@@ -22,22 +22,13 @@ import pytest
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import fake_solve  # noqa: E402
+from cli_run import run_cli  # noqa: E402
 
 from massdriver.cli import main  # noqa: E402
 
 MISSION = str(fake_solve.MISSION_EXAMPLE)
 RESULTS = {"plan.json", "windows.ecsv", "scan.ecsv", "mission.toml", "manifest.json"}
 REPORT = {"window_chart.png", "speed_map.png", "budget.png", "report.html"}
-
-
-def _run(capsys, argv):
-    capsys.readouterr()
-    try:
-        status = main(argv)
-    except SystemExit as exc:
-        status = exc.code
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
 
 
 def _one_line_error(status, out, err, command, *words):
@@ -85,17 +76,17 @@ def empty_solve(monkeypatch):
 def test_a_run_without_window_removes_the_earlier_runs_files(monkeypatch, tmp_path, capsys):
     out = tmp_path / "run"
     fake_solve.patch(monkeypatch.setattr, windows=True)
-    status, stdout, err = _run(capsys, ["solve", MISSION, "--out", str(out), "--quiet"])
+    status, stdout, err = run_cli(capsys, ["solve", MISSION, "--out", str(out), "--quiet"])
     assert status == 0, err
     first = set(os.listdir(out))
     assert first == RESULTS | REPORT | {"best_trajectory.ecsv", "trajectory.png"}
     (out / "my_notes.txt").write_text("mine\n")            # not a name massdriver writes
-    status, stdout, err = _run(capsys, ["report", str(out), "--force", "--pdf"])
+    status, stdout, err = run_cli(capsys, ["report", str(out), "--force", "--pdf"])
     assert status == 0, err
     assert (out / "budget.pdf").is_file()
 
     fake_solve.patch(monkeypatch.setattr, windows=False)
-    status, stdout, err = _run(capsys, ["solve", MISSION, "--out", str(out), "--quiet",
+    status, stdout, err = run_cli(capsys, ["solve", MISSION, "--out", str(out), "--quiet",
                                         "--force", "--no-report"])
     assert status == 0, err
     # no best_trajectory.ecsv, figure or report.html of the first run is left
@@ -103,7 +94,7 @@ def test_a_run_without_window_removes_the_earlier_runs_files(monkeypatch, tmp_pa
     assert (out / "my_notes.txt").read_text() == "mine\n"
     manifest = json.loads((out / "manifest.json").read_text())
     assert set(manifest["files"]) == RESULTS - {"manifest.json"}
-    status, stdout, err = _run(capsys, ["report", str(out)])
+    status, stdout, err = run_cli(capsys, ["report", str(out)])
     assert status == 0, err
     page = (out / "report.html").read_text()
     assert "No launch window" in page and "Trajectory of the best window" not in page
@@ -117,23 +108,23 @@ def test_rerun_of_the_same_mission_replaces_only_its_own_untouched_outputs(
     """Re-running the same mission into its directory needs no --force (issue 15 A.7); a
     different mission, or an output the user edited, is refused and nothing changes."""
     out = tmp_path / "run"
-    assert _run(capsys, ["solve", MISSION, "--out", str(out), "--quiet"])[0] == 0
+    assert run_cli(capsys, ["solve", MISSION, "--out", str(out), "--quiet"])[0] == 0
     first = json.loads((out / "manifest.json").read_text())["run_id"]
-    status, stdout, err = _run(capsys, ["solve", MISSION, "--out", str(out), "--quiet"])
+    status, stdout, err = run_cli(capsys, ["solve", MISSION, "--out", str(out), "--quiet"])
     assert status == 0, err
     assert json.loads((out / "manifest.json").read_text())["run_id"] != first
 
     other = tmp_path / "other.toml"
     other.write_text(Path(MISSION).read_text().replace("28 d", "27 d"))
     before = _snapshot(out)
-    status, stdout, err = _run(capsys, ["solve", str(other), "--out", str(out), "--quiet"])
+    status, stdout, err = run_cli(capsys, ["solve", str(other), "--out", str(out), "--quiet"])
     _one_line_error(status, stdout, err, "solve", "--force", "plan.json")
     assert _snapshot(out) == before
 
     with open(out / "report.html", "a") as fh:           # the user edits an output
         fh.write("<!-- my note -->\n")
     before = _snapshot(out)
-    status, stdout, err = _run(capsys, ["solve", MISSION, "--out", str(out), "--quiet"])
+    status, stdout, err = run_cli(capsys, ["solve", MISSION, "--out", str(out), "--quiet"])
     _one_line_error(status, stdout, err, "solve", "--force", "report.html")
     assert _snapshot(out) == before
 
@@ -141,7 +132,7 @@ def test_rerun_of_the_same_mission_replaces_only_its_own_untouched_outputs(
 def test_a_failed_run_leaves_the_previous_run_and_no_empty_out(monkeypatch, tmp_path, capsys):
     out = tmp_path / "run"
     fake_solve.patch(monkeypatch.setattr, windows=True)
-    assert _run(capsys, ["solve", MISSION, "--out", str(out), "--quiet"])[0] == 0
+    assert run_cli(capsys, ["solve", MISSION, "--out", str(out), "--quiet"])[0] == 0
     before = _snapshot(out)
     fake_solve.patch(monkeypatch.setattr, fail=True)
     with pytest.raises(RuntimeError, match="the solver broke"):
@@ -155,13 +146,13 @@ def test_a_failed_run_leaves_the_previous_run_and_no_empty_out(monkeypatch, tmp_
 
 def test_empty_out_is_refused(empty_solve, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    status, stdout, err = _run(capsys, ["solve", MISSION, "--out", "", "--quiet"])
+    status, stdout, err = run_cli(capsys, ["solve", MISSION, "--out", "", "--quiet"])
     _one_line_error(status, stdout, err, "solve", "--out is empty")
     assert os.listdir(tmp_path) == []
-    status, stdout, err = _run(capsys, ["solve", MISSION, "--out", ".", "--quiet",
+    status, stdout, err = run_cli(capsys, ["solve", MISSION, "--out", ".", "--quiet",
                                         "--no-report"])
     assert status == 0, err                               # '.' said explicitly is fine
-    status, stdout, err = _run(capsys, ["report", ""])
+    status, stdout, err = run_cli(capsys, ["report", ""])
     _one_line_error(status, stdout, err, "report", "empty")
     assert not os.path.exists(tmp_path / "report.html")
 
@@ -199,11 +190,11 @@ def test_dangling_symlink_is_an_existing_file(empty_solve, tmp_path, capsys):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     os.symlink(elsewhere / "target.json", out / "plan.json")
-    status, stdout, err = _run(capsys, ["solve", MISSION, "--out", str(out), "--quiet"])
+    status, stdout, err = run_cli(capsys, ["solve", MISSION, "--out", str(out), "--quiet"])
     _one_line_error(status, stdout, err, "solve", "plan.json", "--force")
     assert os.listdir(elsewhere) == []                   # nothing created through the link
     assert set(os.listdir(out)) == {"plan.json"}
-    status, stdout, err = _run(capsys, ["solve", MISSION, "--out", str(out), "--quiet",
+    status, stdout, err = run_cli(capsys, ["solve", MISSION, "--out", str(out), "--quiet",
                                         "--force", "--no-report"])
     assert status == 0, err
     assert not (out / "plan.json").is_symlink()          # the link was replaced, not followed
@@ -217,7 +208,7 @@ def test_force_replaces_a_symlink_never_its_target(empty_solve, tmp_path, capsys
     precious.write_text("my thesis\n")
     os.symlink(precious, out / "scan.ecsv")
     os.symlink(precious, out / "report.html")
-    status, stdout, err = _run(capsys, ["solve", MISSION, "--out", str(out), "--quiet",
+    status, stdout, err = run_cli(capsys, ["solve", MISSION, "--out", str(out), "--quiet",
                                         "--force"])
     assert status == 0, err
     assert precious.read_text() == "my thesis\n"
@@ -278,7 +269,7 @@ def _limit_file_size(limit):
 
 def test_file_size_limit_leaves_the_previous_run_intact(windows_solve, tmp_path, capsys):
     out = tmp_path / "run"
-    assert _run(capsys, ["solve", MISSION, "--out", str(out), "--quiet", "--no-report"])[0] == 0
+    assert run_cli(capsys, ["solve", MISSION, "--out", str(out), "--quiet", "--no-report"])[0] == 0
     before = _snapshot(out)
     assert len(before["scan.ecsv"]) > 100_000 > len(before["plan.json"])
     proc = _subprocess(["solve", MISSION, "--out", str(out), "--quiet", "--force"],
@@ -289,43 +280,44 @@ def test_file_size_limit_leaves_the_previous_run_intact(windows_solve, tmp_path,
     assert err.startswith("massdriver solve: error: ") and "File too large" in err
     assert str(out / "scan.ecsv") in err                 # the file is named
     assert _snapshot(out) == before                     # nothing half-written, nothing mixed
-    status, stdout, err = _run(capsys, ["report", str(out)])
+    status, stdout, err = run_cli(capsys, ["report", str(out)])
     assert status == 0, err
 
 
 def test_report_refuses_a_truncated_or_foreign_file(windows_solve, tmp_path, capsys):
     out = tmp_path / "run"
-    assert _run(capsys, ["solve", MISSION, "--out", str(out), "--quiet", "--no-report"])[0] == 0
+    assert run_cli(capsys, ["solve", MISSION, "--out", str(out), "--quiet", "--no-report"])[0] == 0
     scan = out / "scan.ecsv"
     size = scan.stat().st_size
     os.truncate(scan, size // 2)                        # the truncated file of a killed run
-    status, stdout, err = _run(capsys, ["report", str(out)])
+    status, stdout, err = run_cli(capsys, ["report", str(out)])
     _one_line_error(status, stdout, err, "report", "scan.ecsv", "does not match manifest.json")
     assert not (out / "report.html").exists()
 
     # a best_trajectory.ecsv of another run beside a run without windows
     other = tmp_path / "other"
-    assert _run(capsys, ["solve", MISSION, "--out", str(other), "--quiet", "--no-report"])[0] == 0
+    argv = ["solve", MISSION, "--out", str(other), "--quiet", "--no-report"]
+    assert run_cli(capsys, argv)[0] == 0
     fake_solve.patch(pytest.MonkeyPatch().setattr, windows=False)
     lonely = tmp_path / "lonely"
-    assert _run(capsys, ["solve", MISSION, "--out", str(lonely), "--quiet",
+    assert run_cli(capsys, ["solve", MISSION, "--out", str(lonely), "--quiet",
                          "--no-report"])[0] == 0
     (lonely / "best_trajectory.ecsv").write_bytes((other / "best_trajectory.ecsv").read_bytes())
-    status, stdout, err = _run(capsys, ["report", str(lonely)])
+    status, stdout, err = run_cli(capsys, ["report", str(lonely)])
     _one_line_error(status, stdout, err, "report", "best_trajectory.ecsv", "not part of run")
     # a plan.json from another run
     (other / "plan.json").write_bytes((lonely / "plan.json").read_bytes())
-    status, stdout, err = _run(capsys, ["report", str(other)])
+    status, stdout, err = run_cli(capsys, ["report", str(other)])
     _one_line_error(status, stdout, err, "report", "plan.json", "does not match")
 
 
 def test_interrupted_commit_is_refused_then_cleaned(windows_solve, tmp_path, capsys):
     out = tmp_path / "run"
-    assert _run(capsys, ["solve", MISSION, "--out", str(out), "--quiet", "--no-report"])[0] == 0
+    assert run_cli(capsys, ["solve", MISSION, "--out", str(out), "--quiet", "--no-report"])[0] == 0
     (out / ".massdriver-20270101T000000Z-deadbeef.tmp").mkdir()     # a crash mid-commit
-    status, stdout, err = _run(capsys, ["report", str(out)])
+    status, stdout, err = run_cli(capsys, ["report", str(out)])
     _one_line_error(status, stdout, err, "report", "interrupted run")
-    assert _run(capsys, ["solve", MISSION, "--out", str(out), "--quiet", "--force"])[0] == 0
+    assert run_cli(capsys, ["solve", MISSION, "--out", str(out), "--quiet", "--force"])[0] == 0
     assert not [n for n in os.listdir(out) if n.startswith(".")]
 
 
@@ -333,7 +325,7 @@ def test_directory_where_a_file_goes_is_found_before_the_solve(monkeypatch, tmp_
     fake_solve.patch(monkeypatch.setattr, fail=True)    # reaching the solve would raise
     out = tmp_path / "run"
     (out / "scan.ecsv").mkdir(parents=True)
-    status, stdout, err = _run(capsys, ["solve", MISSION, "--out", str(out), "--quiet",
+    status, stdout, err = run_cli(capsys, ["solve", MISSION, "--out", str(out), "--quiet",
                                         "--force"])
     _one_line_error(status, stdout, err, "solve", "scan.ecsv is a directory")
     assert os.listdir(out) == ["scan.ecsv"]
@@ -384,17 +376,17 @@ def test_read_only_file_and_unwritable_out_are_found_before_the_solve(monkeypatc
         out.mkdir()
         (out / "report.html").write_text("my report\n")
         os.chmod(out / "report.html", 0o444)
-        status, stdout, err = _run(capsys, ["solve", MISSION, "--out", str(out), "--quiet",
+        status, stdout, err = run_cli(capsys, ["solve", MISSION, "--out", str(out), "--quiet",
                                             "--force"])
         _one_line_error(status, stdout, err, "solve", "report.html is read-only")
         assert sorted(os.listdir(out)) == ["report.html"]
         locked = base / "locked"
         locked.mkdir()
         os.chmod(locked, 0o555)
-        status, stdout, err = _run(capsys, ["solve", MISSION, "--out", str(locked / "sub"),
+        status, stdout, err = run_cli(capsys, ["solve", MISSION, "--out", str(locked / "sub"),
                                             "--quiet"])
         _one_line_error(status, stdout, err, "solve", "cannot create")
-        status, stdout, err = _run(capsys, ["solve", MISSION, "--out", str(locked),
+        status, stdout, err = run_cli(capsys, ["solve", MISSION, "--out", str(locked),
                                             "--quiet"])
         _one_line_error(status, stdout, err, "solve", "not writable")
         assert os.listdir(locked) == []
@@ -417,11 +409,11 @@ def test_campaign_figure_of_an_earlier_run_is_removed(monkeypatch, tmp_path, cap
     monkeypatch.setattr(campaign, "solve_planes", solve_planes)
     config = str(HERE.parent / "examples" / "campaign_walker.toml")
     out = tmp_path / "walker"
-    status, stdout, err = _run(capsys, ["campaign", config, "--out", str(out), "--quiet"])
+    status, stdout, err = run_cli(capsys, ["campaign", config, "--out", str(out), "--quiet"])
     assert status == 0, err
     assert set(os.listdir(out)) == {"campaign.json", "schedule.ecsv", "campaign.toml",
                                     "deliveries.png", "manifest.json"}
-    status, stdout, err = _run(capsys, ["campaign", config, "--out", str(out), "--quiet",
+    status, stdout, err = run_cli(capsys, ["campaign", config, "--out", str(out), "--quiet",
                                         "--force", "--no-report"])
     assert status == 0, err
     assert set(os.listdir(out)) == {"campaign.json", "schedule.ecsv", "campaign.toml",

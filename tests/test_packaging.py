@@ -86,7 +86,7 @@ LAZY_IMPORTS_ALLOWED = {"__init__.py", "report/__init__.py", "warmup.py", "windo
                         "export/cases.py", "export/orbits.py", "export/ccsds.py",
                         "export/spk.py", "export/gmat.py"}
 #: optional dependencies are imported where they are used, with a message when missing
-OPTIONAL_MODULES = ("distributed", "dask", "boinor", "heyoka")
+OPTIONAL_MODULES = ("distributed", "dask", "boinor", "heyoka", "pyarrow")
 
 
 def test_library_imports_sit_at_module_top():

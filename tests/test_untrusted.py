@@ -19,23 +19,12 @@ import pytest
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import fake_solve  # noqa: E402
+from cli_run import run_cli  # noqa: E402
 from test_report import write_synthetic_run  # noqa: E402
-
-from massdriver.cli import main  # noqa: E402
 
 EXAMPLES = HERE.parent / "examples"
 MISSION = EXAMPLES / "leo_from_procellarum.toml"
 CAMPAIGN = EXAMPLES / "campaign_walker.toml"
-
-
-def _run(capsys, argv):
-    capsys.readouterr()
-    try:
-        status = main(argv)
-    except SystemExit as exc:
-        status = exc.code
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
 
 
 def _one_line_error(status, out, err, command, *words):
@@ -65,11 +54,11 @@ def no_solve(monkeypatch):
 # --------------------------------------------------------------------------------------------
 def test_config_from_a_character_device(no_solve, tmp_path, capsys):
     for device in ("/dev/zero", "/dev/urandom"):
-        status, out, err = _run(capsys, ["solve", device, "--out", str(tmp_path / "o")])
+        status, out, err = run_cli(capsys, ["solve", device, "--out", str(tmp_path / "o")])
         _one_line_error(status, out, err, "solve", "character device", "regular file")
     link = tmp_path / "mission.toml"
     os.symlink("/dev/zero", link)
-    status, out, err = _run(capsys, ["campaign", str(link), "--out", str(tmp_path / "o")])
+    status, out, err = run_cli(capsys, ["campaign", str(link), "--out", str(tmp_path / "o")])
     _one_line_error(status, out, err, "campaign", "character device")
     assert sorted(os.listdir(tmp_path)) == ["mission.toml"]
 
@@ -114,7 +103,7 @@ def test_walker_counts_are_bounded_before_anything_is_built(no_solve, tmp_path, 
         _edit(cfg, "total = 24\nplanes = 3", f"total = {total}\nplanes = {planes}")
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         start = time.monotonic()
-        status, out, err = _run(capsys, ["campaign", str(cfg), "--out", str(tmp_path / "o")])
+        status, out, err = run_cli(capsys, ["campaign", str(cfg), "--out", str(tmp_path / "o")])
         _one_line_error(status, out, err, "campaign", word, "<= 1")
         assert time.monotonic() - start < 10
         assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before < 200_000  # kB
@@ -141,7 +130,7 @@ def test_huge_and_hostile_values_in_messages(no_solve, tmp_path, capsys):
     for old, new, word in cases:
         shutil.copy(CAMPAIGN, cfg)
         _edit(cfg, old, new)
-        status, out, err = _run(capsys, ["campaign", str(cfg), "--out", str(tmp_path / "o")])
+        status, out, err = run_cli(capsys, ["campaign", str(cfg), "--out", str(tmp_path / "o")])
         _one_line_error(status, out, err, "campaign", word)
         assert len(err) < 2200
 
@@ -229,7 +218,7 @@ def test_report_of_hand_edited_results(name, synthetic_run, tmp_path, capsys):
     shutil.copytree(synthetic_run, d)
     MUTATIONS[name](d)
     before = sorted(os.listdir(d))
-    status, out, err = _run(capsys, ["report", str(d)])
+    status, out, err = run_cli(capsys, ["report", str(d)])
     _one_line_error(status, out, err, "report", str(d))
     assert sorted(os.listdir(d)) == before                  # nothing written
 
@@ -238,7 +227,7 @@ def test_untouched_synthetic_run_gives_a_report(synthetic_run, tmp_path, capsys)
     """The mutations above fail because of the mutation, not the fixture."""
     d = tmp_path / "run"
     shutil.copytree(synthetic_run, d)
-    status, out, err = _run(capsys, ["report", str(d)])
+    status, out, err = run_cli(capsys, ["report", str(d)])
     assert status == 0, err
 
 
@@ -276,7 +265,7 @@ def test_power_so_low_a_shot_never_recharges(no_solve, tmp_path, capsys):
     cfg = tmp_path / "c.toml"
     shutil.copy(CAMPAIGN, cfg)
     _edit(cfg, 'power = "5 MW"', 'power = "1e-300 W"')
-    status, out, err = _run(capsys, ["campaign", str(cfg), "--out", str(tmp_path / "o")])
+    status, out, err = run_cli(capsys, ["campaign", str(cfg), "--out", str(tmp_path / "o")])
     _one_line_error(status, out, err, "campaign", "campaign.power", "to recharge")
     assert not (tmp_path / "o").exists()
 
@@ -285,7 +274,7 @@ def test_units_that_cancel_are_not_an_angle(no_solve, tmp_path, capsys):
     cfg = tmp_path / "m.toml"
     shutil.copy(MISSION, cfg)
     _edit(cfg, 'azimuth = "90 deg"', 'azimuth = "1 m/m"')
-    status, out, err = _run(capsys, ["solve", str(cfg), "--out", str(tmp_path / "o")])
+    status, out, err = run_cli(capsys, ["solve", str(cfg), "--out", str(tmp_path / "o")])
     _one_line_error(status, out, err, "solve", "site.azimuth", "units cancel out")
     from massdriver.config import parse_quantity
 
@@ -296,7 +285,7 @@ def test_leap_second_on_a_day_without_one(no_solve, tmp_path, capsys):
     cfg = tmp_path / "m.toml"
     shutil.copy(MISSION, cfg)
     _edit(cfg, 'start = "2027-01-01T00:00"', 'start = "2026-12-31T23:59:60"')
-    status, out, err = _run(capsys, ["solve", str(cfg), "--out", str(tmp_path / "o")])
+    status, out, err = run_cli(capsys, ["solve", str(cfg), "--out", str(tmp_path / "o")])
     _one_line_error(status, out, err, "solve", "search.start", "leap second")
     from massdriver.config import parse_epoch
 
@@ -304,10 +293,10 @@ def test_leap_second_on_a_day_without_one(no_solve, tmp_path, capsys):
 
 
 def test_plot_suffix_decides_the_format_before_the_run(no_solve, tmp_path, capsys):
-    status, out, err = _run(capsys, ["coilgun", "design", "--mass", "10", "--speed", "0.1",
+    status, out, err = run_cli(capsys, ["coilgun", "design", "--mass", "10", "--speed", "0.1",
                                      "--max-g", "1000", "--plot", str(tmp_path / "g.jpeg")])
     _one_line_error(status, out, err, "coilgun", "must end in .png, .pdf, .svg")
-    status, out, err = _run(capsys, ["shoot", "--site", "0 -55", "--speed", "2.5", "--epoch",
+    status, out, err = run_cli(capsys, ["shoot", "--site", "0 -55", "--speed", "2.5", "--epoch",
                                      "2027-01-01T00:00", "--plot", ""])
     _one_line_error(status, out, err, "shoot", "empty")
     assert os.listdir(tmp_path) == []

@@ -48,8 +48,11 @@ from pathlib import Path
 
 import astropy.units as u
 
+from massdriver import throughput as throughput_model
 from massdriver.campaign import ShotEnergy
+from massdriver.config.coilgun import coilgun_from_config
 from massdriver.config.mission import site_from_config
+from massdriver.config.satellite import satellite_from_config
 from massdriver.config.table import Table, read_toml
 from massdriver.errors import ConfigError, InputError
 from massdriver.mission import LAUNCHER_BOUNDS, LauncherSpec
@@ -112,9 +115,6 @@ def _launcher(t: Table, satellite_mass, base_dir: Path) -> ThroughputLauncher:
                           "(a coilgun file)")
     gun_energy = gun_thermal = gun_power = None
     if coilgun_file is not None:
-        from massdriver.config.coilgun import coilgun_from_config
-        from massdriver.throughput import coilgun_model
-
         path = Path(coilgun_file)
         if not path.is_absolute():
             path = base_dir / path
@@ -125,7 +125,8 @@ def _launcher(t: Table, satellite_mass, base_dir: Path) -> ThroughputLauncher:
         speed = (coilgun_speed if coilgun_speed is not None
                  else 0.5 * (spec.speed_min + spec.speed_max))
         try:
-            gun_energy, gun_thermal, gun_power = coilgun_model(gun, speed, spec.payload_mass)
+            gun_energy, gun_thermal, gun_power = throughput_model.coilgun_model(
+                gun, speed, spec.payload_mass)
         except InputError as exc:
             raise ConfigError(f"{t.key_path('coilgun')} = {coilgun_file!r}: cannot price a "
                               f"shot of {spec.payload_mass:g} at {speed:.4g}: {exc}") from None
@@ -162,8 +163,6 @@ def _satellite(t: Table) -> SatelliteSpec:
             raise ConfigError(f"{t.key_path('mass' if 'mass' in t else 'isp')}: give mass and "
                               "isp (hand-typed) or wet_mass and [[satellite.engines]] (the "
                               "satellite model), not both")
-        from massdriver.config.satellite import satellite_from_config
-
         model = satellite_from_config(t)
         try:
             return SatelliteSpec.from_satellite(model)

@@ -19,6 +19,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+from astropy.table import Table
 
 from massdriver.errors import InputError
 from massdriver.report.plots import literal, new_figure, save_figure, style
@@ -32,7 +33,6 @@ _DAY_NS = 86400 * 10**9
 
 def _read(directory: Path):
     import pyarrow.parquet as pq
-    from astropy.table import Table
 
     for name in ("schedule.parquet", "binding.ecsv", "throughput.json"):
         if not (directory / name).exists():
