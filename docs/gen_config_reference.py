@@ -194,9 +194,11 @@ DESCRIPTIONS: dict[tuple, str] = {
     ("throughput", "", "launchers"): "The launchers, one table each (see [[launchers]]).",
     ("throughput", "", "shells"): "The orbit shells to fill, one table each (see [[shells]]).",
     ("throughput", "satellite", "mass"): "Satellite mass at arrival, before its insertion "
-                                         "burns: the mass delivered per shot.",
+                                         "burns: the mass delivered per shot (hand-typed "
+                                         "form, with `isp`; or the model: `wet_mass`, "
+                                         "`engines`).",
     ("throughput", "satellite", "isp"): "Specific impulse of the satellite's thruster "
-                                        "(propellant by the rocket equation).",
+                                        "(propellant by the rocket equation; hand-typed form).",
     ("throughput", "launchers", "name"): "Label for outputs (default: launchers[i]).",
     ("throughput", "launchers", "site"): "The track: a table with the keys of a mission's "
                                          "[site].",
@@ -209,7 +211,23 @@ DESCRIPTIONS: dict[tuple, str] = {
     ("throughput", "launchers", "efficiency"): "Bank energy to muzzle kinetic energy (the "
                                                "shot energy then grows as the speed squared).",
     ("throughput", "launchers", "thermal"): "Lumped coil heating (see [launchers.thermal]); "
-                                            "absent: heating is not a limit.",
+                                            "absent: the coilgun file's heating, else heating "
+                                            "is not a limit.",
+    ("throughput", "launchers", "power"): "Average power recharging the banks (absent: the "
+                                          "coilgun file's [thermal] charging_power).",
+    ("throughput", "launchers", "coilgun"): "Coilgun file (relative to the plan): energy per "
+                                            "shot (grid energy, scaled as v^2), coil heating "
+                                            "and charging power from a shot simulated at "
+                                            "`coilgun_speed`; hand-typed keys win.",
+    ("throughput", "launchers", "coilgun_speed"): "Exit speed of the simulated coilgun shot "
+                                                  "(needs `coilgun`).",
+    ("throughput", "satellite", "wet_mass"): "Satellite model (issue 17, as a mission's "
+                                             "[satellite]): mass at arrival, delivered per "
+                                             "shot; its capture engine's Isp prices the "
+                                             "propellant (instead of `mass`, `isp`).",
+    ("throughput", "satellite", "engines"): "One [[satellite.engines]] table per engine; at "
+                                            "least one chemical (the capture engine: the "
+                                            "largest-thrust chemical one).",
     ("throughput", "shells", "name"): "Label for outputs (default: shells[i]).",
     ("throughput", "shells", "altitude"): "Circular orbit altitude above the Earth's "
                                           "equatorial radius.",
@@ -230,6 +248,7 @@ DESCRIPTIONS: dict[tuple, str] = {
 #: defaults that depend on the file and cannot be shown as the recorded value
 DEFAULT_TEXT: dict[tuple[str, str, str], str] = {
     ("throughput", "", "name"): "the file name",
+    ("throughput", "launchers", "coilgun_speed"): "the middle of the speed range",
     ("throughput", "launchers", "name"): "`launchers[i]`",
     ("throughput", "launchers", "payload_mass"): "the satellite mass",
     ("throughput", "shells", "name"): "`shells[i]`",
@@ -408,7 +427,19 @@ def _throughput_samples() -> list[tuple[tuple[str, str], dict]]:
     other["launchers"][0]["payload_mass"] = "1200 kg"
     other["shells"][0] = {"name": "walker-like", "altitude": "550 km", "inclination": "53 deg",
                           "planes": 3, "raan0": "10 deg", "tonnes_per_year": "max"}
-    return [(("plan", "example"), plan), (("plan", "variant"), other)]
+    joined = copy.deepcopy(plan)          # issues 17 and 18: the models instead of numbers
+    joined["satellite"] = {"wet_mass": "1000 kg", "drag_area": "4 m2", "drag_coefficient": 2.2,
+                           "lift_to_drag": 0.0, "nose_radius": "1 m", "max_g": 5.0,
+                           "max_heat_rate": "0.5 W/cm2", "max_heat_load": "200 J/cm2",
+                           "engines": [{"thrust": "2 kN", "isp": "320 s", "kind": "chemical",
+                                        "name": "main"}]}
+    for la in joined["launchers"]:
+        for key in ("efficiency", "thermal", "power"):
+            la.pop(key, None)
+        la["coilgun"] = "coilgun_lab.toml"
+        la["coilgun_speed"] = "2.5 km/s"
+    return [(("plan", "example"), plan), (("plan", "variant"), other),
+            (("plan", "models"), joined)]
 
 
 def collect() -> list[Record]:
@@ -421,8 +452,12 @@ def collect() -> list[Record]:
 
 
 def _run_parsers(records: list[Record]) -> None:
+    import astropy.units as u
+
+    from massdriver.campaign import ShotEnergy
     from massdriver.config import campaign, coilgun, mission
     from massdriver.config import throughput as throughput_config
+    from massdriver.config.table import read_toml
 
     for variant, sample in _mission_samples():
         table_cls = _recording_table(records, "mission", variant)
@@ -447,9 +482,14 @@ def _run_parsers(records: list[Record]) -> None:
         table_cls = _recording_table(records, "throughput", variant)
 
         def fake_read(path, _sample=sample, _cls=table_cls):
+            if Path(path).name != "sample_throughput.toml":     # the coilgun file
+                return read_toml(path)
             return _cls(_sample, "", "<sample>")
 
-        with mock.patch.object(throughput_config, "read_toml", fake_read):
+        # the coilgun's shot is not simulated here: only the keys are recorded
+        gun = (ShotEnergy(5e9 * u.J, 2.5 * u.km / u.s), None, 2e8 * u.W)
+        with mock.patch.object(throughput_config, "read_toml", fake_read), \
+                mock.patch("massdriver.throughput.coilgun_model", return_value=gun):
             throughput_config.load_throughput(EXAMPLES / "sample_throughput.toml")
 
 
@@ -533,6 +573,9 @@ def _doc_sources() -> dict[tuple[str, str, str | None], list[tuple[Any, dict[str
         ("throughput", "launchers.site", None): [(site.LaunchSite, {})],
         ("throughput", "launchers.thermal", None): [(throughput.CoilThermal, {})],
         ("throughput", "shells", None): [(throughput.Shell, {})],
+        ("throughput", "satellite", None): [(throughput.SatelliteSpec, {}),
+                                            (satellite.Satellite, {})],
+        ("throughput", "satellite.engines", None): [(satellite.Engine, {})],
     }
 
 
@@ -751,7 +794,9 @@ def render(records: list[Record] | None = None) -> tuple[str, list[str]]:
 #: keys the parser requires only in some cases (see DEFAULT_TEXT): optional in the schema
 _CONDITIONAL = {("coilgun", "sections", "pitch")}
 #: a campaign gives its constellation as [target] or [[targets]], exactly one of them
-_ONE_OF = {("campaign", ""): ("target", "targets")}
+_ONE_OF = {("campaign", ""): ("target", "targets"),
+           # a throughput plan's satellite: hand-typed numbers or the satellite model
+           ("throughput", "satellite"): (("mass", "isp"), ("wet_mass", "engines"))}
 _TITLES = {"mission": "massdriver mission file", "coilgun": "massdriver coilgun file",
            "campaign": "massdriver campaign file", "throughput": "massdriver throughput plan"}
 
@@ -845,8 +890,12 @@ def _object_schema(file: str, section: str, records) -> dict:
         if required:
             obj["required"] = required
         for a, b in [_ONE_OF[(file, section)]] if (file, section) in _ONE_OF else []:
-            obj["required"] = [k for k in obj.get("required", []) if k not in (a, b)]
-            obj["oneOf"] = [{"required": [a]}, {"required": [b]}]
+            a, b = ([a] if isinstance(a, str) else list(a)), ([b] if isinstance(b, str)
+                                                              else list(b))
+            obj["required"] = [k for k in obj.get("required", []) if k not in a + b]
+            if not obj["required"]:
+                del obj["required"]
+            obj["oneOf"] = [{"required": a}, {"required": b}]
         return obj
     branches = []
     all_kinds: list[str] = []

@@ -26,11 +26,14 @@ possible" to state the largest rate it can receive from the plan's launchers, an
 constraint that binds it (the windows, the recharge, the heating, the rate limit) with what
 would raise it.
 
+The launchers' energy per shot and coil heating may come from a coilgun file
+(:func:`coilgun_model`, issue 18) and the satellite from the satellite model of issue 17
+(:meth:`SatelliteSpec.from_satellite`: its wet mass and its capture engine's Isp).
+
 Not modelled (docs/throughput.md, "Limits"): the dispersion margin and mid-course correction of
-each shot (priced at the window's best epoch by ``massdriver solve``, not per shot), the slot
-phasing inside a plane, launcher downtime and failures, the coilgun's own heating model (the
-simple lumped coil model here; issue 18 builds the detailed one) and the satellite model of
-issue 17 (the ``[satellite]`` table here: mass and specific impulse only).
+each shot (priced at the window's best epoch by ``massdriver solve``, not per shot), the arrival
+strategies of issue 17 per shot (every shot is priced impulsively), the slot phasing inside a
+plane, launcher downtime and failures.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ import hashlib
 import json
 import logging
 import math
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -51,16 +55,18 @@ from astropy.time import Time
 
 import massdriver
 from massdriver.campaign import ShotEnergy
+from massdriver.coilgun import charge_for_speed
 from massdriver.errors import InputError
 from massdriver.kernels.throughput import empty_buffers, schedule_block
 from massdriver.parallel import active_client, map_ordered
+from massdriver.satellite import Satellite
 from massdriver.targets import TargetOrbit
 from massdriver.timescales import SECONDS_PER_DAY, from_tdb_seconds, to_tdb_seconds
 from massdriver.windows import scan_epochs
 
-__all__ = ["CoilThermal", "ThroughputLauncher", "Shell", "SatelliteSpec", "ThroughputPlan",
-           "WindowTables", "Schedule", "ShellVerdict", "ThroughputResult", "price_windows",
-           "schedule", "plan_throughput", "CONSTRAINT_NAMES", "MAX_HORIZON_YEARS",
+__all__ = ["CoilThermal", "coilgun_model", "ThroughputLauncher", "Shell", "SatelliteSpec",
+           "ThroughputPlan", "WindowTables", "Schedule", "ShellVerdict", "ThroughputResult",
+           "price_windows", "schedule", "plan_throughput", "CONSTRAINT_NAMES", "MAX_HORIZON_YEARS",
            "INTERPOLATION_TOLERANCE_KM_S"]
 
 log = logging.getLogger(__name__)
@@ -150,6 +156,77 @@ class CoilThermal:
         if heat >= rise:
             return math.inf * u.s
         return -tau * math.log(1.0 - heat / rise) * u.s
+
+
+    @classmethod
+    def from_heating(cls, heat: dict, thermal, energy) -> CoilThermal | None:
+        """The lumped model of a simulated shot's coil heating (issue 18).
+
+        ``heat`` is :func:`massdriver.coilgun_losses.heating`'s answer for a shot of grid
+        ``energy`` (J), ``thermal`` the coilgun's :class:`massdriver.coilgun_losses.Thermal`.
+        The limiting stage (the one with the lowest sustainable rate) is kept: its temperature
+        rise per shot ``dT``, heat capacity ``C = tau G`` (its cooling time constant times its
+        cooling conductance), cooling time ``tau`` and allowed rise ``T_max - T_ambient``; so
+        ``heat_fraction = C dT / E`` and the steady spacing of :meth:`sustained_spacing` is
+        exactly ``1 / thermal_rate_hz`` of that shot. ``None`` when no stage heats.
+        """
+        i = int(heat.get("limiting_stage", -1))
+        rate = float(heat.get("thermal_rate_hz", math.inf))
+        if i < 0 or not math.isfinite(rate):
+            return None
+        d_t = float(np.asarray(heat["temperature_rise_per_shot_k"])[i])
+        tau = float(np.asarray(heat["cooling_time_constant_s"])[i])
+        g = float(np.asarray(heat["cooling_conductance_w_k"])[i])
+        e = _positive(energy, u.J, "energy")
+        if not d_t > 0:
+            return None
+        allow = float(thermal.max_temperature) - float(thermal.ambient_temperature)
+        return cls(heat_fraction=min(1.0, tau * g * d_t / e), heat_capacity=tau * g * u.J / u.K,
+                   cooling_time=tau * u.s, max_rise=allow * u.K)
+
+
+def coilgun_model(coilgun, speed, payload_mass=None) -> tuple:
+    """Energy per shot, coil heating and charging power of a launcher from its coilgun file
+    (issue 18's models), instead of hand-typed numbers.
+
+    One :func:`massdriver.coilgun.charge_for_speed` at ``speed`` (choose the middle of the
+    speeds the plan will use): its grid energy (with the launcher's losses, charger
+    efficiency, residual recovery and cryogenics) is the shot energy, scaled as ``v^2`` to
+    other speeds (:class:`massdriver.campaign.ShotEnergy`); its heating is the lumped
+    :meth:`CoilThermal.from_heating`.
+
+    Parameters
+    ----------
+    coilgun : massdriver.coilgun.Coilgun
+    speed : astropy.units.Quantity
+        Exit speed the shot is charged for.
+    payload_mass : astropy.units.Quantity, optional
+        Payload (kg), the plan's satellite mass; default the coilgun's nominal payload.
+
+    Returns
+    -------
+    energy : massdriver.campaign.ShotEnergy
+    thermal : CoilThermal or None
+    charging_power : astropy.units.Quantity or None
+        The coilgun's ``[thermal] charging_power`` (W) when set.
+    """
+    shot = charge_for_speed(coilgun, payload_mass, speed).shot
+    v = shot.exit_speed.to(u.km / u.s)
+    acc = shot.energy
+    e = float(acc["grid_j"]) if acc else float(shot.energy_drawn.to_value(u.J))
+    label = getattr(coilgun, "name", "") or "coilgun"
+    text = (f"{label}: simulated shot at {v.to_value(u.km / u.s):.4f} km/s, grid energy "
+            f"{e / 1e9:.4g} GJ" + (f", wall-plug {acc['wall_plug_efficiency']:.4f}" if acc
+                                   else ""))
+    rate = None
+    if shot.thermal and math.isfinite(shot.thermal["thermal_rate_hz"]) \
+            and shot.thermal["thermal_rate_hz"] > 0:
+        rate = shot.thermal["thermal_rate_hz"] * 3600.0 / u.h
+    energy = ShotEnergy(e * u.J, v, text, rate)
+    thermal = (None if not shot.thermal else
+               CoilThermal.from_heating(shot.thermal, coilgun.thermal, e * u.J))
+    power = getattr(coilgun.thermal, "charging_power", None)
+    return energy, thermal, None if power is None else float(power) * u.W
 
 
 @dataclass(frozen=True)
@@ -281,8 +358,13 @@ class Shell:
 
 @dataclass(frozen=True)
 class SatelliteSpec:
-    """The satellite as the throughput planner sees it (mass and thruster only; the satellite
-    model of issue 17 can replace it: only these two numbers are used).
+    """The satellite as the throughput planner sees it: the mass delivered per shot and the
+    specific impulse its insertion propellant is priced with (rocket equation on each shot's
+    budget).
+
+    Hand-typed (``SatelliteSpec(mass, isp)``) or from the satellite model of issue 17
+    (:meth:`from_satellite`: the wet mass and the capture engine's Isp; the model rides along
+    in :attr:`model` for the report).
 
     Attributes
     ----------
@@ -290,14 +372,38 @@ class SatelliteSpec:
         Mass at arrival, before the insertion burns (kg): the mass delivered per shot.
     isp : astropy.units.Quantity
         Specific impulse of its thruster (s).
+    model : massdriver.satellite.Satellite or None
+        The satellite model these numbers come from, if any.
     """
 
     mass: Any
     isp: Any
+    model: Any = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "mass", _positive(self.mass, u.kg, "satellite mass") * u.kg)
         object.__setattr__(self, "isp", _positive(self.isp, u.s, "isp") * u.s)
+        if self.model is not None:
+            if not isinstance(self.model, Satellite):
+                raise InputError("SatelliteSpec.model: must be a massdriver.satellite.Satellite")
+
+    @classmethod
+    def from_satellite(cls, satellite) -> SatelliteSpec:
+        """The planner's view of a :class:`massdriver.satellite.Satellite`: its wet mass at
+        arrival and the Isp of its capture engine (the chemical engine of largest thrust,
+        the one every capture burn uses)."""
+        if not isinstance(satellite, Satellite):
+            raise InputError("SatelliteSpec.from_satellite: give a massdriver.satellite.Satellite")
+        return cls(satellite.wet_mass, satellite.capture_engine.isp, model=satellite)
+
+    def describe(self) -> dict:
+        """Plain description (JSON)."""
+        d = {"mass_kg": float(self.mass.to_value(u.kg)), "isp_s": float(self.isp.to_value(u.s))}
+        if self.model is not None:
+            d["model"] = self.model.as_dict()
+            d["isp_from"] = f"capture engine {self.model.capture_engine.name!r}".replace(
+                " ''", "")
+        return d
 
 
 @dataclass(frozen=True)
@@ -377,8 +483,7 @@ class ThroughputPlan:
                 "step_minutes": float(self.step.to_value(u.min)),
                 "threshold_km_s": float(self.threshold.value), "rtol": self.rtol,
                 "max_flight_time_days": float(self.max_flight_time.value),
-                "satellite": {"mass_kg": float(self.satellite.mass.value),
-                              "isp_s": float(self.satellite.isp.value)},
+                "satellite": self.satellite.describe(),
                 "launchers": [la.describe() for la in self.launchers],
                 "shells": [s.describe() for s in self.shells]}
 
@@ -527,9 +632,9 @@ class Schedule:
     ----------
     epoch_tdb : ndarray
         Firing epoch, TDB s past J2000.
-    launcher, shell, plane : ndarray of int
+    launcher, shell, plane : ndarray of int16
         Indices into the plan's launchers, shells and the shell's planes.
-    branch : ndarray of int
+    branch : ndarray of int8
         0 prograde, 1 retrograde arrival.
     speed_km_s, tof_s, delta_v_km_s, energy_j, propellant_kg : ndarray
         Exit speed, time of flight to the Earth perigee, total insertion delta-v (cheapest
@@ -624,9 +729,12 @@ def _kernel_inputs(plan: ThroughputPlan, tables: WindowTables, shells=None) -> d
 
 def _run_block(job: tuple) -> tuple:
     """One time block of the scheduler (module-level: a Dask task). ``job`` is
-    ``(kernel inputs, state, block_end)``; returns ``(state, shots, changes)``."""
+    ``(kernel inputs, state, block_end[, light])``; returns ``(state, shots, changes,
+    shot count)``; with ``light`` the shots are counted and dropped (empty arrays returned)."""
 
-    k, state, block_end = job
+    k, state, block_end = job[:3]
+    light = bool(job[3]) if len(job) > 3 else False
+    count = 0
     state = {key: np.array(v, copy=True) for key, v in state.items()}
     shots: list = []
     changes: list = []
@@ -640,13 +748,19 @@ def _run_block(job: tuple) -> tuple:
             float(block_end),
             state["t_now"], state["bank"], state["rise"], state["t_last"], state["last_code"],
             state["delivered"], *buf)
-        shots.append([b[:n].copy() for b in buf[:8]])
+        count += int(n)
+        shots.append([b[:0 if light else n].copy() for b in buf[:8]])
         changes.append([b[:c].copy() for b in buf[8:]])
+        del buf
         if done:
             break
-    cat = [np.concatenate([s[i] for s in shots]) for i in range(8)]
+    cat = []
+    for i in range(8):                         # field by field, each chunk freed once copied
+        cat.append(np.concatenate([s[i] for s in shots]))
+        for s in shots:
+            s[i] = None
     ch = [np.concatenate([s[i] for s in changes]) for i in range(3)]
-    return state, cat, ch
+    return state, cat, ch, count
 
 
 @dataclass(frozen=True)
@@ -917,11 +1031,13 @@ def schedule(plan: ThroughputPlan, tables: WindowTables, *, block_days: float | 
         on a cluster). The state is handed from block to block: the schedule does not depend
         on the blocks.
     scheduler, client
-        Run the blocks as Dask tasks (one after the other: each needs the state the previous
-        one leaves).
+        Run the blocks as Dask tasks: the blocks of one piece one after the other (each needs
+        the state the previous one leaves), the pieces side by side (the per-shell verdict
+        runs, and each launcher of a run whose shells all ask "as much as possible";
+        :func:`_schedule_runs`).
     checkpoint : path, optional
-        Folder keeping each finished block (``block-<hash>-<i>.npz``); a rerun resumes after
-        the last one found.
+        Folder keeping each finished block (``block-<hash>-<i>.npz``); a rerun takes the
+        blocks found there instead of computing them.
     verdict : bool
         Also schedule each shell alone as "as much as possible" to state its largest rate.
 
@@ -933,43 +1049,49 @@ def schedule(plan: ThroughputPlan, tables: WindowTables, *, block_days: float | 
     with active_client(scheduler, client) as active:
         remote = active is not None
         days = block_days if block_days is not None else (365.0 if remote else 1e9)
-        shots, ch, n_blocks = _schedule_blocks(plan, tables, None, days, active, checkpoint)
-        shot_arrays = dict(zip(_SHOT_FIELDS, shots, strict=True))
-        verdicts = []
-        open_frac = tables.open_fraction(float(plan.threshold.to_value(u.km / u.s)))
-        years = float(plan.horizon.to_value(u.s)) / YEAR
-        m = float(plan.satellite.mass.to_value(u.t))
-        counts = np.bincount(shot_arrays["shell"], minlength=len(plan.shells))
-        for si, shell in enumerate(plan.shells):
-            delivered = counts[si] * m / years
-            met = None
-            if shell.rate is not None:
-                cap_n = math.floor(float(shell.rate.to_value(u.t / u.s))
-                                   * float(plan.horizon.to_value(u.s)) / m + 1e-9)
-                met = bool(counts[si] >= cap_n)
-            capacity, limit = None, "demand_met" if met else "no_window"
-            w_open = float(1.0 - np.prod(1.0 - open_frac[:, si]))
-            if verdict:
-                alone = replace(shell, rate=None)
+        runs = [(tables, None)]
+        if verdict:
+            for si, shell in enumerate(plan.shells):
                 sub = WindowTables(tables.grid, tables.total_km_s[:, si:si + 1],
                                    tables.speed_km_s[:, si:si + 1], tables.tof_s[:, si:si + 1])
-                a_shots, a_ch, _ = _schedule_blocks(plan, sub, (alone,), days, active, None)
-                capacity = a_shots[0].size * m / years * u.t / u.yr
-                limit = _dominant(plan, a_ch)
-            advice = _ADVICE[limit]
-            if limit not in ("no_window", "demand_met") and w_open < 0.5:
-                advice += (f"; beyond that, {_ADVICE['no_window']}")
-            verdicts.append(ShellVerdict(
-                name=shell.name, demand=shell.rate, delivered=delivered * u.t / u.yr,
-                capacity=capacity, met=met, window_open=w_open, limit=limit,
-                raise_by=advice))
+                runs.append((sub, (replace(shell, rate=None),)))
+        done = _schedule_runs(plan, runs, days, active, checkpoint)
+    (shots, ch, _n), n_blocks = done[0], len(_block_ends(plan, days))
+    shot_arrays = dict(zip(_SHOT_FIELDS, shots, strict=True))
+    verdicts = []
+    open_frac = tables.open_fraction(float(plan.threshold.to_value(u.km / u.s)))
+    years = float(plan.horizon.to_value(u.s)) / YEAR
+    m = float(plan.satellite.mass.to_value(u.t))
+    counts = np.bincount(shot_arrays["shell"], minlength=len(plan.shells))
+    for si, shell in enumerate(plan.shells):
+        delivered = counts[si] * m / years
+        met = None
+        if shell.rate is not None:
+            cap_n = math.floor(float(shell.rate.to_value(u.t / u.s))
+                               * float(plan.horizon.to_value(u.s)) / m + 1e-9)
+            met = bool(counts[si] >= cap_n)
+        capacity, limit = None, "demand_met" if met else "no_window"
+        w_open = float(1.0 - np.prod(1.0 - open_frac[:, si]))
+        if verdict:
+            _none, a_ch, a_n = done[1 + si]
+            capacity = a_n * m / years * u.t / u.yr
+            limit = _dominant(plan, a_ch)
+        advice = _ADVICE[limit]
+        if limit not in ("no_window", "demand_met") and w_open < 0.5:
+            advice += (f"; beyond that, {_ADVICE['no_window']}")
+        verdicts.append(ShellVerdict(
+            name=shell.name, demand=shell.rate, delivered=delivered * u.t / u.yr,
+            capacity=capacity, met=met, window_open=w_open, limit=limit,
+            raise_by=advice))
     n = shot_arrays["epoch_tdb"].size
     isp = float(plan.satellite.isp.to_value(u.s))
     mass = float(plan.satellite.mass.to_value(u.kg))
     prop = mass * -np.expm1(-shot_arrays["delta_v_km_s"] / (_G0 * isp))
-    option = shot_arrays["option"]
-    sched = Schedule(epoch_tdb=shot_arrays["epoch_tdb"], launcher=shot_arrays["launcher"],
-                     shell=shot_arrays["shell"], plane=option // 2, branch=option % 2,
+    option = shot_arrays.pop("option")        # small integers: small types (memory)
+    sched = Schedule(epoch_tdb=shot_arrays["epoch_tdb"],
+                     launcher=shot_arrays.pop("launcher").astype(np.int16),
+                     shell=shot_arrays.pop("shell").astype(np.int16),
+                     plane=(option // 2).astype(np.int16), branch=(option % 2).astype(np.int8),
                      speed_km_s=shot_arrays["speed_km_s"], tof_s=shot_arrays["tof_s"],
                      delta_v_km_s=shot_arrays["delta_v_km_s"],
                      energy_j=shot_arrays["energy_j"], propellant_kg=prop)
@@ -1002,47 +1124,142 @@ def _dominant(plan: ThroughputPlan, ch: list) -> str:
     return CONSTRAINT_NAMES[int(np.argmax(open_time))]
 
 
-def _schedule_blocks(plan, tables, shells, block_days, client, checkpoint) -> tuple:
-    k = _kernel_inputs(plan, tables, shells)
-    state = _initial_state(plan)
-    if shells is not None:
-        state["delivered"] = np.zeros(len(shells), np.int64)
+def _units(plan: ThroughputPlan, tables: WindowTables, shells) -> list:
+    """Independent pieces of one schedule run: ``[(launcher indices, sub-plan, sub-tables)]``.
+
+    When every shell of the run asks "as much as possible" nothing couples the launchers (no
+    shared demand: each fires at its own pace into the best open shell), so each launcher is a
+    piece of its own; the kernel acts on the launcher of earliest time, the lowest index first
+    on a tie, so merging the pieces' records by (time, launcher), stably, gives the run of all
+    launchers together record for record (:func:`_merge`). With a finite demand the launchers
+    share the shells' quotas and run together.
+    """
+    shells = plan.shells if shells is None else shells
+    if len(plan.launchers) == 1 or any(sh.rate is not None for sh in shells):
+        return [(tuple(range(len(plan.launchers))), plan, tables)]
+    return [((li,), replace(plan, launchers=(la,)),
+             WindowTables(tables.grid, tables.total_km_s[li:li + 1],
+                          tables.speed_km_s[li:li + 1], tables.tof_s[li:li + 1]))
+            for li, la in enumerate(plan.launchers)]
+
+
+def _merge(parts: list) -> tuple:
+    """Merge pieces ``[(launcher indices, shots, changes)]`` into one run's records."""
+    shots, changes = [], []
+    for idx, sh, chg in parts:
+        lut = np.asarray(idx, np.int64)
+        sh = list(sh)
+        chg = list(chg)
+        sh[1] = lut[sh[1]]
+        chg[1] = lut[chg[1]]
+        shots.append(sh)
+        changes.append(chg)
+    if len(parts) == 1:
+        return shots[0], changes[0]
+    cat_s = [np.concatenate([p[j] for p in shots]) for j in range(8)]
+    cat_c = [np.concatenate([p[j] for p in changes]) for j in range(3)]
+    o = np.lexsort((cat_s[1], cat_s[0]))           # by time, then launcher; stable
+    oc = np.lexsort((cat_c[1], cat_c[0]))
+    return [a[o] for a in cat_s], [a[oc] for a in cat_c]
+
+
+def _as_finished(jobs: list, client):
+    """``(index, _run_block(job))`` for each job as it finishes: in-process one after the
+    other, on a Dask cluster all submitted at once and gathered in order."""
+    if client is None:
+        for j, job in enumerate(jobs):
+            yield j, _run_block(job)
+        return
+    run_id = uuid.uuid4().hex[:12]
+    keys = [f"massdriver-throughput-block-{run_id}-{j:06d}" for j in range(len(jobs))]
+    futures = client.map(_run_block, jobs, key=keys, retries=2)
+    for j, fut in enumerate(futures):       # all running; each kept once gathered
+        yield j, client.gather(fut)
+
+
+def _schedule_runs(plan, runs: list, block_days: float, client, checkpoint) -> list:
+    """Schedule several independent runs ``[(tables, shells or None)]`` block by block.
+
+    Each run is cut into the pieces of :func:`_units` (by launcher where that is exact) and
+    each piece into the time blocks of :func:`_block_ends`; a piece's state (banks, coil
+    temperatures, last shots, shots per shell) is handed from one of its blocks to the next.
+    Block ``i`` of every piece is one batch of tasks (in-process one after the other, on a Dask
+    cluster side by side). With a ``checkpoint`` folder each finished block is kept
+    (``block-<key>-<i>.npz``, written whole or not at all) and a rerun takes it from there
+    instead of computing it. Returns ``[(shots, changes, shot count)]``, one per run; the
+    runs with ``shells`` given (the verdict's capacity runs) keep their count and binding
+    changes only, not their shots (memory).
+    """
     ends = _block_ends(plan, block_days)
     folder = None if checkpoint is None else Path(checkpoint)
-    key = None
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
-        h = hashlib.sha256(json.dumps([plan.describe(), block_days], sort_keys=True,
-                                      default=str).encode())
-        for name in ("total", "speed", "tof"):
-            h.update(np.ascontiguousarray(k[name]).tobytes())
-        key = h.hexdigest()[:24]
-    shot_parts, change_parts = [], []
+    pieces = []                                    # (run index, launcher idx, inputs, key)
+    for ri, (tables, shells) in enumerate(runs):
+        for idx, sub_plan, sub_tables in _units(plan, tables, shells):
+            k = _kernel_inputs(sub_plan, sub_tables, shells)
+            key = None
+            if folder is not None:
+                h = hashlib.sha256(json.dumps(
+                    [sub_plan.describe(), block_days, list(idx),
+                     None if shells is None else [sh.describe() for sh in shells]],
+                    sort_keys=True, default=str).encode())
+                for name in ("total", "speed", "tof"):
+                    h.update(np.ascontiguousarray(k[name]).tobytes())
+                key = h.hexdigest()[:24]
+            state = _initial_state(sub_plan)
+            if shells is not None:
+                state["delivered"] = np.zeros(len(shells), np.int64)
+            pieces.append({"run": ri, "idx": idx, "k": k, "key": key, "state": state,
+                           "shots": [], "changes": [], "n": 0, "light": shells is not None})
+    log.info("scheduling: %d runs, %d pieces x %d blocks", len(runs), len(pieces), len(ends))
     for i, end in enumerate(ends):
-        path = None if folder is None else folder / f"block-{key}-{i:04d}.npz"
-        if path is not None and path.exists():
-            z = np.load(path)
-            state = {f: z[f"state_{f}"] for f in _STATE_FIELDS}
-            shot_parts.append([z[f"shot_{j}"] for j in range(8)])
-            change_parts.append([z[f"change_{j}"] for j in range(3)])
+        todo = []
+        for pc in pieces:
+            path = None if folder is None else folder / f"block-{pc['key']}-{i:04d}.npz"
+            if path is not None and path.exists():
+                z = np.load(path)
+                pc["state"] = {f: z[f"state_{f}"] for f in _STATE_FIELDS}
+                pc["n"] += int(z["n_shots"])
+                pc["shots"].append([z[f"shot_{j}"] for j in range(8)])
+                pc["changes"].append([z[f"change_{j}"] for j in range(3)])
+            else:
+                todo.append((pc, path))
+        if not todo:
             continue
-        job = (k, state, end)
-        if client is None:
-            state, shots, changes = _run_block(job)
-        else:
-            [(state, shots, changes)] = map_ordered(_run_block, [job], client=client,
-                                                    label="massdriver-throughput-block")
-        shot_parts.append(shots)
-        change_parts.append(changes)
-        if path is not None:
-            tmp = path.with_name(path.stem + ".tmp.npz")
-            np.savez(tmp, **{f"state_{f}": state[f] for f in _STATE_FIELDS},
-                     **{f"shot_{j}": a for j, a in enumerate(shots)},
-                     **{f"change_{j}": a for j, a in enumerate(changes)})
-            tmp.replace(path)
-    shots = [np.concatenate([p[j] for p in shot_parts]) for j in range(8)]
-    changes = [np.concatenate([p[j] for p in change_parts]) for j in range(3)]
-    return shots, changes, len(ends)
+        # a verdict run's pieces are light: their count and changes only, not their shots
+        jobs = [(pc["k"], pc["state"], end, pc["light"]) for pc, _ in todo]
+        for j, (state, shots, changes, n_block) in _as_finished(jobs, client):
+            pc, path = todo[j]
+            pc["state"] = state
+            pc["n"] += n_block
+            pc["shots"].append(shots)
+            pc["changes"].append(changes)
+            if path is not None:               # kept as soon as it is done
+                tmp = path.with_name(path.stem + ".tmp.npz")
+                np.savez(tmp, n_shots=np.int64(n_block),
+                         **{f"state_{f}": state[f] for f in _STATE_FIELDS},
+                         **{f"shot_{j}": a for j, a in enumerate(shots)},
+                         **{f"change_{j}": a for j, a in enumerate(changes)})
+                tmp.replace(path)
+    result = []
+    for ri in range(len(runs)):
+        parts = []
+        for pc in pieces:
+            if pc["run"] != ri:
+                continue
+            blocks, pc["shots"] = pc["shots"], None        # (freed once concatenated)
+            shots = []
+            for j in range(8):
+                shots.append(blocks[0][j] if len(blocks) == 1
+                             else np.concatenate([p[j] for p in blocks]))
+                for p in blocks:
+                    p[j] = None
+            changes = [np.concatenate([p[j] for p in pc["changes"]]) for j in range(3)]
+            parts.append((pc["idx"], shots, changes))
+        shots, changes = _merge(parts)
+        result.append((shots, changes, sum(pc["n"] for pc in pieces if pc["run"] == ri)))
+    return result
 
 
 def plan_throughput(plan: ThroughputPlan, *, scheduler: str | None = None, client=None,

@@ -13,18 +13,23 @@ Layout (docs/throughput.md; ``examples/throughput_1mt.toml``)::
     [satellite]                    # mass at arrival (delivered per shot) and thruster
     mass = "1000 kg"
     isp = "320 s"
+    # or the satellite model of a mission file (issue 17): wet_mass, drag/limits keys and
+    # [[satellite.engines]] (thrust, isp, kind); the capture engine's Isp prices propellant
+
 
     [[launchers]]
     name = "..."
     site = { lat = ..., lon = ..., azimuth = ..., elevation = ... }   # as a mission's [site]
     speed_min = "2.35 km/s"
     speed_max = "2.80 km/s"
-    power = "200 MW"
-    efficiency = 0.5               # or energy_per_shot = "6 GJ"
+    power = "200 MW"               # or, with a coilgun file, its [thermal] charging_power
+    efficiency = 0.5               # or energy_per_shot = "6 GJ", or a coilgun file:
+    coilgun = "gun.toml"           # (relative to this file) energy per shot and heating from
+    coilgun_speed = "2.5 km/s"     # a shot simulated at this speed (default mid-range)
     bank_capacity = "12 GJ"        # default: twice a shot at speed_max
     max_shot_rate = "120 /h"       # optional
     thermal = { heat_fraction = 0.05, heat_capacity = "5e7 J/K", cooling_time = "20 min",
-                max_rise = "100 K" }   # optional
+                max_rise = "100 K" }   # optional; hand-typed values win over the coilgun's
 
     [[shells]]
     name = "..."
@@ -43,8 +48,11 @@ from pathlib import Path
 
 import astropy.units as u
 
+from massdriver import throughput as throughput_model
 from massdriver.campaign import ShotEnergy
+from massdriver.config.coilgun import coilgun_from_config
 from massdriver.config.mission import site_from_config
+from massdriver.config.satellite import satellite_from_config
 from massdriver.config.table import Table, read_toml
 from massdriver.errors import ConfigError, InputError
 from massdriver.mission import LAUNCHER_BOUNDS, LauncherSpec
@@ -62,7 +70,7 @@ from massdriver.throughput import (
 __all__ = ["load_throughput"]
 
 
-def _launcher(t: Table, satellite_mass) -> ThroughputLauncher:
+def _launcher(t: Table, satellite_mass, base_dir: Path) -> ThroughputLauncher:
     b = LAUNCHER_BOUNDS
     name = t.string("name", default=t.path)
     site = site_from_config(t.table("site"))
@@ -72,7 +80,11 @@ def _launcher(t: Table, satellite_mass) -> ThroughputLauncher:
         payload_mass=t.quantity("payload_mass", "kg", default=satellite_mass,
                                 bound=b["payload_mass"]),
         speed_sigma=0.05 * u.m / u.s, pointing_sigma=1e-3 * u.deg)
-    power = t.quantity("power", "W", minimum=0.0, exclusive_minimum=True, maximum=1e13)
+    power = t.quantity("power", "W", default=None, minimum=0.0, exclusive_minimum=True,
+                       maximum=1e13)
+    coilgun_file = t.string("coilgun", default=None)
+    coilgun_speed = t.quantity("coilgun_speed", "km/s", default=None, minimum=0.0,
+                               exclusive_minimum=True, maximum=10.0)
     energy_per_shot = t.quantity("energy_per_shot", "J", default=None, minimum=0.0,
                                  exclusive_minimum=True, maximum=1e14)
     efficiency = t.number("efficiency", default=None, minimum=0.0, exclusive_minimum=True,
@@ -95,16 +107,74 @@ def _launcher(t: Table, satellite_mass) -> ThroughputLauncher:
         th.finish()
     t.finish()
     spec = t.build(LauncherSpec, **spec_kwargs)
-    if (energy_per_shot is None) == (efficiency is None):
+    if energy_per_shot is not None and efficiency is not None:
         raise ConfigError(f"{t.key_path('efficiency')}: give efficiency (bank to kinetic "
-                          "energy, 0 < e <= 1) or energy_per_shot (J), exactly one of them")
-    energy = (ShotEnergy.fixed(energy_per_shot) if energy_per_shot is not None
-              else ShotEnergy.from_efficiency(efficiency, spec.payload_mass))
+                          "energy, 0 < e <= 1) or energy_per_shot (J), not both")
+    if coilgun_speed is not None and coilgun_file is None:
+        raise ConfigError(f"{t.key_path('coilgun_speed')}: needs {t.key_path('coilgun')} "
+                          "(a coilgun file)")
+    gun_energy = gun_thermal = gun_power = None
+    if coilgun_file is not None:
+        path = Path(coilgun_file)
+        if not path.is_absolute():
+            path = base_dir / path
+        if not path.is_file():
+            raise ConfigError(f"{t.key_path('coilgun')} = {coilgun_file!r}: file {path} does "
+                              "not exist")
+        gun = coilgun_from_config(read_toml(path))
+        speed = (coilgun_speed if coilgun_speed is not None
+                 else 0.5 * (spec.speed_min + spec.speed_max))
+        try:
+            gun_energy, gun_thermal, gun_power = throughput_model.coilgun_model(
+                gun, speed, spec.payload_mass)
+        except InputError as exc:
+            raise ConfigError(f"{t.key_path('coilgun')} = {coilgun_file!r}: cannot price a "
+                              f"shot of {spec.payload_mass:g} at {speed:.4g}: {exc}") from None
+    if energy_per_shot is not None:
+        energy = ShotEnergy.fixed(energy_per_shot)
+    elif efficiency is not None:
+        energy = ShotEnergy.from_efficiency(efficiency, spec.payload_mass)
+    elif gun_energy is not None:
+        energy = gun_energy
+    else:
+        raise ConfigError(f"{t.key_path('efficiency')}: give efficiency (bank to kinetic "
+                          "energy, 0 < e <= 1), energy_per_shot (J) or a coilgun file")
+    if thermal is None:
+        thermal = gun_thermal
+    if power is None:
+        power = gun_power
+    if power is None:
+        raise ConfigError(f"{t.key_path('power')} is missing: give the average power "
+                          "recharging the banks (W), or a coilgun file whose [thermal] sets "
+                          "charging_power")
     try:
         return ThroughputLauncher(name=name, site=site, spec=spec, power=power, energy=energy,
                                   bank_capacity=bank, max_shot_rate=rate, thermal=thermal)
     except InputError as exc:
         raise ConfigError(f"[{t.path}] {exc}") from None
+
+
+def _satellite(t: Table) -> SatelliteSpec:
+    """Hand-typed ``mass`` and ``isp``, or the satellite model (``wet_mass`` and
+    ``[[satellite.engines]]``, as a mission's ``[satellite]``)."""
+    model_keys = [k for k in ("wet_mass", "engines") if k in t]
+    if model_keys:
+        if "mass" in t or "isp" in t:
+            raise ConfigError(f"{t.key_path('mass' if 'mass' in t else 'isp')}: give mass and "
+                              "isp (hand-typed) or wet_mass and [[satellite.engines]] (the "
+                              "satellite model), not both")
+        model = satellite_from_config(t)
+        try:
+            return SatelliteSpec.from_satellite(model)
+        except InputError as exc:
+            raise ConfigError(f"[{t.path}] {exc}") from None
+    spec = t.build(SatelliteSpec,
+                   mass=t.quantity("mass", "kg", minimum=0.0, exclusive_minimum=True,
+                                   maximum=1e7),
+                   isp=t.quantity("isp", "s", minimum=0.0, exclusive_minimum=True,
+                                  maximum=1e5))
+    t.finish()
+    return spec
 
 
 def _shell(t: Table, start) -> Shell:
@@ -168,14 +238,9 @@ def load_throughput(path: str | Path, *, horizon=None, step=None) -> ThroughputP
                               maximum=20.0)
     rtol = root.number("rtol", default=1e-10, minimum=1e-13, maximum=1e-6)
     tof = root.quantity("max_flight_time", "day", default=8.0, minimum=1.0, maximum=60.0)
-    sat_t = root.table("satellite")
-    satellite = sat_t.build(SatelliteSpec,
-                            mass=sat_t.quantity("mass", "kg", minimum=0.0,
-                                                exclusive_minimum=True, maximum=1e7),
-                            isp=sat_t.quantity("isp", "s", minimum=0.0, exclusive_minimum=True,
-                                               maximum=1e5))
-    sat_t.finish()
-    launchers = tuple(_launcher(t, satellite.mass) for t in root.tables("launchers"))
+    satellite = _satellite(root.table("satellite"))
+    base_dir = Path(path).resolve().parent
+    launchers = tuple(_launcher(t, satellite.mass, base_dir) for t in root.tables("launchers"))
     shells = tuple(_shell(t, start) for t in root.tables("shells"))
     if not launchers:
         raise ConfigError("launchers = []: give at least one [[launchers]] table")

@@ -65,6 +65,19 @@ def _month_index(epoch_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return (months - labels[0]).astype(int), labels
 
 
+def _year_seconds(inputs: dict, years: np.ndarray) -> np.ndarray:
+    """Seconds of each calendar year (UTC) inside the plan's horizon: the mean power of a
+    year the horizon covers in part is its energy over that part, not over a whole year."""
+    start = np.datetime64(inputs["start_utc"][:19], "ms").astype(np.int64) / 1e3
+    end = start + float(inputs["horizon_days"]) * 86400.0
+    out = []
+    for y in years:
+        lo = np.datetime64(f"{int(y):04d}-01-01", "ms").astype(np.int64) / 1e3
+        hi = np.datetime64(f"{int(y) + 1:04d}-01-01", "ms").astype(np.int64) / 1e3
+        out.append(max(min(end, hi) - max(start, lo), 1.0))
+    return np.array(out)
+
+
 def write_throughput_figures(directory: str | os.PathLike, formats=("png",)) -> list[Path]:
     """Draw the five figures of a throughput output directory into it.
 
@@ -145,9 +158,10 @@ def write_throughput_figures(directory: str | os.PathLike, formats=("png",)) -> 
         p = np.array([r["propellant_kg"][years == y].sum() for y in ys]) / 1e3
         ax1.bar(ys, e / 1e6)
         ax1.set_ylabel("bank energy drawn (PJ)")
-        ax1.set_title("Energy per year (mean power on top)")
-        for y, x in zip(ys, e, strict=True):
-            ax1.annotate(f"{x * 1e9 / (365.25 * 86400) / 1e6:,.0f} MW", (y, x / 1e6),
+        ax1.set_title("Energy per year (mean power over the horizon's part of it)")
+        covered = _year_seconds(r["summary"]["inputs"], ys)
+        for y, x, sec in zip(ys, e, covered, strict=True):
+            ax1.annotate(f"{x * 1e9 / sec / 1e6:,.0f} MW", (y, x / 1e6),
                          ha="center", va="bottom", fontsize=7)
         ax2.bar(ys, p)
         ax2.set_ylabel("satellite propellant (t)")
