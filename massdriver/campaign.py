@@ -64,6 +64,7 @@ from astropy.table import QTable
 from astropy.utils.masked import Masked
 
 import massdriver
+from massdriver.arrival import ArrivalOptions, compare_strategies
 from massdriver.budget import delta_v_budget, propellant_mass
 from massdriver.coilgun import charge_for_speed
 from massdriver.ephemeris import Ephemeris
@@ -1034,8 +1035,6 @@ def schedule_campaign(constellation: Constellation, launcher: CampaignLauncher, 
 
 
 def _default_arrival_options():
-    from massdriver.arrival import ArrivalOptions
-
     return ArrivalOptions()
 
 
@@ -1050,8 +1049,6 @@ def _check_satellite(satellite, m_sat: float, isp_s: float) -> None:
 
 def _price_arrival(yp, budget, target, satellite, arrival):
     """Every enabled arrival strategy for one shot (its plane change and margin kept)."""
-    from massdriver.arrival import compare_strategies
-
     extras = budget.mcc + budget.plane_change + budget.margin
     return compare_strategies(yp[:3] * u.km, yp[3:6] * u.km / u.s, target, satellite,
                               impulsive_total=budget.total, extras=extras, options=arrival)
