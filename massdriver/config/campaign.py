@@ -14,8 +14,8 @@ from massdriver.campaign import (
     ShotEnergy,
 )
 from massdriver.config.mission import common_sections, search_from_config
-from massdriver.config.satellite import arrival_from_config, satellite_from_config
-from massdriver.config.table import Table, read_toml
+from massdriver.config.satellite import satellite_sections
+from massdriver.config.table import read_toml
 from massdriver.config.targets import targets_from_config
 from massdriver.errors import ConfigError, InputError
 
@@ -92,14 +92,7 @@ def load_campaign(path: str | Path) -> CampaignConfig:
 
     # arrival realism (docs/arrival.md): with a [satellite], every shot's insertion is priced
     # with each enabled strategy and its propellant is the chosen one's
-    sat_table = root.table("satellite", required=False)
-    arrival_table = root.table("arrival", required=False)
-    if arrival_table is not None and sat_table is None:
-        raise ConfigError("[arrival] needs a [satellite] table (the strategies fly the "
-                          "satellite's engines and aerodynamics)")
-    satellite = satellite_from_config(sat_table) if sat_table is not None else None
-    arrival = (arrival_from_config(arrival_table or Table({}, "arrival"))
-               if satellite is not None else None)
+    satellite, arrival = satellite_sections(root)
 
     c = root.table("campaign")
     counts = _satellite_counts(c, "satellites_per_plane", len(planes), default_count)

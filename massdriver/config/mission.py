@@ -13,7 +13,7 @@ import astropy.units as u
 
 from massdriver.coilgun_tolerances import monte_carlo
 from massdriver.config.coilgun import coilgun_from_config
-from massdriver.config.satellite import arrival_from_config, satellite_from_config
+from massdriver.config.satellite import satellite_sections
 from massdriver.config.table import Table, _fmt, read_toml
 from massdriver.config.targets import target_from_config
 from massdriver.errors import ConfigError, InputError
@@ -193,14 +193,7 @@ def load_mission(path: str | Path) -> MissionConfig:
     search = search_from_config(root.table("search"))
     mid_course = root.boolean("mid_course", default=True)
     # arrival realism (docs/arrival.md): optional [satellite] and [arrival]
-    sat_table = root.table("satellite", required=False)
-    arrival_table = root.table("arrival", required=False)
-    if arrival_table is not None and sat_table is None:
-        raise ConfigError("[arrival] needs a [satellite] table (the strategies fly the "
-                          "satellite's engines and aerodynamics)")
-    satellite = satellite_from_config(sat_table) if sat_table is not None else None
-    arrival = (arrival_from_config(arrival_table or Table({}, "arrival"))
-               if satellite is not None else None)
+    satellite, arrival = satellite_sections(root)
     root.finish()
     return MissionConfig(name=name, site=site, launcher=launcher, target=target, search=search,
                          mid_course=mid_course, source=str(path), auto_track=tuple(auto),

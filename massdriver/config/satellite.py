@@ -14,7 +14,7 @@ from massdriver.config.table import Table
 from massdriver.errors import ConfigError, InputError
 from massdriver.satellite import ENGINE_BOUNDS, ENGINE_KINDS, SATELLITE_BOUNDS, Engine, Satellite
 
-__all__ = ["satellite_from_config", "arrival_from_config"]
+__all__ = ["satellite_from_config", "arrival_from_config", "satellite_sections"]
 
 
 def _engine_from_config(t: Table):
@@ -77,3 +77,28 @@ def arrival_from_config(t: Table):
             raise ConfigError(f"{t.key_path(key)} = {t.data.get(key)!r}: {exc.reason}") \
                 from None
         raise ConfigError(f"[{t.path}] {exc}") from None
+
+
+def satellite_sections(root: Table) -> tuple[Satellite | None, ArrivalOptions | None]:
+    """The optional ``[satellite]`` and ``[arrival]`` tables of a mission or campaign file.
+
+    Returns
+    -------
+    (Satellite or None, ArrivalOptions or None)
+        Without ``[satellite]`` both are None; with it and no ``[arrival]``, the default
+        options.
+
+    Raises
+    ------
+    ConfigError
+        ``[arrival]`` without ``[satellite]`` (the strategies fly the satellite).
+    """
+    sat_table = root.table("satellite", required=False)
+    arrival_table = root.table("arrival", required=False)
+    if arrival_table is not None and sat_table is None:
+        raise ConfigError("[arrival] needs a [satellite] table (the strategies fly the "
+                          "satellite's engines and aerodynamics)")
+    if sat_table is None:
+        return None, None
+    return (satellite_from_config(sat_table),
+            arrival_from_config(arrival_table or Table({}, "arrival")))
