@@ -4,7 +4,8 @@ Helpers that are not fixtures live in plain modules next to the tests (this dire
 ``sys.path`` under pytest's default import mode): ``reference_orbits`` (Kepler, CR3BP and lunar
 launch references of the integrator tests) and ``config_mutations`` (the hypothesis strategies
 that mutate the example configs), ``cli_run`` (the command line run in-process: exit status,
-stdout, stderr), ``fake_solve`` (solve with a synthetic plan).
+stdout, stderr), ``fake_solve`` (solve with a synthetic plan), ``leo_case`` (the equatorial
+LEO window case of the window and Orekit tests).
 
 The suite runs numba's parallel kernels on at least two threads, also on a one-core runner
 (``NUMBA_NUM_THREADS`` is read once, when numba is first imported, which is after this file):

