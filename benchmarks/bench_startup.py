@@ -36,7 +36,24 @@ GOALS = {  # issue 15, part C, on 2 cores
     "peak RSS cold": "< 1 GB",
     "warm main job": "< 2 s wall",
     "cold test suite": "< 6 min",
+    "massdriver --help": "< 0.3 s wall",
 }
+#: the same goals as numbers: (wall limit s, peak RSS limit MB or None)
+LIMITS = {
+    "cold main job": (25.0, 1000.0),
+    "warm main job": (2.0, None),
+    "cold test suite": (360.0, None),
+    "massdriver --help": (0.3, None),
+}
+
+
+def verdict(name: str, r: dict) -> str:
+    """``met`` / ``NOT met`` for a row with a goal, else empty."""
+    if name not in LIMITS:
+        return ""
+    wall, rss = LIMITS[name]
+    ok = r["wall"] <= wall and (rss is None or r["rss_mb"] < rss)
+    return "met" if ok else "NOT met"
 
 # Runs a command as a child and prints its resource usage as JSON: RUSAGE_CHILDREN of this
 # wrapper then holds exactly that one command (its CPU over all threads, its peak RSS).
@@ -91,12 +108,14 @@ def main() -> int:
             suite = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider"]
             rows.append(("cold test suite", measure(suite, tmp / "cache-suite", ROOT)))
 
-    print(f"{'what':<28} {'wall s':>8} {'CPU s':>8} {'peak RSS MB':>12}  goal")
+    print(f"{'what':<28} {'wall s':>8} {'CPU s':>8} {'peak RSS MB':>12}  {'goal':<34} verdict")
     for name, r in rows:
-        goal = GOALS.get(name, "")
+        goal = GOALS.get(name, "-")
         if name == "cold main job":
             goal = f"{goal}; peak RSS {GOALS['peak RSS cold']}"
-        print(f"{name:<28} {r['wall']:8.2f} {r['cpu']:8.2f} {r['rss_mb']:12.0f}  {goal}")
+        print(f"{name:<28} {r['wall']:8.2f} {r['cpu']:8.2f} {r['rss_mb']:12.0f}  {goal:<34} "
+              f"{verdict(name, r)}")
+    print(f"(load average at the end: {os.getloadavg()[0]:.1f})")
     print(f"(python {sys.version.split()[0]}, {os.cpu_count()} CPUs; wall includes the "
           "interpreter's start)")
     return 0
