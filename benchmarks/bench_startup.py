@@ -14,7 +14,8 @@ Optionally (``--suite``) the test suite on an empty cache (``pytest -q -x``), wh
 minutes. The goals are printed beside the figures.
 
 Run: ``python benchmarks/bench_startup.py`` (add ``--suite`` for the test-suite row; ``--repeat
-N`` repeats the warm rows and keeps the best). Needs only the package (``pip install .``).
+N`` repeats the warm rows and keeps the best; ``--no-warmup`` skips row 3). Needs only the
+package (``pip install .``).
 """
 
 from __future__ import annotations
@@ -82,6 +83,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--suite", action="store_true", help="also time the test suite cold")
     parser.add_argument("--repeat", type=int, default=3, help="warm runs (best is kept)")
+    parser.add_argument("--no-warmup", action="store_true",
+                        help="skip the `massdriver warmup` rows (minutes on a loaded machine)")
     args = parser.parse_args()
 
     rows: list[tuple[str, dict]] = []
@@ -98,9 +101,10 @@ def main() -> int:
         rows.append(("warm main job", min(warm, key=lambda r: r["wall"])))
 
         prepared = tmp / "cache-warmup"
-        warmup = [sys.executable, "-m", "massdriver", "warmup"]
-        rows.append(("massdriver warmup (cold)", measure(warmup, prepared, work)))
-        rows.append(("main job after warmup", measure(job, prepared, work)))
+        if not args.no_warmup:
+            warmup = [sys.executable, "-m", "massdriver", "warmup"]
+            rows.append(("massdriver warmup (cold)", measure(warmup, prepared, work)))
+            rows.append(("main job after warmup", measure(job, prepared, work)))
         helps = [measure([sys.executable, "-m", "massdriver", "--help"], prepared, work)
                  for _ in range(5)]
         rows.append(("massdriver --help", min(helps, key=lambda r: r["wall"])))

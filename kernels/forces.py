@@ -805,9 +805,10 @@ def ephemeris_rhs(t, y, params, tab, out, row):
 def rhs(model, t, y, params, tab, out, row):
     """Right-hand side of model ``model`` written into ``out[row]`` (see the module docstring).
 
-    Inlined into the integrator (a call per force evaluation costs reference counting of every
-    array argument); the force models themselves (:func:`cr3bp_accel`,
-    :func:`ephemeris_accel`) are shared with the batch kernel.
+    Inlined into the integrator's stages (a call per force evaluation costs reference
+    counting of every array argument); its cold paths call :func:`rhs_called` instead, since
+    each inlined copy costs compile time on the first run. The force models themselves
+    (:func:`cr3bp_accel`, :func:`ephemeris_accel`) are shared with the batch kernel.
 
     Parameters
     ----------
