@@ -141,7 +141,9 @@ import math
 
 import numpy as np
 from massdriver.kernels.chebyshev import euler313_elements
-from massdriver.kernels.jit import jit
+from massdriver.kernels.jit import FASTMATH, jit
+from numba import types
+from numba.extending import overload
 
 from massdriver.bodies import (
     C22_MOON,
@@ -166,7 +168,7 @@ __all__ = [
     "P_J2_MOON", "P_C22_MOON", "P_R_MOON_J2", "P_MOON_HARMONICS_RADIUS", "P_R_MOON_SURFACE",
     "P_R_EARTH_SURFACE", "P_R_ATMOSPHERE", "P_R_ESCAPE", "P_PERIGEE_MAX_RADIUS", "MOON_SPHERE_OF_INFLUENCE",
     "rhs", "derivative", "cr3bp_rhs", "ephemeris_rhs", "battin_f", "earth_pole",
-    "moon_pa_rotation", "event_value", "sundman_rhs", "state_rhs", "cr3bp_accel_sundman", "ephemeris_accel_moon",
+    "moon_pa_rotation", "event_value", "sundman_rhs", "state_rhs", "rhs_called", "state_rhs_called", "cr3bp_accel_sundman", "ephemeris_accel_moon",
     "P_T_REF", "P_T_TARGET", "N_PARAMS_REGULARIZED", "EV_TIME", "moon_position", "pack_ephemeris", "table_position",
     "PACKED_MOON", "PACKED_SUN_EMB", "PACKED_MOON_PA",
     "ephemeris_bodies", "moon_pa_angles_packed",
@@ -455,7 +457,6 @@ _N_PACKED = 3
 _EARTH_OFFSET = _N_PACKED * _PACK_HEADER      # index of 1 / (1 + EMRAT)
 
 
-@jit
 def pack_ephemeris(eph, t_start, t_stop):
     """Pack the records of ``eph`` covering ``[t_start, t_stop]`` into one float64 array.
 
@@ -475,9 +476,33 @@ def pack_ephemeris(eph, t_start, t_stop):
     -------
     ndarray or None
         Packed tables (layout in the module source), or None when ``eph`` is None.
+
+    Notes
+    -----
+    Compiled code sees this through :func:`_overload_pack_ephemeris`, which picks the branch
+    from the type of ``eph`` at compile time: the result is then a plain array (or None), not
+    an optional array, so every ``tab is None`` test downstream is resolved by the compiler
+    and an ephemeris integrator holds no CR3BP code (and the reverse). One function returning
+    either would type as ``Optional(array)`` and compile both force models into every stage
+    of the integrator.
     """
     if eph is None:
         return None
+    return _pack_records(eph, t_start, t_stop)
+
+
+@overload(pack_ephemeris, jit_options={"fastmath": FASTMATH, "error_model": "numpy"})
+def _overload_pack_ephemeris(eph, t_start, t_stop):
+    """:func:`pack_ephemeris` in compiled code: None for a None ``eph``, else the packed array
+    (selected by type, at compile time)."""
+    if isinstance(eph, types.NoneType):
+        return lambda eph, t_start, t_stop: None
+    return lambda eph, t_start, t_stop: _pack_records(eph, t_start, t_stop)
+
+
+@jit
+def _pack_records(eph, t_start, t_stop):
+    """:func:`pack_ephemeris` of a (non-None) ``eph`` tuple: the packed array."""
     lo = min(t_start, t_stop)
     hi = max(t_start, t_stop)
     spans = eph[5]
@@ -499,9 +524,11 @@ def pack_ephemeris(eph, t_start, t_stop):
     start = _EARTH_OFFSET + 1
     tab = np.zeros(start + 3 * (c0 * n_moon + c1 * n_sun + c2 * n_pa))
     tab[_EARTH_OFFSET] = spans[5, 0]       # 1 / (1 + EMRAT), read off the file by the loader
-    off = _pack_table(tab, PACKED_MOON, start, moon, earth, f0, c0, n_moon, spans[0])
-    off = _pack_table(tab, PACKED_SUN_EMB, off, sun, emb, f1, c1, n_sun, spans[2])
-    _pack_table(tab, PACKED_MOON_PA, off, pa, None, f2, c2, n_pa, spans[4])
+    # np.int64: the table ids as plain integers, not literals (a literal argument compiles
+    # one specialisation of _pack_table per id)
+    off = _pack_table(tab, np.int64(PACKED_MOON), start, moon, earth, f0, c0, n_moon, spans[0])
+    off = _pack_table(tab, np.int64(PACKED_SUN_EMB), off, sun, emb, f1, c1, n_sun, spans[2])
+    _pack_table(tab, np.int64(PACKED_MOON_PA), off, pa, None, f2, c2, n_pa, spans[4])
     return tab
 
 
@@ -778,9 +805,10 @@ def ephemeris_rhs(t, y, params, tab, out, row):
 def rhs(model, t, y, params, tab, out, row):
     """Right-hand side of model ``model`` written into ``out[row]`` (see the module docstring).
 
-    Inlined into the integrator (a call per force evaluation costs reference counting of every
-    array argument); the force models themselves (:func:`cr3bp_accel`,
-    :func:`ephemeris_accel`) are shared with the batch kernel.
+    Inlined into the integrator's stages (a call per force evaluation costs reference
+    counting of every array argument); its cold paths call :func:`rhs_called` instead, since
+    each inlined copy costs compile time on the first run. The force models themselves
+    (:func:`cr3bp_accel`, :func:`ephemeris_accel`) are shared with the batch kernel.
 
     Parameters
     ----------
@@ -852,10 +880,30 @@ def state_rhs(model, t, y, params, tab, out, row, n):
     """:func:`rhs` for ``n = 6`` (time is the independent variable ``t``) or
     :func:`sundman_rhs` for ``n = 7`` (``t`` is then the fictitious time and is not used). A
     constant ``n`` selects the branch at compile time."""
+    # np.int64(row): the called function is compiled once for a plain integer row, not once
+    # per literal row of the stages (a specialisation each, ~0.3 s of the first run each)
     if n == 7:
-        sundman_rhs(model, y, params, tab, out, row)
+        sundman_rhs(model, y, params, tab, out, np.int64(row))
     else:
         rhs(model, t, y, params, tab, out, row)
+
+
+@jit
+def rhs_called(model, t, y, params, tab, out, row):
+    """:func:`rhs` as a function call (not inlined), for the integrators' cold paths (the
+    first evaluation, the initial step, the dense-output stages): each inlined copy of the
+    force model costs compile time on the first run, and only the twelve stages of a step
+    are hot."""
+    rhs(model, t, y, params, tab, out, row)
+
+
+@jit(inline="always")
+def state_rhs_called(model, t, y, params, tab, out, row, n):
+    """:func:`state_rhs` through function calls (:func:`rhs_called`, :func:`sundman_rhs`)."""
+    if n == 7:
+        sundman_rhs(model, y, params, tab, out, np.int64(row))
+    else:
+        rhs_called(model, t, y, params, tab, out, np.int64(row))
 
 
 @jit

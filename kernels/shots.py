@@ -224,9 +224,13 @@ def osculating_perigee(y, gm):
     return h2 / (gm * (1.0 + e)), hx, hy, hz
 
 
-@jit
+@jit(inline="always")
 def coast_to_perigee(t0, y0, t_max, rtol, atol, params, eph, far_perigee_radius):
     """Integrate a shot to its first Earth perigee closer than ``far_perigee_radius``.
+
+    Inlined into its one caller, :func:`signed_perigee`: every compiled caller of the
+    integrator links it and has LLVM optimise and emit it again on the first run (~2.5 s a
+    level), so one level less is that much less to wait for.
 
     Returns
     -------
@@ -342,11 +346,14 @@ def _newton(w, f, slope):
     return w
 
 
-@jit
+@jit(inline="always")
 def solve_speed(t0, branch, r_target, guess, speed_min, speed_max, speed_tol, perigee_tol,
                 site_body, dir_body, t_max, rtol, atol, params, eph, far_perigee_radius, y_out,
                 slope_hint=np.nan):
     """Exit speed giving perigee radius ``r_target`` on ``branch`` (+1 prograde, -1 retrograde).
+
+    Inlined into its one caller, :func:`solve_chunk` (one compiled level less above the
+    integrator; see :func:`coast_to_perigee`).
 
     Parameters
     ----------

@@ -554,6 +554,16 @@ def _free_points(rh, ha, ta, pole, cos_inc, cos_nu, sin_nu, sin_half):
     return n_cand
 
 
+@jit
+def _candidates(free_raan, rh, ha, ta, normal, pole, cos_inc, cos_nu, sin_nu, sin_half):
+    """:func:`_free_points` (``free_raan``) or :func:`_fixed_nodes`. A call, not inlined:
+    :func:`high_ellipse_strategy` fills the candidates twice, and each inlined copy of both
+    branches cost compile time on the first run."""
+    if free_raan:
+        return _free_points(rh, ha, ta, pole, cos_inc, cos_nu, sin_nu, sin_half)
+    return _fixed_nodes(rh, ha, normal, cos_nu, sin_nu, sin_half)
+
+
 @jit(inline="always")
 def _sequence_time(R, rA, q_t, mu):
     """Time from the arrival perigee to the last burn of strategy 1, s: half a period of the
@@ -607,12 +617,9 @@ def high_ellipse_strategy(rh, R, vr0, vh0, ha, ta, normal, pole, cos_inc, free_r
     cos_nu = np.empty(n_max)
     sin_nu = np.empty(n_max)
     sin_half = np.empty(n_max)
-    n_cand = 0
     moving = (not free_raan) and raan_rate != 0.0
-    if free_raan:
-        n_cand = _free_points(rh, ha, ta, pole, cos_inc, cos_nu, sin_nu, sin_half)
-    else:
-        n_cand = _fixed_nodes(rh, ha, normal, cos_nu, sin_nu, sin_half)
+    n_cand = _candidates(free_raan, rh, ha, ta, normal, pole, cos_inc, cos_nu, sin_nu,
+                         sin_half)
     hi = ra_max if ra_max > R else R
     if not optimize or hi <= R * (1.0 + 1e-9):
         tot, ins, pl, ci, j = _high_ellipse_total(R, vr0, vh0, hi, q_t, Q_t, mu, rh, ha, normal,
@@ -678,10 +685,8 @@ def high_ellipse_strategy(rh, R, vr0, vh0, ha, ta, normal, pole, cos_inc, free_r
         rA = hi
     if not moving:
         # restore the full candidate set (slot 0 was overwritten)
-        if free_raan:
-            n_cand = _free_points(rh, ha, ta, pole, cos_inc, cos_nu, sin_nu, sin_half)
-        else:
-            n_cand = _fixed_nodes(rh, ha, normal, cos_nu, sin_nu, sin_half)
+        n_cand = _candidates(free_raan, rh, ha, ta, normal, pole, cos_inc, cos_nu, sin_nu,
+                             sin_half)
     tot, ins, pl, ci, j = _high_ellipse_total(R, vr0, vh0, rA, q_t, Q_t, mu, rh, ha, normal,
                                               pole, raan_rate, moving, cos_nu, sin_nu, sin_half,
                                               n_cand)

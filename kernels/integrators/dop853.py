@@ -50,7 +50,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from massdriver.kernels.forces import N_EVENTS, pack_ephemeris, rhs, state_rhs
+from massdriver.kernels.forces import (
+    N_EVENTS,
+    pack_ephemeris,
+    rhs_called,
+    state_rhs,
+    state_rhs_called,
+)
 from massdriver.kernels.integrators import dop853_coefficients as cf
 from massdriver.kernels.integrators.contract import (
     N_STATE,
@@ -217,17 +223,17 @@ def dense_coefficients(model, t_old, y_old, y_new, h, K, ytmp, F, params, tab):
         ytmp[i] = y_old[i] + (cf.A14_1 * K[0, i] + cf.A14_7 * K[6, i] + cf.A14_8 * K[7, i]
                               + cf.A14_9 * K[8, i] + cf.A14_10 * K[9, i] + cf.A14_11 * K[10, i]
                               + cf.A14_12 * K[11, i] + cf.A14_13 * K[12, i]) * h
-    state_rhs(model, t_old + cf.C14 * h, ytmp, params, tab, K, 13, n)
+    state_rhs_called(model, t_old + cf.C14 * h, ytmp, params, tab, K, 13, n)
     for i in range(n):
         ytmp[i] = y_old[i] + (cf.A15_1 * K[0, i] + cf.A15_6 * K[5, i] + cf.A15_7 * K[6, i]
                               + cf.A15_8 * K[7, i] + cf.A15_11 * K[10, i] + cf.A15_12 * K[11, i]
                               + cf.A15_13 * K[12, i] + cf.A15_14 * K[13, i]) * h
-    state_rhs(model, t_old + cf.C15 * h, ytmp, params, tab, K, 14, n)
+    state_rhs_called(model, t_old + cf.C15 * h, ytmp, params, tab, K, 14, n)
     for i in range(n):
         ytmp[i] = y_old[i] + (cf.A16_1 * K[0, i] + cf.A16_6 * K[5, i] + cf.A16_7 * K[6, i]
                               + cf.A16_8 * K[7, i] + cf.A16_9 * K[8, i] + cf.A16_13 * K[12, i]
                               + cf.A16_14 * K[13, i] + cf.A16_15 * K[14, i]) * h
-    state_rhs(model, t_old + cf.C16 * h, ytmp, params, tab, K, 15, n)
+    state_rhs_called(model, t_old + cf.C16 * h, ytmp, params, tab, K, 15, n)
     for i in range(n):
         dy = y_new[i] - y_old[i]
         f_old = K[0, i]
@@ -272,7 +278,7 @@ def select_initial_step(model, t0, y0, f0, t_bound, max_step, direction, rtol, a
     h0 = min(h0, interval_length)
     for i in range(n):
         work[i] = y0[i] + h0 * direction * f0[i]
-    state_rhs(model, t0 + h0 * direction, work, params, tab, K, 1, n)
+    state_rhs_called(model, t0 + h0 * direction, work, params, tab, K, 1, n)
     s2 = 0.0
     for i in range(n):
         scale = atol[i] + abs(y0[i]) * rtol
@@ -404,7 +410,7 @@ def integrate_packed(model, t0, y0, t_end, rtol, atol, max_step, first_step, par
 
     ts, ys, n_stored = start_points(t0, y0, store_steps)
 
-    rhs(model, t0, y, params, tab, K, 0)
+    rhs_called(model, t0, y, params, tab, K, np.int64(0))
     nfev = 1
     nsteps = 0
     nrejected = 0

@@ -179,7 +179,9 @@ def detect_events(model, event_modes, t_new, y_new, params, tab, g, g_new, found
     int
         Number of events found.
     """
-    n_found = 0
+    # np.int64: a plain integer, not the literal 0 (type inference would first see the literal
+    # and compile a useless Literal[int](0) specialisation of handle_events)
+    n_found = np.int64(0)
     for e in range(N_EVENTS):
         if event_modes[e] == 0:
             continue

@@ -157,7 +157,7 @@ def integrate_packed(model, t0, y0, t_end, rtol, atol, max_step, first_step, par
 
     ts, ys, n_stored = start_points(t0, y0, store_steps)
 
-    sundman_rhs(model, y, p, tab, K, 0)
+    sundman_rhs(model, y, p, tab, K, np.int64(0))
     nfev = 1
     nsteps = 0
     nrejected = 0
