@@ -91,8 +91,10 @@ def fast(mission, az, el, days: float):
 
     s = mission.search
     start = time.perf_counter()
+    cpu = time.process_time()
     r = aim(mission.site, mission.target, s.start, days * u.day, azimuths=az, elevations=el,
             launcher=mission.launcher, threshold=s.threshold, step=1 * u.hour, refine=0)
+    r.timings["cpu"] = time.process_time() - cpu
     return r, time.perf_counter() - start
 
 
@@ -121,7 +123,8 @@ def main() -> None:
     tm = r.timings
     print(f"{len(cells)} tracks x {args.days:g} d hourly x 2 branches = {solves:,} speed "
           "solves exhaustively")
-    print(f"fast path (aim as run, refine 0): {t_fast:8.1f} s wall; screen {tm['screen']:.1f} s "
+    print(f"fast path (aim as run, refine 0): {t_fast:8.1f} s wall, {tm['cpu']:.1f} s CPU "
+          f"(all threads); screen {tm['screen']:.1f} s "
           f"({tm['screen_solves']:,} solves), grid {tm['grid']:.1f} s "
           f"({tm['grid_solves']:,} solves), calendar {tm['calendar']:.1f} s "
           f"({tm['calendar_solves']:,} solves); {r.inputs['screened_out_cells']} of "
@@ -131,11 +134,14 @@ def main() -> None:
           f"duty cycle {best.duty_cycle:.3f}, median {best.total_median_km_s:.3f} km/s")
     k = max(1, min(args.baseline_tracks, len(cells)))
     sample = [cells[i] for i in np.linspace(0, len(cells) - 1, k).round().astype(int)]
+    cpu = time.process_time()
     t_track = per_track(mission, sample, args.days)
+    cpu_track = time.process_time() - cpu
     t_base = t_track / k * len(cells)
     print(f"baseline: per-track window scans, every epoch: {t_track:.1f} s for {k} tracks "
           f"spread over the grid -> {t_base:.0f} s for all {len(cells)} (extrapolated over "
-          f"tracks); ratio baseline / fast path: {t_base / t_fast:.1f}x")
+          f"tracks); ratio baseline / fast path: {t_base / t_fast:.1f}x wall, "
+          f"{cpu_track / k * len(cells) / tm['cpu']:.1f}x CPU")
     half_az = az[: max(1, az.size // 2)]
     _r, t_half_cells = fast(mission, half_az, el, args.days)
     _r, t_half_days = fast(mission, az, el, args.days / 2)
@@ -151,9 +157,12 @@ def main() -> None:
               f"= {t_fast / 60:.2f} min")
     else:
         est = tm["screen"] + scale * (tm["grid"] + tm["calendar"])
+        share = (tm["screen"] + scale * (tm["grid"] + tm["calendar"])) / t_fast
         print(f"full size (365 d hourly, this grid), EXTRAPOLATED from this "
               f"{args.days:g}-day run (screen as measured, grid and calendar x {scale:.2f}): "
-              f"{est:.0f} s = {est / 60:.1f} min; baseline {t_base * scale / 60:.0f} min")
+              f"{est:.0f} s = {est / 60:.1f} min wall here; {tm['cpu'] * share:.0f} s CPU, "
+              f"i.e. ~{tm['cpu'] * share / 2 / 60:.1f} min on 2 idle cores; baseline "
+              f"{t_base * scale / 60:.0f} min wall")
 
 
 def legacy(args) -> None:

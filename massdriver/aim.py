@@ -672,7 +672,7 @@ def aim(site, target, start, horizon, *, azimuths=None, elevations=None, launche
         from massdriver.parallel import SweepCase, sweep
 
         sweep_cases = [SweepCase(site=_site_with(site, *case_track[id(c[0])]), target=target,
-                                 epochs=c[1], launcher=launcher, branches=branches, rtol=rtol,
+                                 epochs=c[1], launcher=launcher, branches=c[3], rtol=rtol,
                                  max_flight_time=tof_s * u.s, ephemeris=ephemeris)
                        for c in cases]
         last = [0]
