@@ -295,9 +295,10 @@ def _refine_spans(best: np.ndarray, ic: np.ndarray, limit: float) -> list[tuple[
 
     ``best`` is one branch's total at the coarse epochs ``ic`` (NaN: unsolved). The
     epochs strictly between two consecutive coarse epochs are solved where one of the two has
-    a total under ``limit`` or exactly one of them is solved (the edge of a reachable span);
-    each such gap is solved together with its two coarse ends (continuation seeds the
-    interior epochs as in a plain scan), and touching gaps merge into one range.
+    a total under ``limit`` or exactly one of them is solved (the edge of a reachable span).
+    Touching gaps merge into one range, the coarse epoch between them included (the
+    continuation then runs through it as in a plain scan); the outer coarse ends are not
+    solved again.
     """
     fin = np.isfinite(best)
     low = fin & (np.where(fin, best, np.inf) < limit)
@@ -306,8 +307,8 @@ def _refine_spans(best: np.ndarray, ic: np.ndarray, limit: float) -> list[tuple[
         if ic[j + 1] - ic[j] < 2:
             continue
         if low[j] or low[j + 1] or fin[j] != fin[j + 1]:
-            lo, hi = int(ic[j]), int(ic[j + 1]) + 1
-            if spans and spans[-1][1] >= lo + 1:
+            lo, hi = int(ic[j]) + 1, int(ic[j + 1])
+            if spans and spans[-1][1] == lo - 1:
                 spans[-1] = (spans[-1][0], hi)
             else:
                 spans.append((lo, hi))
@@ -1020,7 +1021,8 @@ def resolve_auto_track(mission, *, progress: Callable[[int, int], None] | None =
     search = aim(site, mission.target, s.start, horizon, azimuths=az, elevations=el,
                  launcher=mission.launcher, threshold=s.threshold, step=step_s * u.s,
                  rtol=s.rtol, max_flight_time=s.max_flight_time, refine=1 if both else 0,
-                 refine_evaluations=12, progress=progress)
+                 refine_evaluations=12, progress=progress,
+                 screen_lattice=False)     # 30 deg apart, a patch may fall between lattice
     keys = " and ".join(f"site.{k}" for k in auto)
     if not search.recommendations:
         raise InputError(

@@ -117,13 +117,14 @@ def test_slack_covers_the_total_change_in_half_a_coarse_step(mission, both):
 
 
 def test_refine_spans_rules():
-    """Gaps with a low end or a reachability edge are refined, with their coarse ends; gaps
-    between two high or two unsolved ends are not; touching gaps merge."""
+    """Gaps with a low end or a reachability edge are refined (their interior epochs);
+    gaps between two high or two unsolved ends are not; touching gaps merge through the
+    coarse epoch between them."""
     ic = np.array([0, 6, 12, 18, 24, 27])
     nan = np.nan
     # low at 6: gaps 0-6 and 6-12 merge; 18 solved, 24 not: the edge gap 18-24; 24-27 not
     best = np.array([3.9, 3.1, 3.8, 3.7, nan, nan])
-    assert _refine_spans(best, ic, 3.15 + 0.3) == [(0, 13), (18, 25)]
+    assert _refine_spans(best, ic, 3.15 + 0.3) == [(1, 12), (19, 24)]
     assert _refine_spans(np.full(6, nan), ic, 3.45) == []
     assert _refine_spans(np.full(6, 4.0), ic, 3.45) == []
     # adjacent coarse epochs (no interior) need nothing
