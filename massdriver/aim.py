@@ -88,7 +88,9 @@ class TrackStats:
         Mean of ``max(threshold - total, 0)`` over all epochs (the refinement objective).
     screened_out : bool
         No shot of this track reached the target perigee at any epoch of the screen (see
-        :func:`aim`, ``screen``): it was not scanned over the horizon and its duty cycle is 0.
+        :func:`aim`, ``screen``), or none of its lattice neighbours did (``screen_lattice``;
+        then it was not screened itself): it was not scanned over the horizon and its duty
+        cycle is 0.
     """
 
     azimuth_deg: float
