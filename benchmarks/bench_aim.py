@@ -2,8 +2,24 @@
 
 Run::
 
-    python benchmarks/bench_aim.py                      # small: 4 az x 2 el x 7 days hourly
-    python benchmarks/bench_aim.py --az 36 --el 10 --days 365   # the issue's full size
+    python benchmarks/bench_aim.py              # 1/10 of the issue's size: 36 az x 10 el x 36.5 d
+    python benchmarks/bench_aim.py --days 365   # the issue's full size (36 x 10 x 1 year hourly)
+    python benchmarks/bench_aim.py --legacy --az 4 --el 2 --days 7   # the earlier comparisons
+
+Default (the fast path as ``aim`` runs it: month screen on a lattice of the tracks,
+patched-conic reach screen, coarse to fine in time; no refinement):
+
+1. ``aim`` over the grid, hourly epochs, timed by phase (screen, grid, calendar).
+2. **Baseline, same run**: the per-track window scan (``massdriver.windows.scan``, every epoch,
+   no screen) of ``--baseline-tracks`` tracks spread over the grid, the same horizon; its time
+   per track times the number of tracks is the baseline of the whole grid (an extrapolation
+   over tracks, labelled so). Ratio baseline / fast path.
+3. **Scaling**: the fast path on half of the azimuths and on half of the horizon.
+4. **Full size**: with ``--days 365`` measured; otherwise extrapolated from the phases of
+   this run (the screen does not depend on the horizon beyond one sidereal month, the grid
+   and calendar phases are linear in it) and labelled so.
+
+``--legacy``:
 
 What is measured (DE421 force model, Mare Imbrium 33 N 16 W, LEO 550 km / 53 deg from
 2027-03-01, launcher 2.40-2.80 km/s, both arrival branches, scan tolerances; no screening and
@@ -58,23 +74,98 @@ def per_track(mission, cells, days: float) -> float:
 
 
 def grid(mission, az, el, days: float, reach_screen: bool = True) -> float:
-    """Seconds for ``aim`` of the grid (no month screen, no refinement)."""
+    """Seconds for ``aim`` of the grid (no month screen, no coarse to fine, no refinement)."""
     from massdriver.aim import aim
 
     s = mission.search
     start = time.perf_counter()
     aim(mission.site, mission.target, s.start, days * u.day, azimuths=az, elevations=el,
         launcher=mission.launcher, threshold=s.threshold, step=1 * u.hour, refine=0,
-        screen=False, reach_screen=reach_screen)
+        screen=False, reach_screen=reach_screen, coarse_step=None)
     return time.perf_counter() - start
+
+
+def fast(mission, az, el, days: float):
+    """``aim`` as it runs (refine 0): the result and its wall seconds."""
+    from massdriver.aim import aim
+
+    s = mission.search
+    start = time.perf_counter()
+    cpu = time.process_time()
+    r = aim(mission.site, mission.target, s.start, days * u.day, azimuths=az, elevations=el,
+            launcher=mission.launcher, threshold=s.threshold, step=1 * u.hour, refine=0)
+    r.timings["cpu"] = time.process_time() - cpu
+    return r, time.perf_counter() - start
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--az", type=int, default=4, help="azimuths (spread over 0-360 deg)")
-    ap.add_argument("--el", type=int, default=2, help="elevations (spread over 0-45 deg)")
-    ap.add_argument("--days", type=float, default=7.0, help="horizon, days (hourly epochs)")
+    ap.add_argument("--az", type=int, default=36, help="azimuths (spread over 0-360 deg)")
+    ap.add_argument("--el", type=int, default=10, help="elevations (spread over 0-45 deg)")
+    ap.add_argument("--days", type=float, default=36.5, help="horizon, days (hourly epochs)")
+    ap.add_argument("--baseline-tracks", type=int, default=6,
+                    help="tracks of the per-track baseline (spread over the grid)")
+    ap.add_argument("--legacy", action="store_true",
+                    help="the earlier comparisons (per-track, grid, reach screen; no month "
+                         "screen, no coarse to fine)")
     args = ap.parse_args()
+    if args.legacy:
+        return legacy(args)
+    mission = _setup()
+    az = np.linspace(0.0, 360.0, args.az, endpoint=False)
+    el = np.linspace(0.0, 45.0, args.el) if args.el > 1 else np.array([20.0])
+    cells = [(a, e) for a in az for e in el]
+    n_ep = int(args.days * 24) + 1
+    solves = len(cells) * n_ep * 2
+    fast(mission, az[:1], el[:1], 0.5)            # warm-up: compile or load the kernels
+    grid(mission, az[:1], el[:1], 0.25)
+    r, t_fast = fast(mission, az, el, args.days)
+    tm = r.timings
+    print(f"{len(cells)} tracks x {args.days:g} d hourly x 2 branches = {solves:,} speed "
+          "solves exhaustively")
+    print(f"fast path (aim as run, refine 0): {t_fast:8.1f} s wall, {tm['cpu']:.1f} s CPU "
+          f"(all threads); screen {tm['screen']:.1f} s "
+          f"({tm['screen_solves']:,} solves), grid {tm['grid']:.1f} s "
+          f"({tm['grid_solves']:,} solves), calendar {tm['calendar']:.1f} s "
+          f"({tm['calendar_solves']:,} solves); {r.inputs['screened_out_cells']} of "
+          f"{len(cells)} tracks screened out")
+    best = max(r.cells, key=lambda c: c.margin_km_s)
+    print(f"best track: azimuth {best.azimuth_deg:g} deg, elevation {best.elevation_deg:g} deg, "
+          f"duty cycle {best.duty_cycle:.3f}, median {best.total_median_km_s:.3f} km/s")
+    k = max(1, min(args.baseline_tracks, len(cells)))
+    sample = [cells[i] for i in np.linspace(0, len(cells) - 1, k).round().astype(int)]
+    cpu = time.process_time()
+    t_track = per_track(mission, sample, args.days)
+    cpu_track = time.process_time() - cpu
+    t_base = t_track / k * len(cells)
+    print(f"baseline: per-track window scans, every epoch: {t_track:.1f} s for {k} tracks "
+          f"spread over the grid -> {t_base:.0f} s for all {len(cells)} (extrapolated over "
+          f"tracks); ratio baseline / fast path: {t_base / t_fast:.1f}x wall, "
+          f"{cpu_track / k * len(cells) / tm['cpu']:.1f}x CPU")
+    half_az = az[: max(1, az.size // 2)]
+    _r, t_half_cells = fast(mission, half_az, el, args.days)
+    _r, t_half_days = fast(mission, az, el, args.days / 2)
+    print(f"scaling with tracks:  {half_az.size * el.size} -> {len(cells)}: "
+          f"{t_half_cells:.1f} -> {t_fast:.1f} s ({t_fast / t_half_cells:.2f}x for "
+          f"{len(cells) / (half_az.size * el.size):.2f}x; the cost follows the tracks that "
+          "pass the screen)")
+    print(f"scaling with horizon: {args.days / 2:g} -> {args.days:g} d: {t_half_days:.1f} -> "
+          f"{t_fast:.1f} s ({t_fast / t_half_days:.2f}x for 2x)")
+    scale = 365.0 / args.days
+    if abs(scale - 1.0) < 1e-9:
+        print(f"full size (36 x 10 x 365 d hourly), measured: {t_fast:.1f} s "
+              f"= {t_fast / 60:.2f} min")
+    else:
+        est = tm["screen"] + scale * (tm["grid"] + tm["calendar"])
+        share = (tm["screen"] + scale * (tm["grid"] + tm["calendar"])) / t_fast
+        print(f"full size (365 d hourly, this grid), EXTRAPOLATED from this "
+              f"{args.days:g}-day run (screen as measured, grid and calendar x {scale:.2f}): "
+              f"{est:.0f} s = {est / 60:.1f} min wall here; {tm['cpu'] * share:.0f} s CPU, "
+              f"i.e. ~{tm['cpu'] * share / 2 / 60:.1f} min on 2 idle cores; baseline "
+              f"{t_base * scale / 60:.0f} min wall")
+
+
+def legacy(args) -> None:
     mission = _setup()
     az = np.linspace(0.0, 360.0, args.az, endpoint=False)
     el = np.linspace(0.0, 45.0, args.el) if args.el > 1 else np.array([20.0])

@@ -33,6 +33,7 @@ Results are plain arrays with units in their names (like
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -52,6 +53,10 @@ AUTO_AZIMUTHS_DEG = np.arange(0.0, 360.0, 30.0)
 AUTO_ELEVATIONS_DEG = np.arange(0.0, 46.0, 15.0)
 #: epoch spacing of that search: the mission's step, at least this (s)
 AUTO_MIN_STEP_S = 6 * 3600.0
+
+#: coarse-to-fine in time of :func:`aim`: coarse epoch spacing (s) and total slack (km/s)
+COARSE_STEP_S = 6 * 3600.0
+COARSE_SLACK_KM_S = 0.2
 
 #: days in a mean calendar month (365.25 / 12), the unit of ``windows_per_month``
 MONTH_DAYS = 365.25 / 12.0
@@ -83,7 +88,9 @@ class TrackStats:
         Mean of ``max(threshold - total, 0)`` over all epochs (the refinement objective).
     screened_out : bool
         No shot of this track reached the target perigee at any epoch of the screen (see
-        :func:`aim`, ``screen``): it was not scanned over the horizon and its duty cycle is 0.
+        :func:`aim`, ``screen``), or none of its lattice neighbours did (``screen_lattice``;
+        then it was not screened itself): it was not scanned over the horizon and its duty
+        cycle is 0.
     """
 
     azimuth_deg: float
@@ -155,6 +162,9 @@ class TrackSearch:
     calendar_tdb, calendar_total_km_s : ndarray (n,)
         The windows calendar of the first recommendation: every scanned epoch (TDB s past
         J2000) and its cheapest-branch total (km/s, NaN where no shot reaches the target).
+    timings : dict
+        Wall-clock seconds of the phases (``screen``, ``grid``, ``refine``, ``calendar``) and
+        the speed solves of each (``*_solves``), for benchmarks; not written to the outputs.
     """
 
     azimuths_deg: np.ndarray
@@ -165,6 +175,7 @@ class TrackSearch:
     version: str
     calendar_tdb: np.ndarray = field(default_factory=lambda: np.empty(0))
     calendar_total_km_s: np.ndarray = field(default_factory=lambda: np.empty(0))
+    timings: dict = field(default_factory=dict)
 
     def calendar_table(self):
         """The first recommendation's calendar as a ``QTable`` (``launch_utc``, ``total``,
@@ -275,6 +286,104 @@ def _best_total(result, n_epochs: int) -> np.ndarray:
     return np.where(np.isfinite(best), best, np.nan)
 
 
+def _coarse_indices(n: int, k: int) -> np.ndarray:
+    """Every ``k``-th of ``n`` epoch indices, and the last."""
+    ic = np.arange(0, n, k)
+    return ic if ic[-1] == n - 1 else np.append(ic, n - 1)
+
+
+def _refine_spans(best: np.ndarray, ic: np.ndarray, limit: float) -> list[tuple[int, int]]:
+    """Epoch index ranges ``[lo, hi)`` to solve at the fine step (coarse to fine in time).
+
+    ``best`` is one branch's total at the coarse epochs ``ic`` (NaN: unsolved). The
+    epochs strictly between two consecutive coarse epochs are solved where one of the two has
+    a total under ``limit`` or exactly one of them is solved (the edge of a reachable span).
+    Touching gaps merge into one range, the coarse epoch between them included (the
+    continuation then runs through it as in a plain scan); the outer coarse ends are not
+    solved again.
+    """
+    fin = np.isfinite(best)
+    low = fin & (np.where(fin, best, np.inf) < limit)
+    spans: list[tuple[int, int]] = []
+    for j in range(ic.size - 1):
+        if ic[j + 1] - ic[j] < 2:
+            continue
+        if low[j] or low[j + 1] or fin[j] != fin[j + 1]:
+            lo, hi = int(ic[j]) + 1, int(ic[j + 1])
+            if spans and spans[-1][1] == lo - 1:
+                spans[-1] = (spans[-1][0], hi)
+            else:
+                spans.append((lo, hi))
+    return spans
+
+
+class _Calendar:
+    """The rows of a :class:`massdriver.windows.ScanResult` :func:`track_stats` reads, at
+    every epoch of a calendar, filled from scans of some of its epochs (NaN elsewhere)."""
+
+    def __init__(self, t: np.ndarray, nb: int) -> None:
+        n = t.size
+        self.n = n
+        self.t_launch_tdb = np.tile(t, nb)
+        self.total_km_s = np.full(nb * n, np.nan)
+        self.speed_km_s = np.full(nb * n, np.nan)
+        self.t_perigee_tdb = np.full(nb * n, np.nan)
+
+    def put(self, result, idx: np.ndarray, src_branch: int, branch: int) -> None:
+        """Write branch ``src_branch`` of ``result`` (a scan of the epochs ``t[idx]``,
+        branch after branch) as branch ``branch`` of the calendar."""
+        m = idx.size
+        rows = branch * self.n + idx
+        src = slice(src_branch * m, (src_branch + 1) * m)
+        self.total_km_s[rows] = result.total_km_s[src]
+        self.speed_km_s[rows] = result.speed_km_s[src]
+        self.t_perigee_tdb[rows] = result.t_perigee_tdb[src]
+
+
+def _unscanned(azimuth_deg: float, elevation_deg: float) -> TrackStats:
+    """A track the lattice screen dropped without scanning it (duty cycle 0)."""
+    nan = math.nan
+    return TrackStats(float(azimuth_deg), float(elevation_deg), 0.0, 0, 0.0, nan, nan, nan,
+                      nan, nan, nan, nan, 0.0, screened_out=True)
+
+
+def _screen_lattice(az: np.ndarray, el: np.ndarray):
+    """Coarse to fine over the tracks of the month screen.
+
+    Returns ``(first, neighbours)``: the tracks of every other azimuth and every other
+    elevation (the last elevation too, and the last azimuth unless the azimuths close the
+    circle), screened first, and for every other track its lattice neighbours (index distance
+    at most 1 in both angles, across 0/360 deg when the azimuths close the circle): it is
+    screened only if one of them was kept. ``(None, None)`` for grids under 3 x 3.
+    """
+    na, ne = az.size, el.size
+    if na < 3 or ne < 3:
+        return None, None
+    d = np.diff(az)
+    cyclic = bool(np.allclose(d, d[0]) and abs(az[0] + 360.0 - az[-1] - d[0]) < 1e-6 * 360)
+    ia = set(range(0, na, 2)) | (set() if cyclic else {na - 1})
+    ie = set(range(0, ne, 2)) | {ne - 1}
+    first = [(float(az[i]), float(el[j])) for i in sorted(ia) for j in sorted(ie)]
+    first_set = set(first)
+    neighbours: dict[tuple, list] = {}
+    for i in range(na):
+        for j in range(ne):
+            ae = (float(az[i]), float(el[j]))
+            if ae in first_set:
+                continue
+            near = []
+            for di in (-1, 0, 1):
+                ii = (i + di) % na if cyclic else i + di
+                if not 0 <= ii < na or ii not in ia:
+                    continue
+                for dj in (-1, 0, 1):
+                    jj = j + dj
+                    if 0 <= jj < ne and jj in ie:
+                        near.append((float(az[ii]), float(el[jj])))
+            neighbours[ae] = near
+    return first, neighbours
+
+
 def track_stats(azimuth_deg: float, elevation_deg: float, result, n_epochs: int,
                 threshold_km_s: float, horizon_days: float) -> TrackStats:
     """Summarise one track's :class:`massdriver.windows.ScanResult` (see the module notes).
@@ -364,7 +473,8 @@ def aim(site, target, start, horizon, *, azimuths=None, elevations=None, launche
         refine_evaluations: int = 20, screen: bool = True, screen_step=None, checkpoint=None,
         scheduler: str | None = None, client=None, ephemeris=None,
         progress: Callable[[int, int], None] | None = None,
-        reach_screen: bool = True) -> TrackSearch:
+        reach_screen: bool = True, screen_lattice: bool = True, coarse_step="auto",
+        coarse_slack=None) -> TrackSearch:
     """Search the track's azimuth and elevation for one site and target over a calendar.
 
     Parameters
@@ -428,6 +538,28 @@ def aim(site, target, start, horizon, *, azimuths=None, elevations=None, launche
         In-process scans skip the epochs a patched-conic test proves unreachable
         (:func:`massdriver.kernels.shots.reach_mask`; same results, fewer coasts; False: the
         plain window scan, the benchmark's baseline). Dask runs do not screen.
+    screen_lattice : bool
+        Coarse to fine over the tracks of the month screen (grids of at least 3 x 3): screen
+        every other azimuth x every other elevation first, then only the tracks next to one
+        it kept (:func:`_screen_lattice`); the others are ``screened_out`` without a scan.
+        The tracks that reach the Earth form a connected patch of the grid (the geometry
+        changes continuously with the angles), so this finds it unless it is narrower than
+        two grid steps.
+    coarse_step : astropy.units.Quantity, "auto" or None
+        Coarse to fine in time (``"auto"``: 6 h): every track is first scanned at every
+        ``round(coarse_step / step)``-th epoch (and the last); the epochs between two coarse
+        epochs are then solved at ``step``, branch by branch, only where a window may open
+        there on that branch: one of the two has a total under ``threshold + coarse_slack``,
+        or one is solved and the other not (the edge of a reachable span). Every epoch inside
+        a window is thus solved with the full model (the statistics are those of the
+        exhaustive scan, up to the speed solve's tolerance at epochs seeded differently) as
+        long as a branch's total changes by less than ``coarse_slack`` within half a coarse
+        step and no reachable span is shorter than a coarse step. Off (``None``, or a
+        ``coarse_step`` under two steps): every epoch is solved. The first recommendation's
+        calendar is always the exhaustive scan.
+    coarse_slack : astropy.units.Quantity, optional
+        See ``coarse_step`` (default 0.2 km/s: a branch's total was measured to change by at
+        most 0.08 km/s in 3 h near the threshold, docs/aim.md).
 
     Returns
     -------
@@ -488,6 +620,18 @@ def aim(site, target, start, horizon, *, azimuths=None, elevations=None, launche
         raise InputError(f"refine_horizon = {refine_horizon}: must be at least one step")
     n_ref = int(math.floor(min(ref_s, horizon_s) / step_s + 1e-9)) + 1
     t_ref = t[:n_ref]
+    if coarse_step is None:
+        coarse_k = 1
+    else:
+        c_s = COARSE_STEP_S if isinstance(coarse_step, str) and coarse_step == "auto" \
+            else _value(coarse_step, u.s, "coarse_step")
+        if not (math.isfinite(c_s) and c_s > 0):
+            raise InputError(f"coarse_step = {coarse_step}: must be a positive time")
+        coarse_k = max(1, int(round(c_s / step_s)))
+    slack = COARSE_SLACK_KM_S if coarse_slack is None else _value(coarse_slack, u.km / u.s,
+                                                                   "coarse_slack")
+    if not (math.isfinite(slack) and slack >= 0):
+        raise InputError(f"coarse_slack = {coarse_slack}: must be a speed >= 0")
 
     case_track: dict[int, tuple] = {}       # id(problem) -> its track, for Dask cases
 
@@ -502,14 +646,27 @@ def aim(site, target, start, horizon, *, azimuths=None, elevations=None, launche
     total = len(cells_ae) * n * len(branches)
     done = [0]
 
+    solves = [0]     # speed solves started (epochs x branches), for the timings
+    timings: dict[str, float] = {}
+    clock = [time.perf_counter(), 0]
+
+    def lap(name: str) -> None:
+        now = time.perf_counter()
+        timings[name] = timings.get(name, 0.0) + now - clock[0]
+        timings[f"{name}_solves"] = timings.get(f"{name}_solves", 0) + solves[0] - clock[1]
+        clock[0], clock[1] = now, solves[0]
+
+    extra = [0]      # coarse to fine: the fine solves, added to the total once known
+
     def tick(k: int) -> None:
         done[0] += k
         if progress is not None:
-            progress(done[0], total)
+            progress(done[0], total + extra[0])
 
     def run_cases(cases, tick_fn):
         """``scan_many`` of the cases, or the same work on a Dask cluster
         (:func:`massdriver.parallel.sweep`, bit-identical) when one is given or active."""
+        solves[0] += sum(c[1].size for c in cases) * len(branches)
         if client is None and scheduler is None:
             from massdriver.parallel import current_client
 
@@ -518,7 +675,7 @@ def aim(site, target, start, horizon, *, azimuths=None, elevations=None, launche
         from massdriver.parallel import SweepCase, sweep
 
         sweep_cases = [SweepCase(site=_site_with(site, *case_track[id(c[0])]), target=target,
-                                 epochs=c[1], launcher=launcher, branches=branches, rtol=rtol,
+                                 epochs=c[1], launcher=launcher, branches=c[3], rtol=rtol,
                                  max_flight_time=tof_s * u.s, ephemeris=ephemeris)
                        for c in cases]
         last = [0]
@@ -531,13 +688,41 @@ def aim(site, target, start, horizon, *, azimuths=None, elevations=None, launche
         return list(sweep(sweep_cases, scheduler=scheduler, client=client,
                           progress=forward).scans)
 
-    def scan_tracks(tracks, epochs, count: bool, ckpt=None) -> list[TrackStats]:
+    def scan_batch(batch, epochs, tick_fn, exhaustive: bool) -> list:
+        """Scan results of the tracks of ``batch`` at every epoch of ``epochs``: one
+        ``scan_many`` call, or coarse to fine in time (see ``coarse_step``; epochs left out
+        are NaN rows)."""
+        if exhaustive or coarse_k < 2 or epochs.size < 3 * coarse_k:
+            return run_cases([(problem(a, e), epochs, target, branches) for a, e in batch],
+                             tick_fn)
+        probs = [problem(a, e) for a, e in batch]
+        ic = _coarse_indices(epochs.size, coarse_k)
+        coarse = run_cases([(p, epochs[ic], target, branches) for p in probs], tick_fn)
+        cases, owner = [], []
+        for k, (p, r) in enumerate(zip(probs, coarse, strict=True)):
+            per_branch = r.total_km_s.reshape(len(branches), ic.size)
+            for b, name in enumerate(branches):      # each branch's total is continuous
+                for lo, hi in _refine_spans(per_branch[b], ic, thr + slack):
+                    cases.append((p, epochs[lo:hi], target, (name,)))
+                    owner.append((k, b, lo, hi))
+        if tick_fn is not None and cases:
+            extra[0] += sum(c[1].size for c in cases)
+        fine = run_cases(cases, tick_fn) if cases else []
+        merged = [_Calendar(epochs, len(branches)) for _ in batch]
+        for k, r in enumerate(coarse):
+            for b in range(len(branches)):
+                merged[k].put(r, ic, b, b)
+        for (k, b, lo, hi), r in zip(owner, fine, strict=True):
+            merged[k].put(r, np.arange(lo, hi), 0, b)
+        return merged
+
+    def scan_tracks(tracks, epochs, count: bool, ckpt=None,
+                    exhaustive: bool = False) -> list[TrackStats]:
         per = max(1, _BATCH_EPOCHS // (epochs.size * len(branches)))
         out = []
         for i in range(0, len(tracks), per):
             batch = tracks[i:i + per]
-            cases = [(problem(a, e), epochs, target, branches) for a, e in batch]
-            results = run_cases(cases, tick if count else None)
+            results = scan_batch(batch, epochs, tick if count else None, exhaustive)
             days = epochs.size * step_s / bodies.DAY
             for (a, e), r in zip(batch, results, strict=True):
                 out.append(track_stats(a, e, r, epochs.size, thr, days))
@@ -561,16 +746,13 @@ def aim(site, target, start, horizon, *, azimuths=None, elevations=None, launche
                "max_flight_time_s": tof_s,
                "speed_km_s": [float(launcher.speed_min.to_value(u.km / u.s)),
                               float(launcher.speed_max.to_value(u.km / u.s))],
-               "screen": [bool(screen), scr_s, n_scr]}
+               "screen": [bool(screen), scr_s, n_scr, bool(screen_lattice)],
+               "coarse": [coarse_k, slack] if coarse_k > 1 else None}
         ckpt = _Checkpoint(checkpoint, key)
     screen_done: dict[tuple, TrackStats | None] = dict(ckpt.screen) if ckpt else {}
     cell_done: dict[tuple, TrackStats] = dict(ckpt.cells) if ckpt else {}
-    if screen:
-        t_scr = t0 + scr_s * np.arange(n_scr)
-        pending = [ae for ae in cells_ae if ae not in screen_done and ae not in cell_done]
-        total = len(pending) * n_scr * len(branches)
-        if progress is not None:
-            progress(0, total)
+    def screen_pass(pending) -> None:
+        """The month screen of the tracks ``pending`` (see ``screen``)."""
         per = max(1, _BATCH_EPOCHS // (n_scr * len(branches)))
         for i in range(0, len(pending), per):
             batch = pending[i:i + per]
@@ -583,14 +765,40 @@ def aim(site, target, start, horizon, *, azimuths=None, elevations=None, launche
                     screened_out=True)
                 if ckpt is not None:
                     ckpt.add("screen", (a, e), screen_done[(a, e)])
+
+    if screen:
+        t_scr = t0 + scr_s * np.arange(n_scr)
+        first, second_of = _screen_lattice(az, el) if screen_lattice else (None, None)
+        if first is None:
+            first = cells_ae
+        pending = [ae for ae in first if ae not in screen_done and ae not in cell_done]
+        total = len(pending) * n_scr * len(branches)
+        if progress is not None:
+            progress(0, total)
+        screen_pass(pending)
+        if second_of is not None:
+            kept = {ae for ae in first if ae in cell_done or screen_done.get(ae, 0) is None}
+            second = [ae for ae in cells_ae if ae not in first and any(
+                nb in kept for nb in second_of[ae])]
+            pending = [ae for ae in second if ae not in screen_done and ae not in cell_done]
+            total = done[0] + len(pending) * n_scr * len(branches)
+            screen_pass(pending)
+            for ae in cells_ae:                     # no kept lattice neighbour: not screened
+                if ae not in screen_done and ae not in cell_done and ae not in second:
+                    screen_done[ae] = _unscanned(*ae)
+                    if ckpt is not None:
+                        ckpt.add("screen", ae, screen_done[ae])
+    lap("screen")
     todo = [ae for ae in cells_ae if ae not in cell_done
             and not (screen and screen_done.get(ae) is not None)]
-    total = done[0] + len(todo) * n * len(branches)
+    n_grid = n if coarse_k < 2 or n < 3 * coarse_k else _coarse_indices(n, coarse_k).size
+    total = done[0] + len(todo) * n_grid * len(branches)
     if progress is not None:
         progress(done[0], total)
     cell_done.update(zip(todo, scan_tracks(todo, t, True, ckpt), strict=True))
     cells = [cell_done[ae] if ae in cell_done else screen_done[ae] for ae in cells_ae]
 
+    lap("grid")
     # --- refine the best cells (continuous angles, shorter horizon) -------------------------
     order = sorted(range(len(cells)), key=lambda i: -cells[i].margin_km_s)
     seeds = [i for i in order if cells[i].margin_km_s > 0][:int(refine)]
@@ -625,6 +833,7 @@ def aim(site, target, start, horizon, *, azimuths=None, elevations=None, launche
         refined.extend(scan_tracks([(a, e)], t, False))
 
     recs = _recommend(cells, refined, [cells[i] for i in seeds])
+    lap("refine")
     inputs = {
         "site": site.describe(),
         "target": target.describe(),
@@ -639,6 +848,8 @@ def aim(site, target, start, horizon, *, azimuths=None, elevations=None, launche
         "rtol": rtol,
         "screen": bool(screen),
         "screened_out_cells": int(sum(c.screened_out for c in cells)),
+        "coarse_to_fine": None if coarse_k < 2 else {
+            "coarse_step_minutes": coarse_k * step_s / 60.0, "slack_km_s": slack},
         "refine": {"cells": int(refine), "horizon_days": n_ref * step_s / bodies.DAY,
                    "max_evaluations": int(refine_evaluations), "method": "Nelder-Mead",
                    "objective": "maximise margin_km_s"},
@@ -647,13 +858,17 @@ def aim(site, target, start, horizon, *, azimuths=None, elevations=None, launche
     calendar = np.full(n, np.nan)
     if recs:
         top = recs[0].stats
-        if (top.azimuth_deg, top.elevation_deg) not in curves:   # a cell of the checkpoint
-            scan_tracks([(top.azimuth_deg, top.elevation_deg)], t, False)
-        calendar = curves[(top.azimuth_deg, top.elevation_deg)]
+        key = (top.azimuth_deg, top.elevation_deg)
+        if key not in curves or coarse_k > 1:    # a checkpoint cell, or coarse to fine
+            curves.pop(key, None)
+            scan_tracks([key], t, False, exhaustive=True)
+        calendar = curves[key]
+    lap("calendar")
     return TrackSearch(azimuths_deg=az, elevations_deg=el, cells=tuple(cells),
                        recommendations=recs, inputs=inputs, version=massdriver.__version__,
                        calendar_tdb=t, calendar_total_km_s=np.where(np.isfinite(calendar),
-                                                                    calendar, np.nan))
+                                                                    calendar, np.nan),
+                       timings=timings)
 
 
 def _value(q, unit, name: str) -> float:
@@ -808,7 +1023,8 @@ def resolve_auto_track(mission, *, progress: Callable[[int, int], None] | None =
     search = aim(site, mission.target, s.start, horizon, azimuths=az, elevations=el,
                  launcher=mission.launcher, threshold=s.threshold, step=step_s * u.s,
                  rtol=s.rtol, max_flight_time=s.max_flight_time, refine=1 if both else 0,
-                 refine_evaluations=12, progress=progress)
+                 refine_evaluations=12, progress=progress,
+                 screen_lattice=False)     # 30 deg apart, a patch may fall between lattice
     keys = " and ".join(f"site.{k}" for k in auto)
     if not search.recommendations:
         raise InputError(

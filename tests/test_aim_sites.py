@@ -164,7 +164,7 @@ def test_local_cluster_splits_by_cells_and_epochs(mission, monkeypatch):
 
     monkeypatch.setattr(parallel, "_task_plan", spy)
     opts = dict(azimuths=[90], elevations=[0, 10], step=10 * u.minute,
-                horizon=299 * 10 * u.minute, refine=0, screen=False)
+                horizon=299 * 10 * u.minute, refine=0, screen=False, coarse_step=None)
     local = _aim(mission, **opts)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   host="127.0.0.1", dashboard_address=None) as cl:
