@@ -425,6 +425,87 @@ def _coast_to_entry(y, t, P, alt_b, out8):
 
 
 @jit
+def _fly_pass(y, t, P, Pl, rtol, info):
+    """From a state after the last exit (or before the first entry), coast two-body to the
+    next descending crossing of the pass boundary ``min(P[TOP], (h_p + h_a) / 2)`` and
+    integrate the pass (``Pl``: two-body + drag) until it rises through it again (or one
+    period). ``y`` is updated in place; returns the time at the end (s), or NaN if the orbit
+    is open or never reaches the boundary (``info`` then untouched)."""
+    mu = P[MU]
+    rp, ra = apsides(mu, y[0:3], y[3:6])
+    hp = rp - P[R_REF]
+    ha = ra - P[R_REF]
+    alt_b = min(P[TOP], 0.5 * (hp + ha))
+    Pl[EXIT_ALT] = alt_b
+    r_now = math.sqrt(y[0] ** 2 + y[1] ** 2 + y[2] ** 2)
+    radial = y[0] * y[3] + y[1] * y[4] + y[2] * y[5]
+    if r_now > P[R_REF] + alt_b * 1.000001 or radial > 0.0:
+        if radial > 0.0:
+            # after periapsis: coast on to the next entry
+            tn = _coast_to_entry(y, t, P, alt_b, y)
+        else:
+            tmp = np.empty(6)
+            Pv, Qv, e, p, nu = _frame(mu, y[0:3], y[3:6])
+            rb = P[R_REF] + alt_b
+            nub = math.acos(min(1.0, max(-1.0, (p / rb - 1.0) / e)))
+            dt = _time_from_periapsis_nu(mu, e, p, -nub) - _time_from_periapsis_nu(
+                mu, e, p, nu)
+            state_at_anomaly(mu, y[0:3], y[3:6], -nub, tmp)
+            for i in range(6):
+                y[i] = tmp[i]
+            tn = t + dt
+        if math.isnan(tn):
+            return math.nan
+        t = tn
+    a = 0.5 * (rp + ra)
+    period = 2.0 * math.pi * math.sqrt(a ** 3 / mu)
+    propagate(y, t, t + period, Pl, rtol, info)
+    return info[0]
+
+
+@jit
+def _burn_at_apoapsis(y, t, mu, new_rp):
+    """Move ``y`` (in place) to the apoapsis of its orbit and change the speed there so that
+    the periapsis radius becomes ``new_rp`` (km); returns ``(time at apoapsis s, |dv| km/s)``.
+    """
+    rp, ra = apsides(mu, y[0:3], y[3:6])
+    va_old = math.sqrt(2.0 * mu * rp / (ra * (ra + rp)))
+    va_new = math.sqrt(2.0 * mu * new_rp / (ra * (ra + new_rp)))
+    Pv, Qv, e, p, nu = _frame(mu, y[0:3], y[3:6])
+    t_here = _time_from_periapsis_nu(mu, e, p, nu)
+    aa = p / (1.0 - e * e)
+    t_apo = math.pi * math.sqrt(aa ** 3 / mu)
+    tmp = np.empty(6)
+    state_at_anomaly(mu, y[0:3], y[3:6], math.pi, tmp)
+    sc = va_new / va_old
+    for i in range(3):
+        y[i] = tmp[i]
+        y[3 + i] = tmp[3 + i] * sc
+    return t + (t_apo - t_here), abs(va_new - va_old)
+
+
+@jit
+def _apoapsis_after_pass(y, t, P, Pl, rtol, new_rp, ytr, info):
+    """Apoapsis radius (km) after the next pass if the periapsis is first moved to ``new_rp``
+    at apoapsis (``y`` untouched; ``ytr`` (8,) scratch); -1 for a re-entry, +inf if open."""
+    for i in range(8):
+        ytr[i] = y[i]
+    t1, dv = _burn_at_apoapsis(ytr, t, P[MU], new_rp)
+    t2 = _fly_pass(ytr, t1, P, Pl, rtol, info)
+    if math.isnan(t2):
+        return math.inf
+    if info[1] == FLOOR_HIT:
+        return -1.0
+    rp, ra = apsides(P[MU], ytr[0:3], ytr[3:6])
+    return ra
+
+
+#: last-pass trim: the periapsis is bisected until the apoapsis after the last pass is within
+#: this many km under the target (or the bracket is narrower than 1 micrometre)
+_TRIM_TOL_KM = 0.01
+
+
+@jit
 def aerobrake(y0, t0, P, rtol, target_ra, q_max, g_max, load_max, q_low, q_high,
               dh_step, max_passes, max_days, history):
     """Aerobraking campaign from a periapsis-pass state: pass by pass until the apoapsis
@@ -432,15 +513,28 @@ def aerobrake(y0, t0, P, rtol, target_ra, q_max, g_max, load_max, q_low, q_high,
 
     ``y0`` (8,) is a state before the first pass (any point above the pass boundary on the
     way in, or at periapsis). Each pass is integrated through the atmosphere between the
-    boundary altitude ``min(P[TOP], (h_p + h_a) / 2)``; the coast between passes is two-body.
+    boundary altitude ``min(P[TOP], (h_p + h_a) / 2)``; the coast between passes is two-body,
+    and so is the gravity inside a pass (``P[J2]`` is ignored here, see below).
     Corridor control: after a pass whose peak heat rate exceeds ``q_high * q_max`` (or whose
     peak g exceeds ``q_high * g_max``, or heat load ``load_max``), the periapsis is raised by
     ``dh_step`` km with a burn at apoapsis; below ``q_low * q_max`` it is lowered by
     ``dh_step``. Those burns are costed (impulsive; they are a few m/s).
+    Last pass: when the next pass would take the apoapsis below ``target_ra``, its periapsis
+    is raised at apoapsis (bisection, each trial a flown pass) so that it ends within
+    :data:`_TRIM_TOL_KM` under ``target_ra``; that trim is costed like a corridor burn.
+
+    J2: the coasts are Kepler arcs, so the passes are two-body as well. With J2 inside a pass
+    only, the Keplerian energy of the osculating state changes between entry and exit by the
+    J2 potential difference of the two points (55-166 km of apoapsis per pass with no air at
+    all, ``sin 2 omega``), which the next coast then keeps: energy created from nothing. The
+    J2 perturbation over the few minutes of a pass is a short-period term that averages out;
+    what J2 really does over a campaign of days (the secular drift of node and perigee) is
+    missing from both the coasts and the passes: the orbit plane at the end is the arrival
+    plane (see docs/arrival.md for its size).
 
     ``history`` (max_passes, 7) receives per pass: time (s), periapsis altitude (km),
     apoapsis altitude (km) after the pass, peak q (W/m^2), peak g, heat load (J/m^2),
-    corridor burn (km/s).
+    corridor burn (km/s; the last pass's trim included).
 
     Returns ``(status, passes, t_end, corridor_dv km/s, peak_q, peak_g, peak_load, y_end)``;
     status 0 done, 1 too many passes or days, 2 re-entry, 3 escaped / not captured, 4 a
@@ -450,16 +544,18 @@ def aerobrake(y0, t0, P, rtol, target_ra, q_max, g_max, load_max, q_low, q_high,
     y = y0.copy()
     t = t0
     info = np.empty(N_INFO)
+    info_tr = np.empty(N_INFO)
+    ytr = np.empty(8)
     corridor_dv = 0.0
     peak_q = 0.0
     peak_g = 0.0
     peak_load = 0.0
     status = 1
     npass = 0
-    tmp = np.empty(6)
     Pl = P.copy()
     Pl[STOP_EXIT] = 1.0
     Pl[THRUST] = 0.0
+    Pl[J2] = 0.0            # two-body + drag: consistent with the Kepler coasts
     raised_in_a_row = 0
     for k in range(max_passes):
         rp, ra = apsides(mu, y[0:3], y[3:6])
@@ -472,37 +568,12 @@ def aerobrake(y0, t0, P, rtol, target_ra, q_max, g_max, load_max, q_low, q_high,
         if t - t0 > max_days * 86400.0:
             status = 1
             break
-        hp = rp - P[R_REF]
-        ha = ra - P[R_REF]
-        alt_b = min(P[TOP], 0.5 * (hp + ha))
-        Pl[EXIT_ALT] = alt_b
-        # start the pass at the descending crossing of the boundary
-        r_now = math.sqrt(y[0] ** 2 + y[1] ** 2 + y[2] ** 2)
-        radial = y[0] * y[3] + y[1] * y[4] + y[2] * y[5]
-        if r_now > P[R_REF] + alt_b * 1.000001 or radial > 0.0:
-            if radial > 0.0:
-                # after periapsis: coast on to the next entry
-                tn = _coast_to_entry(y, t, P, alt_b, y)
-            else:
-                Pv, Qv, e, p, nu = _frame(mu, y[0:3], y[3:6])
-                rb = P[R_REF] + alt_b
-                nub = math.acos(min(1.0, max(-1.0, (p / rb - 1.0) / e)))
-                dt = _time_from_periapsis_nu(mu, e, p, -nub) - _time_from_periapsis_nu(
-                    mu, e, p, nu)
-                state_at_anomaly(mu, y[0:3], y[3:6], -nub, tmp)
-                for i in range(6):
-                    y[i] = tmp[i]
-                tn = t + dt
-            if math.isnan(tn):
-                status = 3
-                break
-            t = tn
         q0 = y[7]
-        # integrate the pass until it rises through the boundary again (or one period)
-        a = 0.5 * (rp + ra)
-        period = 2.0 * math.pi * math.sqrt(a ** 3 / mu)
-        propagate(y, t, t + period, Pl, rtol, info)
-        t = info[0]
+        tn = _fly_pass(y, t, P, Pl, rtol, info)
+        if math.isnan(tn):
+            status = 3
+            break
+        t = tn
         npass += 1
         load = y[7] - q0
         peak_q = max(peak_q, info[3])
@@ -537,25 +608,37 @@ def aerobrake(y0, t0, P, rtol, target_ra, q_max, g_max, load_max, q_low, q_high,
                 raised_in_a_row = 0
             new_rp = rp2 + dh
             if ra2 > new_rp > P[R_REF] + P[FLOOR]:
-                va_old = math.sqrt(2.0 * mu * rp2 / (ra2 * (ra2 + rp2)))
-                va_new = math.sqrt(2.0 * mu * new_rp / (ra2 * (ra2 + new_rp)))
-                dv = abs(va_new - va_old)
+                t, dv = _burn_at_apoapsis(y, t, mu, new_rp)
                 corridor_dv += dv
-                # apply at apoapsis: move there, change the speed, keep going
-                Pv, Qv, e, p, nu = _frame(mu, y[0:3], y[3:6])
-                t_here = _time_from_periapsis_nu(mu, e, p, nu)
-                aa = p / (1.0 - e * e)
-                t_apo = 0.5 * 2.0 * math.pi * math.sqrt(aa ** 3 / mu)
-                state_at_anomaly(mu, y[0:3], y[3:6], math.pi, tmp)
-                sc = va_new / va_old
-                for i in range(3):
-                    y[i] = tmp[i]
-                    y[3 + i] = tmp[3 + i] * sc
-                t = t + (t_apo - t_here)
             if raised_in_a_row > 200:
                 status = 4
                 history[k, 0] = t
                 break
+        # last-pass trim: if the next pass would end under the target apoapsis, raise its
+        # periapsis at apoapsis just enough (bisection on flown passes; the apoapsis after a
+        # pass grows with its periapsis) that it ends within _TRIM_TOL_KM under the target.
+        # Without it the campaign overshoots by up to one pass's decay (hundreds of km of
+        # apoapsis on the walk-out) and the closing burn pays for it
+        if ra2 > target_ra:
+            rp_now, ra_now = apsides(mu, y[0:3], y[3:6])
+            if _apoapsis_after_pass(y, t, P, Pl, rtol, rp_now, ytr, info_tr) < target_ra:
+                lo = rp_now
+                hi = min(ra_now, P[R_REF] + P[TOP])
+                for _ in range(100):
+                    if hi - lo < 1e-9:
+                        break
+                    mid = 0.5 * (lo + hi)
+                    ra_mid = _apoapsis_after_pass(y, t, P, Pl, rtol, mid, ytr, info_tr)
+                    if ra_mid < target_ra:
+                        lo = mid
+                        if ra_mid > target_ra - _TRIM_TOL_KM:
+                            break
+                    else:
+                        hi = mid
+                if lo > rp_now:
+                    t, dtrim = _burn_at_apoapsis(y, t, mu, lo)
+                    dv += dtrim
+                    corridor_dv += dtrim
         history[k, 0] = t
         history[k, 1] = rp2 - P[R_REF]
         history[k, 2] = ra2 - P[R_REF]

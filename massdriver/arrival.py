@@ -670,6 +670,7 @@ def _aerobraking_from(y_p: np.ndarray, pre_dv: float, q: float, Q: float,
     Pp = P.copy()
     Pp[K.THRUST] = 0.0
     Pp[K.STOP_EXIT] = 1.0
+    Pp[K.J2] = 0.0          # as in the campaign's passes (K.aerobrake): two-body + drag
 
     def first_pass(h: float):
         """Peak heat rate, g and load (fractions of their limits) of a pass at perigee alt h."""
