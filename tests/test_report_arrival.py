@@ -152,6 +152,29 @@ def test_aerobraking_figure_is_the_history(figs, run_dir):
     assert f"{PASSES} atmospheric passes" in ax_a.get_title() and "completed" in ax_a.get_title()
 
 
+def test_infeasible_aerobraking_title_says_why_not_nan():
+    """An infeasible campaign (re-entry on its last pass, say) still has a history to draw but
+    no delta-v: the title gives the outcome, never "nan km/s in all"."""
+    import astropy.units as u
+
+    from massdriver.arrival import ArrivalComparison, StrategyResult
+    from massdriver.report import plots
+    from massdriver.report.arrival_plots import plot_aerobraking
+
+    nan = float("nan")
+    bad = StrategyResult("aerobraking", False, "re-entry", nan * u.km / u.s, nan * u.kg,
+                         nan * u.km / u.s, passes=PASSES + 1, days=36.0 * u.day,
+                         history=_history())
+    ok = _comparison().results[0]
+    window = {"best_utc": "2027-01-03T07:48:00",
+              "arrival": ArrivalComparison((ok, bad), "impulsive", "propellant", {}).as_dict()}
+    with plots.style():
+        fig = plot_aerobraking(window)
+    title = next(a for a in fig.axes if a.get_ylabel() == "apogee altitude [km]").get_title()
+    assert "infeasible: re-entry" in title
+    assert "nan" not in title and "km/s in all" not in title
+
+
 def test_report_files_and_page(run_dir, tmp_path):
     from massdriver.cli import main
 

@@ -222,11 +222,15 @@ def plot_aerobraking(window: dict, limits: dict | None = None):
     ax_a.set_ylabel("apogee altitude [km]", color="#1f77b4")
     ax_p.set_ylabel("perigee altitude [km]", color="#d62728")
     ax_p.grid(False)
-    status = "completed" if r.get("feasible") else f"infeasible: {r.get('outcome')}"
+    dv = _num(r.get("delta_v_km_s"))
+    if r.get("feasible") and math.isfinite(dv):
+        outcome = f"{dv:.3f} km/s in all (completed)"
+    else:       # an infeasible campaign has no delta-v: say why instead of "nan km/s"
+        outcome = literal(f"infeasible: {r.get('outcome') or 'no delta-v'}")
     ax_a.set_title(
         f"Aerobraking after the {window['best_utc'][:16].replace('T', ' ')} UTC launch: "
         f"{per.size} atmospheric passes, {days[-1] if days.size else 0.0:.1f} days, "
-        f"{_num(r.get('delta_v_km_s')):.3f} km/s in all ({literal(status)})", fontsize=9)
+        f"{outcome}", fontsize=9)
     handles = ax_a.get_legend_handles_labels()
     more = ax_p.get_legend_handles_labels()
     ax_a.legend(handles[0] + more[0], handles[1] + more[1], loc="upper right", fontsize=8)
