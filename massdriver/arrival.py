@@ -934,13 +934,17 @@ def price_plan(plan, target, satellite: Satellite, options: ArrivalOptions | Non
 
 def arrival_columns(comparisons: Sequence[ArrivalComparison]) -> dict:
     """windows.ecsv columns of the comparison: chosen strategy, then delta-v and propellant
-    of each strategy (masked, an empty field in the file, where infeasible)."""
+    of each strategy (masked, an empty field in the file, where infeasible).
+
+    Every ``dv_*`` / ``propellant_*`` column is a masked quantity, also when nothing in it is
+    masked: the file's schema then depends on which strategies were priced, never on their
+    outcomes (a plain column for an all-feasible strategy but a masked one as soon as one
+    window fails would change the ECSV header between runs, and a reader's column type)."""
 
     def col(values: list[float], unit):
         v = np.asarray(values, dtype=float)
         bad = ~np.isfinite(v)
-        q = np.where(bad, 0.0, v) * unit
-        return Masked(q, mask=bad) if np.any(bad) else q
+        return Masked(np.where(bad, 0.0, v) * unit, mask=bad)
 
     cols: dict[str, Any] = {"arrival_strategy": [c.chosen for c in comparisons]}
     names = [r.strategy for r in comparisons[0].results]
