@@ -519,8 +519,9 @@ def aerobrake(y0, t0, P, rtol, target_ra, q_max, g_max, load_max, q_low, q_high,
     peak g exceeds ``q_high * g_max``, or heat load ``load_max``), the periapsis is raised by
     ``dh_step`` km with a burn at apoapsis; below ``q_low * q_max`` it is lowered by
     ``dh_step``. Those burns are costed (impulsive; they are a few m/s).
-    Last pass: when the next pass would take the apoapsis below ``target_ra``, its periapsis
-    is raised at apoapsis (bisection, each trial a flown pass) so that it ends within
+    Last pass: when the next pass would take the apoapsis below ``target_ra`` (checked by
+    flying it once the target is within four decays of the last pass), its periapsis is raised
+    at apoapsis (bisection, each trial a flown pass) so that it ends within
     :data:`_TRIM_TOL_KM` under ``target_ra``; that trim is costed like a corridor burn.
 
     J2: the coasts are Kepler arcs, so the passes are two-body as well. With J2 inside a pass
@@ -617,9 +618,11 @@ def aerobrake(y0, t0, P, rtol, target_ra, q_max, g_max, load_max, q_low, q_high,
         # last-pass trim: if the next pass would end under the target apoapsis, raise its
         # periapsis at apoapsis just enough (bisection on flown passes; the apoapsis after a
         # pass grows with its periapsis) that it ends within _TRIM_TOL_KM under the target.
-        # Without it the campaign overshoots by up to one pass's decay (hundreds of km of
-        # apoapsis on the walk-out) and the closing burn pays for it
-        if ra2 > target_ra:
+        # Without it the campaign overshoots by up to one pass's decay (tens of km of apoapsis
+        # on the walk-out, or a re-entry) and the closing burn pays for it. The trial pass is flown
+        # only when the target is within 4 of this pass's decays (a corridor burn changes the
+        # next decay by at most exp(dh_step / H) ~ 2), not on every pass
+        if target_ra < ra2 < target_ra + 4.0 * max(ra - ra2, 0.0) + 1.0:
             rp_now, ra_now = apsides(mu, y[0:3], y[3:6])
             if _apoapsis_after_pass(y, t, P, Pl, rtol, rp_now, ytr, info_tr) < target_ra:
                 lo = rp_now
