@@ -2,10 +2,11 @@
 
 The output directory is test_report's synthetic solve run with an ``arrival`` table added to
 each window, written by the real result classes (:class:`massdriver.arrival.StrategyResult`,
-:class:`~massdriver.arrival.ArrivalComparison`) from plausible numbers (the LEO example's:
+:class:`~massdriver.arrival.ArrivalComparison`) from plausible numbers (near the LEO example's:
 3.09 km/s / 501 kg impulsive, 3.19 km/s finite burn, 1.32 km/s / 275 kg aerobraking over ~300
-passes, aerocapture without a corridor), so nothing is integrated here; the figures drawn from a
-real comparison are checked in test_arrival.py.
+passes, as it priced them before the aerobraking J2 fix (now 1.24 km/s / 261 kg, ~330 passes),
+aerocapture without a corridor), so nothing is integrated here; the figures drawn from a real
+comparison are checked in test_arrival.py.
 """
 
 from __future__ import annotations
