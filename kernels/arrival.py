@@ -481,7 +481,12 @@ def _burn_at_apoapsis(y, t, mu, new_rp):
     for i in range(3):
         y[i] = tmp[i]
         y[3 + i] = tmp[3 + i] * sc
-    return t + (t_apo - t_here), abs(va_new - va_old)
+    dt = t_apo - t_here
+    if dt > 2.0 * t_apo * (1.0 - 1e-9):
+        # already at apoapsis, on the far side of the anomaly's +-pi cut (a trim right after
+        # a corridor burn): no extra revolution
+        dt -= 2.0 * t_apo
+    return t + dt, abs(va_new - va_old)
 
 
 @jit

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from massdriver.kernels import arrival as K
 
 from massdriver.bodies import GM_EARTH, J2_EARTH, R_EARTH
@@ -44,3 +45,24 @@ def test_drag_free_campaign_keeps_its_apoapsis():
     # with J2 in the passes: ~ -150 km of apoapsis per pass here (3,016 km in 20 passes)
     np.testing.assert_allclose(hist[:, 2], 20000.0, atol=0.01)
     np.testing.assert_allclose(hist[:, 1], 180.0, atol=0.01)
+
+
+@pytest.mark.parametrize("nu", [math.pi - 1e-10, -math.pi + 1e-10])
+def test_a_burn_at_the_apoapsis_it_is_at_takes_no_time(nu):
+    """A trim right after a corridor burn starts at apoapsis, on either side of the anomaly's
+    +-pi cut: the time to "the next apoapsis" is then zero, not one revolution (~6 h here)."""
+    mu, R = GM_EARTH, R_EARTH
+    rp, ra = R + 110.0, R + 20000.0
+    vp = math.sqrt(mu * 2.0 * ra / (rp * (rp + ra)))
+    peri = np.array([rp, 0.0, 0.0, 0.0, vp, 0.0])
+    y = np.zeros(8)
+    out = np.empty(6)
+    K.state_at_anomaly(mu, peri[:3], peri[3:6], nu, out)
+    y[:6], y[6] = out, 800.0
+    t, dv = K._burn_at_apoapsis(y, 100.0, mu, R + 130.0)
+    assert abs(t - 100.0) < 1e-3
+    rp2, ra2 = K.apsides(mu, y[:3], y[3:6])
+    assert rp2 == pytest.approx(R + 130.0, abs=1e-6) and ra2 == pytest.approx(ra, abs=1e-6)
+    # vis-viva at the apoapsis: the speed change of a 20 km perigee raise
+    va = [math.sqrt(2.0 * mu * r / (ra * (ra + r))) for r in (rp, R + 130.0)]
+    assert dv == pytest.approx(va[1] - va[0], rel=1e-9)
