@@ -8,7 +8,8 @@ Model
 State ``y = (x, y, z, vx, vy, vz, m, Q)``: position, velocity, mass and the stagnation-point
 heat load ``Q = int q dt``. Forces:
 
-* Earth point mass and J2 (``P[MU]``, ``P[J2]``, reference radius ``P[R_REF]``);
+* Earth point mass and J2 (``P[MU]``, ``P[J2]``, reference radius ``P[R_REF]``; J2 is left
+  out of :func:`aerobrake`'s passes, whose coasts are two-body);
 * drag ``-1/2 rho (Cd A / m) |w| w`` on the air-relative velocity ``w = v - omega z x r``
   (``P[OMEGA]``), with ``rho`` from :mod:`massdriver.kernels.atmosphere` (``P[ATM] = 0``, solar
   level ``P[LEVEL]``) or an exponential ``rho0 exp(-h / H)`` (``P[ATM] = 1``, for the analytic
@@ -531,8 +532,9 @@ def aerobrake(y0, t0, P, rtol, target_ra, q_max, g_max, load_max, q_low, q_high,
 
     J2: the coasts are Kepler arcs, so the passes are two-body as well. With J2 inside a pass
     only, the Keplerian energy of the osculating state changes between entry and exit by the
-    J2 potential difference of the two points (55-166 km of apoapsis per pass with no air at
-    all, ``sin 2 omega``), which the next coast then keeps: energy created from nothing. The
+    J2 potential difference of the two points (~150 km of apoapsis per pass with no air at
+    all in tests/test_arrival_energy.py, sign of ``sin 2 omega``), which the next coast then
+    keeps: energy created from nothing. The
     J2 perturbation over the few minutes of a pass is a short-period term that averages out;
     what J2 really does over a campaign of days (the secular drift of node and perigee) is
     missing from both the coasts and the passes: the orbit plane at the end is the arrival
