@@ -1,6 +1,10 @@
-"""Windows cut by the horizon of the track search (massdriver.aim): a window still open at
-the first or last scanned epoch is cut there, and ``massdriver aim`` says so (as
-``massdriver solve`` marks a cut window ``<`` / ``>``)."""
+"""What the ranked table of ``massdriver aim`` tells a newcomer beyond the numbers.
+
+* A window still open at the first or last scanned epoch is cut by the horizon: the table
+  marks it ``<`` / ``>`` (as ``massdriver solve`` does) and says what that means.
+* A best grid track on the top (bottom) row of the elevation grid may have a better
+  neighbour outside the grid: the table says so.
+"""
 
 from __future__ import annotations
 
@@ -69,3 +73,20 @@ def test_no_cut_note_without_cut_windows():
     out = io.StringIO()
     print_recommendations(search, out)
     assert "cut <:" not in out.getvalue()
+
+
+def test_best_grid_track_on_the_elevation_edge_is_pointed_out():
+    """A best grid track on the top row of the elevation grid (the Apollo 15 site's best is
+    at the default 45 deg limit) may have a better neighbour outside the grid: say so."""
+    top = track_stats(90.0, 45.0, _scan(np.array([3.4, 3.0, 3.0, 3.4])), 4, THRESHOLD, 1.0)
+    inner = track_stats(90.0, 15.0, _scan(np.array([3.4, 3.0, 3.0, 3.4])), 4, THRESHOLD, 1.0)
+    for best, noted in ((top, True), (inner, False)):
+        search = TrackSearch(azimuths_deg=np.array([90.0]),
+                             elevations_deg=np.array([0.0, 15.0, 30.0, 45.0]), cells=(best,),
+                             recommendations=(Recommendation(1, "grid", best, ()),),
+                             inputs={"threshold_km_s": THRESHOLD, "horizon_days": 10.0},
+                             version="test")
+        out = io.StringIO()
+        print_recommendations(search, out)
+        assert ("top of --elevations (45 deg)" in out.getvalue()) is noted
+        assert all(len(line) <= 100 for line in out.getvalue().splitlines())

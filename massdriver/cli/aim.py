@@ -106,6 +106,25 @@ def _num(value: float, fmt: str) -> str:
     return format(value, fmt) if math.isfinite(value) else "-"
 
 
+def _edge_note(search, stream) -> None:
+    """Say when the best grid track lies on the top (bottom) edge of the elevation grid: a
+    steeper (shallower) track, outside the grid, may be better."""
+    import numpy as np
+
+    el = np.asarray(search.elevations_deg, dtype=float)
+    grid = [r.stats for r in search.recommendations if r.source == "grid"]
+    if el.size < 2 or not grid:
+        return
+    best = max(grid, key=lambda s: s.margin_km_s).elevation_deg
+    if abs(best - el.max()) < 1e-9 and el.max() < 90.0:
+        stream.write(f"note: the best grid track is at the top of --elevations "
+                     f"({el.max():g} deg);\n      steeper tracks may be better: try --elevations "
+                     f"0:{min(90.0, el.max() + 30.0):g}:15\n")
+    elif abs(best - el.min()) < 1e-9 and el.min() > 0.0:
+        stream.write(f"note: the best grid track is at the bottom of --elevations "
+                     f"({el.min():g} deg); try lower elevations down to 0\n")
+
+
 def print_recommendations(search, stream=None) -> None:
     """The ranked tracks, at most 100 columns wide, and the trade-off in words."""
     stream = stream or sys.stdout
@@ -132,6 +151,7 @@ def print_recommendations(search, stream=None) -> None:
                      f"{100 * s.duty_cycle:6.2f} {s.windows_per_month:6.2f} "
                      f"{_num(s.total_min_km_s, '6.3f')} {_num(s.total_median_km_s, '6.3f')} "
                      f"{_num(s.total_p90_km_s, '6.3f')} {speed:>11} {tof:>9} {cut}\n")
+    _edge_note(search, stream)
     cheap, avail = search.cheapest, search.most_available
     stream.write(f"ranked by the mean margin under the threshold: #1 "
                  f"({recs[0].source}) is the best compromise\n")
