@@ -25,7 +25,12 @@ geocentric distance right after launch) is skipped and the coast continues.
 Root finding: from a guess (with a slope hint, one Newton step), a secant-accelerated search
 brackets the root, then the Anderson-Bjorck (Illinois-type) regula falsi refines it; a shot whose
 perigee radius is within ``perigee_tol`` of the target ends the search (or, failing that, a
-bracket narrower than ``speed_tol``). Epochs are solved in fixed chunks of ``CHUNK`` consecutive
+bracket narrower than ``speed_tol``). ``q`` is continuous except where the orbit plane swings
+through the Moon's orbit normal at a finite perigee: its sign then jumps (``+sqrt(r_p)`` to
+``-sqrt(r_p)``), and a bracket around such a jump holds no root. The regula falsi stops as
+soon as the bracket shows it (ends of opposite sign, both at least ``sqrt(r_t)`` in size, a
+mean slope over :data:`JUMP_SLOPE`) instead of narrowing it to ``speed_tol`` (~25 more
+shots): the result is the same ``SOLVE_NOT_CONVERGED``. Epochs are solved in fixed chunks of ``CHUNK`` consecutive
 epochs (each root seeds the next), and chunks run in parallel on private copies of the arrays
 they read: results do not depend on the thread count.
 """
@@ -58,7 +63,7 @@ __all__ = [
     "SOLVE_NOT_CONVERGED", "SOLVE_NAMES", "Q_MOON", "CHUNK",
     "osculating_perigee", "coast_to_perigee", "signed_perigee", "solve_speed", "solve_chunk",
     "solve_speeds", "speed_solve_tasks", "run_tasks", "private_arguments",
-    "patched_conic_h", "reach_mask", "REACH_MARGIN", "R_SOI_MOON",
+    "patched_conic_h", "reach_mask", "REACH_MARGIN", "R_SOI_MOON", "JUMP_SLOPE",
 ]
 
 OUTCOME_PERIGEE = 0
@@ -90,6 +95,11 @@ GRID_SPACING = 0.02
 _SLOPE_DV = 1e-6
 #: seconds coasted with the perigee event off after a skipped far perigee
 PERIGEE_HOP = 600.0
+#: a bracket whose ends have q of opposite signs, both at least sqrt(r_target) in size, and a
+#: mean slope |q(lo) - q(hi)| / (hi - lo) above this (sqrt(km) per km/s) holds a jump of the
+#: sign of q (the orbit plane swinging through the Moon's orbit normal at a finite perigee),
+#: not a root: see :func:`solve_speed`
+JUMP_SLOPE = 1.0e6
 #: km, radius of the Moon's sphere of influence (Laplace: a (m_moon / m_earth)^(2/5) = 66,200 km)
 R_SOI_MOON = 66200.0
 #: km^2/s: how far the patched-conic geocentric angular momentum of a shot may lie from the true
@@ -485,7 +495,10 @@ def solve_speed(t0, branch, r_target, guess, speed_min, speed_max, speed_tol, pe
             prev_clean = ok
     if not found:
         return np.nan, SOLVE_NO_ROOT, OUTCOME_TIMEOUT, t0, nfev_total, np.nan, np.nan
-    # Anderson-Bjorck regula falsi on [lo, hi], f(lo) > 0 > f(hi)
+    # Anderson-Bjorck regula falsi on [lo, hi], f(lo) > 0 > f(hi); q at the ends unscaled
+    qlo = flo + q_target
+    qhi = fhi + q_target
+    q_size = abs(q_target)
     slope = (fhi - flo) / (hi - lo)
     side = 0
     best_f = np.inf
@@ -523,14 +536,22 @@ def solve_speed(t0, branch, r_target, guess, speed_min, speed_max, speed_tol, pe
             if side == 1:
                 m = 1.0 - fc / flo
                 fhi *= m if m > 0.0 else 0.5
-            lo, flo = c, fc
+            lo, flo, qlo = c, fc, qc
             side = 1
         else:
             if side == -1:
                 m = 1.0 - fc / fhi
                 flo *= m if m > 0.0 else 0.5
-            hi, fhi = c, fc
+            hi, fhi, qhi = c, fc, qc
             side = -1
+        # a jump of the sign of q, not a root: q(lo) and q(hi) of opposite signs, both at
+        # least sqrt(r_target) in size (a root would need q to pass through q_target and 0
+        # in between), over a bracket so narrow that a continuous q would need a slope
+        # JUMP_SLOPE, ~1000 times the largest measured. The loop could only end without
+        # converging (it would narrow the bracket onto the jump): end it now.
+        if ((qlo > 0.0) != (qhi > 0.0) and min(abs(qlo), abs(qhi)) >= q_size
+                and abs(qlo - qhi) > JUMP_SLOPE * (hi - lo)):
+            return np.nan, SOLVE_NOT_CONVERGED, best_o, best_t, nfev_total, np.nan, np.nan
     if best_o != OUTCOME_PERIGEE or best_f > f_accept:
         return np.nan, SOLVE_NOT_CONVERGED, best_o, best_t, nfev_total, np.nan, np.nan
     return (best_v, SOLVE_CONVERGED, best_o, best_t, nfev_total, slope,

@@ -91,6 +91,9 @@ class TrackStats:
         :func:`aim`, ``screen``), or none of its lattice neighbours did (``screen_lattice``;
         then it was not screened itself): it was not scanned over the horizon and its duty
         cycle is 0.
+    cut_start, cut_end : bool
+        A window is open at the first (last) scanned epoch: it is cut by the horizon, so its
+        length, and ``windows`` by one, may differ from the full calendar's.
     """
 
     azimuth_deg: float
@@ -107,6 +110,8 @@ class TrackStats:
     tof_max_days: float
     margin_km_s: float
     screened_out: bool = False
+    cut_start: bool = False
+    cut_end: bool = False
 
     def to_dict(self) -> dict:
         """Plain JSON values (NaN becomes ``None``)."""
@@ -247,6 +252,8 @@ class TrackSearch:
             "tof_max": col("tof_max_days", u.day),
             "margin": col("margin_km_s", kms),
             "screened_out": np.array([c.screened_out for c in self.cells], dtype=bool),
+            "cut_start": np.array([c.cut_start for c in self.cells], dtype=bool),
+            "cut_end": np.array([c.cut_end for c in self.cells], dtype=bool),
         }, meta={"massdriver_version": self.version, **self.inputs})
 
     def to_dict(self) -> dict:
@@ -259,6 +266,8 @@ class TrackSearch:
                 "duty_cycle": "fraction of scanned epochs at which the total delta-v of some "
                               "arrival branch is under the threshold",
                 "windows_per_month": "contiguous runs of such epochs per 30.44 days",
+                "cut_start": "a window is open at the first scanned epoch (cut by the horizon)",
+                "cut_end": "a window is open at the last scanned epoch (cut by the horizon)",
                 "margin_km_s": "mean over scanned epochs of max(threshold - total, 0); "
                                "the ranking and refinement objective",
                 "total": "scan budget: cheapest Earth strategy, no mid-course correction, "
@@ -423,7 +432,8 @@ def track_stats(azimuth_deg: float, elevation_deg: float, result, n_epochs: int,
         total_min_km_s=float(inside.min()), total_median_km_s=float(np.median(inside)),
         total_p90_km_s=float(np.percentile(inside, 90.0)),
         speed_min_km_s=float(speed.min()), speed_max_km_s=float(speed.max()),
-        tof_min_days=float(tof.min()), tof_max_days=float(tof.max()), margin_km_s=margin)
+        tof_min_days=float(tof.min()), tof_max_days=float(tof.max()), margin_km_s=margin,
+        cut_start=bool(ok[0]), cut_end=bool(ok[-1]))
 
 
 def _site_with(site, azimuth_deg: float, elevation_deg: float):

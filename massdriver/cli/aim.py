@@ -106,6 +106,25 @@ def _num(value: float, fmt: str) -> str:
     return format(value, fmt) if math.isfinite(value) else "-"
 
 
+def _edge_note(search, stream) -> None:
+    """Say when the best grid track lies on the top (bottom) edge of the elevation grid: a
+    steeper (shallower) track, outside the grid, may be better."""
+    import numpy as np
+
+    el = np.asarray(search.elevations_deg, dtype=float)
+    grid = [r.stats for r in search.recommendations if r.source == "grid"]
+    if el.size < 2 or not grid:
+        return
+    best = max(grid, key=lambda s: s.margin_km_s).elevation_deg
+    if abs(best - el.max()) < 1e-9 and el.max() < 90.0:
+        stream.write(f"note: the best grid track is at the top of --elevations "
+                     f"({el.max():g} deg);\n      steeper tracks may be better: try --elevations "
+                     f"0:{min(90.0, el.max() + 30.0):g}:15\n")
+    elif abs(best - el.min()) < 1e-9 and el.min() > 0.0:
+        stream.write(f"note: the best grid track is at the bottom of --elevations "
+                     f"({el.min():g} deg); try lower elevations down to 0\n")
+
+
 def print_recommendations(search, stream=None) -> None:
     """The ranked tracks, at most 100 columns wide, and the trade-off in words."""
     stream = stream or sys.stdout
@@ -118,22 +137,30 @@ def print_recommendations(search, stream=None) -> None:
                      "[launcher] speed_min/speed_max\n")
         return
     stream.write(f"{'#':>2} {'source':<7} {'az':>6} {'el':>5} {'duty':>6} {'win/mo':>6} "
-                 f"{'min':>6} {'median':>6} {'p90':>6} {'speed':>11} {'tof':>9}\n")
+                 f"{'min':>6} {'median':>6} {'p90':>6} {'speed':>11} {'tof':>9} cut\n")
     stream.write(f"{'':>2} {'':<7} {'deg':>6} {'deg':>5} {'%':>6} {'':>6} {'km/s':>6} "
                  f"{'km/s':>6} {'km/s':>6} {'km/s':>11} {'d':>9}\n")
+    cut_any = False
     for r in recs:
         s = r.stats
         speed = f"{_num(s.speed_min_km_s, '.3f')}-{_num(s.speed_max_km_s, '.3f')}"
         tof = f"{_num(s.tof_min_days, '.1f')}-{_num(s.tof_max_days, '.1f')}"
+        cut = ("<" if s.cut_start else "") + (">" if s.cut_end else "")
+        cut_any = cut_any or bool(cut)
         stream.write(f"{r.rank:>2} {r.source:<7} {s.azimuth_deg:6.1f} {s.elevation_deg:5.1f} "
                      f"{100 * s.duty_cycle:6.2f} {s.windows_per_month:6.2f} "
                      f"{_num(s.total_min_km_s, '6.3f')} {_num(s.total_median_km_s, '6.3f')} "
-                     f"{_num(s.total_p90_km_s, '6.3f')} {speed:>11} {tof:>9}\n")
+                     f"{_num(s.total_p90_km_s, '6.3f')} {speed:>11} {tof:>9} {cut}\n")
+    _edge_note(search, stream)
     cheap, avail = search.cheapest, search.most_available
     stream.write(f"ranked by the mean margin under the threshold: #1 "
                  f"({recs[0].source}) is the best compromise\n")
     stream.write("duty: % of scanned epochs with a total under the threshold\n"
                  "min/median/p90: totals at in-window epochs (no MCC, no dispersion margin)\n")
+    if cut_any:
+        stream.write(f"cut <: a window is open where the {search.inputs['horizon_days']:.0f}-day "
+                     "horizon starts (>: where it ends): it is cut there,\n"
+                     "       so its length and win/mo may differ on a longer horizon\n")
     if cheap is not None and avail is not None and cheap is not avail:
         c, a = cheap.stats, avail.stats
         stream.write(
