@@ -557,7 +557,7 @@ def node_mismatch_cost(plane: PlaneDrift | None, node_per_cos: float, t_end: flo
 def _mismatch_outcome(dv: float, node_deg: float | None) -> str:
     if node_deg is None:
         return "ok"
-    return f"ok (node off {node_deg:+.0f} deg: +{dv:.2f} km/s plane change)"
+    return f"ok, node off {node_deg:+.0f} deg (+{dv:.2f} km/s)"
 
 
 # --- strategies ----------------------------------------------------------------------------
