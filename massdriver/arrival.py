@@ -31,8 +31,11 @@ flow), and priced by propellant mass as well as delta-v:
     trim sets the apoapsis. A re-entry or a skip-out is a reported outcome.
 
 The in-plane cost of each strategy replaces the impulsive one; the window's mid-course
-correction, plane change and dispersion margin are kept (``extras``). The physics and limits of
-each strategy are in ``docs/arrival.md``.
+correction, plane change and dispersion margin are kept (``extras``). The multi-day strategies
+(multi-pass, aerobraking) drift with the secular J2 rates; into a target with a prescribed
+node they also pay the plane change to where that node is when they end
+(:func:`node_mismatch_cost`). The physics and limits of each strategy are in
+``docs/arrival.md``.
 """
 
 from __future__ import annotations
