@@ -91,7 +91,7 @@ def kernel_campaign(P: np.ndarray, y0: np.ndarray, passes: int):
     hist = np.zeros((passes, 7))
     inf = 1e300
     # corridor control off (no fraction is below 0 or above 1e300): the passes are the drag's
-    status, n, t, _dv, _q, _g, _l, y = K.aerobrake(
+    status, n, t, _dv, _q, _g, _l, y, _drift = K.aerobrake(
         y0.copy(), 0.0, P, RTOL, R_EARTH + 10.0, inf, inf, inf, 0.0, inf, 5.0, passes, 1e9,
         hist)
     return int(n), y, hist

@@ -9,7 +9,8 @@ State ``y = (x, y, z, vx, vy, vz, m, Q)``: position, velocity, mass and the stag
 heat load ``Q = int q dt``. Forces:
 
 * Earth point mass and J2 (``P[MU]``, ``P[J2]``, reference radius ``P[R_REF]``; J2 is left
-  out of :func:`aerobrake`'s passes, whose coasts are two-body);
+  out of :func:`aerobrake`'s passes, whose coasts are two-body, and enters the campaign as its
+  first-order secular drift of node and periapsis, :func:`j2_secular_drift`);
 * drag ``-1/2 rho (Cd A / m) |w| w`` on the air-relative velocity ``w = v - omega z x r``
   (``P[OMEGA]``), with ``rho`` from :mod:`massdriver.kernels.atmosphere` (``P[ATM] = 0``, solar
   level ``P[LEVEL]``) or an exponential ``rho0 exp(-h / H)`` (``P[ATM] = 1``, for the analytic
@@ -49,6 +50,7 @@ __all__ = [
     "FLOOR", "STOP_EXIT", "EXIT_ALT", "DONE", "EXITED", "FLOOR_HIT", "MAXSTEPS",
     "SUTTON_GRAVES_K", "G0", "propagate", "perigee_of", "state_at_anomaly", "apsides",
     "time_from_periapsis", "aerobrake", "aerocapture_pass", "entry_pass", "N_INFO",
+    "j2_secular_rates", "j2_secular_drift",
 ]
 
 G0 = 9.80665
@@ -396,6 +398,89 @@ def perigee_of(mu, r, v, out):
     return -time_from_periapsis(mu, r, v)
 
 
+# --- secular J2 (first order) ---------------------------------------------------------------------
+@jit
+def j2_secular_rates(mu, j2, r_ref, a, e, cos_i):
+    """First-order secular J2 rates of the node and of the argument of periapsis, rad/s.
+
+    ``dOmega/dt = -3/2 n J2 (R/p)^2 cos i`` and ``domega/dt = 3/4 n J2 (R/p)^2 (4 - 5 sin^2 i)``
+    (Vallado 2013, "Fundamentals of Astrodynamics and Applications", 4th ed., eqs. 9-41 and
+    9-42), ``n = sqrt(mu / a^3)`` the two-body mean motion, ``p = a (1 - e^2)``; km, km^3/s^2.
+    Semi-major axis, eccentricity and inclination have no secular J2 rate (first order).
+    """
+    n = math.sqrt(mu / (a * a * a))
+    p = a * (1.0 - e * e)
+    k = n * j2 * (r_ref / p) ** 2
+    sin2 = 1.0 - cos_i * cos_i
+    return -1.5 * k * cos_i, 0.75 * k * (4.0 - 5.0 * sin2)
+
+
+@jit
+def _rotate(v, axis, ang):
+    """Rotate the 3-vector ``v`` (in place) by ``ang`` rad about the unit vector ``axis``
+    (Rodrigues)."""
+    c, s = math.cos(ang), math.sin(ang)
+    d = axis[0] * v[0] + axis[1] * v[1] + axis[2] * v[2]
+    cx = axis[1] * v[2] - axis[2] * v[1]
+    cy = axis[2] * v[0] - axis[0] * v[2]
+    cz = axis[0] * v[1] - axis[1] * v[0]
+    x = v[0] * c + cx * s + axis[0] * d * (1.0 - c)
+    y = v[1] * c + cy * s + axis[1] * d * (1.0 - c)
+    z = v[2] * c + cz * s + axis[2] * d * (1.0 - c)
+    v[0], v[1], v[2] = x, y, z
+
+
+@jit
+def j2_secular_drift(y, dt, P):
+    """Apply ``dt`` seconds of secular J2 drift to the state ``y`` (in place): the orbit is
+    turned by ``domega/dt * dt`` about its normal (the periapsis moves, the satellite keeps
+    its true anomaly) and then by ``dOmega/dt * dt`` about z (the node regresses); rates from
+    :func:`j2_secular_rates` with ``P[MU]``, ``P[J2]``, ``P[R_REF]``. Speed, radius, hence
+    semi-major axis and eccentricity, are unchanged (energy conserved), and so is the
+    inclination. Returns ``(dOmega, domega, -3/2 n J2 (R/p)^2 dt)`` (rad; the last is the
+    node drift per unit ``cos i``). No-op for an open orbit or ``P[J2] = 0``.
+    """
+    mu = P[MU]
+    r = y[0:3]
+    v = y[3:6]
+    if P[J2] == 0.0 or dt == 0.0:
+        return 0.0, 0.0, 0.0
+    rn = math.sqrt(r[0] ** 2 + r[1] ** 2 + r[2] ** 2)
+    v2 = v[0] ** 2 + v[1] ** 2 + v[2] ** 2
+    eps = 0.5 * v2 - mu / rn
+    if eps >= 0.0:
+        return 0.0, 0.0, 0.0
+    a = -0.5 * mu / eps
+    h = np.empty(3)
+    h[0] = r[1] * v[2] - r[2] * v[1]
+    h[1] = r[2] * v[0] - r[0] * v[2]
+    h[2] = r[0] * v[1] - r[1] * v[0]
+    hn = math.sqrt(h[0] ** 2 + h[1] ** 2 + h[2] ** 2)
+    e = math.sqrt(max(0.0, 1.0 - hn * hn / (mu * a)))
+    for i in range(3):
+        h[i] /= hn
+    cos_i = h[2]
+    dnode_rate, dargp_rate = j2_secular_rates(mu, P[J2], P[R_REF], a, e, cos_i)
+    dnode = dnode_rate * dt
+    dargp = dargp_rate * dt
+    pos = np.empty(3)
+    vel = np.empty(3)
+    for i in range(3):
+        pos[i] = y[i]
+        vel[i] = y[3 + i]
+    _rotate(pos, h, dargp)
+    _rotate(vel, h, dargp)
+    zax = np.array([0.0, 0.0, 1.0])
+    _rotate(pos, zax, dnode)
+    _rotate(vel, zax, dnode)
+    for i in range(3):
+        y[i] = pos[i]
+        y[3 + i] = vel[i]
+    p = a * (1.0 - e * e)
+    per_cos = -1.5 * math.sqrt(mu / (a * a * a)) * P[J2] * (P[R_REF] / p) ** 2 * dt
+    return dnode, dargp, per_cos
+
+
 # --- atmospheric passes ---------------------------------------------------------------------------
 @jit
 def _coast_to_entry(y, t, P, alt_b, out8):
@@ -536,15 +621,19 @@ def aerobrake(y0, t0, P, rtol, target_ra, q_max, g_max, load_max, q_low, q_high,
     all in tests/test_arrival_energy.py, sign of ``sin 2 omega``), which the next coast then
     keeps: energy created from nothing. The
     J2 perturbation over the few minutes of a pass is a short-period term that averages out;
-    what J2 really does over a campaign of days (the secular drift of node and perigee) is
-    missing from both the coasts and the passes: the orbit plane at the end is the arrival
-    plane (see docs/arrival.md for its size).
+    what J2 does over a campaign of days is secular, and that is applied (when ``P[J2]`` is
+    not 0): after every revolution the state is turned by the first-order secular drift of
+    node and periapsis over the revolution's duration (:func:`j2_secular_drift`), which
+    keeps a and e.
 
     ``history`` (max_passes, 7) receives per pass: time (s), periapsis altitude (km),
     apoapsis altitude (km) after the pass, peak q (W/m^2), peak g, heat load (J/m^2),
     corridor burn (km/s; the last pass's trim included).
 
-    Returns ``(status, passes, t_end, corridor_dv km/s, peak_q, peak_g, peak_load, y_end)``;
+    Returns ``(status, passes, t_end, corridor_dv km/s, peak_q, peak_g, peak_load, y_end,
+    drift)``, ``drift`` (3,) the summed secular J2 drift of the node, of the periapsis (rad)
+    and of the node per unit ``cos i`` (rad; times the cosine of another inclination, the
+    drift an orbit of that inclination with the same apsides history would have had);
     status 0 done, 1 too many passes or days, 2 re-entry, 3 escaped / not captured, 4 a
     corridor burn could not bring the heat rate under its limit.
     """
@@ -565,7 +654,9 @@ def aerobrake(y0, t0, P, rtol, target_ra, q_max, g_max, load_max, q_low, q_high,
     Pl[THRUST] = 0.0
     Pl[J2] = 0.0            # two-body + drag: consistent with the Kepler coasts
     raised_in_a_row = 0
+    drift = np.zeros(3)
     for k in range(max_passes):
+        t_rev = t
         rp, ra = apsides(mu, y[0:3], y[3:6])
         if ra == math.inf or ra <= 0.0:
             status = 3
@@ -649,6 +740,12 @@ def aerobrake(y0, t0, P, rtol, target_ra, q_max, g_max, load_max, q_low, q_high,
                     t, dtrim = _burn_at_apoapsis(y, t, mu, lo)
                     dv += dtrim
                     corridor_dv += dtrim
+        # secular J2 over this revolution (pass, coast and burns): node and periapsis turn,
+        # a and e stay (the short-period part is left out of the passes, see above)
+        dn, dw, dc = j2_secular_drift(y, t - t_rev, P)
+        drift[0] += dn
+        drift[1] += dw
+        drift[2] += dc
         history[k, 0] = t
         history[k, 1] = rp2 - P[R_REF]
         history[k, 2] = ra2 - P[R_REF]
@@ -659,7 +756,7 @@ def aerobrake(y0, t0, P, rtol, target_ra, q_max, g_max, load_max, q_low, q_high,
     else:
         rp, ra = apsides(mu, y[0:3], y[3:6])
         status = 0 if ra <= target_ra else 1
-    return status, npass, t, corridor_dv, peak_q, peak_g, peak_load, y
+    return status, npass, t, corridor_dv, peak_q, peak_g, peak_load, y, drift
 
 
 @jit

@@ -31,8 +31,11 @@ flow), and priced by propellant mass as well as delta-v:
     trim sets the apoapsis. A re-entry or a skip-out is a reported outcome.
 
 The in-plane cost of each strategy replaces the impulsive one; the window's mid-course
-correction, plane change and dispersion margin are kept (``extras``). The physics and limits of
-each strategy are in ``docs/arrival.md``.
+correction, plane change and dispersion margin are kept (``extras``). The multi-day strategies
+(multi-pass, aerobraking) drift with the secular J2 rates; into a target with a prescribed
+node they also pay the plane change to where that node is when they end
+(:func:`node_mismatch_cost`). The physics and limits of each strategy are in
+``docs/arrival.md``.
 """
 
 from __future__ import annotations
@@ -58,7 +61,8 @@ __all__ = [
     "ARRIVAL_STRATEGIES", "CHOOSE_BY", "SOLAR_LEVELS", "StrategyResult", "ArrivalComparison",
     "ArrivalOptions", "compare_strategies", "finite_burn", "multi_pass", "aerobraking",
     "aerocapture", "entry_corridor", "kernel_parameters", "parse_strategies", "price_window",
-    "price_plan", "arrival_columns", "with_cli_choices", "comparison_lines",
+    "price_plan", "arrival_columns", "with_cli_choices", "comparison_lines", "PlaneDrift",
+    "node_mismatch_cost",
     "HISTORY_COLUMNS", "history_dict", "satellite_limits",
 ]
 
@@ -207,6 +211,12 @@ class StrategyResult:
     history : ndarray or None
         Aerobraking: per pass (time d, perigee alt km, apogee alt km, peak q W/cm^2, peak g,
         load J/cm^2, corridor burn m/s).
+    node_mismatch : Quantity or None
+        Multi-day strategies (multi-pass, aerobraking) into a target with a prescribed node:
+        the node of the final orbit minus the target's at the end (deg, in (-180, 180]), both
+        drifting with their first-order secular J2 rates (the target's own rate; the Sun's for
+        a sun-synchronous one) from a plane matched at arrival; the plane change it costs is in
+        ``arrival_delta_v``. ``None`` for a free RAAN or a strategy of hours.
     """
 
     strategy: str
@@ -225,6 +235,7 @@ class StrategyResult:
     corridor: Any = None
     burn_time: Any = 0.0 * u.s
     history: Any = field(default=None, repr=False, compare=False)
+    node_mismatch: Any = None
 
     def as_dict(self) -> dict:
         """Plain floats for plan.json (NaN -> None)."""
@@ -243,6 +254,8 @@ class StrategyResult:
             "peak_g": f(self.peak_g), "heat_load_J_cm2": f(self.heat_load, u.J / u.cm ** 2),
             "burn_time_s": f(self.burn_time, u.s),
         }
+        if self.node_mismatch is not None:
+            out["node_mismatch_deg"] = f(self.node_mismatch, u.deg)
         if self.corridor is not None:
             out["corridor_deg"] = [f(self.corridor[0], u.deg), f(self.corridor[1], u.deg)]
         if self.history is not None and len(self.history):
@@ -478,6 +491,78 @@ def _finite_burn_to(y_p: np.ndarray, t_p: float, q: float, Q: float, P: np.ndarr
     return fly(float(res.x))
 
 
+# --- secular J2 over multi-day strategies ---------------------------------------------------
+@dataclass(frozen=True)
+class PlaneDrift:
+    """What the multi-day strategies need of a target with a prescribed node.
+
+    Attributes
+    ----------
+    inclination : float
+        Target inclination, rad.
+    node_rate : float
+        Secular rate of the target's node, rad/s (its J2 rate, or the mean Sun's for a
+        sun-synchronous target).
+    """
+
+    inclination: float
+    node_rate: float
+
+    @classmethod
+    def of(cls, target) -> PlaneDrift | None:
+        """``None`` for a free-RAAN target (its node is free: nothing to price)."""
+        if target is None or target.free_raan:
+            return None
+        rate = target.plane_arrays(0.0).raan_rate
+        return cls(float(target.inclination.to_value(u.rad)), float(rate))
+
+
+def node_mismatch_cost(plane: PlaneDrift | None, node_per_cos: float, t_end: float,
+                       q: float, Q: float) -> tuple[float, float | None]:
+    """Plane change (km/s) owed at the end of a multi-day strategy, and the node mismatch (deg).
+
+    The plane is taken as matched at arrival (the window's plane change, kept in the extras);
+    the strategy's orbit then drifts by ``node_per_cos * cos i`` (the first-order secular J2
+    drift summed over its revolutions by :func:`massdriver.kernels.arrival.j2_secular_drift`,
+    at the target inclination ``i``) and the target's node by ``node_rate * t_end``. The two
+    planes of inclination ``i`` whose nodes differ by ``dOmega`` make the angle ``theta`` with
+    ``cos theta = cos^2 i + sin^2 i cos dOmega``; turning it costs ``2 v sin(theta / 2)`` at the
+    target's apoapsis speed ``v`` (a lower bound: the line of apsides is free, and a circular
+    target has the same speed at its node).
+
+    Parameters
+    ----------
+    plane : PlaneDrift or None
+        ``None``: free RAAN, nothing owed.
+    node_per_cos : float
+        rad.
+    t_end : float
+        s from arrival to the final orbit.
+    q, Q : float
+        Target apsides, km.
+
+    Returns
+    -------
+    (float, float or None)
+        km/s and deg (``None`` for a free RAAN).
+    """
+    if plane is None:
+        return 0.0, None
+    d_node = node_per_cos * math.cos(plane.inclination) - plane.node_rate * t_end
+    d_node = math.remainder(d_node, 2.0 * math.pi)
+    si, ci = math.sin(plane.inclination), math.cos(plane.inclination)
+    cos_theta = min(1.0, max(-1.0, ci * ci + si * si * math.cos(d_node)))
+    theta = math.acos(cos_theta)
+    v = _apsis_speed(Q, q)
+    return 2.0 * v * math.sin(0.5 * theta), math.degrees(d_node)
+
+
+def _mismatch_outcome(dv: float, node_deg: float | None) -> str:
+    if node_deg is None:
+        return "ok"
+    return f"ok, node off {node_deg:+.0f} deg (+{dv:.2f} km/s)"
+
+
 # --- strategies ----------------------------------------------------------------------------
 def _perigee_state(position, velocity, mass: float) -> tuple[np.ndarray, float]:
     r = np.asarray(u.Quantity(position).to_value(u.km), dtype=float).reshape(3)
@@ -516,9 +601,15 @@ def finite_burn(y_p: np.ndarray, q: float, Q: float, satellite: Satellite,
 
 
 def multi_pass(y_p: np.ndarray, q: float, Q: float, satellite: Satellite,
-               options: ArrivalOptions, extras: float = 0.0) -> StrategyResult:
+               options: ArrivalOptions, extras: float = 0.0,
+               plane: PlaneDrift | None = None) -> StrategyResult:
     """Capture and apogee lowering over several perigee passes, burns of at most
-    ``options.max_burn`` centred on perigee; the last sized to land on the energy of (q, Q)."""
+    ``options.max_burn`` centred on perigee; the last sized to land on the energy of (q, Q).
+
+    The coasts between passes are two-body plus the first-order secular J2 drift of node and
+    perigee (:func:`massdriver.kernels.arrival.j2_secular_drift`); for a target with a
+    prescribed node (``plane``) the plane change to where it is at the end is added
+    (:func:`node_mismatch_cost`)."""
     P = kernel_parameters(satellite, solar=options.solar, floor=BURN_FLOOR)
     ve = _ve(satellite)
     r_p, v_p = float(np.linalg.norm(y_p[:3])), float(np.linalg.norm(y_p[3:6]))
@@ -527,6 +618,7 @@ def multi_pass(y_p: np.ndarray, q: float, Q: float, satellite: Satellite,
     a_t = 0.5 * (q + Q)
     y, t = y_p.copy(), 0.0
     dv_total, burn_time, belt, passes = 0.0, 0.0, 0, 0
+    node_per_cos = 0.0
     peri = np.empty(6)
     for _ in range(200):
         passes += 1
@@ -565,12 +657,17 @@ def multi_pass(y_p: np.ndarray, q: float, Q: float, satellite: Satellite,
         dt = K.perigee_of(GM_EARTH, y_end[:3], y_end[3:6], peri)
         a = _energy_radius(y_end)
         period = 2.0 * math.pi * math.sqrt(a ** 3 / GM_EARTH)
-        t = t_burn_end + dt + (period if dt < 0 else 0.0)
+        t_next = t_burn_end + dt + (period if dt < 0 else 0.0)
         y = np.concatenate([peri, y_end[6:8]])
+        node_per_cos += K.j2_secular_drift(y, t_next - t_burn_end, P)[2]
+        t = t_next
     else:
         return _result("multi_pass", False, "too many passes", 0.0, extras, satellite, imp)
-    return _result("multi_pass", True, "ok", dv_total, extras, satellite, imp, passes=passes,
-                   days=t_end / 86400.0 * u.day, belt_passes=belt, burn_time=burn_time * u.s)
+    dv_plane, node_deg = node_mismatch_cost(plane, node_per_cos, t_end, q, Q)
+    return _result("multi_pass", True, _mismatch_outcome(dv_plane, node_deg),
+                   dv_total + dv_plane, extras, satellite, imp, passes=passes,
+                   days=t_end / 86400.0 * u.day, belt_passes=belt, burn_time=burn_time * u.s,
+                   node_mismatch=None if node_deg is None else node_deg * u.deg)
 
 
 def _lower_perigee(y_p: np.ndarray, r_new: float) -> np.ndarray:
@@ -613,7 +710,8 @@ def _perigee_moved(y_p: np.ndarray, r_new: float) -> np.ndarray:
 
 
 def aerobraking(y_p: np.ndarray, q: float, Q: float, satellite: Satellite,
-                options: ArrivalOptions, extras: float = 0.0) -> StrategyResult:
+                options: ArrivalOptions, extras: float = 0.0,
+                plane: PlaneDrift | None = None) -> StrategyResult:
     """Corridor targeting, capture burn, walk-in, aerobraking passes under the limits, perigee
     raise.
 
@@ -623,14 +721,14 @@ def aerobraking(y_p: np.ndarray, q: float, Q: float, satellite: Satellite,
     """
     r_p, v_p = float(np.linalg.norm(y_p[:3])), float(np.linalg.norm(y_p[3:6]))
     imp = impulsive_in_plane(r_p, v_p, q, Q)
-    best = _aerobraking_from(y_p, 0.0, q, Q, satellite, options, extras, imp)
+    best = _aerobraking_from(y_p, 0.0, q, Q, satellite, options, extras, imp, plane)
     r_mcc = float(u.Quantity(options.mcc_radius).to_value(u.km))
     for h in AEROBRAKING_MCC_PERIGEES:
         if R_EARTH + h >= r_p - 1.0:
             continue
         y_c = _perigee_moved(y_p, R_EARTH + h)
         res = _aerobraking_from(y_c, _mcc_cost(y_p, y_c, r_mcc), q, Q, satellite, options,
-                                extras, imp)
+                                extras, imp, plane)
         if res.feasible and (not best.feasible or res.propellant < best.propellant):
             best = res
     return best
@@ -638,9 +736,11 @@ def aerobraking(y_p: np.ndarray, q: float, Q: float, satellite: Satellite,
 
 def _aerobraking_from(y_p: np.ndarray, pre_dv: float, q: float, Q: float,
                       satellite: Satellite, options: ArrivalOptions, extras: float,
-                      imp: float) -> StrategyResult:
+                      imp: float, plane: PlaneDrift | None = None) -> StrategyResult:
     """:func:`aerobraking` from the periapsis state ``y_p`` reached after ``pre_dv`` km/s of
-    corridor targeting; ``imp`` the impulsive in-plane cost of the original arrival."""
+    corridor targeting; ``imp`` the impulsive in-plane cost of the original arrival. The
+    campaign's node and perigee drift with the secular J2 rates (capture ellipse and walk-in
+    included); ``plane``: see :func:`node_mismatch_cost`."""
     P = kernel_parameters(satellite, solar=options.solar)
     ve = _ve(satellite)
     r_p = float(np.linalg.norm(y_p[:3]))
@@ -702,7 +802,9 @@ def _aerobraking_from(y_p: np.ndarray, pre_dv: float, q: float, Q: float,
     t0 = t_apo + 0.5 * period1 + K.time_from_periapsis(GM_EARTH, y_walk[:3], y_walk[3:6])
     hist = np.zeros((int(options.max_passes), 7))
     max_days = float(u.Quantity(options.max_days).to_value(u.day))
-    status, npass, t_end, corridor_dv, pq, pg, pl, y_end = K.aerobrake(
+    # secular J2 from arrival to the first pass (capture ellipse, walk-in)
+    node_per_cos = K.j2_secular_drift(y_walk, t0, P)[2]
+    status, npass, t_end, corridor_dv, pq, pg, pl, y_end, drift = K.aerobrake(
         y_walk, t0, P, _RTOL, Q, q_max, g_max, load_max, q_low, q_high, 5.0,
         int(options.max_passes), max_days, hist)
     hist = hist[:npass].copy()
@@ -724,8 +826,11 @@ def _aerobraking_from(y_p: np.ndarray, pre_dv: float, q: float, Q: float,
                        satellite, imp, **kw)
     rp, ra = K.apsides(GM_EARTH, y_end[:3], y_end[3:6])
     raise_dv = apsides_change_cost(rp, ra, q, Q)
-    total = pre_dv + cap.delta_v + walk_dv + corridor_dv + raise_dv
-    return _result("aerobraking", True, "ok", total, extras, satellite, imp, **kw)
+    dv_plane, node_deg = node_mismatch_cost(plane, node_per_cos + float(drift[2]), t_end, q, Q)
+    total = pre_dv + cap.delta_v + walk_dv + corridor_dv + raise_dv + dv_plane
+    return _result("aerobraking", True, _mismatch_outcome(dv_plane, node_deg), total, extras,
+                   satellite, imp, node_mismatch=None if node_deg is None else node_deg * u.deg,
+                   **kw)
 
 
 def _entry_state(y_p: np.ndarray, gamma: float, r_i: float) -> np.ndarray:
@@ -853,7 +958,9 @@ def compare_strategies(position, velocity, target, satellite: Satellite, *,
     position, velocity : Quantity (3,)
         Arrival periapsis state (Earth-centred ICRF).
     target : massdriver.targets.TargetOrbit
-        Only its apsides are used here (the plane is the impulsive budget's business).
+        Its apsides; and, for a prescribed node, its inclination and node rate: the multi-day
+        strategies pay the plane change to where the target's node is when they end
+        (:func:`node_mismatch_cost`; the plane at arrival is the impulsive budget's business).
     satellite : Satellite
     impulsive_total : Quantity, optional
         The window's impulsive total (with MCC, plane change, margin); default: the coplanar
@@ -893,7 +1000,10 @@ def compare_strategies(position, velocity, target, satellite: Satellite, *,
         if name == "impulsive":
             continue
         try:
-            res = _FUNCS[name](y_p, q, Q, satellite, options, ex)
+            if name in ("multi_pass", "aerobraking"):
+                res = _FUNCS[name](y_p, q, Q, satellite, options, ex, PlaneDrift.of(target))
+            else:
+                res = _FUNCS[name](y_p, q, Q, satellite, options, ex)
         except (ValueError, ArithmeticError) as exc:     # a solver that found nothing
             log.info("arrival strategy %s failed: %s", name, exc)
             res = _result(name, False, f"failed: {exc}", 0.0, ex, satellite, imp)

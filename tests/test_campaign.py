@@ -474,7 +474,15 @@ def test_campaign_propellant_is_the_chosen_strategy(plans, priced):
     assert [s.epoch.isot for s in c.shots] == [s.epoch.isot for s in plain.shots]
     for s, p in zip(c.shots, plain.shots, strict=True):
         comp = s.comparison
-        assert s.strategy == comp.chosen != "impulsive"
+        if PLANES[s.plane].free_raan:
+            assert s.strategy == comp.chosen != "impulsive"
+        else:
+            # the Walker plane has a prescribed node: ~6 weeks of aerobraking end with the
+            # plane turned away from it (secular J2, docs/arrival.md), which costs km/s; the
+            # outcome says so and the impulsive insertion is chosen
+            ab = comp["aerobraking"]
+            assert ab.feasible and ab.node_mismatch is not None and "node off" in ab.outcome
+            assert s.strategy == comp.chosen == "impulsive"
         feasible = [r for r in comp.results if r.feasible]
         best = min(feasible, key=lambda r: r.propellant)
         assert best.strategy == comp.chosen
@@ -488,7 +496,7 @@ def test_campaign_propellant_is_the_chosen_strategy(plans, priced):
             p.budget.total.to_value(u.km / u.s), abs=1e-12)
         assert comp["impulsive"].propellant.to_value(u.kg) == pytest.approx(
             p.propellant.to_value(u.kg), rel=1e-9)
-        assert s.propellant < p.propellant
+        assert s.propellant <= p.propellant
     assert c.total_propellant.to_value(u.kg) == pytest.approx(
         sum(s.propellant.to_value(u.kg) for s in c.shots), rel=1e-12)
     assert c.impulsive_propellant.to_value(u.kg) == pytest.approx(
