@@ -449,7 +449,7 @@ def _throughput_samples() -> list[tuple[tuple[str, str], dict]]:
     joined["arrival"] = {"strategies": "all", "choose_by": "propellant",
                          "solar_activity": "mean", "steering": "velocity", "max_burn": "600 s",
                          "capture_apoapsis": "20000 km", "max_days": "365 d"}
-    joined["arrival_step"] = "3 d"
+    joined["arrival_step"] = "1 d"
     for la in joined["launchers"]:
         for key in ("efficiency", "thermal", "power"):
             la.pop(key, None)

@@ -460,7 +460,7 @@ class ThroughputPlan:
     name : str
         Plan name, shown in the outputs.
     arrival_step : astropy.units.Quantity
-        Node spacing of the arrival-strategy pricing (default 3 days; used only when the
+        Node spacing of the arrival-strategy pricing (default 1 day; used only when the
         satellite has arrival options, :mod:`massdriver.throughput_arrival`).
     """
 

@@ -7,7 +7,7 @@ aerocapture; :func:`massdriver.arrival.compare_strategies`), and its delta-v and
 that strategy's. Pricing each of a million shots one by one would take a day, so:
 
 1. **Nodes.** The strategies are priced at *nodes* ``start + j h`` (``h`` the plan's
-   ``arrival_step``, 3 days by default): for every (launcher, shell, plane, branch) whose shots
+   ``arrival_step``, 1 day by default): for every (launcher, shell, plane, branch) whose shots
    fall between two nodes, those two nodes are solved (one batched
    :func:`massdriver.windows.scan_epochs` per plane: exit speed, perigee state, plane change,
    impulsive total) and every enabled strategy is flown from that perigee state, keeping the
@@ -18,7 +18,9 @@ that strategy's. Pricing each of a million shots one by one would take a day, so
    shot needs are flown: a few hundred calls for a year, not one per shot.
 2. **Shots.** A shot at ``t`` between nodes ``j`` and ``j + 1`` gets, for each strategy,
    ``dv_s(t) = dv_impulsive(t) + d_s(t)``, ``d_s`` interpolated linearly between the two
-   nodes (a strategy infeasible at either node is not offered), and flies the cheapest by the
+   nodes when it is feasible at both; feasible at one only, the nearest node decides (its
+   difference, or not offered), so that a strategy whose feasibility flips from epoch to
+   epoch is offered about as often as it is feasible. The shot flies the cheapest by the
    options' ``choose_by`` (propellant or delta-v: one engine prices them all, so both give the
    same choice; ties go to the earlier strategy of
    :data:`massdriver.arrival.ARRIVAL_STRATEGIES`). Its propellant is the rocket equation on
@@ -26,7 +28,7 @@ that strategy's. Pricing each of a million shots one by one would take a day, so
 
 The difference ``d_s`` is the strategy's in-plane cost minus the impulsive in-plane cost: it
 follows the perigee speed and the arrival geometry, which change over the lunar month, not the
-shot-to-shot spacing, so a node spacing of days is enough. Its error against shots priced one
+shot-to-shot spacing, so a node spacing of a day is enough. Its error against shots priced one
 by one at their own epochs is bounded by :data:`ARRIVAL_INTERPOLATION_TOLERANCE_KM_S`
 (tests/test_throughput_arrival.py), on top of the impulsive interpolation of the window scan.
 
@@ -61,7 +63,7 @@ log = logging.getLogger(__name__)
 #: default node spacing, the impulsive interpolation included (tests/test_throughput_arrival.py)
 ARRIVAL_INTERPOLATION_TOLERANCE_KM_S = 0.06
 #: default node spacing of the strategy pricing (days)
-DEFAULT_ARRIVAL_STEP_DAYS = 3.0
+DEFAULT_ARRIVAL_STEP_DAYS = 1.0
 _BRANCHES = ("prograde", "retrograde")
 #: nodes per pricing task
 _CHUNK = 16
@@ -255,7 +257,9 @@ def fly_strategies(nodes: ArrivalNodes, plan, launcher: np.ndarray, shell: np.nd
     base = ((launcher.astype(np.int64) * n_s + shell) * n_options + option) * n_j
     d0 = nodes.diff_km_s[np.searchsorted(nodes.keys, base + j)]
     d1 = nodes.diff_km_s[np.searchsorted(nodes.keys, base + j + 1)]
-    d = d0 + (d1 - d0) * w                   # NaN where infeasible at either node
+    d = d0 + (d1 - d0) * w                   # both nodes feasible: linear in time
+    near = np.where(w < 0.5, d0, d1)         # else the nearest node decides (NaN: not offered)
+    d = np.where(np.isfinite(d), d, near)
     d[:, 0] = 0.0                            # impulsive: the scan's own price
     dv = impulsive_km_s[:, None] + d
     choice = np.argmin(np.where(np.isfinite(dv), dv, np.inf), axis=1)

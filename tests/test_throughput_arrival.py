@@ -3,7 +3,7 @@
 One real plan (six days, the LEO 28.5 deg shell from the equatorial Procellarum track, as
 tests/test_throughput.py, with the satellite model of examples/leo_from_procellarum.toml):
 
-* every shot's delta-v is its chosen strategy's, interpolated between strategy nodes 3 days
+* every shot's delta-v is its chosen strategy's, interpolated between strategy nodes a day
   apart; a sample of shots is priced again one by one at their own epochs (a scan of the
   shot's epoch, then :func:`massdriver.arrival.compare_strategies` from its perigee state,
   keeping its plane change, as ``massdriver campaign`` prices a shot) and the schedule's
@@ -93,7 +93,7 @@ def test_shots_fly_the_chosen_strategy_within_the_bound(flown):
     s = r.schedule
     assert len(s) > 500
     assert s.strategies[0] == "impulsive" and len(s.strategies) == 5
-    assert r.inputs["arrival"]["comparisons"] <= 2 * 4      # 2 branches x 4 nodes at most
+    assert r.inputs["arrival"]["comparisons"] <= 2 * 8      # 2 branches x 8 nodes at most
     # a sample of shots priced one by one at their own epochs
     idx = np.unique(np.linspace(0, len(s) - 1, 16).astype(int))
     t = s.epoch_tdb[idx]
@@ -156,8 +156,8 @@ def test_config_arrival_needs_the_model_and_a_valid_step(tmp_path):
 
     with pytest.raises(ConfigError, match=r"\[arrival\] needs the satellite model"):
         load_throughput(path)
-    _p, plan = _plan(tmp_path, arrival_step='arrival_step = "1 d"')
-    assert plan.arrival_step.to_value(u.day) == 1.0
+    _p, plan = _plan(tmp_path, arrival_step='arrival_step = "12 h"')
+    assert plan.arrival_step.to_value(u.day) == 0.5
     with pytest.raises(ConfigError, match="arrival_step"):
         _plan(tmp_path, arrival_step='arrival_step = "60 d"')
 
@@ -181,3 +181,27 @@ def test_cli_writes_strategy_column_and_totals(flown, tmp_path, capsys):
     assert summary[f"shots_{chosen}"].sum() == np.sum(
         r.schedule.strategy == r.schedule.strategies.index(chosen))
     assert "LEO 28.5" in summary.meta["by_strategy"]
+
+
+def test_interpolation_and_feasibility_between_nodes():
+    """fly_strategies on hand-made nodes: linear where a strategy is feasible at both nodes,
+    the nearest node's where at one only; impulsive always offered."""
+    from types import SimpleNamespace
+
+    from massdriver.throughput_arrival import ArrivalNodes, fly_strategies
+
+    plan = SimpleNamespace(horizon=2 * u.day, shells=(None,))
+    # launcher 0, shell 0, option 0, nodes 0 and 1 (keys: node index; 4 node slots a row)
+    keys = np.array([0, 1], np.int64)
+    # strategies: impulsive, A (feasible at both: -1.0 -> -0.5), B (feasible at node 0 only)
+    diff = np.array([[0.0, -1.0, -2.0], [0.0, -0.5, np.nan]])
+    nodes = ArrivalNodes(0.0, 86400.0, keys, diff, ("impulsive", "A", "B"), 4)
+    t = np.array([0.0, 0.25, 0.75]) * 86400.0
+    zeros = np.zeros(3, np.int64)
+    imp = np.array([3.0, 3.0, 3.0])
+    st, dv = fly_strategies(nodes, plan, zeros, zeros, zeros, t, imp, n_options=2)
+    np.testing.assert_array_equal(st, [2, 2, 1])             # B near node 0, A near node 1
+    np.testing.assert_allclose(dv, [1.0, 1.0, 3.0 - 0.625])
+    diff[:, 1:] = np.nan                                      # nothing feasible: impulsive
+    st, dv = fly_strategies(nodes, plan, zeros, zeros, zeros, t, imp, n_options=2)
+    assert np.all(st == 0) and np.all(dv == imp)

@@ -20,7 +20,7 @@ Layout (docs/throughput.md; ``examples/throughput_1mt.toml``)::
     [arrival]                      # optional, with the satellite model only: as a mission's
     strategies = "all"             # (docs/arrival.md); "impulsive" prices shots impulsively
     choose_by = "propellant"
-    # (top level) arrival_step = "3 d": node spacing of the strategy pricing
+    # (top level) arrival_step = "1 d": node spacing of the strategy pricing
 
 
     [[launchers]]
@@ -250,7 +250,7 @@ def load_throughput(path: str | Path, *, horizon=None, step=None) -> ThroughputP
                               maximum=20.0)
     rtol = root.number("rtol", default=1e-10, minimum=1e-13, maximum=1e-6)
     tof = root.quantity("max_flight_time", "day", default=8.0, minimum=1.0, maximum=60.0)
-    arrival_step = root.quantity("arrival_step", "day", default=3.0, minimum=0.01,
+    arrival_step = root.quantity("arrival_step", "day", default=1.0, minimum=0.01,
                                  maximum=30.0)
     satellite = _satellite(root.table("satellite"), root.table("arrival", required=False))
     base_dir = Path(path).resolve().parent
