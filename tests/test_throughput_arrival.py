@@ -205,3 +205,16 @@ def test_interpolation_and_feasibility_between_nodes():
     diff[:, 1:] = np.nan                                      # nothing feasible: impulsive
     st, dv = fly_strategies(nodes, plan, zeros, zeros, zeros, t, imp, n_options=2)
     assert np.all(st == 0) and np.all(dv == imp)
+
+
+def test_dask_arrival_nodes_identical(flown):
+    """The strategy comparisons as Dask tasks on a loopback LocalCluster: the same bytes."""
+    distributed = pytest.importorskip("distributed")
+    _path, plan, r = flown
+    tables = tp.price_windows(plan)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as cl, \
+            distributed.Client(cl, set_as_default=False) as client:
+        remote = tp.schedule(plan, tables, client=client, verdict=False)
+    for f in ("epoch_tdb", "strategy", "delta_v_km_s", "propellant_kg"):
+        assert getattr(remote.schedule, f).tobytes() == getattr(r.schedule, f).tobytes()
