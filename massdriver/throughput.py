@@ -1081,8 +1081,8 @@ class ThroughputResult:
     def summary_table(self):
         """Per shell and month: tonnes, shots, mean delta-v, propellant (ECSV-ready QTable);
         with arrival strategies also the shots and propellant per strategy flown
-        (``shots_<strategy>``, ``propellant_<strategy>``) and ``propellant_impulsive`` (the
-        same shots all impulsive), and per shell totals by strategy in ``meta``."""
+        (``shots_<strategy>``, ``propellant_<strategy>``) and ``propellant_all_impulsive``
+        (the same shots all impulsive), and per shell totals by strategy in ``meta``."""
 
         edges = self.month_edges()
         m = float(self.plan.satellite.mass.to_value(u.t))
@@ -1122,7 +1122,7 @@ class ThroughputResult:
             t[key] = (np.array(col, np.int64) if key.startswith("shots_")
                       else np.array(col) * u.kg)
         if names:
-            t["propellant_impulsive"] = np.array(imp) * u.kg
+            t["propellant_all_impulsive"] = np.array(imp) * u.kg
             t.meta["by_strategy"] = {
                 shell.name: {"strategies": self.schedule.by_strategy(self.schedule.shell == si),
                              "propellant_impulsive_kg": float(self._impulsive_propellant(

@@ -181,6 +181,13 @@ def test_cli_writes_strategy_column_and_totals(flown, tmp_path, capsys):
     assert summary[f"shots_{chosen}"].sum() == np.sum(
         r.schedule.strategy == r.schedule.strategies.index(chosen))
     assert "LEO 28.5" in summary.meta["by_strategy"]
+    by = r.totals()["by_strategy"]
+    for name in r.schedule.strategies:
+        assert float(summary[f"propellant_{name}"].sum()) == pytest.approx(
+            by.get(name, {"propellant_kg": 0.0})["propellant_kg"])
+    assert summary["propellant_all_impulsive"].unit == u.kg
+    assert float(summary["propellant_all_impulsive"].sum()) == pytest.approx(
+        r.totals()["propellant_impulsive_kg"])
 
 
 def test_interpolation_and_feasibility_between_nodes():
