@@ -67,6 +67,8 @@ DEFAULT_ARRIVAL_STEP_DAYS = 1.0
 _BRANCHES = ("prograde", "retrograde")
 #: nodes per pricing task
 _CHUNK = 16
+#: shots handled at once (bounds the temporaries: ~0.3 GB per million shots and 5 strategies)
+_SHOTS = 1 << 20
 
 
 def strategy_names(options: ArrivalOptions | None) -> tuple[str, ...]:
@@ -173,9 +175,14 @@ def price_arrival_nodes(plan, launcher: np.ndarray, shell: np.ndarray, option: n
     h = float(plan.arrival_step.to_value(u.s))
     n_j = int(math.ceil(float(plan.horizon.to_value(u.s)) / h - 1e-9)) + 2
     n_s = len(plan.shells)
-    j = np.floor((np.asarray(epoch_tdb) - t0) / h).astype(np.int64)
-    base = ((launcher.astype(np.int64) * n_s + shell) * n_options + option) * n_j
-    keys = np.unique(np.concatenate([base + j, base + j + 1]))
+    parts = []
+    for a in range(0, epoch_tdb.shape[0], _SHOTS):       # in chunks: bounded temporaries
+        sl = slice(a, a + _SHOTS)
+        j = np.floor((np.asarray(epoch_tdb[sl]) - t0) / h).astype(np.int64)
+        base = ((launcher[sl].astype(np.int64) * n_s + shell[sl]) * n_options
+                + option[sl]) * n_j
+        parts.append(np.unique(np.concatenate([base + j, base + j + 1])))
+    keys = np.unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
     # decode: (launcher, shell, plane) groups, each a set of nodes and branches
     jj = keys % n_j
     rest = keys // n_j
@@ -251,19 +258,27 @@ def fly_strategies(nodes: ArrivalNodes, plan, launcher: np.ndarray, shell: np.nd
     h, t0 = nodes.step, nodes.t0
     n_j = int(math.ceil(float(plan.horizon.to_value(u.s)) / h - 1e-9)) + 2
     n_s = len(plan.shells)
-    x = (np.asarray(epoch_tdb) - t0) / h
-    j = np.floor(x).astype(np.int64)
-    w = (x - j)[:, None]
-    base = ((launcher.astype(np.int64) * n_s + shell) * n_options + option) * n_j
-    d0 = nodes.diff_km_s[np.searchsorted(nodes.keys, base + j)]
-    d1 = nodes.diff_km_s[np.searchsorted(nodes.keys, base + j + 1)]
-    d = d0 + (d1 - d0) * w                   # both nodes feasible: linear in time
-    near = np.where(w < 0.5, d0, d1)         # else the nearest node decides (NaN: not offered)
-    d = np.where(np.isfinite(d), d, near)
-    d[:, 0] = 0.0                            # impulsive: the scan's own price
-    dv = impulsive_km_s[:, None] + d
-    choice = np.argmin(np.where(np.isfinite(dv), dv, np.inf), axis=1)
-    return choice.astype(np.int8), np.take_along_axis(dv, choice[:, None], axis=1)[:, 0]
+    n = np.asarray(epoch_tdb).shape[0]
+    strategy = np.zeros(n, np.int8)
+    delta_v = np.empty(n)
+    for a in range(0, n, _SHOTS):                          # in chunks: bounded temporaries
+        sl = slice(a, a + _SHOTS)
+        x = (np.asarray(epoch_tdb[sl]) - t0) / h
+        j = np.floor(x).astype(np.int64)
+        w = (x - j)[:, None]
+        base = ((launcher[sl].astype(np.int64) * n_s + shell[sl]) * n_options
+                + option[sl]) * n_j
+        d0 = nodes.diff_km_s[np.searchsorted(nodes.keys, base + j)]
+        d1 = nodes.diff_km_s[np.searchsorted(nodes.keys, base + j + 1)]
+        d = d0 + (d1 - d0) * w               # both nodes feasible: linear in time
+        near = np.where(w < 0.5, d0, d1)     # else the nearest node decides (NaN: not offered)
+        d = np.where(np.isfinite(d), d, near)
+        d[:, 0] = 0.0                        # impulsive: the scan's own price
+        dv = impulsive_km_s[sl, None] + d
+        choice = np.argmin(np.where(np.isfinite(dv), dv, np.inf), axis=1)
+        strategy[sl] = choice
+        delta_v[sl] = np.take_along_axis(dv, choice[:, None], axis=1)[:, 0]
+    return strategy, delta_v
 
 
 def default_options() -> ArrivalOptions:

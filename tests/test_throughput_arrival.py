@@ -225,3 +225,14 @@ def test_dask_arrival_nodes_identical(flown):
         remote = tp.schedule(plan, tables, client=client, verdict=False)
     for f in ("epoch_tdb", "strategy", "delta_v_km_s", "propellant_kg"):
         assert getattr(remote.schedule, f).tobytes() == getattr(r.schedule, f).tobytes()
+
+
+def test_chunked_shots_identical(flown, monkeypatch):
+    """Shots handled in chunks (as a long horizon's millions are) give the same bytes."""
+    import massdriver.throughput_arrival as ta
+
+    _path, plan, r = flown
+    monkeypatch.setattr(ta, "_SHOTS", 97)
+    again = tp.schedule(plan, tp.price_windows(plan), verdict=False)
+    for f in ("strategy", "delta_v_km_s", "propellant_kg"):
+        assert getattr(again.schedule, f).tobytes() == getattr(r.schedule, f).tobytes()
