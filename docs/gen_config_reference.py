@@ -191,6 +191,19 @@ DESCRIPTIONS: dict[tuple, str] = {
     ("throughput", "", "threshold"): "A shot is fired only where its total insertion delta-v "
                                      "(no margin) is under this.",
     ("throughput", "", "satellite"): "The satellite (see [satellite]).",
+    ("throughput", "", "arrival"): "Which arrival strategies each shot may fly and how, as in a "
+                                   "mission file (needs the satellite model; default with it: "
+                                   "all, chosen by propellant).",
+    ("throughput", "", "arrival_step"): "Node spacing of the arrival-strategy pricing: every "
+                                        "strategy is flown at nodes this far apart and its "
+                                        "difference from the impulsive total interpolated to "
+                                        "each shot (with the satellite model only).",
+    ("throughput", "arrival", "strategies"): "Comma-separated strategies to price (impulsive, "
+                                             "finite_burn, multi_pass, aerobraking, "
+                                             "aerocapture) or \"all\"; \"impulsive\" prices "
+                                             "every shot impulsively.",
+    ("throughput", "arrival", "solar_activity"): "Solar level of the atmosphere (NRLMSIS 2.x "
+                                                 "factor on the 1976 standard).",
     ("throughput", "", "launchers"): "The launchers, one table each (see [[launchers]]).",
     ("throughput", "", "shells"): "The orbit shells to fill, one table each (see [[shells]]).",
     ("throughput", "satellite", "mass"): "Satellite mass at arrival, before its insertion "
@@ -433,6 +446,10 @@ def _throughput_samples() -> list[tuple[tuple[str, str], dict]]:
                            "max_heat_rate": "0.5 W/cm2", "max_heat_load": "200 J/cm2",
                            "engines": [{"thrust": "2 kN", "isp": "320 s", "kind": "chemical",
                                         "name": "main"}]}
+    joined["arrival"] = {"strategies": "all", "choose_by": "propellant",
+                         "solar_activity": "mean", "steering": "velocity", "max_burn": "600 s",
+                         "capture_apoapsis": "20000 km", "max_days": "365 d"}
+    joined["arrival_step"] = "1 d"
     for la in joined["launchers"]:
         for key in ("efficiency", "thermal", "power"):
             la.pop(key, None)
@@ -569,6 +586,7 @@ def _doc_sources() -> dict[tuple[str, str, str | None], list[tuple[Any, dict[str
         ("coilgun", "thermal", None): [(coilgun_losses.Thermal, {})],
         ("coilgun", "tolerances", None): [(coilgun_tolerances.Tolerances, {})],
         ("throughput", "", None): [(throughput.ThroughputPlan, {})],
+        ("throughput", "arrival", None): [(arrival.ArrivalOptions, {})],
         ("throughput", "launchers", None): [(throughput.ThroughputLauncher, {})],
         ("throughput", "launchers.site", None): [(site.LaunchSite, {})],
         ("throughput", "launchers.thermal", None): [(throughput.CoilThermal, {})],

@@ -72,6 +72,19 @@ def _advance(k, t_new, t_now, bank, rise, power, bank_capacity, cooling_time):
 
 
 @jit
+def _record_change(k, t, code, last_code, change_t, change_launcher, change_code, n_changes):
+    """Record that launcher ``k``'s binding constraint becomes ``code`` at ``t`` (nothing if it
+    already is); returns the new count of change points."""
+    if last_code[k] != code:
+        change_t[n_changes] = t
+        change_launcher[n_changes] = k
+        change_code[n_changes] = code
+        n_changes += 1
+        last_code[k] = code
+    return n_changes
+
+
+@jit
 def schedule_block(grid_start, grid_step, total, speed, tof, threshold,
                    power, bank_capacity, energy_ref, speed_ref, min_spacing,
                    heat_per_joule, cooling_time, max_rise,
@@ -149,12 +162,8 @@ def schedule_block(grid_start, grid_step, total, speed, tof, threshold,
         x = (t - grid_start) / grid_step
         g = int(math.floor(x))
         if g >= n_g - 1 or g < 0:
-            if last_code[k] != HORIZON_END:
-                change_t[n_changes] = t
-                change_launcher[n_changes] = k
-                change_code[n_changes] = HORIZON_END
-                n_changes += 1
-                last_code[k] = HORIZON_END
+            n_changes = _record_change(k, t, HORIZON_END, last_code, change_t, change_launcher,
+                                       change_code, n_changes)
             _advance(k, t_stop, t_now, bank, rise, power, bank_capacity, cooling_time)
             continue
         frac = x - g
@@ -217,12 +226,8 @@ def schedule_block(grid_start, grid_step, total, speed, tof, threshold,
                         next_event = t_acc
         if best_s < 0:
             code = DEMAND_MET if open_met else NO_WINDOW
-            if last_code[k] != code:
-                change_t[n_changes] = t
-                change_launcher[n_changes] = k
-                change_code[n_changes] = code
-                n_changes += 1
-                last_code[k] = code
+            n_changes = _record_change(k, t, code, last_code, change_t, change_launcher,
+                                       change_code, n_changes)
             t_new = next_event if next_event > t + _MIN_ADVANCE else t + _MIN_ADVANCE
             _advance(k, t_new, t_now, bank, rise, power, bank_capacity, cooling_time)
             continue
@@ -248,12 +253,8 @@ def schedule_block(grid_start, grid_step, total, speed, tof, threshold,
                 wait = w_heat
                 code = HEATING
         if code >= 0:
-            if last_code[k] != code:
-                change_t[n_changes] = t
-                change_launcher[n_changes] = k
-                change_code[n_changes] = code
-                n_changes += 1
-                last_code[k] = code
+            n_changes = _record_change(k, t, code, last_code, change_t, change_launcher,
+                                       change_code, n_changes)
             if wait < _MIN_ADVANCE:
                 wait = _MIN_ADVANCE
             _advance(k, t + wait, t_now, bank, rise, power, bank_capacity, cooling_time)

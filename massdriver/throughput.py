@@ -28,12 +28,15 @@ would raise it.
 
 The launchers' energy per shot and coil heating may come from a coilgun file
 (:func:`coilgun_model`, issue 18) and the satellite from the satellite model of issue 17
-(:meth:`SatelliteSpec.from_satellite`: its wet mass and its capture engine's Isp).
+(:meth:`SatelliteSpec.from_satellite`: its wet mass and its capture engine's Isp). With the
+model's arrival options each shot then flies the arrival strategy chosen for it (impulsive,
+finite burn, multi-pass, aerobraking, aerocapture), priced at nodes days apart and
+interpolated to the shots (:mod:`massdriver.throughput_arrival`); which shot is fired when is
+still chosen by the impulsive total and the threshold.
 
 Not modelled (docs/throughput.md, "Limits"): the dispersion margin and mid-course correction of
-each shot (priced at the window's best epoch by ``massdriver solve``, not per shot), the arrival
-strategies of issue 17 per shot (every shot is priced impulsively), the slot phasing inside a
-plane, launcher downtime and failures.
+each shot (priced at the window's best epoch by ``massdriver solve``, not per shot), the slot
+phasing inside a plane, launcher downtime and failures.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ from astropy.table import QTable
 from astropy.time import Time
 
 import massdriver
+from massdriver.arrival import ArrivalOptions
 from massdriver.campaign import ShotEnergy
 from massdriver.coilgun import charge_for_speed
 from massdriver.errors import InputError
@@ -61,6 +65,13 @@ from massdriver.kernels.throughput import empty_buffers, schedule_block
 from massdriver.parallel import active_client, map_ordered
 from massdriver.satellite import Satellite
 from massdriver.targets import TargetOrbit
+from massdriver.throughput_arrival import (
+    ARRIVAL_INTERPOLATION_TOLERANCE_KM_S,
+    DEFAULT_ARRIVAL_STEP_DAYS,
+    fly_strategies,
+    price_arrival_nodes,
+    strategy_names,
+)
 from massdriver.timescales import SECONDS_PER_DAY, from_tdb_seconds, to_tdb_seconds
 from massdriver.windows import scan_epochs
 
@@ -374,11 +385,15 @@ class SatelliteSpec:
         Specific impulse of its thruster (s).
     model : massdriver.satellite.Satellite or None
         The satellite model these numbers come from, if any.
+    arrival : massdriver.arrival.ArrivalOptions or None
+        With a ``model``: the arrival strategies each shot may fly
+        (:mod:`massdriver.throughput_arrival`); ``None``: every shot is priced impulsively.
     """
 
     mass: Any
     isp: Any
     model: Any = None
+    arrival: Any = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "mass", _positive(self.mass, u.kg, "satellite mass") * u.kg)
@@ -386,15 +401,25 @@ class SatelliteSpec:
         if self.model is not None:
             if not isinstance(self.model, Satellite):
                 raise InputError("SatelliteSpec.model: must be a massdriver.satellite.Satellite")
+        if self.arrival is not None:
+            if self.model is None:
+                raise InputError("SatelliteSpec.arrival: the arrival strategies need the "
+                                 "satellite model (they fly its engines and aerodynamics)")
+            if not isinstance(self.arrival, ArrivalOptions):
+                raise InputError("SatelliteSpec.arrival: must be a "
+                                 "massdriver.arrival.ArrivalOptions")
 
     @classmethod
-    def from_satellite(cls, satellite) -> SatelliteSpec:
+    def from_satellite(cls, satellite, arrival=None) -> SatelliteSpec:
         """The planner's view of a :class:`massdriver.satellite.Satellite`: its wet mass at
         arrival and the Isp of its capture engine (the chemical engine of largest thrust,
-        the one every capture burn uses)."""
+        the one every capture burn uses); with ``arrival``
+        (:class:`massdriver.arrival.ArrivalOptions`) each shot flies the strategy chosen for
+        it (:mod:`massdriver.throughput_arrival`)."""
         if not isinstance(satellite, Satellite):
             raise InputError("SatelliteSpec.from_satellite: give a massdriver.satellite.Satellite")
-        return cls(satellite.wet_mass, satellite.capture_engine.isp, model=satellite)
+        return cls(satellite.wet_mass, satellite.capture_engine.isp, model=satellite,
+                   arrival=arrival)
 
     def describe(self) -> dict:
         """Plain description (JSON)."""
@@ -403,6 +428,10 @@ class SatelliteSpec:
             d["model"] = self.model.as_dict()
             d["isp_from"] = f"capture engine {self.model.capture_engine.name!r}".replace(
                 " ''", "")
+        if self.arrival is not None:
+            d["arrival"] = {"strategies": list(strategy_names(self.arrival)),
+                            "choose_by": self.arrival.choose_by,
+                            "solar_activity": self.arrival.solar}
         return d
 
 
@@ -430,6 +459,9 @@ class ThroughputPlan:
         Longest coast from the Moon to the Earth perigee (default 8 days).
     name : str
         Plan name, shown in the outputs.
+    arrival_step : astropy.units.Quantity
+        Node spacing of the arrival-strategy pricing (default 1 day; used only when the
+        satellite has arrival options, :mod:`massdriver.throughput_arrival`).
     """
 
     launchers: tuple
@@ -442,6 +474,7 @@ class ThroughputPlan:
     rtol: float = 1e-10
     max_flight_time: Any = 8 * u.day
     name: str = ""
+    arrival_step: Any = DEFAULT_ARRIVAL_STEP_DAYS * u.day
 
     def __post_init__(self) -> None:
         launchers, shells = tuple(self.launchers), tuple(self.shells)
@@ -464,6 +497,8 @@ class ThroughputPlan:
                            _positive(self.threshold, u.km / u.s, "threshold") * u.km / u.s)
         object.__setattr__(self, "max_flight_time",
                            _positive(self.max_flight_time, u.day, "max_flight_time") * u.day)
+        object.__setattr__(self, "arrival_step",
+                           _positive(self.arrival_step, u.day, "arrival_step") * u.day)
         for la in launchers:
             if la.spec.payload_mass < self.satellite.mass * (1 - 1e-12):
                 raise InputError(f"launcher {la.name!r}: payload_mass {la.spec.payload_mass:g} "
@@ -483,6 +518,8 @@ class ThroughputPlan:
                 "step_minutes": float(self.step.to_value(u.min)),
                 "threshold_km_s": float(self.threshold.value), "rtol": self.rtol,
                 "max_flight_time_days": float(self.max_flight_time.value),
+                **({} if self.satellite.arrival is None else
+                   {"arrival_step_days": float(self.arrival_step.value)}),
                 "satellite": self.satellite.describe(),
                 "launchers": [la.describe() for la in self.launchers],
                 "shells": [s.describe() for s in self.shells]}
@@ -637,8 +674,18 @@ class Schedule:
     branch : ndarray of int8
         0 prograde, 1 retrograde arrival.
     speed_km_s, tof_s, delta_v_km_s, energy_j, propellant_kg : ndarray
-        Exit speed, time of flight to the Earth perigee, total insertion delta-v (cheapest
-        strategy, no margin), bank energy drawn, satellite propellant (rocket equation).
+        Exit speed, time of flight to the Earth perigee, total insertion delta-v of the
+        strategy flown (no margin), bank energy drawn, satellite propellant (rocket equation
+        on that delta-v).
+    strategy : ndarray of int8
+        Arrival strategy flown, index into :attr:`strategies` (0: impulsive, the cheaper of
+        perigee burn and high ellipse).
+    delta_v_impulsive_km_s : ndarray
+        The impulsive total the scheduler chose the shot by (equal to ``delta_v_km_s`` without
+        arrival strategies).
+    strategies : tuple of str
+        Names of the strategies priced (``("impulsive",)`` without a satellite model's
+        arrival options).
     """
 
     epoch_tdb: np.ndarray
@@ -651,6 +698,28 @@ class Schedule:
     delta_v_km_s: np.ndarray
     energy_j: np.ndarray
     propellant_kg: np.ndarray
+    strategy: np.ndarray | None = None
+    delta_v_impulsive_km_s: np.ndarray | None = None
+    strategies: tuple = ("impulsive",)
+
+    def __post_init__(self) -> None:
+        if self.strategy is None:
+            object.__setattr__(self, "strategy", np.zeros(self.epoch_tdb.shape[0], np.int8))
+        if self.delta_v_impulsive_km_s is None:
+            object.__setattr__(self, "delta_v_impulsive_km_s", self.delta_v_km_s)
+
+    def by_strategy(self, sel: np.ndarray | None = None) -> dict:
+        """Per strategy flown (those with shots): shots, summed delta-v (km/s) and
+        propellant (kg), of all shots or of the ``sel`` mask."""
+        st = self.strategy if sel is None else self.strategy[sel]
+        dv = self.delta_v_km_s if sel is None else self.delta_v_km_s[sel]
+        mp = self.propellant_kg if sel is None else self.propellant_kg[sel]
+        n = np.bincount(st, minlength=len(self.strategies))
+        dv_sum = np.bincount(st, weights=dv, minlength=len(self.strategies))
+        mp_sum = np.bincount(st, weights=mp, minlength=len(self.strategies))
+        return {name: {"shots": int(n[i]), "delta_v_km_s": float(dv_sum[i]),
+                       "propellant_kg": float(mp_sum[i])}
+                for i, name in enumerate(self.strategies) if n[i]}
 
     def __len__(self) -> int:
         return int(self.epoch_tdb.shape[0])
@@ -679,6 +748,9 @@ class Schedule:
             "delta_v_km_s": self.delta_v_km_s,
             "energy_gj": self.energy_j / 1e9,
             "propellant_kg": self.propellant_kg,
+            "arrival_strategy": pa.DictionaryArray.from_arrays(
+                self.strategy.astype(np.int32), pa.array(list(self.strategies))),
+            "delta_v_impulsive_km_s": self.delta_v_impulsive_km_s,
         })
 
 
@@ -941,7 +1013,34 @@ class ThroughputResult:
                 "propellant_kg": float(s.propellant_kg.sum()),
                 "mean_delta_v_km_s": float(s.delta_v_km_s.mean()) if n else None,
                 "max_delta_v_km_s": float(s.delta_v_km_s.max()) if n else None,
-                "years": years}
+                "years": years, "by_strategy": s.by_strategy(),
+                "propellant_impulsive_kg": float(self._impulsive_propellant().sum())}
+
+    def _impulsive_propellant(self, sel: np.ndarray | None = None) -> np.ndarray:
+        """Propellant (kg) of the shots (all, or the ``sel`` mask) had they all flown the
+        impulsive insertion."""
+        dv = self.schedule.delta_v_impulsive_km_s
+        dv = dv if sel is None else dv[sel]
+        isp = float(self.plan.satellite.isp.to_value(u.s))
+        return float(self.plan.satellite.mass.to_value(u.kg)) * -np.expm1(-dv / (_G0 * isp))
+
+    def strategy_lines(self) -> list[str]:
+        """Per shell, the arrival strategies flown (empty without arrival strategies)."""
+        s = self.schedule
+        if len(s.strategies) < 2:
+            return []
+        lines = []
+        for si, shell in enumerate(self.plan.shells):
+            sel = s.shell == si
+            by = s.by_strategy(sel)
+            if not by:
+                continue
+            parts = ", ".join(f"{name.replace('_', ' ')} {x['shots']:,} shots "
+                              f"{x['propellant_kg'] / 1e3:,.1f} t" for name, x in by.items())
+            lines.append(f"{shell.name}: arrival strategies flown (chosen by "
+                         f"{self.plan.satellite.arrival.choose_by}): {parts}; all impulsive "
+                         f"would take {self._impulsive_propellant(sel).sum() / 1e3:,.1f} t")
+        return lines
 
     def verdict_text(self) -> str:
         """The plain verdict: feasible or not, and per shell its largest rate and its limit."""
@@ -954,7 +1053,7 @@ class ThroughputResult:
             lines.append(f"{v.name}: asked {ask}, delivered {v.delivered.value:,.0f} t/yr{cap}; "
                          f"windows open {100 * v.window_open:.1f} % of the time; limited by "
                          f"{v.limit.replace('_', ' ')}: raise it with {v.raise_by}")
-        return "\n".join(lines)
+        return "\n".join(lines + self.strategy_lines())
 
     def to_dict(self) -> dict:
         """Summary (JSON): inputs, totals, per shell, verdict (not the shots)."""
@@ -967,7 +1066,10 @@ class ThroughputResult:
             "inputs": self.inputs, "version": self.version, "feasible": self.feasible,
             "verdict": self.verdict_text(), "totals": self.totals(),
             "shells": [{**v.to_dict(), "tonnes": float(d[i]),
-                        "shots": int(np.sum(self.schedule.shell == i))}
+                        "shots": int(np.sum(self.schedule.shell == i)),
+                        "by_strategy": self.schedule.by_strategy(self.schedule.shell == i),
+                        "propellant_impulsive_kg": float(self._impulsive_propellant(
+                            self.schedule.shell == i).sum())}
                        for i, v in enumerate(self.verdicts)],
             "binding_constraint_fraction": {
                 la.name: {name: float(codes[li, c, 0] / h)
@@ -977,7 +1079,10 @@ class ThroughputResult:
         }
 
     def summary_table(self):
-        """Per shell and month: tonnes, shots, mean delta-v, propellant (ECSV-ready QTable)."""
+        """Per shell and month: tonnes, shots, mean delta-v, propellant (ECSV-ready QTable);
+        with arrival strategies also the shots and propellant per strategy flown
+        (``shots_<strategy>``, ``propellant_<strategy>``) and ``propellant_all_impulsive``
+        (the same shots all impulsive), and per shell totals by strategy in ``meta``."""
 
         edges = self.month_edges()
         m = float(self.plan.satellite.mass.to_value(u.t))
@@ -985,10 +1090,20 @@ class ThroughputResult:
         rows = {"month": [], "shell": [], "shots": [], "tonnes": [], "mean_delta_v": [],
                 "propellant": [], "energy": []}
         months = from_tdb_seconds(edges[:-1]).utc.isot
+        names = self.schedule.strategies if len(self.schedule.strategies) > 1 else ()
+        per = {f"{q}_{name}": [] for name in names for q in ("shots", "propellant")}
+        imp = [] if names else None
         for si, shell in enumerate(self.plan.shells):
             for mi in range(edges.size - 1):
                 sel = (self.schedule.shell == si) & (k == mi)
                 n = int(sel.sum())
+                if names:
+                    by = self.schedule.by_strategy(sel)
+                    for name in names:
+                        x = by.get(name, {"shots": 0, "propellant_kg": 0.0})
+                        per[f"shots_{name}"].append(x["shots"])
+                        per[f"propellant_{name}"].append(x["propellant_kg"])
+                    imp.append(float(self._impulsive_propellant(sel).sum()))
                 rows["month"].append(months[mi][:7])
                 rows["shell"].append(shell.name)
                 rows["shots"].append(n)
@@ -1003,6 +1118,16 @@ class ThroughputResult:
                     "mean_delta_v": np.array(rows["mean_delta_v"]) * u.km / u.s,
                     "propellant": np.array(rows["propellant"]) * u.kg,
                     "energy": np.array(rows["energy"]) * u.GJ})
+        for key, col in per.items():
+            t[key] = (np.array(col, np.int64) if key.startswith("shots_")
+                      else np.array(col) * u.kg)
+        if names:
+            t["propellant_all_impulsive"] = np.array(imp) * u.kg
+            t.meta["by_strategy"] = {
+                shell.name: {"strategies": self.schedule.by_strategy(self.schedule.shell == si),
+                             "propellant_impulsive_kg": float(self._impulsive_propellant(
+                                 self.schedule.shell == si).sum())}
+                for si, shell in enumerate(self.plan.shells)}
         t.meta["verdict"] = self.verdict_text()
         t.meta["feasible"] = self.feasible
         return t
@@ -1018,7 +1143,8 @@ def _block_ends(plan: ThroughputPlan, block_days: float) -> list[float]:
 
 def schedule(plan: ThroughputPlan, tables: WindowTables, *, block_days: float | None = None,
              scheduler: str | None = None, client=None, checkpoint: str | Path | None = None,
-             verdict: bool = True) -> ThroughputResult:
+             verdict: bool = True,
+             progress: Callable[[int, int], None] | None = None) -> ThroughputResult:
     """Fire the plan's shots over the horizon (step 2 of the module notes).
 
     Parameters
@@ -1040,6 +1166,9 @@ def schedule(plan: ThroughputPlan, tables: WindowTables, *, block_days: float | 
         blocks found there instead of computing them.
     verdict : bool
         Also schedule each shell alone as "as much as possible" to state its largest rate.
+    progress : callable, optional
+        ``progress(done, total)`` in arrival-strategy tasks (with a satellite model's arrival
+        options: :mod:`massdriver.throughput_arrival`).
 
     Returns
     -------
@@ -1086,21 +1215,46 @@ def schedule(plan: ThroughputPlan, tables: WindowTables, *, block_days: float | 
     n = shot_arrays["epoch_tdb"].size
     isp = float(plan.satellite.isp.to_value(u.s))
     mass = float(plan.satellite.mass.to_value(u.kg))
-    prop = mass * -np.expm1(-shot_arrays["delta_v_km_s"] / (_G0 * isp))
     option = shot_arrays.pop("option")        # small integers: small types (memory)
-    sched = Schedule(epoch_tdb=shot_arrays["epoch_tdb"],
-                     launcher=shot_arrays.pop("launcher").astype(np.int16),
-                     shell=shot_arrays.pop("shell").astype(np.int16),
+    launcher = shot_arrays.pop("launcher").astype(np.int16)
+    shell = shot_arrays.pop("shell").astype(np.int16)
+    dv_imp = shot_arrays["delta_v_km_s"]
+    dv, strategy, names, calls = dv_imp, None, ("impulsive",), 0
+    if plan.satellite.arrival is not None and n:
+        nodes = price_arrival_nodes(plan, launcher, shell, option, shot_arrays["epoch_tdb"],
+                                    n_options=tables.total_km_s.shape[2], scheduler=scheduler,
+                                    client=client, checkpoint=checkpoint, progress=progress)
+        strategy, dv = fly_strategies(nodes, plan, launcher, shell, option,
+                                      shot_arrays["epoch_tdb"], dv_imp,
+                                      n_options=tables.total_km_s.shape[2])
+        names, calls = nodes.strategies, nodes.calls
+    elif plan.satellite.arrival is not None:
+        names = strategy_names(plan.satellite.arrival)
+    prop = mass * -np.expm1(-dv / (_G0 * isp))
+    sched = Schedule(epoch_tdb=shot_arrays["epoch_tdb"], launcher=launcher, shell=shell,
                      plane=(option // 2).astype(np.int16), branch=(option % 2).astype(np.int8),
                      speed_km_s=shot_arrays["speed_km_s"], tof_s=shot_arrays["tof_s"],
-                     delta_v_km_s=shot_arrays["delta_v_km_s"],
-                     energy_j=shot_arrays["energy_j"], propellant_kg=prop)
+                     delta_v_km_s=dv, energy_j=shot_arrays["energy_j"], propellant_kg=prop,
+                     strategy=strategy, delta_v_impulsive_km_s=dv_imp, strategies=names)
+    del option
     log.info("scheduled %d shots in %d blocks", n, n_blocks)
     inputs = {**plan.describe(), "pricing": (
         "each shot priced by linear interpolation of the window scan (cheapest of perigee "
         "burn / high ellipse, no dispersion margin, no mid-course correction) between the two "
         f"grid epochs around it, grid {plan.step.to_value(u.min):g} min; bound "
         f"{INTERPOLATION_TOLERANCE_KM_S} km/s at 60 min (tests/test_throughput.py)")}
+    if plan.satellite.arrival is not None:
+        inputs["arrival"] = {
+            "strategies": list(names), "choose_by": plan.satellite.arrival.choose_by,
+            "node_days": float(plan.arrival_step.to_value(u.day)), "comparisons": calls,
+            "shot_propellant": (
+                "the chosen arrival strategy's (docs/throughput.md): every strategy flown at "
+                "nodes every "
+                f"{plan.arrival_step.to_value(u.day):g} days from the scan's perigee state, "
+                "its difference from the impulsive total interpolated linearly to each shot; "
+                f"bound {ARRIVAL_INTERPOLATION_TOLERANCE_KM_S} km/s at "
+                f"{DEFAULT_ARRIVAL_STEP_DAYS:g} days (tests/test_throughput_arrival.py); the "
+                "schedule itself is chosen by the impulsive total")}
     return ThroughputResult(plan=plan, schedule=sched, change_t=ch[0], change_launcher=ch[1],
                             change_code=ch[2], window_open=open_frac, verdicts=tuple(verdicts),
                             blocks=n_blocks, inputs=inputs, version=massdriver.__version__)
@@ -1289,4 +1443,4 @@ def plan_throughput(plan: ThroughputPlan, *, scheduler: str | None = None, clien
     tables = price_windows(plan, scheduler=scheduler, client=client, checkpoint=checkpoint,
                            progress=progress)
     return schedule(plan, tables, block_days=block_days, scheduler=scheduler, client=client,
-                    checkpoint=checkpoint, verdict=verdict)
+                    checkpoint=checkpoint, verdict=verdict, progress=progress)

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["emit_json", "json_ready", "fail", "progress_enabled", "prepare_output_dir",
-           "check_writable", "add_output_options", "PLOT_FORMATS", "check_plot_path",
-           "save_plot"]
+           "check_writable", "add_output_options", "add_scheduler_option", "PLOT_FORMATS",
+           "check_plot_path", "save_plot"]
 
 #: figure formats of ``--plot FILE`` (the format follows the file's suffix)
 PLOT_FORMATS = ("png", "pdf", "svg")
@@ -125,3 +125,11 @@ def add_output_options(parser, *, result: str, report_help: str) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--force", action="store_true", help="overwrite files in DIR")
     parser.add_argument("--no-report", action="store_true", help=report_help)
+
+
+def add_scheduler_option(parser, *, what: str) -> None:
+    """``--scheduler ADDRESS``: run the job's tasks on a Dask cluster (``what`` says which,
+    e.g. ``"price and schedule there"``)."""
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help=f"Dask scheduler address (e.g. tcp://127.0.0.1:8786): {what} "
+                             "(needs the [distributed] extra)")

@@ -25,7 +25,7 @@ _FIGURE = f"{_FIGURE_STEM}.png"
 
 def add_parser(subparsers) -> None:
     """Register the ``campaign`` subcommand (imports nothing heavy)."""
-    from massdriver.cli._common import add_output_options
+    from massdriver.cli._common import add_output_options, add_scheduler_option
 
     p = subparsers.add_parser(
         "campaign", help="plan a constellation's deployment: which satellite, which window, when",
@@ -38,9 +38,7 @@ def add_parser(subparsers) -> None:
         ))
     p.add_argument("config", help="campaign TOML file (see examples/campaign_walker.toml)")
     add_output_options(p, result="campaign", report_help="skip the deliveries figure")
-    p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="Dask scheduler address (e.g. tcp://127.0.0.1:8786): solve the planes "
-                        "there, one task per plane (needs the [distributed] extra)")
+    add_scheduler_option(p, what="solve the planes there, one task per plane")
     p.set_defaults(run=run)
 
 
@@ -86,11 +84,12 @@ def run(args: argparse.Namespace) -> int:
     from massdriver.cli.solve import _progress
     from massdriver.config import load_campaign
     from massdriver.outputs import OutputDirectory
+    from massdriver.report import figure_files
     from massdriver.safe_io import read_limited
 
     config = load_campaign(args.config)             # a bad config creates nothing
     config_bytes = read_limited(args.config)
-    names = OUTPUT_FILES + [f"{_FIGURE_STEM}.{fmt}" for fmt in ("png", "pdf")]
+    names = OUTPUT_FILES + figure_files((_FIGURE_STEM,), ("png", "pdf"))
     # locked and checked before the long solve; the files appear together at the end
     with OutputDirectory(args.out, names, force=args.force, command="campaign",
                          same_input=("campaign.toml", config_bytes)) as txn:

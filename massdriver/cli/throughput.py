@@ -15,21 +15,22 @@ from __future__ import annotations
 import argparse
 import sys
 
+from massdriver.report import THROUGHPUT_FIGURES, figure_files
+
 __all__ = ["add_parser", "run", "OUTPUT_FILES", "FIGURES", "CHECKPOINT"]
 
 #: files written into --out (the figures only without --no-report)
 OUTPUT_FILES = ["schedule.parquet", "summary.ecsv", "binding.ecsv", "throughput.json",
                 "plan.toml"]
 #: the report's figures (massdriver.report.throughput_plots)
-FIGURES = ["tonnes_per_month.png", "firing_calendar.png", "binding_constraint.png",
-           "energy_propellant.png", "delta_v.png"]
+FIGURES = figure_files(THROUGHPUT_FIGURES)
 #: folder in --out keeping finished pricing tasks and schedule blocks until the run commits
 CHECKPOINT = "throughput.checkpoint"
 
 
 def add_parser(subparsers) -> None:
     """Register the ``throughput`` subcommand (imports nothing heavy)."""
-    from massdriver.cli._common import add_output_options
+    from massdriver.cli._common import add_output_options, add_scheduler_option
 
     p = subparsers.add_parser(
         "throughput", help="tonnes per year per orbit shell: schedule, limits, verdict",
@@ -51,9 +52,7 @@ def add_parser(subparsers) -> None:
                         "a cluster); the schedule does not depend on it")
     p.add_argument("--no-verdict", action="store_true",
                    help="skip the per-shell capacity runs of the verdict")
-    p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="Dask scheduler address (e.g. tcp://127.0.0.1:8786): price and schedule "
-                        "there (needs the [distributed] extra)")
+    add_scheduler_option(p, what="price and schedule there")
     p.add_argument("--resume", action="store_true",
                    help=f"reuse the finished tasks kept in DIR/{CHECKPOINT} by an interrupted run")
     p.set_defaults(run=run)

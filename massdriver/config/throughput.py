@@ -14,7 +14,13 @@ Layout (docs/throughput.md; ``examples/throughput_1mt.toml``)::
     mass = "1000 kg"
     isp = "320 s"
     # or the satellite model of a mission file (issue 17): wet_mass, drag/limits keys and
-    # [[satellite.engines]] (thrust, isp, kind); the capture engine's Isp prices propellant
+    # [[satellite.engines]] (thrust, isp, kind); the capture engine's Isp prices propellant;
+    # each shot then flies the arrival strategy chosen for it (massdriver.throughput_arrival)
+
+    [arrival]                      # optional, with the satellite model only: as a mission's
+    strategies = "all"             # (docs/arrival.md); "impulsive" prices shots impulsively
+    choose_by = "propellant"
+    # (top level) arrival_step = "1 d": node spacing of the strategy pricing
 
 
     [[launchers]]
@@ -52,7 +58,7 @@ from massdriver import throughput as throughput_model
 from massdriver.campaign import ShotEnergy
 from massdriver.config.coilgun import coilgun_from_config
 from massdriver.config.mission import site_from_config
-from massdriver.config.satellite import satellite_from_config
+from massdriver.config.satellite import arrival_from_config, satellite_from_config
 from massdriver.config.table import Table, read_toml
 from massdriver.errors import ConfigError, InputError
 from massdriver.mission import LAUNCHER_BOUNDS, LauncherSpec
@@ -154,9 +160,10 @@ def _launcher(t: Table, satellite_mass, base_dir: Path) -> ThroughputLauncher:
         raise ConfigError(f"[{t.path}] {exc}") from None
 
 
-def _satellite(t: Table) -> SatelliteSpec:
+def _satellite(t: Table, arrival: Table | None) -> SatelliteSpec:
     """Hand-typed ``mass`` and ``isp``, or the satellite model (``wet_mass`` and
-    ``[[satellite.engines]]``, as a mission's ``[satellite]``)."""
+    ``[[satellite.engines]]``, as a mission's ``[satellite]``) with its arrival options
+    (``[arrival]``, default every strategy)."""
     model_keys = [k for k in ("wet_mass", "engines") if k in t]
     if model_keys:
         if "mass" in t or "isp" in t:
@@ -164,10 +171,15 @@ def _satellite(t: Table) -> SatelliteSpec:
                               "isp (hand-typed) or wet_mass and [[satellite.engines]] (the "
                               "satellite model), not both")
         model = satellite_from_config(t)
+        options = arrival_from_config(arrival or Table({}, "arrival"))
         try:
-            return SatelliteSpec.from_satellite(model)
+            return SatelliteSpec.from_satellite(model, arrival=options)
         except InputError as exc:
             raise ConfigError(f"[{t.path}] {exc}") from None
+    if arrival is not None:
+        raise ConfigError("[arrival] needs the satellite model in [satellite] (wet_mass and "
+                          "[[satellite.engines]]): the strategies fly its engines and "
+                          "aerodynamics")
     spec = t.build(SatelliteSpec,
                    mass=t.quantity("mass", "kg", minimum=0.0, exclusive_minimum=True,
                                    maximum=1e7),
@@ -238,7 +250,9 @@ def load_throughput(path: str | Path, *, horizon=None, step=None) -> ThroughputP
                               maximum=20.0)
     rtol = root.number("rtol", default=1e-10, minimum=1e-13, maximum=1e-6)
     tof = root.quantity("max_flight_time", "day", default=8.0, minimum=1.0, maximum=60.0)
-    satellite = _satellite(root.table("satellite"))
+    arrival_step = root.quantity("arrival_step", "day", default=1.0, minimum=0.01,
+                                 maximum=30.0)
+    satellite = _satellite(root.table("satellite"), root.table("arrival", required=False))
     base_dir = Path(path).resolve().parent
     launchers = tuple(_launcher(t, satellite.mass, base_dir) for t in root.tables("launchers"))
     shells = tuple(_shell(t, start) for t in root.tables("shells"))
@@ -251,6 +265,7 @@ def load_throughput(path: str | Path, *, horizon=None, step=None) -> ThroughputP
         return ThroughputPlan(launchers=launchers, shells=shells, satellite=satellite,
                               start=start, horizon=horizon if horizon is not None else h,
                               step=step if step is not None else st, threshold=threshold,
-                              rtol=rtol, max_flight_time=tof, name=name)
+                              rtol=rtol, max_flight_time=tof, name=name,
+                              arrival_step=arrival_step)
     except InputError as exc:
         raise ConfigError(f"{path}: {exc}") from None

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["write", "write_into", "read_results", "figures", "ReportInputs", "FIGURES",
-           "ARRIVAL_FIGURES", "REPORT_HTML", "RESULT_FILES", "output_names"]
+           "ARRIVAL_FIGURES", "REPORT_HTML", "RESULT_FILES", "output_names", "figure_files",
+           "THROUGHPUT_FIGURES"]
 
 #: the page's file name
 REPORT_HTML = "report.html"
@@ -29,6 +30,9 @@ FIGURES = ("window_chart", "speed_map", "budget", "trajectory")
 #: mission with a ``[satellite]``, docs/arrival.md)
 ARRIVAL_FIGURES = ("arrival_strategies", "aerobraking")
 _FORMATS = ("png", "pdf")
+#: figure file stems of ``massdriver throughput`` (:mod:`massdriver.report.throughput_plots`)
+THROUGHPUT_FIGURES = ("tonnes_per_month", "firing_calendar", "binding_constraint",
+                      "energy_propellant", "delta_v")
 
 
 @dataclass(frozen=True)
@@ -262,9 +266,14 @@ def output_names(formats=("png",), *, trajectory: bool = True,
     :data:`ARRIVAL_FIGURES` (every file a report may write).
     """
     extra = ARRIVAL_FIGURES if arrival is None else tuple(arrival)
-    names = [f"{stem}.{fmt}" for stem in FIGURES + extra for fmt in formats
-             if trajectory or stem != "trajectory"]
-    return names + [REPORT_HTML]
+    stems = [stem for stem in FIGURES + extra if trajectory or stem != "trajectory"]
+    return figure_files(stems, formats) + [REPORT_HTML]
+
+
+def figure_files(stems, formats=("png",)) -> list[str]:
+    """File names of the figures ``stems`` in ``formats``: ``stem.fmt``, stem by stem, in
+    the order of ``formats``."""
+    return [f"{stem}.{fmt}" for stem in stems for fmt in formats]
 
 
 def write(out_dir: str | os.PathLike, *, formats=("png",), force: bool = False) -> Path:

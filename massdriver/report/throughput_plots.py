@@ -22,12 +22,11 @@ import numpy as np
 from astropy.table import Table
 
 from massdriver.errors import InputError
+from massdriver.report import THROUGHPUT_FIGURES as FIGURE_STEMS
 from massdriver.report.plots import literal, new_figure, save_figure, style
 
 __all__ = ["write_throughput_figures", "FIGURE_STEMS"]
 
-FIGURE_STEMS = ("tonnes_per_month", "firing_calendar", "binding_constraint",
-                "energy_propellant", "delta_v")
 _DAY_NS = 86400 * 10**9
 
 
