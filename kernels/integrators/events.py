@@ -96,11 +96,13 @@ def _event_on_dense(model, event, t, t_old, h_dense, y_old, F, work, params, tab
     time: the events see the physical time ``params[P_T_REF] + Y[6]``, and ``EV_TIME`` is
     ``Y[6] - params[P_T_TARGET]``."""
     step_dense(t, t_old, h_dense, y_old, F, work)
+    t_event = t
     if work.shape[0] > N_STATE:
         if event == EV_TIME:
             return work[N_STATE] - params[P_T_TARGET]
-        return event_value(model, event, params[P_T_REF] + work[N_STATE], work, params, tab)
-    return event_value(model, event, t, work, params, tab)
+        t_event = params[P_T_REF] + work[N_STATE]
+    # one inlined event_value for both state sizes (each copy costs compile time on a first run)
+    return event_value(model, event, t_event, work, params, tab)
 
 
 @jit
