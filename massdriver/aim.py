@@ -48,13 +48,13 @@ from astropy.utils.masked import Masked
 from scipy.optimize import minimize
 
 import massdriver
-from massdriver import bodies, windows
+from massdriver import bodies, parallel, windows
 from massdriver.ephemeris import Ephemeris
 from massdriver.errors import InputError
 from massdriver.mission import MAX_SCAN_EPOCHS, LauncherSpec
-from massdriver.parallel import SweepCase, sweep
+from massdriver.parallel import SweepCase
 from massdriver.timescales import from_tdb_seconds, table_times, to_tdb_seconds
-from massdriver.windows import BRANCHES, _problem, scan_many
+from massdriver.windows import BRANCHES, _problem
 
 __all__ = ["TrackStats", "Recommendation", "TrackSearch", "aim", "track_stats",
            "parse_angle_range", "MONTH_DAYS", "resolve_auto_track", "solve_mission",
@@ -669,7 +669,7 @@ def aim(site, target, start, horizon, *, azimuths=None, elevations=None, launche
             from massdriver.parallel import current_client
 
             if current_client() is None:
-                return scan_many(cases, tick_fn, reach_screen=reach_screen)
+                return windows.scan_many(cases, tick_fn, reach_screen=reach_screen)
 
         sweep_cases = [SweepCase(site=_site_with(site, *case_track[id(c[0])]), target=target,
                                  epochs=c[1], launcher=launcher, branches=c[3], rtol=rtol,
@@ -682,7 +682,7 @@ def aim(site, target, start, horizon, *, azimuths=None, elevations=None, launche
                 tick_fn(d - last[0])
             last[0] = d
 
-        return list(sweep(sweep_cases, scheduler=scheduler, client=client,
+        return list(parallel.sweep(sweep_cases, scheduler=scheduler, client=client,
                           progress=forward).scans)
 
     def scan_batch(batch, epochs, tick_fn, exhaustive: bool) -> list:

@@ -33,7 +33,7 @@ import astropy.units as u
 import numpy as np
 from astropy.table import QTable
 from astropy.utils.masked import Masked
-from scipy.optimize import brentq, minimize_scalar
+from scipy import optimize
 
 import massdriver
 from massdriver import bodies
@@ -47,7 +47,7 @@ from massdriver.budget import (
 from massdriver.display import plan_html, plan_repr, scan_html, scan_repr, window_html, window_repr
 from massdriver.ephemeris import Ephemeris
 from massdriver.errors import InputError
-from massdriver.kernels import forces
+from massdriver.kernels import forces, shots
 from massdriver.kernels.frames import launch_state
 from massdriver.kernels.integrators import propagate
 from massdriver.kernels.shots import (
@@ -59,7 +59,6 @@ from massdriver.kernels.shots import (
     run_tasks,
     signed_perigee,
     solve_speeds,
-    speed_solve_tasks,
 )
 from massdriver.mission import LauncherSpec, scan_epoch_count
 from massdriver.timescales import from_tdb_seconds, table_times, to_tdb_seconds
@@ -422,14 +421,13 @@ def _scan_tasks(problem: _Problem, t: np.ndarray, branch: float,
     """The speed-solve chunks of one branch at every epoch of ``t`` (scan tolerances), as
     ``(tasks, outputs)`` of :func:`massdriver.kernels.shots.speed_solve_tasks`
     (``reach_screen``: skip epochs the patched-conic reach screen proves unreachable)."""
-
-    return speed_solve_tasks(np.ascontiguousarray(t, dtype=np.float64), branch, problem.r_target,
-                             problem.speed_min, problem.speed_max, _SPEED_TOL,
-                             _SCAN_PERIGEE_REL * problem.r_target, problem.site_body,
-                             problem.dir_body, problem.flight_time_max, problem.scan_rtol,
-                             problem.scan_atol, problem.params, problem.eph, _FAR_PERIGEE,
-                             np.full(t.shape[0], np.nan),
-                             **({"reach_margin": REACH_MARGIN} if reach_screen else {}))
+    # shots.speed_solve_tasks, looked up at the call: tests stand in for it
+    return shots.speed_solve_tasks(
+        np.ascontiguousarray(t, dtype=np.float64), branch, problem.r_target, problem.speed_min,
+        problem.speed_max, _SPEED_TOL, _SCAN_PERIGEE_REL * problem.r_target, problem.site_body,
+        problem.dir_body, problem.flight_time_max, problem.scan_rtol, problem.scan_atol,
+        problem.params, problem.eph, _FAR_PERIGEE, np.full(t.shape[0], np.nan),
+        **({"reach_margin": REACH_MARGIN} if reach_screen else {}))
 
 
 def _scan_branch(problem: _Problem, t: np.ndarray, branch: float,
@@ -916,7 +914,8 @@ def _refine_window(problem: _Problem, target, launcher, result: ScanResult, t: n
     opt = {"converged": True, "message": "grid minimum", "nfev": 0}
     t_best = t[k]
     if hi > lo:
-        res = minimize_scalar(f, bounds=(lo, hi), method="bounded", options={"xatol": 1.0})
+        res = optimize.minimize_scalar(f, bounds=(lo, hi), method="bounded",
+                                       options={"xatol": 1.0})
         opt = {"converged": bool(res.success), "message": str(res.message),
                "nfev": int(res.nfev)}
         if res.success and math.isfinite(res.fun) and res.fun <= tot[k]:
@@ -940,7 +939,7 @@ def _refine_window(problem: _Problem, target, launcher, result: ScanResult, t: n
         def g(x: float) -> float:
             return min(f(x), 1e3) - thr
         try:
-            return float(brentq(g, ta, tb, xtol=1.0))
+            return float(optimize.brentq(g, ta, tb, xtol=1.0))
         except ValueError:
             return tb
     t_open = t[i0] if i0 == 0 else edge(t[i0 - 1], t[i0])
