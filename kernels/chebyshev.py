@@ -140,12 +140,14 @@ def cheb_add_position(coef, init, intlen, t, factor, out, offset):
     out[offset + 2] += factor * z
 
 
-@jit(inline="always")
+@jit
 def cheb_add_state(coef, init, intlen, t, factor, out, offset):
     """Add ``factor`` times value and rate of a Chebyshev table at ``t`` into ``out``.
 
     Writes the value into ``out[offset:offset+3]`` and its time derivative (per second) into
-    ``out[offset+3:offset+6]``. Allocation-free.
+    ``out[offset+3:offset+6]``. Allocation-free. A call, not inlined: it serves launch states
+    and batch ephemeris lookups, not the force model, and each inlined copy (six in the
+    launch state and the Moon/Sun states) cost compile time on the first run.
 
     Parameters
     ----------

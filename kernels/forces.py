@@ -168,7 +168,7 @@ __all__ = [
     "P_J2_MOON", "P_C22_MOON", "P_R_MOON_J2", "P_MOON_HARMONICS_RADIUS", "P_R_MOON_SURFACE",
     "P_R_EARTH_SURFACE", "P_R_ATMOSPHERE", "P_R_ESCAPE", "P_PERIGEE_MAX_RADIUS", "MOON_SPHERE_OF_INFLUENCE",
     "rhs", "derivative", "cr3bp_rhs", "ephemeris_rhs", "battin_f", "earth_pole",
-    "moon_pa_rotation", "event_value", "sundman_rhs", "state_rhs", "rhs_called", "state_rhs_called", "cr3bp_accel_sundman", "ephemeris_accel_moon",
+    "moon_pa_rotation", "event_value", "event_value_called", "sundman_rhs", "state_rhs", "rhs_called", "state_rhs_called", "cr3bp_accel_sundman", "ephemeris_accel_moon",
     "P_T_REF", "P_T_TARGET", "N_PARAMS_REGULARIZED", "EV_TIME", "moon_position", "pack_ephemeris", "table_position",
     "PACKED_MOON", "PACKED_SUN_EMB", "PACKED_MOON_PA",
     "ephemeris_bodies", "moon_pa_angles_packed",
@@ -966,6 +966,15 @@ def event_value(model, event, t, y, params, tab):
         return r - params[P_R_EARTH_SURFACE]
     return r - params[P_R_ESCAPE]
 
+
+
+@jit
+def event_value_called(model, event, t, y, params, tab):
+    """:func:`event_value` as a function call (not inlined), for the integrators' cold paths
+    (the events at the start, the root search on the dense output): one compiled copy for
+    them instead of one inlined copy each (compile time on the first run). The end-of-step
+    test of every step keeps the inlined :func:`event_value`."""
+    return event_value(model, event, t, y, params, tab)
 
 # --- Python-side helpers (not compiled) ------------------------------------------------------
 

@@ -51,10 +51,11 @@ from massdriver.kernels.forces import (
     N_EVENTS,
     P_GM_EARTH,
     P_GM_MOON,
+    pack_ephemeris,
 )
 from massdriver.kernels.frames import launch_state_into
 from massdriver.kernels.integrators.contract import STATUS_EVENT
-from massdriver.kernels.integrators.dop853 import integrate
+from massdriver.kernels.integrators.dop853 import integrate_packed
 from massdriver.kernels.jit import jit
 
 __all__ = [
@@ -271,10 +272,13 @@ def coast_to_perigee(t0, y0, t_max, rtol, atol, params, eph, far_perigee_radius)
         t_stop = min(t + PERIGEE_HOP, t_max) if hop else t_max
         # np.int64 / np.bool_: plain values, not literals, so this shares the compiled
         # integrator with the Python-level propagate() (literal arguments compile a second
-        # specialisation, ~10-15 s on the first run)
-        out = integrate(np.int64(MODEL_EPHEMERIS), t, y, t_stop, rtol, atol, np.inf, 0.0,
-                        params, eph, hop_modes if hop else modes, empty, np.bool_(False),
-                        np.int64(200000), np.int64(1))
+        # specialisation, ~10-15 s on the first run). dop853.integrate's body, not a call to
+        # it: like propagate(), no compiled level between the integrator and its callers
+        # (each level links the integrator and LLVM optimises and emits it again, ~2.5 s)
+        out = integrate_packed(np.int64(MODEL_EPHEMERIS), t, y, t_stop, rtol, atol.copy(),
+                               np.inf, 0.0, params.copy(), pack_ephemeris(eph, t, t_stop),
+                               hop_modes if hop else modes, empty, np.bool_(False),
+                               np.int64(200000), np.int64(1))
         status = out.status
         t = out.t_final
         y = out.y_final

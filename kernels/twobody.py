@@ -63,50 +63,52 @@ _TWO_PI = 2.0 * math.pi
 
 
 # --- small vector helpers on 3-tuples ------------------------------------------------------------
-@jit(inline="always")
+# The one-line helpers are calls, not numba-inlined (inline="always"): each inlined copy (about
+# a hundred here) cost compile time on the first run, while LLVM inlines the calls itself.
+@jit
 def _dot(a, b):
     return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
 
 
-@jit(inline="always")
+@jit
 def _cross(a, b):
     return (a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0])
 
 
-@jit(inline="always")
+@jit
 def _norm(a):
     return math.sqrt(a[0] * a[0] + a[1] * a[1] + a[2] * a[2])
 
 
-@jit(inline="always")
+@jit
 def _scale(a, s):
     return (a[0] * s, a[1] * s, a[2] * s)
 
 
-@jit(inline="always")
+@jit
 def _lin(a, s, b, t):
     return (a[0] * s + b[0] * t, a[1] * s + b[1] * t, a[2] * s + b[2] * t)
 
 
-@jit(inline="always")
+@jit
 def _angle(a, b):
     """Angle between two vectors, accurate near 0 and pi (atan2 of |a x b| and a . b)."""
     return math.atan2(_norm(_cross(a, b)), _dot(a, b))
 
 
-@jit(inline="always")
+@jit
 def _clip1(x):
     return -1.0 if x < -1.0 else (1.0 if x > 1.0 else x)
 
 
-@jit(inline="always")
+@jit
 def _wrap(x):
     """Wrap an angle to [-pi, pi)."""
     return (x + math.pi) % _TWO_PI - math.pi
 
 
 # --- closed forms --------------------------------------------------------------------------------
-@jit(inline="always")
+@jit
 def apsis_speed(mu, r, r_other):
     """Speed (km/s) at the apsis of radius ``r`` of the orbit whose other apsis is ``r_other``.
 
@@ -129,7 +131,7 @@ def _radial_speed(mu, q, Q, r):
     return math.sqrt(2.0 * mu * a * b / ((q + Q) * r * r))
 
 
-@jit(inline="always")
+@jit
 def _rotated_burn(vr0, vh0, vr1, vh1, sin_half):
     """|v1 - v0| for velocities at the same point given by radial / horizontal components, the
     horizontal directions being ``angle`` apart (a rotation about the radius vector);

@@ -7,7 +7,10 @@ The public API is re-exported here lazily (PEP 562), so ``import massdriver`` an
 from __future__ import annotations
 
 import importlib
+import sys
 from importlib.metadata import PackageNotFoundError, version
+from importlib.util import find_spec, module_from_spec, spec_from_file_location
+from pathlib import Path
 
 
 def _kernels_from_source_tree() -> None:
@@ -18,10 +21,6 @@ def _kernels_from_source_tree() -> None:
     installed package (``python -m massdriver`` run from the repository root), register the
     folder under its package name, so nothing imports it by the bare name ``kernels``.
     """
-    import sys
-    from importlib.util import find_spec, module_from_spec, spec_from_file_location
-    from pathlib import Path
-
     here = Path(__file__).resolve().parent
     source = here.parent / "kernels" / "__init__.py"
     if (here / "kernels").is_dir() or not source.is_file() or "massdriver.kernels" in sys.modules:

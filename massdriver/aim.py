@@ -32,16 +32,29 @@ Results are plain arrays with units in their names (like
 
 from __future__ import annotations
 
+import json
+import logging
 import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
+import astropy.units as u
 import numpy as np
+from astropy.table import QTable
+from astropy.utils.masked import Masked
+from scipy.optimize import minimize
 
-from massdriver import bodies
+import massdriver
+from massdriver import bodies, parallel, windows
+from massdriver.ephemeris import Ephemeris
 from massdriver.errors import InputError
+from massdriver.mission import MAX_SCAN_EPOCHS, LauncherSpec
+from massdriver.parallel import SweepCase
+from massdriver.timescales import from_tdb_seconds, table_times, to_tdb_seconds
+from massdriver.windows import BRANCHES, _problem
 
 __all__ = ["TrackStats", "Recommendation", "TrackSearch", "aim", "track_stats",
            "parse_angle_range", "MONTH_DAYS", "resolve_auto_track", "solve_mission",
@@ -185,11 +198,7 @@ class TrackSearch:
     def calendar_table(self):
         """The first recommendation's calendar as a ``QTable`` (``launch_utc``, ``total``,
         ``open``), unsolved epochs masked (ECSV-ready)."""
-        import astropy.units as u
-        from astropy.table import QTable
-        from astropy.utils.masked import Masked
 
-        from massdriver.timescales import from_tdb_seconds, table_times
 
         v = self.calendar_total_km_s
         bad = ~np.isfinite(v)
@@ -226,9 +235,6 @@ class TrackSearch:
 
     def to_table(self):
         """The grid as an astropy ``QTable`` with units (ECSV-ready; NaN cells masked)."""
-        import astropy.units as u
-        from astropy.table import QTable
-        from astropy.utils.masked import Masked
 
         def col(name: str, unit):
             v = np.array([getattr(c, name) for c in self.cells], dtype=float)
@@ -437,7 +443,6 @@ def track_stats(azimuth_deg: float, elevation_deg: float, result, n_epochs: int,
 
 
 def _site_with(site, azimuth_deg: float, elevation_deg: float):
-    import astropy.units as u
 
     return replace(site, azimuth=(float(azimuth_deg) % 360.0) * u.deg,
                    elevation=float(elevation_deg) * u.deg)
@@ -581,14 +586,7 @@ def aim(site, target, start, horizon, *, azimuths=None, elevations=None, launche
         Empty or out-of-range grids, non-positive horizon/step/threshold, a horizon outside
         the ephemeris, a checkpoint of another search.
     """
-    import astropy.units as u
-    from scipy.optimize import minimize
 
-    import massdriver
-    from massdriver.ephemeris import Ephemeris
-    from massdriver.mission import MAX_SCAN_EPOCHS, LauncherSpec
-    from massdriver.timescales import from_tdb_seconds, to_tdb_seconds
-    from massdriver.windows import BRANCHES, _problem, scan_many
 
     if launcher is None:
         launcher = LauncherSpec(speed_min=2.30 * u.km / u.s, speed_max=2.80 * u.km / u.s,
@@ -681,8 +679,7 @@ def aim(site, target, start, horizon, *, azimuths=None, elevations=None, launche
             from massdriver.parallel import current_client
 
             if current_client() is None:
-                return scan_many(cases, tick_fn, reach_screen=reach_screen)
-        from massdriver.parallel import SweepCase, sweep
+                return windows.scan_many(cases, tick_fn, reach_screen=reach_screen)
 
         sweep_cases = [SweepCase(site=_site_with(site, *case_track[id(c[0])]), target=target,
                                  epochs=c[1], launcher=launcher, branches=c[3], rtol=rtol,
@@ -695,7 +692,7 @@ def aim(site, target, start, horizon, *, azimuths=None, elevations=None, launche
                 tick_fn(d - last[0])
             last[0] = d
 
-        return list(sweep(sweep_cases, scheduler=scheduler, client=client,
+        return list(parallel.sweep(sweep_cases, scheduler=scheduler, client=client,
                           progress=forward).scans)
 
     def scan_batch(batch, epochs, tick_fn, exhaustive: bool) -> list:
@@ -883,7 +880,6 @@ def aim(site, target, start, horizon, *, azimuths=None, elevations=None, launche
 
 def _value(q, unit, name: str) -> float:
     """``q`` in ``unit`` as a float; a missing or wrong unit is an :class:`InputError`."""
-    import astropy.units as u
 
     try:
         return float(u.Quantity(q).to_value(unit))
@@ -895,8 +891,6 @@ class _Checkpoint:
     """Append-only JSON-lines record of finished tracks (first line: the search's key)."""
 
     def __init__(self, path, key: dict) -> None:
-        import json
-        from pathlib import Path
 
         self.path = Path(path)
         self.key = json.loads(json.dumps(key))
@@ -928,7 +922,6 @@ class _Checkpoint:
         self.path.write_text("\n".join(lines) + "\n")    # drops a cut last line
 
     def add(self, kind: str, ae: tuple, stats: TrackStats | None) -> None:
-        import json
 
         rec = {"kind": kind, "azimuth_deg": ae[0], "elevation_deg": ae[1],
                "stats": None if stats is None else stats.to_dict()}
@@ -937,7 +930,6 @@ class _Checkpoint:
 
 
 def _angles(values, default: np.ndarray, name: str, low: float, high: float) -> np.ndarray:
-    import astropy.units as u
 
     if values is None:
         return default.astype(float)
@@ -1014,9 +1006,7 @@ def resolve_auto_track(mission, *, progress: Callable[[int, int], None] | None =
     massdriver.errors.InputError
         No track of the coarse grid opens a window under the threshold in the span.
     """
-    import logging
 
-    import astropy.units as u
 
     if not mission.auto_track:
         return mission, None
@@ -1093,7 +1083,6 @@ def solve_mission(mission, *, progress: Callable[[int, int], None] | None = None
         ``plan.inputs["track_search"]`` what was searched and chosen
         (:func:`resolve_auto_track`).
     """
-    from massdriver import windows
 
     mission, info = resolve_auto_track(mission)
     plan = windows.solve_mission(mission, progress=progress)

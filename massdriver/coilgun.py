@@ -21,6 +21,7 @@ from typing import Any
 
 import astropy.units as u
 import numpy as np
+from scipy.optimize import brentq, minimize
 
 from massdriver.bodies import G0, RHO_ALUMINIUM, RHO_COPPER
 from massdriver.coilgun_losses import (
@@ -31,6 +32,10 @@ from massdriver.coilgun_losses import (
     stage_loss_parameters,
 )
 from massdriver.errors import InputError
+from massdriver.kernels import coilgun as kc
+from massdriver.kernels import elliptic as el
+from massdriver.kernels.coilgun import constant_acceleration
+from massdriver.kernels.elliptic import coil_self_inductance
 
 __all__ = [
     "DriveCoil", "Armature", "Stage", "Coilgun", "CoilgunShot", "SpeedRange", "ChargeSchedule",
@@ -174,7 +179,6 @@ class DriveCoil:
         """The self-inductance (given, or computed from the geometry), H."""
         if self.inductance is not None:
             return self.inductance
-        from massdriver.kernels.elliptic import coil_self_inductance
 
         return coil_self_inductance(self.inner_radius.to_value(u.m),
                                     self.outer_radius.to_value(u.m), self.length.to_value(u.m),
@@ -503,8 +507,6 @@ class Coilgun:
     @cached_property
     def _tables(self) -> dict:
         """Coupling tables, armature matrix and stage-stage couplings (geometry only)."""
-        from massdriver.kernels import coilgun as kc
-        from massdriver.kernels import elliptic as el
 
         arm = self.armature
         circuits = arm.circuits()
@@ -622,7 +624,6 @@ class Coilgun:
 
     def kernel_inputs(self) -> dict:
         """Plain float64 arrays for :func:`massdriver.kernels.coilgun.simulate_shot` (SI)."""
-        from massdriver.kernels import coilgun as kc
 
         t = self._tables
         n = self.n_stages
@@ -678,7 +679,6 @@ class Coilgun:
         -------
         SpeedRange
         """
-        from scipy.optimize import brentq
 
         mass = _payload(self, payload_mass)
         s_max = (self.rated_voltage / np.max(np.abs(self.voltage))).to_value(u.one)
@@ -1133,7 +1133,6 @@ def simulate(coilgun: Coilgun, payload_mass=None, *, rtol: float = 1e-8,
     -------
     CoilgunShot
     """
-    from massdriver.kernels import coilgun as kc
 
     if not (1e-12 <= rtol <= 1e-3):
         raise InputError(f"rtol = {rtol!r}: must be in [1e-12, 1e-3]")
@@ -1330,7 +1329,6 @@ def constant_acceleration_sizing(speed, acceleration, mass, *, shots_per_year: f
     -------
     ConstantAccelerationSizing
     """
-    from massdriver.kernels.coilgun import constant_acceleration
 
     v = _q(speed, "m/s", "speed", positive=True).to_value(u.m / u.s)
     a = _q(acceleration, "m/s2", "acceleration", positive=True).to_value(u.m / u.s**2)
@@ -1385,7 +1383,6 @@ def _timing(profile: np.ndarray, xi: np.ndarray, pitch: float,
     ``profile = -M dM/dxi`` for an induction sleeve (its induced current is ``-M I / L``).
     Maximise mean/peak of the train's force over (t0, f). Returns ``(t0 * pitch, f, ratio)``.
     """
-    from scipy.optimize import minimize
 
     u_grid = np.linspace(0.0, 1.0, 64, endpoint=False) * pitch
 
@@ -1557,7 +1554,6 @@ def _design_at(v_max: float, *, m_p: float, m_c: float, v_t: float, v0: float, m
 
     Raises :class:`_VoltageLimited` when the rating is what stops the design.
     """
-    from massdriver.kernels import elliptic as el
 
     m_tot = m_p + m_c
     kv = v_max / 1e3

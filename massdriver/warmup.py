@@ -17,8 +17,34 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import math
+import os
+import pkgutil
 import time
+import warnings
 from collections.abc import Callable
+
+import astropy.units as u
+import numpy as np
+from astropy.time import Time
+
+import massdriver.kernels as kernels
+from massdriver import bodies, targets
+from massdriver.arrival import compare_strategies
+from massdriver.bodies import R_EARTH
+from massdriver.budget import delta_v_budget
+from massdriver.coilgun import Armature, Coilgun, DriveCoil, simulate
+from massdriver.ephemeris import Ephemeris
+from massdriver.kernels import forces, shots
+from massdriver.kernels import jit as jit_module
+from massdriver.kernels.integrators import batch, propagate
+from massdriver.kernels.jit import JitCacheWarning
+from massdriver.satellite import Engine, Satellite
+from massdriver.site import LaunchSite
+from massdriver.targets import circular
+from massdriver.timescales import to_tdb_seconds
+from massdriver.trajectory import FAR_PERIGEE_RADIUS, shoot
+from massdriver.windows import solve
 
 __all__ = ["warmup", "STEPS", "cache_location", "cache_directories"]
 
@@ -56,9 +82,7 @@ def _available(modules: tuple[str, ...]) -> bool:
 
 def cache_location() -> str:
     """Where numba writes the compiled kernels (``NUMBA_CACHE_DIR`` or next to the sources)."""
-    import os
 
-    from massdriver.kernels import jit as jit_module
 
     if not jit_module.CACHE:
         return "disabled (MASSDRIVER_JIT_CACHE=0)"
@@ -83,9 +107,7 @@ def cache_directories() -> list[str]:
     list of str
         Sorted, without duplicates; empty when caching is disabled or no location is usable.
     """
-    import pkgutil
 
-    import massdriver.kernels as kernels
 
     found: set[str] = set()
     names = [kernels.__name__] + [
@@ -104,23 +126,18 @@ def cache_directories() -> list[str]:
 
 
 def _site():
-    import astropy.units as u
 
-    from massdriver.site import LaunchSite
 
     return LaunchSite(lat=0 * u.deg, lon=-55 * u.deg, azimuth=90 * u.deg, elevation=0 * u.deg)
 
 
 def _epoch():
-    from astropy.time import Time
 
     return Time("2027-01-01T00:00", scale="utc")
 
 
 def _shoot(model: str, method: str = "dop853"):
-    import astropy.units as u
 
-    from massdriver.trajectory import shoot
 
     return shoot(_site(), _epoch(), 2.5017 * u.km / u.s, model=model, days=6.0, method=method)
 
@@ -139,13 +156,7 @@ def _shoot_taylor(state: dict) -> None:
 
 def _shot_speeds(state: dict) -> None:
 
-    import numpy as np
 
-    from massdriver import bodies
-    from massdriver.ephemeris import Ephemeris
-    from massdriver.kernels import forces, shots
-    from massdriver.timescales import to_tdb_seconds
-    from massdriver.trajectory import FAR_PERIGEE_RADIUS
 
     site_body, dir_body = _site().kernel_arguments()
     t0 = float(to_tdb_seconds(_epoch()))
@@ -166,13 +177,7 @@ def _shot_speeds(state: dict) -> None:
 
 
 def _batch(state: dict) -> None:
-    import numpy as np
 
-    from massdriver import bodies
-    from massdriver.ephemeris import Ephemeris
-    from massdriver.kernels import forces
-    from massdriver.kernels.integrators import batch, propagate
-    from massdriver.timescales import to_tdb_seconds
 
     site = _site()
     t0 = float(to_tdb_seconds(_epoch()))
@@ -193,10 +198,7 @@ def _batch(state: dict) -> None:
 
 
 def _twobody_budgets(state: dict) -> None:
-    import astropy.units as u
 
-    from massdriver.budget import delta_v_budget
-    from massdriver.targets import circular
 
     trajectory = state.get("trajectory") or _shoot("ephemeris")
     perigee = trajectory.perigee
@@ -207,19 +209,14 @@ def _twobody_budgets(state: dict) -> None:
 
 
 def _windows(state: dict) -> None:
-    import astropy.units as u
 
-    from massdriver.targets import circular
-    from massdriver.windows import solve
 
     solve(_site(), circular(400 * u.km, 28.5 * u.deg), _epoch(), 2 * u.hour,
           threshold=3.5 * u.km / u.s, step=60 * u.min, dispersion_samples=20)
 
 
 def _coilgun(state: dict) -> None:
-    import astropy.units as u
 
-    from massdriver.coilgun import Armature, Coilgun, DriveCoil, simulate
 
     # two 1 kJ stages pushing a 1 kg carrier with an aluminium sleeve (about 20 m/s)
     coil = DriveCoil(inner_radius=0.06 * u.m, outer_radius=0.08 * u.m, length=0.1 * u.m,
@@ -236,15 +233,8 @@ def _coilgun(state: dict) -> None:
 
 
 def _arrival(state: dict) -> None:
-    import math
 
-    import astropy.units as u
-    import numpy as np
 
-    from massdriver import targets
-    from massdriver.arrival import compare_strategies
-    from massdriver.bodies import R_EARTH
-    from massdriver.satellite import Engine, Satellite
 
     sat = Satellite(wet_mass=800 * u.kg, engines=(Engine(400 * u.N, 320 * u.s),),
                     lift_to_drag=0.2, max_heat_rate=5 * u.W / u.cm ** 2,
@@ -288,9 +278,7 @@ def warmup(progress: Callable[[str, float | None, str], None] | None = None
     core); later runs only load the cache and take a few seconds, most of it importing numba,
     scipy and astropy and reading DE421.
     """
-    import warnings
 
-    from massdriver.kernels.jit import JitCacheWarning
 
     timings: dict[str, float] = {}
     state: dict = {}

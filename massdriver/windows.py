@@ -29,11 +29,40 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import astropy.units as u
 import numpy as np
+from astropy.table import QTable
+from astropy.utils.masked import Masked
+from scipy import optimize
 
+import massdriver
 from massdriver import bodies
+from massdriver.budget import (
+    STRATEGIES,
+    budget_arrays,
+    budget_with_mcc,
+    delta_v_budget,
+    dispersion_margin,
+)
+from massdriver.display import plan_html, plan_repr, scan_html, scan_repr, window_html, window_repr
+from massdriver.ephemeris import Ephemeris
 from massdriver.errors import InputError
-from massdriver.trajectory import FAR_PERIGEE_RADIUS
+from massdriver.kernels import forces, shots
+from massdriver.kernels.frames import launch_state
+from massdriver.kernels.integrators import propagate
+from massdriver.kernels.shots import (
+    OUTCOME_ESCAPE,
+    OUTCOME_MOON_IMPACT,
+    REACH_MARGIN,
+    SOLVE_CONVERGED,
+    SOLVE_NAMES,
+    run_tasks,
+    signed_perigee,
+    solve_speeds,
+)
+from massdriver.mission import LauncherSpec, scan_epoch_count
+from massdriver.timescales import from_tdb_seconds, table_times, to_tdb_seconds
+from massdriver.trajectory import FAR_PERIGEE_RADIUS, coast, perigee_arrival_from_state
 
 _log = logging.getLogger(__name__)
 
@@ -116,22 +145,16 @@ class ScanResult:
     nfev: np.ndarray
 
     def __repr__(self) -> str:
-        from massdriver.display import scan_repr
 
         return scan_repr(self)
 
     def _repr_html_(self) -> str:
-        from massdriver.display import scan_html
 
         return scan_html(self)
 
     def to_table(self):
         """An astropy ``QTable`` with units (ECSV-ready)."""
-        import astropy.units as u
-        from astropy.table import QTable
-        from astropy.utils.masked import Masked
 
-        from massdriver.timescales import from_tdb_seconds, table_times
 
         def col(values: np.ndarray, unit):
             # unsolved rows are masked (written as empty fields), never NaN in the file
@@ -241,25 +264,21 @@ class LaunchWindow:
     launcher_energy: dict | None = None
 
     def __repr__(self) -> str:
-        from massdriver.display import window_repr
 
         return window_repr(self)
 
     def _repr_html_(self) -> str:
-        from massdriver.display import window_html
 
         return window_html(self)
 
     @property
     def duration(self):
         """``close - open`` (hours)."""
-        import astropy.units as u
 
         return (self.close - self.open).to(u.hour)
 
     def to_dict(self) -> dict:
         """Plain-JSON view (units in the key names)."""
-        import astropy.units as u
 
         out = {
             "open_utc": self.open.utc.isot,
@@ -326,12 +345,10 @@ class Plan:
     message: str = ""
 
     def __repr__(self) -> str:
-        from massdriver.display import plan_repr
 
         return plan_repr(self)
 
     def _repr_html_(self) -> str:
-        from massdriver.display import plan_html
 
         return plan_html(self)
 
@@ -344,10 +361,7 @@ class Plan:
 
     def to_table(self):
         """The windows as an astropy ``QTable`` with units (ECSV-ready)."""
-        import astropy.units as u
-        from astropy.table import QTable
 
-        from massdriver.timescales import table_times
 
         cols: dict[str, Any] = {}
         w = self.windows
@@ -384,7 +398,6 @@ class Plan:
 # ------------------------------------------------------------------------------------------------
 def _problem(site, target, launcher, rtol: float, flight_time_max: float, ephemeris,
              t_first: float, t_last: float) -> _Problem:
-    from massdriver.kernels import forces
 
     site_body, dir_body = site.kernel_arguments()
     tables = ephemeris.kernel_tables()
@@ -408,22 +421,19 @@ def _scan_tasks(problem: _Problem, t: np.ndarray, branch: float,
     """The speed-solve chunks of one branch at every epoch of ``t`` (scan tolerances), as
     ``(tasks, outputs)`` of :func:`massdriver.kernels.shots.speed_solve_tasks`
     (``reach_screen``: skip epochs the patched-conic reach screen proves unreachable)."""
-    from massdriver.kernels.shots import REACH_MARGIN, speed_solve_tasks
-
-    return speed_solve_tasks(np.ascontiguousarray(t, dtype=np.float64), branch, problem.r_target,
-                             problem.speed_min, problem.speed_max, _SPEED_TOL,
-                             _SCAN_PERIGEE_REL * problem.r_target, problem.site_body,
-                             problem.dir_body, problem.flight_time_max, problem.scan_rtol,
-                             problem.scan_atol, problem.params, problem.eph, _FAR_PERIGEE,
-                             np.full(t.shape[0], np.nan),
-                             **({"reach_margin": REACH_MARGIN} if reach_screen else {}))
+    # shots.speed_solve_tasks, looked up at the call: tests stand in for it
+    return shots.speed_solve_tasks(
+        np.ascontiguousarray(t, dtype=np.float64), branch, problem.r_target, problem.speed_min,
+        problem.speed_max, _SPEED_TOL, _SCAN_PERIGEE_REL * problem.r_target, problem.site_body,
+        problem.dir_body, problem.flight_time_max, problem.scan_rtol, problem.scan_atol,
+        problem.params, problem.eph, _FAR_PERIGEE, np.full(t.shape[0], np.nan),
+        **({"reach_margin": REACH_MARGIN} if reach_screen else {}))
 
 
 def _scan_branch(problem: _Problem, t: np.ndarray, branch: float,
                  progress: Callable[[int], None] | None = None) -> tuple:
     """Speed solve of one branch at every epoch of ``t`` (scan tolerances), ``progress(k)``
     after each chunk of ``k`` epochs; the six arrays of ``solve_speeds``."""
-    from massdriver.kernels.shots import run_tasks
 
     tasks, out = _scan_tasks(problem, t, branch)
     run_tasks(tasks, progress)
@@ -432,7 +442,6 @@ def _scan_branch(problem: _Problem, t: np.ndarray, branch: float,
 
 def _price(target, y: np.ndarray, t_perigee: np.ndarray) -> dict:
     """Budget arrays for the solved rows (NaN elsewhere)."""
-    from massdriver.budget import STRATEGIES, budget_arrays
 
     n = y.shape[0]
     out = {k: np.full(n, np.nan) for k in ("total", "insertion", "plane_change",
@@ -468,7 +477,6 @@ def scan_many(cases, progress: Callable[[int], None] | None = None,
     each chunk of ``k`` epochs. ``reach_screen`` (the track search): epochs the patched-conic
     screen of :func:`massdriver.kernels.shots.reach_mask` proves unreachable are not solved;
     the results are the same but for the evaluation counts."""
-    from massdriver.kernels.shots import run_tasks
 
     cases = list(cases)
     tasks: list = []
@@ -496,7 +504,6 @@ def assemble_scan(t: np.ndarray, target, branch_results) -> ScanResult:
     branch_results : iterable of (str, tuple)
         ``(branch name, solve_speeds output)`` per branch, in order.
     """
-    from massdriver.kernels.shots import SOLVE_NAMES
 
     rows: dict[str, list] = {k: [] for k in ScanResult.__dataclass_fields__}
     for name, (speed, status, _outcome, tp, yp, nfev) in branch_results:
@@ -518,7 +525,6 @@ def assemble_scan(t: np.ndarray, target, branch_results) -> ScanResult:
 
 def _solve_one(problem: _Problem, t0: float, branch: float, guess: float = np.nan):
     """Speed solve at one epoch (through the batch kernel: one compiled entry point)."""
-    from massdriver.kernels.shots import SOLVE_CONVERGED, solve_speeds
 
     speed, status, _oc, tp, yp, _nf = solve_speeds(
         np.array([float(t0)]), branch, problem.r_target, problem.speed_min, problem.speed_max,
@@ -532,8 +538,6 @@ def _solve_one(problem: _Problem, t0: float, branch: float, guess: float = np.na
 
 def _coast_to_perigee(problem: _Problem, t0: float, y0: np.ndarray, t_max: float):
     """(perigee epoch, perigee state) of a coast in the ephemeris model, or None."""
-    from massdriver.kernels import forces
-    from massdriver.trajectory import coast
 
     c = coast(forces.MODEL_EPHEMERIS, t0, y0, t_max, problem.params, problem.eph, problem.rtol,
               problem.atol, far_perigee_radius=_FAR_PERIGEE, store_steps=False)
@@ -612,9 +616,6 @@ def mid_course_correction(problem: _Problem, target, t_launch: float, speed: flo
     (delta_v (3,), mcc_epoch, perigee_epoch, perigee_state (6,), converged, iterations) or None
         Epochs in TDB s past J2000, states in km, km/s.
     """
-    from massdriver.kernels import forces
-    from massdriver.kernels.frames import launch_state
-    from massdriver.kernels.integrators import propagate
     r0, v0 = launch_state(float(t_launch), float(speed), problem.site_body, problem.dir_body,
                           problem.eph)
     y_launch = np.concatenate([r0, v0])
@@ -753,8 +754,6 @@ def _dispersion(problem: _Problem, target, t0: float, speed: float, branch: floa
     finite differences of the full coast; each error sample's perigee deviation is removed by a
     correction costed as the change in the insertion budget (:func:`budget_arrays`).
     """
-    from massdriver.budget import budget_arrays, dispersion_margin
-    from massdriver.kernels.frames import launch_state
 
     sig_speed = float(launcher.speed_sigma.to_value("km/s"))
     sig_point = float(launcher.pointing_sigma.to_value("rad"))
@@ -819,7 +818,6 @@ def _shot_energy(launcher, speed: float, mass: float):
     (:func:`massdriver.coilgun.charge_for_speed`) and that shot's energy account
     (:func:`massdriver.coilgun_losses.energy_account`, with ``charge_fraction``, the scale
     on the configured voltages); else the payload's kinetic energy and None."""
-    import astropy.units as u
 
     if getattr(launcher, "coilgun", None) is not None:
         from massdriver.coilgun import charge_for_speed
@@ -903,12 +901,7 @@ def _refine_window(problem: _Problem, target, launcher, result: ScanResult, t: n
     the best epoch's budget with the mid-course correction and the dispersion margin. A run
     touching the grid's first (last) epoch keeps that epoch as its edge and is flagged
     ``truncated_start`` (``truncated_end``)."""
-    import astropy.units as u
-    from scipy.optimize import brentq, minimize_scalar
 
-    from massdriver.budget import budget_with_mcc, delta_v_budget
-    from massdriver.timescales import from_tdb_seconds
-    from massdriver.trajectory import perigee_arrival_from_state
 
     n = t.shape[0]
     tot = result.total_km_s[sel]
@@ -921,7 +914,8 @@ def _refine_window(problem: _Problem, target, launcher, result: ScanResult, t: n
     opt = {"converged": True, "message": "grid minimum", "nfev": 0}
     t_best = t[k]
     if hi > lo:
-        res = minimize_scalar(f, bounds=(lo, hi), method="bounded", options={"xatol": 1.0})
+        res = optimize.minimize_scalar(f, bounds=(lo, hi), method="bounded",
+                                       options={"xatol": 1.0})
         opt = {"converged": bool(res.success), "message": str(res.message),
                "nfev": int(res.nfev)}
         if res.success and math.isfinite(res.fun) and res.fun <= tot[k]:
@@ -945,7 +939,7 @@ def _refine_window(problem: _Problem, target, launcher, result: ScanResult, t: n
         def g(x: float) -> float:
             return min(f(x), 1e3) - thr
         try:
-            return float(brentq(g, ta, tb, xtol=1.0))
+            return float(optimize.brentq(g, ta, tb, xtol=1.0))
         except ValueError:
             return tb
     t_open = t[i0] if i0 == 0 else edge(t[i0 - 1], t[i0])
@@ -992,11 +986,6 @@ def _no_solution_hint(problem: _Problem, site, t: np.ndarray) -> str:
     escaped. The advice follows from that: a perigee that stays high means the track points the
     coast away from the Earth (turn or tilt it); shots falling back mean too little speed.
     """
-    from massdriver.kernels.shots import (
-        OUTCOME_ESCAPE,
-        OUTCOME_MOON_IMPACT,
-        signed_perigee,
-    )
 
     epochs = t[np.unique(np.linspace(0, t.shape[0] - 1, min(8, t.shape[0])).astype(int))]
     speeds = np.linspace(problem.speed_min, problem.speed_max, 5)
@@ -1089,12 +1078,7 @@ def solve(site, target, start, span, *, threshold, launcher=None, step=None,
     -------
     Plan
     """
-    import astropy.units as u
 
-    import massdriver
-    from massdriver.ephemeris import Ephemeris
-    from massdriver.mission import LauncherSpec, scan_epoch_count
-    from massdriver.timescales import from_tdb_seconds, to_tdb_seconds
 
     if launcher is None:
         launcher = LauncherSpec(speed_min=2.30 * u.km / u.s, speed_max=2.80 * u.km / u.s,
@@ -1207,9 +1191,7 @@ def scan_epochs(site, target, launcher, epochs_tdb, *, rtol: float = 1e-10,
     -------
     ScanResult
     """
-    import astropy.units as u
 
-    from massdriver.ephemeris import Ephemeris
 
     t = np.ascontiguousarray(np.atleast_1d(np.asarray(epochs_tdb, dtype=np.float64)))
     if t.ndim != 1 or t.size == 0 or not np.all(np.isfinite(t)):

@@ -72,16 +72,15 @@ def test_wheel_contains_kernels_and_imports_outside_source_tree(tmp_path):
     assert Path(out).resolve().is_relative_to((tmp_path / "site").resolve())
 
 
-#: modules that keep function-level imports on purpose (issue 15 B.6): the lazy package fronts
-#: (``import massdriver`` and ``import massdriver.report`` stay light for the CLI), warmup's
-#: steps (each imports only the kernels it compiles), and the modules listed below
-LAZY_IMPORTS_ALLOWED = {"__init__.py", "report/__init__.py", "warmup.py", "windows.py",
-                        "coilgun.py",
-                        # bodies.py imports astropy only in quantity(): kernels/ import bodies
-                        # for its constants and stay free of astropy
-                        "bodies.py",
-                        # not yet hoisted (issue 15 B.6 is open for them)
-                        "aim.py", "report/aim_plots.py", "report/html.py"}
+#: modules that keep function-level imports on purpose (issue 15 B.6), each with its reason
+LAZY_IMPORTS_ALLOWED = {
+    # the package front of the report submodules and of solve's output_names: importing any
+    # of them must not load matplotlib, astropy.table and scipy (e.g. `solve --no-report`)
+    "report/__init__.py",
+    # bodies.py imports astropy only in quantity(): kernels/ import bodies for its constants
+    # and stay free of astropy
+    "bodies.py",
+}
 #: optional dependencies are imported where they are used, with a message when missing
 OPTIONAL_MODULES = ("distributed", "dask", "boinor", "heyoka", "pyarrow")
 

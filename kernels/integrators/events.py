@@ -32,6 +32,7 @@ from massdriver.kernels.forces import (
     P_T_REF,
     P_T_TARGET,
     event_value,
+    event_value_called,
 )
 from massdriver.kernels.integrators.contract import N_STATE
 from massdriver.kernels.integrators.dense import step_dense
@@ -96,11 +97,13 @@ def _event_on_dense(model, event, t, t_old, h_dense, y_old, F, work, params, tab
     time: the events see the physical time ``params[P_T_REF] + Y[6]``, and ``EV_TIME`` is
     ``Y[6] - params[P_T_TARGET]``."""
     step_dense(t, t_old, h_dense, y_old, F, work)
+    t_event = t
     if work.shape[0] > N_STATE:
         if event == EV_TIME:
             return work[N_STATE] - params[P_T_TARGET]
-        return event_value(model, event, params[P_T_REF] + work[N_STATE], work, params, tab)
-    return event_value(model, event, t, work, params, tab)
+        t_event = params[P_T_REF] + work[N_STATE]
+    # one call for both state sizes (each inlined copy costs compile time on a first run)
+    return event_value_called(model, event, t_event, work, params, tab)
 
 
 @jit
@@ -289,7 +292,7 @@ def event_workspace(model, event_modes, max_event_records, t0, y, params, tab):
     for e in range(N_EVENTS):
         if event_modes[e] != 0:
             any_event = True
-            g[e] = event_value(model, e, t0, y, params, tab)
+            g[e] = event_value_called(model, e, t0, y, params, tab)
     return event_count, event_t, event_y, g, g_new, found, roots, any_event
 
 

@@ -16,7 +16,13 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from massdriver.kernels.forces import EVENT_NAMES, MODEL_CR3BP, MODEL_EPHEMERIS, N_EVENTS
+from massdriver.kernels.forces import (
+    EVENT_NAMES,
+    MODEL_CR3BP,
+    MODEL_EPHEMERIS,
+    N_EVENTS,
+    pack_ephemeris,
+)
 from massdriver.kernels.integrators import dop853, sundman, taylor
 from massdriver.kernels.integrators.contract import (
     N_STATE,
@@ -196,11 +202,19 @@ def propagate(model: int, t0: float, y0, t_end: float, params, eph, *, rtol: flo
         kernel = taylor.integrate
     elif regularize:
         kernel = sundman.integrate
+    if method == "taylor" or regularize:
+        out = kernel(int(model), float(t0), y0, float(t_end), float(rtol), atol_arr,
+                     float(max_step), float(first_step), params, eph, modes, te,
+                     bool(store_steps), int(max_steps), int(max_event_records))
     else:
-        kernel = dop853.integrate
-    out = kernel(int(model), float(t0), y0, float(t_end), float(rtol), atol_arr,
-                 float(max_step), float(first_step), params, eph, modes, te,
-                 bool(store_steps), int(max_steps), int(max_event_records))
+        # dop853.integrate's body from Python (its checks are done above, its copies are
+        # atol_arr and params): the compiled callers (kernels/shots.py) call integrate_packed
+        # too, so a first run compiles no wrapper level, which would link the integrator and
+        # have LLVM optimise and emit it once more (~2.5 s CPU)
+        out = dop853.integrate_packed(
+            int(model), float(t0), y0, float(t_end), float(rtol), atol_arr, float(max_step),
+            float(first_step), params, pack_ephemeris(eph, float(t0), float(t_end)), modes,
+            te, bool(store_steps), int(max_steps), int(max_event_records))
     status = int(out.status)
     term = int(out.terminal_event)
     kept = np.minimum(out.event_count, out.event_t.shape[1])

@@ -24,7 +24,10 @@ def start_points(t0, y0, store_steps):
     ts = np.empty(capacity)
     ys = np.empty((capacity, y0.shape[0]))
     ts[0] = t0
-    ys[0, :] = y0
+    # element loops, not slice assignments: a slice assignment compiles numba's shape-mismatch
+    # error (string formatting, ~3 s of the first run's compile, linked into every caller)
+    for i in range(y0.shape[0]):
+        ys[0, i] = y0[i]
     return ts, ys, 1
 
 
@@ -35,14 +38,17 @@ def store_point(ts, ys, n_stored, t, y, store_steps):
     if n_stored == ts.shape[0]:
         ts2 = np.empty(2 * ts.shape[0])
         ys2 = np.empty((2 * ts.shape[0], ys.shape[1]))
-        ts2[:n_stored] = ts[:n_stored]
-        ys2[:n_stored] = ys[:n_stored]
+        for k in range(n_stored):      # loops, not slices: see start_points
+            ts2[k] = ts[k]
+            for i in range(ys.shape[1]):
+                ys2[k, i] = ys[k, i]
         ts = ts2
         ys = ys2
     if not store_steps:
         n_stored = 1      # keep t0 and the final point only
     ts[n_stored] = t
-    ys[n_stored, :] = y
+    for i in range(y.shape[0]):
+        ys[n_stored, i] = y[i]
     return ts, ys, n_stored + 1
 
 

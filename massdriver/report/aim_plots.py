@@ -14,7 +14,14 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+import matplotlib
+import matplotlib.pyplot as plt
 import numpy as np
+from astropy.table import QTable
+from matplotlib.patches import Rectangle
+
+from massdriver.errors import InputError
+from massdriver.report.plots import _date_axis, _datetimes, new_figure, save_figure, style
 
 __all__ = ["AIM_FIGURES", "plot_track_map", "plot_track_calendar", "write_aim_figures",
            "plot_site_map"]
@@ -73,7 +80,6 @@ def plot_track_map(table, column: str, label: str, recommendations: Sequence[dic
     -------
     matplotlib.figure.Figure
     """
-    from massdriver.report.plots import new_figure, style
 
     ax_az, ax_el, grid = _grid(table, column)
     with style():
@@ -109,7 +115,6 @@ def plot_track_calendar(table, threshold_km_s: float, *, title: str = ""):
     -------
     matplotlib.figure.Figure
     """
-    from massdriver.report.plots import _date_axis, _datetimes, new_figure, style
 
     when = _datetimes(table["launch_utc"])
     col = table["total"]
@@ -144,10 +149,7 @@ def write_aim_figures(directory: str | os.PathLike, formats: Sequence[str] = ("p
         The files written (``duty_cycle.png``, ``median_delta_v.png`` and, when
         ``calendar.ecsv`` is there, ``calendar.png``).
     """
-    from astropy.table import QTable
 
-    from massdriver.errors import InputError
-    from massdriver.report.plots import save_figure
 
     directory = Path(directory)
     try:
@@ -190,11 +192,8 @@ def plot_site_map(table, *, title: str = ""):
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib
 
     matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Rectangle
 
     def arr(name):
         c = table[name]

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from astropy.time import Time
 
+from massdriver.safe_io import escape_controls
 from massdriver.timescales import minute_text
 
 __all__ = ["Figure", "render", "figure_captions", "data_uri"]
@@ -132,7 +133,6 @@ def figure_captions(inputs) -> dict[str, tuple[str, str]]:
 
 # ------------------------------------------------------------------------------------------------
 def _e(text: Any) -> str:
-    from massdriver.safe_io import escape_controls
 
     return html.escape(escape_controls(str(text)), quote=True)
 
