@@ -1220,7 +1220,10 @@ def schedule(plan: ThroughputPlan, tables: WindowTables, *, block_days: float | 
     shell = shot_arrays.pop("shell").astype(np.int16)
     dv_imp = shot_arrays["delta_v_km_s"]
     dv, strategy, names, calls = dv_imp, None, ("impulsive",), 0
-    if plan.satellite.arrival is not None and n:
+    # impulsive only: every node difference would be 0, so no node is flown
+    flying = (plan.satellite.arrival is not None
+              and len(strategy_names(plan.satellite.arrival)) > 1)
+    if flying and n:
         nodes = price_arrival_nodes(plan, launcher, shell, option, shot_arrays["epoch_tdb"],
                                     n_options=tables.total_km_s.shape[2], scheduler=scheduler,
                                     client=client, checkpoint=checkpoint, progress=progress)
