@@ -544,12 +544,14 @@ def node_mismatch_cost(plane: PlaneDrift | None, node_per_cos: float, t_end: flo
     Returns
     -------
     (float, float or None)
-        km/s and deg (``None`` for a free RAAN).
+        km/s and deg, in (-180, 180] (``None`` for a free RAAN).
     """
     if plane is None:
         return 0.0, None
     d_node = node_per_cos * math.cos(plane.inclination) - plane.node_rate * t_end
     d_node = math.remainder(d_node, 2.0 * math.pi)
+    if d_node <= -math.pi:          # remainder gives [-pi, pi]: report (-180, 180] deg
+        d_node += 2.0 * math.pi
     si, ci = math.sin(plane.inclination), math.cos(plane.inclination)
     cos_theta = min(1.0, max(-1.0, ci * ci + si * si * math.cos(d_node)))
     theta = math.acos(cos_theta)

@@ -64,7 +64,8 @@ from massdriver.timescales import from_tdb_seconds, to_tdb_seconds
 from massdriver.windows import BRANCHES, _problem, _scan_branch, assemble_scan
 
 __all__ = ["SweepCase", "SweepResult", "PendingSweep", "sweep", "sweep_async", "use_dask",
-           "current_client", "active_client", "grid_cases", "epoch_grid", "map_ordered"]
+           "current_client", "active_client", "grid_cases", "epoch_grid", "map_ordered",
+           "map_checkpointed"]
 
 
 # the client of the innermost ``use_dask`` block (a context variable, not a module global: it
@@ -753,6 +754,43 @@ def sweep(cases: Sequence[SweepCase], *, scheduler: str | None = None, client=No
 # ------------------------------------------------------------------------------------------------
 # coarse-grained ordered map (one task per item), used by the campaign planner
 # ------------------------------------------------------------------------------------------------
+def map_checkpointed(func: Callable, items: Sequence, paths: Sequence, *, batch: int,
+                     scheduler: str | None = None, client=None,
+                     label: str = "massdriver-task",
+                     progress: Callable[[int, int], None] | None = None) -> list:
+    """:func:`map_ordered` over ``items`` whose results (ndarrays) are kept in ``.npy`` files.
+
+    ``paths[i]`` (a :class:`pathlib.Path`, or ``None`` for no file) holds the result of
+    ``func(items[i])``: an existing file is loaded instead of computing it (a resumed run);
+    the others are computed ``batch`` at a time and each written as soon as its batch ends
+    (to a temporary beside it, then renamed: a file is whole or absent). ``progress(done,
+    total)`` in items after each batch. Results in the order of ``items``.
+    """
+    items = list(items)
+    results: list = [None] * len(items)
+    todo = []
+    for i, path in enumerate(paths):
+        if path is not None and path.exists():
+            results[i] = np.load(path)
+        else:
+            todo.append((i, path))
+    done = len(items) - len(todo)
+    for a in range(0, len(todo), batch):
+        part = todo[a:a + batch]
+        out = map_ordered(func, [items[i] for i, _ in part], scheduler=scheduler,
+                          client=client, label=label)
+        for (i, path), arr in zip(part, out, strict=True):
+            results[i] = arr
+            if path is not None:
+                tmp = path.with_suffix(".tmp.npy")
+                np.save(tmp, arr)
+                tmp.replace(path)
+        done += len(part)
+        if progress is not None:
+            progress(done, len(items))
+    return results
+
+
 def map_ordered(func: Callable, items: Sequence, *, scheduler: str | None = None, client=None,
                 retries: int = 2, label: str = "massdriver-task") -> list:
     """``[func(x) for x in items]``, in-process or one Dask task per item, results in order.

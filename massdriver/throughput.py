@@ -62,7 +62,7 @@ from massdriver.campaign import ShotEnergy
 from massdriver.coilgun import charge_for_speed
 from massdriver.errors import InputError
 from massdriver.kernels.throughput import empty_buffers, schedule_block
-from massdriver.parallel import active_client, map_ordered
+from massdriver.parallel import active_client, map_checkpointed
 from massdriver.satellite import Satellite
 from massdriver.targets import TargetOrbit
 from massdriver.throughput_arrival import (
@@ -623,30 +623,13 @@ def price_windows(plan: ThroughputPlan, *, block_days: float = 30.0,
     folder = None if checkpoint is None else Path(checkpoint)
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
-    results: list = [None] * len(pieces)
-    todo = []
-    for i, piece in enumerate(pieces):
-        path = None if folder is None else folder / f"price-{_piece_key(piece)}.npy"
-        if path is not None and path.exists():
-            results[i] = np.load(path)
-        else:
-            todo.append((i, path))
-    log.info("pricing: %d tasks, %d from the checkpoint", len(pieces), len(pieces) - len(todo))
-    batch = 8
-    done = len(pieces) - len(todo)
-    for j in range(0, len(todo), batch):
-        part = todo[j:j + batch]
-        out = map_ordered(_price_piece, [pieces[i] for i, _ in part], scheduler=scheduler,
-                          client=client, label="massdriver-throughput-price")
-        for (i, path), arr in zip(part, out, strict=True):
-            results[i] = arr
-            if path is not None:
-                tmp = path.with_suffix(".tmp.npy")
-                np.save(tmp, arr)
-                tmp.replace(path)
-        done += len(part)
-        if progress is not None:
-            progress(done, len(pieces))
+    paths = [None if folder is None else folder / f"price-{_piece_key(piece)}.npy"
+             for piece in pieces]
+    log.info("pricing: %d tasks, %d from the checkpoint", len(pieces),
+             sum(p is not None and p.exists() for p in paths))
+    results = map_checkpointed(_price_piece, pieces, paths, batch=8, scheduler=scheduler,
+                               client=client, label="massdriver-throughput-price",
+                               progress=progress)
     for (li, si, pi, a, b), arr in zip(where, results, strict=True):
         for q in range(3):
             tables[q][li, si, 2 * pi:2 * pi + 2, a:b] = arr[q]
@@ -1220,7 +1203,10 @@ def schedule(plan: ThroughputPlan, tables: WindowTables, *, block_days: float | 
     shell = shot_arrays.pop("shell").astype(np.int16)
     dv_imp = shot_arrays["delta_v_km_s"]
     dv, strategy, names, calls = dv_imp, None, ("impulsive",), 0
-    if plan.satellite.arrival is not None and n:
+    # impulsive only: every node difference would be 0, so no node is flown
+    flying = (plan.satellite.arrival is not None
+              and len(strategy_names(plan.satellite.arrival)) > 1)
+    if flying and n:
         nodes = price_arrival_nodes(plan, launcher, shell, option, shot_arrays["epoch_tdb"],
                                     n_options=tables.total_km_s.shape[2], scheduler=scheduler,
                                     client=client, checkpoint=checkpoint, progress=progress)

@@ -50,7 +50,7 @@ import astropy.units as u
 import numpy as np
 
 from massdriver.arrival import ARRIVAL_STRATEGIES, ArrivalOptions, compare_strategies
-from massdriver.parallel import map_ordered
+from massdriver.parallel import map_checkpointed
 from massdriver.timescales import SECONDS_PER_DAY, to_tdb_seconds
 from massdriver.windows import scan_epochs
 
@@ -210,28 +210,11 @@ def price_arrival_nodes(plan, launcher: np.ndarray, shell: np.ndarray, option: n
     folder = None if checkpoint is None else Path(checkpoint)
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
-    results: list = [None] * len(tasks)
-    todo = []
-    for i, task in enumerate(tasks):
-        path = None if folder is None else folder / f"arrival-{_task_key(task)}.npy"
-        if path is not None and path.exists():
-            results[i] = np.load(path)
-        else:
-            todo.append((i, path))
-    done = len(tasks) - len(todo)
-    for a in range(0, len(todo), 4):
-        part = todo[a:a + 4]
-        out = map_ordered(_node_task, [tasks[i] for i, _ in part], scheduler=scheduler,
-                          client=client, label="massdriver-throughput-arrival")
-        for (i, path), arr in zip(part, out, strict=True):
-            results[i] = arr
-            if path is not None:
-                tmp = path.with_suffix(".tmp.npy")
-                np.save(tmp, arr)
-                tmp.replace(path)
-        done += len(part)
-        if progress is not None:
-            progress(done, len(tasks))
+    paths = [None if folder is None else folder / f"arrival-{_task_key(task)}.npy"
+             for task in tasks]
+    results = map_checkpointed(_node_task, tasks, paths, batch=4, scheduler=scheduler,
+                               client=client, label="massdriver-throughput-arrival",
+                               progress=progress)
     diff = np.full((keys.size, len(names)), np.nan)
     for (li, si, pi, part), arr in zip(where, results, strict=True):
         for b in range(2):

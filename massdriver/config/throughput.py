@@ -253,6 +253,10 @@ def load_throughput(path: str | Path, *, horizon=None, step=None) -> ThroughputP
     arrival_step = root.quantity("arrival_step", "day", default=1.0, minimum=0.01,
                                  maximum=30.0)
     satellite = _satellite(root.table("satellite"), root.table("arrival", required=False))
+    if "arrival_step" in root and satellite.arrival is None:
+        raise ConfigError(f"arrival_step = {arrival_step:g}: it spaces the arrival-strategy "
+                          "pricing, which needs the satellite model in [satellite] (wet_mass "
+                          "and [[satellite.engines]]); remove it or give the model")
     base_dir = Path(path).resolve().parent
     launchers = tuple(_launcher(t, satellite.mass, base_dir) for t in root.tables("launchers"))
     shells = tuple(_shell(t, start) for t in root.tables("shells"))
