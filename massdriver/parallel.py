@@ -59,6 +59,7 @@ from massdriver.ephemeris import Ephemeris, default_pck_path, default_spk_path
 from massdriver.errors import InputError
 from massdriver.kernels.shots import CHUNK
 from massdriver.mission import LauncherSpec
+from massdriver.outputs import write_file
 from massdriver.safe_io import one_line
 from massdriver.timescales import from_tdb_seconds, to_tdb_seconds
 from massdriver.windows import BRANCHES, _problem, _scan_branch, assemble_scan
@@ -496,8 +497,6 @@ def _connect(address: str, timeout: float | None = None):
                                     timeout=max(deadline - time.monotonic(), 1.0),
                                     set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
-        from massdriver.safe_io import one_line
-
         raise InputError(f"cannot connect to the Dask scheduler at {address!r}: "
                          f"{one_line(exc, 200)}") from None
     _quiet_abandoned_gathers(client)
@@ -763,7 +762,7 @@ def map_checkpointed(func: Callable, items: Sequence, paths: Sequence, *, batch:
     ``paths[i]`` (a :class:`pathlib.Path`, or ``None`` for no file) holds the result of
     ``func(items[i])``: an existing file is loaded instead of computing it (a resumed run);
     the others are computed ``batch`` at a time and each written as soon as its batch ends
-    (to a temporary beside it, then renamed: a file is whole or absent). ``progress(done,
+    (:func:`massdriver.outputs.write_file`: a file is whole or absent). ``progress(done,
     total)`` in items after each batch. Results in the order of ``items``.
     """
     items = list(items)
@@ -782,9 +781,7 @@ def map_checkpointed(func: Callable, items: Sequence, paths: Sequence, *, batch:
         for (i, path), arr in zip(part, out, strict=True):
             results[i] = arr
             if path is not None:
-                tmp = path.with_suffix(".tmp.npy")
-                np.save(tmp, arr)
-                tmp.replace(path)
+                write_file(path, True, lambda f, arr=arr: np.save(f, arr))
         done += len(part)
         if progress is not None:
             progress(done, len(items))

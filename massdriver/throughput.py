@@ -62,6 +62,7 @@ from massdriver.campaign import ShotEnergy
 from massdriver.coilgun import charge_for_speed
 from massdriver.errors import InputError
 from massdriver.kernels.throughput import empty_buffers, schedule_block
+from massdriver.outputs import write_file
 from massdriver.parallel import active_client, map_checkpointed
 from massdriver.satellite import Satellite
 from massdriver.targets import TargetOrbit
@@ -1376,12 +1377,11 @@ def _schedule_runs(plan, runs: list, block_days: float, client, checkpoint) -> l
             pc["shots"].append(shots)
             pc["changes"].append(changes)
             if path is not None:               # kept as soon as it is done
-                tmp = path.with_name(path.stem + ".tmp.npz")
-                np.savez(tmp, n_shots=np.int64(n_block),
-                         **{f"state_{f}": state[f] for f in _STATE_FIELDS},
-                         **{f"shot_{j}": a for j, a in enumerate(shots)},
-                         **{f"change_{j}": a for j, a in enumerate(changes)})
-                tmp.replace(path)
+                arrays = {"n_shots": np.int64(n_block),
+                          **{f"state_{f}": state[f] for f in _STATE_FIELDS},
+                          **{f"shot_{j}": a for j, a in enumerate(shots)},
+                          **{f"change_{j}": a for j, a in enumerate(changes)}}
+                write_file(path, True, lambda f, arrays=arrays: np.savez(f, **arrays))
     result = []
     for ri in range(len(runs)):
         parts = []
