@@ -105,6 +105,17 @@ class ArrivalNodes:
     calls: int
 
 
+def _n_nodes(plan, step_s: float) -> int:
+    """Nodes per (launcher, shell, option) row of the key space: the horizon and one spare."""
+    return int(math.ceil(float(plan.horizon.to_value(u.s)) / step_s - 1e-9)) + 2
+
+
+def _row_base(launcher, shell, option, n_s: int, n_options: int, n_j: int):
+    """``key - j`` of a node (see :class:`ArrivalNodes`): ``((launcher * S + shell) * O +
+    option) * J``, int64 for arrays."""
+    return ((np.asarray(launcher).astype(np.int64) * n_s + shell) * n_options + option) * n_j
+
+
 def _node_task(task: tuple) -> np.ndarray:
     """One pricing task (module-level: picklable): ``(site, target, spec, t_nodes, need,
     satellite, options, rtol, tof_days)``, ``need`` (n, 2) bool per node and branch. Returns
@@ -173,14 +184,13 @@ def price_arrival_nodes(plan, launcher: np.ndarray, shell: np.ndarray, option: n
     names = strategy_names(options)
     t0 = float(to_tdb_seconds(plan.start))
     h = float(plan.arrival_step.to_value(u.s))
-    n_j = int(math.ceil(float(plan.horizon.to_value(u.s)) / h - 1e-9)) + 2
+    n_j = _n_nodes(plan, h)
     n_s = len(plan.shells)
     parts = []
     for a in range(0, epoch_tdb.shape[0], _SHOTS):       # in chunks: bounded temporaries
         sl = slice(a, a + _SHOTS)
         j = np.floor((np.asarray(epoch_tdb[sl]) - t0) / h).astype(np.int64)
-        base = ((launcher[sl].astype(np.int64) * n_s + shell[sl]) * n_options
-                + option[sl]) * n_j
+        base = _row_base(launcher[sl], shell[sl], option[sl], n_s, n_options, n_j)
         parts.append(np.unique(np.concatenate([base + j, base + j + 1])))
     keys = np.unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
     # decode: (launcher, shell, plane) groups, each a set of nodes and branches
@@ -218,7 +228,7 @@ def price_arrival_nodes(plan, launcher: np.ndarray, shell: np.ndarray, option: n
     diff = np.full((keys.size, len(names)), np.nan)
     for (li, si, pi, part), arr in zip(where, results, strict=True):
         for b in range(2):
-            k = ((((li * n_s + si) * n_options + 2 * pi + b) * n_j) + part)
+            k = _row_base(li, si, 2 * pi + b, n_s, n_options, n_j) + part
             pos = np.searchsorted(keys, k)
             ok = (pos < keys.size) & (keys[np.minimum(pos, keys.size - 1)] == k)
             diff[pos[ok]] = arr[ok, b]
@@ -239,7 +249,7 @@ def fly_strategies(nodes: ArrivalNodes, plan, launcher: np.ndarray, shell: np.nd
         The chosen strategy's total.
     """
     h, t0 = nodes.step, nodes.t0
-    n_j = int(math.ceil(float(plan.horizon.to_value(u.s)) / h - 1e-9)) + 2
+    n_j = _n_nodes(plan, h)
     n_s = len(plan.shells)
     n = np.asarray(epoch_tdb).shape[0]
     strategy = np.zeros(n, np.int8)
@@ -249,8 +259,7 @@ def fly_strategies(nodes: ArrivalNodes, plan, launcher: np.ndarray, shell: np.nd
         x = (np.asarray(epoch_tdb[sl]) - t0) / h
         j = np.floor(x).astype(np.int64)
         w = (x - j)[:, None]
-        base = ((launcher[sl].astype(np.int64) * n_s + shell[sl]) * n_options
-                + option[sl]) * n_j
+        base = _row_base(launcher[sl], shell[sl], option[sl], n_s, n_options, n_j)
         d0 = nodes.diff_km_s[np.searchsorted(nodes.keys, base + j)]
         d1 = nodes.diff_km_s[np.searchsorted(nodes.keys, base + j + 1)]
         d = d0 + (d1 - d0) * w               # both nodes feasible: linear in time
@@ -262,8 +271,3 @@ def fly_strategies(nodes: ArrivalNodes, plan, launcher: np.ndarray, shell: np.nd
         strategy[sl] = choice
         delta_v[sl] = np.take_along_axis(dv, choice[:, None], axis=1)[:, 0]
     return strategy, delta_v
-
-
-def default_options() -> ArrivalOptions:
-    """The options of a plan whose satellite model has no ``[arrival]`` table."""
-    return ArrivalOptions()
