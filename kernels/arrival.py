@@ -463,19 +463,11 @@ def j2_secular_drift(y, dt, P):
     dnode_rate, dargp_rate = j2_secular_rates(mu, P[J2], P[R_REF], a, e, cos_i)
     dnode = dnode_rate * dt
     dargp = dargp_rate * dt
-    pos = np.empty(3)
-    vel = np.empty(3)
-    for i in range(3):
-        pos[i] = y[i]
-        vel[i] = y[3 + i]
-    _rotate(pos, h, dargp)
-    _rotate(vel, h, dargp)
+    _rotate(r, h, dargp)                # r, v: views of y, turned in place
+    _rotate(v, h, dargp)
     zax = np.array([0.0, 0.0, 1.0])
-    _rotate(pos, zax, dnode)
-    _rotate(vel, zax, dnode)
-    for i in range(3):
-        y[i] = pos[i]
-        y[3 + i] = vel[i]
+    _rotate(r, zax, dnode)
+    _rotate(v, zax, dnode)
     p = a * (1.0 - e * e)
     per_cos = -1.5 * math.sqrt(mu / (a * a * a)) * P[J2] * (P[R_REF] / p) ** 2 * dt
     return dnode, dargp, per_cos
