@@ -17,11 +17,12 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from massdriver.kernels import jit as jit_module
 
-__all__ = ["start_background", "stop_background"]
+__all__ = ["start_background", "stop_background", "compiling_beside", "pricing_steps"]
 
 _log = logging.getLogger(__name__)
 
@@ -94,3 +95,20 @@ def stop_background(child: subprocess.Popen | None) -> None:
     except subprocess.TimeoutExpired:
         child.kill()
         child.wait()
+
+
+def pricing_steps(mission) -> list[str]:
+    """The warm-up steps whose kernels pricing ``mission``'s windows uses: the two-body budgets,
+    and the arrival strategies when it has a ``[satellite]``."""
+    return ["twobody_budgets"] + (["arrival"] if mission.satellite is not None else [])
+
+
+@contextmanager
+def compiling_beside(steps: Sequence[str]) -> Iterator[subprocess.Popen | None]:
+    """``with compiling_beside(steps):`` runs its body with a :func:`start_background` child
+    (or none), ended by :func:`stop_background` however the body ends."""
+    child = start_background(steps)
+    try:
+        yield child
+    finally:
+        stop_background(child)

@@ -54,6 +54,22 @@ def test_a_started_child_is_ended_and_reaped(monkeypatch):
     bc.stop_background(None)                                       # nothing started: no-op
 
 
+def test_the_child_is_ended_however_the_body_ends(monkeypatch):
+    monkeypatch.setattr(bc, "_cached", lambda step: False)
+    with pytest.raises(RuntimeError):
+        with bc.compiling_beside(["twobody_budgets"]) as child:
+            raise RuntimeError("the solve failed")
+    assert child is not None and child.returncode is not None
+
+
+def test_pricing_steps_follow_the_satellite():
+    class Mission:
+        satellite = None
+    assert bc.pricing_steps(Mission()) == ["twobody_budgets"]
+    Mission.satellite = object()
+    assert bc.pricing_steps(Mission()) == ["twobody_budgets", "arrival"]
+
+
 def test_warmup_only_refuses_an_unknown_step(capsys):
     status, out, err = run_cli(capsys, ["warmup", "--only", "twobody_budgets,arivval"])
     assert status == 2

@@ -133,7 +133,7 @@ def output_names() -> list[str]:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from massdriver.background_compile import start_background, stop_background
+    from massdriver.background_compile import compiling_beside, pricing_steps
     from massdriver.cli._common import emit_json, json_ready
     from massdriver.config import load_mission
     from massdriver.outputs import OutputDirectory
@@ -160,12 +160,8 @@ def run(args: argparse.Namespace) -> int:
                          patterns=export_patterns,
                          same_input=("mission.toml", mission_bytes)) as txn:
         # on a cold numba cache the pricing kernels compile on a second core meanwhile
-        helper = start_background(["twobody_budgets"]
-                                  + (["arrival"] if mission.satellite is not None else []))
-        try:
+        with compiling_beside(pricing_steps(mission)):
             plan = solve_loaded(mission, args.quiet)
-        finally:
-            stop_background(helper)
         best = plan.best
         with txn.file_errors("plan.json"):
             txn.write_text("plan.json", json.dumps(json_ready(plan.to_dict()), indent=2,
