@@ -22,7 +22,7 @@ import os
 import pkgutil
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import astropy.units as u
 import numpy as np
@@ -43,7 +43,7 @@ from massdriver.satellite import Engine, Satellite
 from massdriver.site import LaunchSite
 from massdriver.targets import circular
 from massdriver.timescales import to_tdb_seconds
-from massdriver.trajectory import FAR_PERIGEE_RADIUS, shoot
+from massdriver.trajectory import FAR_PERIGEE_RADIUS, perigee_arrival_from_state, shoot
 from massdriver.windows import solve
 
 __all__ = ["warmup", "STEPS", "cache_location", "cache_directories"]
@@ -198,12 +198,13 @@ def _batch(state: dict) -> None:
 
 
 def _twobody_budgets(state: dict) -> None:
-
-
-    trajectory = state.get("trajectory") or _shoot("ephemeris")
-    perigee = trajectory.perigee
-    if perigee is None:
-        raise RuntimeError(f"warm-up shot ended with {trajectory.status}, expected a perigee")
+    # a lunar-return perigee written down (not shot), so that this step compiles the budget
+    # kernels alone: massdriver.background_compile runs it beside a cold solve that is
+    # compiling the integrator itself
+    t_perigee = float(to_tdb_seconds(_epoch()))
+    state = np.array([R_EARTH + 400.0, 0.0, 0.0, 0.0, 10.85 * math.cos(0.5),
+                      10.85 * math.sin(0.5)])
+    perigee = perigee_arrival_from_state(t_perigee, t_perigee - 4.5 * bodies.DAY, state)
     target = circular(400 * u.km, 28.5 * u.deg)
     delta_v_budget(perigee.position, perigee.velocity, perigee.epoch, target)
 
@@ -257,8 +258,8 @@ _FUNCTIONS: dict[str, Callable[[dict], None]] = {
 }
 
 
-def warmup(progress: Callable[[str, float | None, str], None] | None = None
-           ) -> dict[str, float]:
+def warmup(progress: Callable[[str, float | None, str], None] | None = None,
+           steps: Sequence[str] | None = None) -> dict[str, float]:
     """Compile (or load from the on-disk cache) every kernel by running tiny problems.
 
     Parameters
@@ -266,6 +267,8 @@ def warmup(progress: Callable[[str, float | None, str], None] | None = None
     progress : callable, optional
         Called after each step as ``progress(name, seconds, note)``; ``seconds`` is None when
         the step was skipped (``note`` says why), else ``note`` describes the step.
+    steps : sequence of str, optional
+        Run only these steps (names of :data:`STEPS`, run in that table's order); default all.
 
     Returns
     -------
@@ -283,7 +286,14 @@ def warmup(progress: Callable[[str, float | None, str], None] | None = None
     timings: dict[str, float] = {}
     state: dict = {}
     start = time.perf_counter()
+    if steps is not None:
+        unknown = sorted(set(steps) - set(_FUNCTIONS))
+        if unknown:
+            raise ValueError(f"unknown warm-up step(s) {', '.join(unknown)}; choose from "
+                             f"{', '.join(name for name, _, _ in STEPS)}")
     for name, modules, description in STEPS:
+        if steps is not None and name not in steps:
+            continue
         if not _available(modules):
             missing = ", ".join(m for m in modules if not _available((m,)))
             if progress is not None:
@@ -300,3 +310,4 @@ def warmup(progress: Callable[[str, float | None, str], None] | None = None
             progress(name, timings[name], description)
     timings["total"] = time.perf_counter() - start
     return timings
+

@@ -133,6 +133,7 @@ def output_names() -> list[str]:
 def run(args: argparse.Namespace) -> int:
     import json
 
+    from massdriver.background_compile import compiling_beside, pricing_steps
     from massdriver.cli._common import emit_json, json_ready
     from massdriver.config import load_mission
     from massdriver.outputs import OutputDirectory
@@ -158,7 +159,9 @@ def run(args: argparse.Namespace) -> int:
     with OutputDirectory(args.out, output_names(), force=args.force, command="solve",
                          patterns=export_patterns,
                          same_input=("mission.toml", mission_bytes)) as txn:
-        plan = solve_loaded(mission, args.quiet)
+        # on a cold numba cache the pricing kernels compile on a second core meanwhile
+        with compiling_beside(pricing_steps(mission)):
+            plan = solve_loaded(mission, args.quiet)
         best = plan.best
         with txn.file_errors("plan.json"):
             txn.write_text("plan.json", json.dumps(json_ready(plan.to_dict()), indent=2,

@@ -20,12 +20,25 @@ def add_parser(subparsers) -> None:
         ),
     )
     p.add_argument("--quiet", action="store_true", help="print nothing")
+    p.add_argument("--only", metavar="STEPS",
+                   help="run only these steps, comma-separated (the names it prints, e.g. "
+                        "twobody_budgets,arrival)")
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
     """Run ``massdriver warmup``."""
-    from massdriver.warmup import cache_directories, cache_location, warmup
+    from massdriver.warmup import STEPS, cache_directories, cache_location, warmup
+
+    steps = None
+    if args.only is not None:
+        steps = [name.strip() for name in args.only.split(",") if name.strip()]
+        known = [name for name, _, _ in STEPS]
+        unknown = [name for name in steps if name not in known]
+        if unknown or not steps:
+            print(f"massdriver warmup: error: --only: unknown step {', '.join(unknown) or '(none)'}"
+                  f"; choose from {', '.join(known)}", file=sys.stderr)
+            return 2
 
     def report(name: str, seconds: float | None, note: str) -> None:
         if args.quiet:
@@ -38,7 +51,7 @@ def run(args) -> int:
         # package Python imported), not just the configured root
         where = ", ".join(cache_directories()) or cache_location()
         print(f"warmup: numba cache in {where}", file=sys.stderr, flush=True)
-    timings = warmup(progress=report)
+    timings = warmup(progress=report, steps=steps)
     if not args.quiet:
         print(f"warmup total {timings['total']:.1f} s", file=sys.stderr)
     return 0

@@ -1,0 +1,114 @@
+"""Compile the pricing kernels on a second core while a cold ``solve`` compiles its scan.
+
+A cold run (empty numba cache) compiles its kernels one after another on one core: the scan's
+integrator first, the insertion budgets and arrival strategies only when the windows are
+priced, tens of seconds later. Those later kernels do not depend on the scan's, so a child
+``massdriver warmup --only STEPS`` can compile them on another core meanwhile and write them to
+the shared on-disk cache, from which the parent loads them when it gets there. A kernel the
+parent reaches first it compiles itself, exactly as without the child, so results never depend
+on the child. Numba writes each cache entry to a temporary file and renames it into place, and
+writes the index after the data, so a child stopped half-way leaves no damaged entry.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from massdriver.kernels import jit as jit_module
+
+__all__ = ["start_background", "stop_background", "compiling_beside", "pricing_steps"]
+
+_log = logging.getLogger(__name__)
+
+
+#: per step that may run in the background, one kernel whose cache entry says the step has
+#: already run in this cache (module, function)
+_SENTINELS: dict[str, tuple[str, str]] = {
+    "twobody_budgets": ("massdriver.kernels.twobody", "insertion_budgets"),
+    "arrival": ("massdriver.kernels.arrival", "aerobrake"),
+}
+
+
+def _cached(step: str) -> bool | None:
+    """Whether ``step``'s sentinel kernel has an entry in the numba cache this process uses
+    (None when that cannot be told: caching off, or numba's cache layout not recognised)."""
+    module_name, function = _SENTINELS[step]
+    dispatcher = getattr(importlib.import_module(module_name), function, None)
+    cache_file = getattr(getattr(dispatcher, "_cache", None), "_cache_file", None)
+    index = getattr(cache_file, "_index_path", None)
+    if not jit_module.CACHE or index is None:
+        return None
+    return os.path.exists(index)
+
+
+def start_background(steps: Sequence[str]) -> subprocess.Popen | None:
+    """Compile the kernels of ``steps`` in a child ``massdriver warmup`` while this process works.
+
+    Nothing is started when every step's kernels are cached already, caching is off
+    (``MASSDRIVER_JIT_CACHE=0``), the machine has one core, or the environment sets
+    ``MASSDRIVER_BACKGROUND_COMPILE=0``.
+
+    Parameters
+    ----------
+    steps : sequence of str
+        Warm-up steps (:data:`massdriver.warmup.STEPS`) among ``twobody_budgets`` and ``arrival``.
+
+    Returns
+    -------
+    subprocess.Popen or None
+        The child (pass it to :func:`stop_background` when done), or None if none started.
+    """
+    if os.environ.get("MASSDRIVER_BACKGROUND_COMPILE", "1") in ("0", "false", "False", ""):
+        return None
+    if (os.cpu_count() or 1) < 2:
+        return None
+    cold = [step for step in steps if _cached(step) is False]
+    if not cold:
+        return None
+    command = [sys.executable, "-m", "massdriver", "warmup", "--quiet", "--only",
+               ",".join(cold)]
+    try:
+        child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+    except OSError as exc:           # no process to spare: this one compiles everything
+        _log.debug("background compile not started: %s", exc)
+        return None
+    _log.info("compiling %s in the background (pid %d)", ", ".join(cold), child.pid)
+    return child
+
+
+def stop_background(child: subprocess.Popen | None) -> None:
+    """End a :func:`start_background` child that is still running (its cache entries are
+    written whole or not at all, so stopping it loses no finished kernel) and reap it."""
+    if child is None:
+        return
+    if child.poll() is None:
+        child.terminate()
+    try:
+        child.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+
+
+def pricing_steps(mission) -> list[str]:
+    """The warm-up steps whose kernels pricing ``mission``'s windows uses: the two-body budgets,
+    and the arrival strategies when it has a ``[satellite]``."""
+    return ["twobody_budgets"] + (["arrival"] if mission.satellite is not None else [])
+
+
+@contextmanager
+def compiling_beside(steps: Sequence[str]) -> Iterator[subprocess.Popen | None]:
+    """``with compiling_beside(steps):`` runs its body with a :func:`start_background` child
+    (or none), ended by :func:`stop_background` however the body ends."""
+    child = start_background(steps)
+    try:
+        yield child
+    finally:
+        stop_background(child)
