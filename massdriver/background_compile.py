@@ -22,7 +22,7 @@ from contextlib import contextmanager
 
 from massdriver.kernels import jit as jit_module
 
-__all__ = ["start_background", "stop_background", "compiling_beside", "pricing_steps"]
+__all__ = ["start_background", "stop_background", "compiling_beside", "solve_steps"]
 
 _log = logging.getLogger(__name__)
 
@@ -30,6 +30,7 @@ _log = logging.getLogger(__name__)
 #: per step that may run in the background, one kernel whose cache entry says the step has
 #: already run in this cache (module, function)
 _SENTINELS: dict[str, tuple[str, str]] = {
+    "integrator_parts": ("massdriver.kernels.integrators.events", "handle_events"),
     "twobody_budgets": ("massdriver.kernels.twobody", "insertion_budgets"),
     "arrival": ("massdriver.kernels.arrival", "aerobrake"),
 }
@@ -57,7 +58,8 @@ def start_background(steps: Sequence[str]) -> subprocess.Popen | None:
     Parameters
     ----------
     steps : sequence of str
-        Warm-up steps (:data:`massdriver.warmup.STEPS`) among ``twobody_budgets`` and ``arrival``.
+        Warm-up steps (:data:`massdriver.warmup.STEPS`) among ``integrator_parts``,
+        ``twobody_budgets`` and ``arrival``.
 
     Returns
     -------
@@ -97,10 +99,12 @@ def stop_background(child: subprocess.Popen | None) -> None:
         child.wait()
 
 
-def pricing_steps(mission) -> list[str]:
-    """The warm-up steps whose kernels pricing ``mission``'s windows uses: the two-body budgets,
-    and the arrival strategies when it has a ``[satellite]``."""
-    return ["twobody_budgets"] + (["arrival"] if mission.satellite is not None else [])
+def solve_steps(mission) -> list[str]:
+    """The warm-up steps whose kernels a solve of ``mission`` uses and can take from a child:
+    the integrator's out-of-line parts, the two-body budgets, and the arrival strategies when
+    it has a ``[satellite]``."""
+    return (["integrator_parts", "twobody_budgets"]
+            + (["arrival"] if mission.satellite is not None else []))
 
 
 @contextmanager

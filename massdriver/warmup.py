@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 import astropy.units as u
 import numpy as np
 from astropy.time import Time
+from numba.core import types as nbt
 
 import massdriver.kernels as kernels
 from massdriver import bodies, targets
@@ -37,7 +38,7 @@ from massdriver.coilgun import Armature, Coilgun, DriveCoil, simulate
 from massdriver.ephemeris import Ephemeris
 from massdriver.kernels import forces, shots
 from massdriver.kernels import jit as jit_module
-from massdriver.kernels.integrators import batch, propagate
+from massdriver.kernels.integrators import batch, dop853, events, propagate
 from massdriver.kernels.jit import JitCacheWarning
 from massdriver.satellite import Engine, Satellite
 from massdriver.site import LaunchSite
@@ -50,6 +51,9 @@ __all__ = ["warmup", "STEPS", "cache_location", "cache_directories"]
 
 #: warm-up steps in the order they run: (name, modules that must exist, description)
 STEPS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("integrator_parts", ("massdriver.kernels.integrators.dop853",),
+     "the integrator's out-of-line parts (events, first step, dense output), compiled by "
+     "signature"),
     ("shoot_ephemeris", ("massdriver.trajectory",),
      "one DE421 coast (DOP853, ephemeris forces, events)"),
     ("shoot_cr3bp", ("massdriver.trajectory",), "one CR3BP coast"),
@@ -140,6 +144,27 @@ def _shoot(model: str, method: str = "dop853"):
 
 
     return shoot(_site(), _epoch(), 2.5017 * u.km / u.s, model=model, days=6.0, method=method)
+
+
+def _integrator_parts(state: dict) -> None:
+    # Compiled, not run: the argument types DOP853 (integrate_packed, the batch and Sundman
+    # loops) passes them. These functions are called, not inlined, so once they are in the
+    # cache a process compiling an integrator loads them instead of compiling them; a
+    # background child (massdriver.background_compile) compiles them while its parent is
+    # still typing the scan's kernels. tests/test_background_compile.py checks the types.
+    f8, i8 = nbt.float64, nbt.int64
+    a1, a2, a3 = (nbt.Array(nbt.float64, ndim, "C") for ndim in (1, 2, 3))
+    ai = nbt.Array(nbt.int64, 1, "C")
+    parts = (
+        (events.event_workspace, (i8, ai, i8, f8, a1, a1, a1)),
+        (forces.rhs_called, (i8, f8, a1, a1, a1, a2, i8)),
+        (dop853.select_initial_step, (i8, f8, a1, a1, f8, f8, f8, f8, a1, a1, a1, a2, a1)),
+        (dop853.dense_coefficients, (i8, f8, a1, a1, f8, a2, a1, a2, a1, a1)),
+        (events.handle_events, (i8, ai, i8, ai, a1, f8, f8, f8, a1, a1, a2, a1, a1, a1, f8, ai,
+                                a2, a3)),
+    )
+    for dispatcher, signature in parts:
+        dispatcher.compile(signature)
 
 
 def _shoot_ephemeris(state: dict) -> None:
@@ -246,6 +271,7 @@ def _arrival(state: dict) -> None:
 
 
 _FUNCTIONS: dict[str, Callable[[dict], None]] = {
+    "integrator_parts": _integrator_parts,
     "shoot_ephemeris": _shoot_ephemeris,
     "shoot_cr3bp": _shoot_cr3bp,
     "shoot_taylor": _shoot_taylor,

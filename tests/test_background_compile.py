@@ -1,4 +1,4 @@
-"""The pricing kernels compiled beside a cold ``solve`` (massdriver.background_compile).
+"""Kernels compiled beside a cold ``solve`` (massdriver.background_compile).
 
 What must hold: the child's warm-up steps compile the very specialisations ``solve`` uses (else
 the child's work is wasted and the parent compiles them again), no child is started when it
@@ -62,12 +62,12 @@ def test_the_child_is_ended_however_the_body_ends(monkeypatch):
     assert child is not None and child.returncode is not None
 
 
-def test_pricing_steps_follow_the_satellite():
+def test_solve_steps_follow_the_satellite():
     class Mission:
         satellite = None
-    assert bc.pricing_steps(Mission()) == ["twobody_budgets"]
+    assert bc.solve_steps(Mission()) == ["integrator_parts", "twobody_budgets"]
     Mission.satellite = object()
-    assert bc.pricing_steps(Mission()) == ["twobody_budgets", "arrival"]
+    assert bc.solve_steps(Mission()) == ["integrator_parts", "twobody_budgets", "arrival"]
 
 
 def test_warmup_only_refuses_an_unknown_step(capsys):
@@ -105,6 +105,35 @@ def test_child_steps_compile_what_solve_uses(tmp_path):
         print("NEW", new)
     """)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, timeout=1800)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "NEW {}" in done.stdout, done.stdout
+
+
+@pytest.mark.slow
+def test_integrator_parts_are_the_ones_an_integrator_uses(tmp_path):
+    """On an EMPTY cache (a warm one would load integrate_packed whole and never type its
+    callees): after the ``integrator_parts`` step, compiling the DOP853 integrator through a
+    real shot compiles no new specialisation of those parts."""
+    code = textwrap.dedent("""
+        import massdriver.kernels.forces as f
+        import massdriver.kernels.integrators.dop853 as d
+        import massdriver.kernels.integrators.events as e
+        from massdriver import warmup
+
+        parts = {"event_workspace": e.event_workspace, "handle_events": e.handle_events,
+                 "rhs_called": f.rhs_called, "select_initial_step": d.select_initial_step,
+                 "dense_coefficients": d.dense_coefficients}
+        warmup.warmup(steps=["integrator_parts"])
+        before = {k: len(v.signatures) for k, v in parts.items()}
+        assert all(n == 1 for n in before.values()), before
+        warmup.warmup(steps=["shoot_ephemeris"])
+        after = {k: len(v.signatures) for k, v in parts.items()}
+        print("NEW", {k: after[k] - before[k] for k in parts if after[k] != before[k]})
+    """)
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=os.pathsep.join(
         [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env=env, timeout=1800)

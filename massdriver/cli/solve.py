@@ -133,7 +133,7 @@ def output_names() -> list[str]:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from massdriver.background_compile import compiling_beside, pricing_steps
+    from massdriver.background_compile import compiling_beside, solve_steps
     from massdriver.cli._common import emit_json, json_ready
     from massdriver.config import load_mission
     from massdriver.outputs import OutputDirectory
@@ -160,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
                          patterns=export_patterns,
                          same_input=("mission.toml", mission_bytes)) as txn:
         # on a cold numba cache the pricing kernels compile on a second core meanwhile
-        with compiling_beside(pricing_steps(mission)):
+        with compiling_beside(solve_steps(mission)):
             plan = solve_loaded(mission, args.quiet)
         best = plan.best
         with txn.file_errors("plan.json"):

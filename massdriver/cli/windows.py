@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
 
     from massdriver.aim import solve_mission
     from massdriver.arrival import with_cli_choices
-    from massdriver.background_compile import compiling_beside, pricing_steps
+    from massdriver.background_compile import compiling_beside, solve_steps
     from massdriver.cli._common import emit_json
     from massdriver.cli.solve import _progress, print_windows, say_track_choice
     from massdriver.config import load_mission, parse_epoch
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
                 flag = f"--from {args.start}"
             raise InputError(f"{flag}: {reason}") from None
         mission = dataclasses.replace(mission, search=search)
-    with compiling_beside(pricing_steps(mission)):     # on a cold cache, on a second core
+    with compiling_beside(solve_steps(mission)):     # on a cold cache, on a second core
         plan = solve_mission(mission, progress=_progress(args.quiet))
     say_track_choice(plan)
     if args.json:
