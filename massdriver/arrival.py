@@ -390,9 +390,25 @@ class _Burn:
     peak_g: float = 0.0
 
 
+def _two_body(P: np.ndarray) -> np.ndarray:
+    """A copy of the kernel parameters ``P`` without J2: the gravity of every burn and of the
+    coast to its start.
+
+    The burns are priced against two-body elements (the impulsive budget's vis-viva, the
+    target apsides, the Kepler coasts and secular J2 drift of the multi-day strategies). A
+    burn flown with J2 would end in an *osculating* J2 state whose two-body elements carry the
+    short-period J2 terms (the J2 potential difference between the burn's two ends shifts the
+    energy): read as mean elements by what follows, that was an artefact of up to -16 m/s in
+    ``multi_pass`` that moves with where the burn sits (docs/arrival.md)."""
+    Pt = P.copy()
+    Pt[K.J2] = 0.0
+    return Pt
+
+
 def _backward(y_p: np.ndarray, t_p: float, t: float, P: np.ndarray) -> np.ndarray:
-    """Coast (no thrust, no drag) from the periapsis state back (or on) to ``t``."""
-    Pc = P.copy()
+    """Two-body coast (no thrust, no drag, no J2) from the periapsis state back (or on) to
+    ``t``."""
+    Pc = _two_body(P)
     Pc[K.THRUST] = 0.0
     Pc[K.CDA] = 0.0
     y = y_p.copy()
@@ -403,7 +419,9 @@ def _backward(y_p: np.ndarray, t_p: float, t: float, P: np.ndarray) -> np.ndarra
 
 def _burn(y_start: np.ndarray, t_start: float, duration: float, P: np.ndarray,
           direction: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    Pb = P.copy()
+    """Fly a burn of ``duration`` s from ``(y_start, t_start)``: two-body gravity (``P``'s J2
+    is ignored, see :func:`_two_body`), thrust with mass flow, drag above ``P[FLOOR]``."""
+    Pb = _two_body(P)
     Pb[K.T_ON], Pb[K.T_OFF] = t_start, t_start + duration
     if direction is not None:
         Pb[K.STEER] = 2.0
