@@ -61,8 +61,8 @@ __all__ = [
     "ARRIVAL_STRATEGIES", "CHOOSE_BY", "SOLAR_LEVELS", "StrategyResult", "ArrivalComparison",
     "ArrivalOptions", "compare_strategies", "finite_burn", "multi_pass", "aerobraking",
     "aerocapture", "entry_corridor", "kernel_parameters", "parse_strategies", "price_window",
-    "price_plan", "arrival_columns", "with_cli_choices", "comparison_lines", "PlaneDrift",
-    "node_mismatch_cost",
+    "price_plan", "arrival_columns", "priced_strategies", "with_cli_choices",
+    "comparison_lines", "PlaneDrift", "node_mismatch_cost",
     "HISTORY_COLUMNS", "history_dict", "satellite_limits",
 ]
 
@@ -1062,22 +1062,44 @@ def price_plan(plan, target, satellite: Satellite, options: ArrivalOptions | Non
     return dataclasses.replace(plan, windows=windows)
 
 
-def arrival_columns(comparisons: Sequence[ArrivalComparison]) -> dict:
+def priced_strategies(strategies: str | Sequence[str] = ARRIVAL_STRATEGIES) -> tuple[str, ...]:
+    """The strategies :func:`compare_strategies` prices for ``strategies``, in the order of its
+    results: ``impulsive`` first, then the others as given."""
+    names = parse_strategies(strategies)
+    return ("impulsive",) + tuple(n for n in names if n != "impulsive")
+
+
+def arrival_columns(comparisons: Sequence[ArrivalComparison],
+                    strategies: str | Sequence[str] | None = None) -> dict:
     """windows.ecsv columns of the comparison: chosen strategy, then delta-v and propellant
     of each strategy (masked, an empty field in the file, where infeasible).
 
     Every ``dv_*`` / ``propellant_*`` column is a masked quantity, also when nothing in it is
     masked: the file's schema then depends on which strategies were priced, never on their
     outcomes (a plain column for an all-feasible strategy but a masked one as soon as one
-    window fails would change the ECSV header between runs, and a reader's column type)."""
+    window fails would change the ECSV header between runs, and a reader's column type).
+
+    Parameters
+    ----------
+    comparisons : sequence of ArrivalComparison
+        One per window; may be empty.
+    strategies : str or sequence of str, optional
+        What was (or would have been) priced (:func:`priced_strategies`); used when
+        ``comparisons`` is empty, so that a run without windows writes the same columns (of
+        length 0) as one with windows. Default: every strategy.
+    """
 
     def col(values: list[float], unit):
         v = np.asarray(values, dtype=float)
         bad = ~np.isfinite(v)
         return Masked(np.where(bad, 0.0, v) * unit, mask=bad)
 
-    cols: dict[str, Any] = {"arrival_strategy": [c.chosen for c in comparisons]}
-    names = [r.strategy for r in comparisons[0].results]
+    cols: dict[str, Any] = {"arrival_strategy": np.array([c.chosen for c in comparisons],
+                                                         dtype=str)}
+    if comparisons:
+        names = [r.strategy for r in comparisons[0].results]
+    else:
+        names = priced_strategies(ARRIVAL_STRATEGIES if strategies is None else strategies)
     for name in names:
         cols[f"dv_{name}"] = col([c[name].delta_v.to_value(_KMS) for c in comparisons], _KMS)
         cols[f"propellant_{name}"] = col([c[name].propellant.to_value(u.kg)
