@@ -3,8 +3,10 @@
 The impulsive budget (:mod:`massdriver.budget`) prices burns as if the engine fired in an
 instant. Here each strategy is flown with the satellite's own engine and aerodynamics
 (:class:`~massdriver.satellite.Satellite`) in :mod:`massdriver.kernels.arrival` (Earth point
-mass + J2, drag and lift in the US Standard Atmosphere 1976 with a solar level, thrust with mass
-flow), and priced by propellant mass as well as delta-v:
+mass, drag and lift in the US Standard Atmosphere 1976 with a solar level, thrust with mass
+flow; J2 only as the secular drift of the multi-day strategies, so that every burn and pass is
+priced in the two-body model of the impulsive budget), and priced by propellant mass as well as
+delta-v:
 
 ``impulsive``
     The window's impulsive budget (the reference).
@@ -916,7 +918,10 @@ def aerocapture(y_p: np.ndarray, q: float, Q: float, satellite: Satellite,
                 options: ArrivalOptions, extras: float = 0.0) -> StrategyResult:
     """One guided atmospheric pass into an orbit of apoapsis Q, then perigee raise."""
     h_i = float(u.Quantity(options.interface_altitude).to_value(u.km))
-    P = kernel_parameters(satellite, solar=options.solar, thrust=False, top=h_i, floor=20.0)
+    # two-body + drag and lift, as the aerobraking passes: the exit apoapsis is read as a
+    # two-body element and the perigee raise priced two-body (see _two_body)
+    P = _two_body(kernel_parameters(satellite, solar=options.solar, thrust=False, top=h_i,
+                                    floor=20.0))
     P[K.EXIT_ALT] = h_i
     r_i = R_EARTH + h_i
     r_p, v_p = float(np.linalg.norm(y_p[:3])), float(np.linalg.norm(y_p[3:6]))
