@@ -3,8 +3,10 @@
 The impulsive budget (:mod:`massdriver.budget`) prices burns as if the engine fired in an
 instant. Here each strategy is flown with the satellite's own engine and aerodynamics
 (:class:`~massdriver.satellite.Satellite`) in :mod:`massdriver.kernels.arrival` (Earth point
-mass + J2, drag and lift in the US Standard Atmosphere 1976 with a solar level, thrust with mass
-flow), and priced by propellant mass as well as delta-v:
+mass, drag and lift in the US Standard Atmosphere 1976 with a solar level, thrust with mass
+flow; J2 only as the secular drift of the multi-day strategies, so that every burn and pass is
+priced in the two-body model of the impulsive budget), and priced by propellant mass as well as
+delta-v:
 
 ``impulsive``
     The window's impulsive budget (the reference).
@@ -61,8 +63,8 @@ __all__ = [
     "ARRIVAL_STRATEGIES", "CHOOSE_BY", "SOLAR_LEVELS", "StrategyResult", "ArrivalComparison",
     "ArrivalOptions", "compare_strategies", "finite_burn", "multi_pass", "aerobraking",
     "aerocapture", "entry_corridor", "kernel_parameters", "parse_strategies", "price_window",
-    "price_plan", "arrival_columns", "with_cli_choices", "comparison_lines", "PlaneDrift",
-    "node_mismatch_cost",
+    "price_plan", "arrival_columns", "priced_strategies", "with_cli_choices",
+    "comparison_lines", "PlaneDrift", "node_mismatch_cost",
     "HISTORY_COLUMNS", "history_dict", "satellite_limits",
 ]
 
@@ -390,9 +392,25 @@ class _Burn:
     peak_g: float = 0.0
 
 
+def _two_body(P: np.ndarray) -> np.ndarray:
+    """A copy of the kernel parameters ``P`` without J2: the gravity of every burn and of the
+    coast to its start.
+
+    The burns are priced against two-body elements (the impulsive budget's vis-viva, the
+    target apsides, the Kepler coasts and secular J2 drift of the multi-day strategies). A
+    burn flown with J2 would end in an *osculating* J2 state whose two-body elements carry the
+    short-period J2 terms (the J2 potential difference between the burn's two ends shifts the
+    energy): read as mean elements by what follows, that was an artefact of up to -16 m/s in
+    ``multi_pass`` that moves with where the burn sits (docs/arrival.md)."""
+    Pt = P.copy()
+    Pt[K.J2] = 0.0
+    return Pt
+
+
 def _backward(y_p: np.ndarray, t_p: float, t: float, P: np.ndarray) -> np.ndarray:
-    """Coast (no thrust, no drag) from the periapsis state back (or on) to ``t``."""
-    Pc = P.copy()
+    """Two-body coast (no thrust, no drag, no J2) from the periapsis state back (or on) to
+    ``t``."""
+    Pc = _two_body(P)
     Pc[K.THRUST] = 0.0
     Pc[K.CDA] = 0.0
     y = y_p.copy()
@@ -403,7 +421,9 @@ def _backward(y_p: np.ndarray, t_p: float, t: float, P: np.ndarray) -> np.ndarra
 
 def _burn(y_start: np.ndarray, t_start: float, duration: float, P: np.ndarray,
           direction: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    Pb = P.copy()
+    """Fly a burn of ``duration`` s from ``(y_start, t_start)``: two-body gravity (``P``'s J2
+    is ignored, see :func:`_two_body`), thrust with mass flow, drag above ``P[FLOOR]``."""
+    Pb = _two_body(P)
     Pb[K.T_ON], Pb[K.T_OFF] = t_start, t_start + duration
     if direction is not None:
         Pb[K.STEER] = 2.0
@@ -898,7 +918,10 @@ def aerocapture(y_p: np.ndarray, q: float, Q: float, satellite: Satellite,
                 options: ArrivalOptions, extras: float = 0.0) -> StrategyResult:
     """One guided atmospheric pass into an orbit of apoapsis Q, then perigee raise."""
     h_i = float(u.Quantity(options.interface_altitude).to_value(u.km))
-    P = kernel_parameters(satellite, solar=options.solar, thrust=False, top=h_i, floor=20.0)
+    # two-body + drag and lift, as the aerobraking passes: the exit apoapsis is read as a
+    # two-body element and the perigee raise priced two-body (see _two_body)
+    P = _two_body(kernel_parameters(satellite, solar=options.solar, thrust=False, top=h_i,
+                                    floor=20.0))
     P[K.EXIT_ALT] = h_i
     r_i = R_EARTH + h_i
     r_p, v_p = float(np.linalg.norm(y_p[:3])), float(np.linalg.norm(y_p[3:6]))
@@ -1044,22 +1067,44 @@ def price_plan(plan, target, satellite: Satellite, options: ArrivalOptions | Non
     return dataclasses.replace(plan, windows=windows)
 
 
-def arrival_columns(comparisons: Sequence[ArrivalComparison]) -> dict:
+def priced_strategies(strategies: str | Sequence[str] = ARRIVAL_STRATEGIES) -> tuple[str, ...]:
+    """The strategies :func:`compare_strategies` prices for ``strategies``, in the order of its
+    results: ``impulsive`` first, then the others as given."""
+    names = parse_strategies(strategies)
+    return ("impulsive",) + tuple(n for n in names if n != "impulsive")
+
+
+def arrival_columns(comparisons: Sequence[ArrivalComparison],
+                    strategies: str | Sequence[str] | None = None) -> dict:
     """windows.ecsv columns of the comparison: chosen strategy, then delta-v and propellant
     of each strategy (masked, an empty field in the file, where infeasible).
 
     Every ``dv_*`` / ``propellant_*`` column is a masked quantity, also when nothing in it is
     masked: the file's schema then depends on which strategies were priced, never on their
     outcomes (a plain column for an all-feasible strategy but a masked one as soon as one
-    window fails would change the ECSV header between runs, and a reader's column type)."""
+    window fails would change the ECSV header between runs, and a reader's column type).
+
+    Parameters
+    ----------
+    comparisons : sequence of ArrivalComparison
+        One per window; may be empty.
+    strategies : str or sequence of str, optional
+        What was (or would have been) priced (:func:`priced_strategies`); used when
+        ``comparisons`` is empty, so that a run without windows writes the same columns (of
+        length 0) as one with windows. Default: every strategy.
+    """
 
     def col(values: list[float], unit):
         v = np.asarray(values, dtype=float)
         bad = ~np.isfinite(v)
         return Masked(np.where(bad, 0.0, v) * unit, mask=bad)
 
-    cols: dict[str, Any] = {"arrival_strategy": [c.chosen for c in comparisons]}
-    names = [r.strategy for r in comparisons[0].results]
+    cols: dict[str, Any] = {"arrival_strategy": np.array([c.chosen for c in comparisons],
+                                                         dtype=str)}
+    if comparisons:
+        names = [r.strategy for r in comparisons[0].results]
+    else:
+        names = priced_strategies(ARRIVAL_STRATEGIES if strategies is None else strategies)
     for name in names:
         cols[f"dv_{name}"] = col([c[name].delta_v.to_value(_KMS) for c in comparisons], _KMS)
         cols[f"propellant_{name}"] = col([c[name].propellant.to_value(u.kg)

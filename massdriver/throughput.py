@@ -1405,7 +1405,9 @@ def _schedule_runs(plan, runs: list, block_days: float, client, checkpoint) -> l
 def plan_throughput(plan: ThroughputPlan, *, scheduler: str | None = None, client=None,
                     checkpoint: str | Path | None = None, block_days: float | None = None,
                     verdict: bool = True,
-                    progress: Callable[[int, int], None] | None = None) -> ThroughputResult:
+                    progress: Callable[[int, int], None] | None = None,
+                    arrival_progress: Callable[[int, int], None] | None = None
+                    ) -> ThroughputResult:
     """Price and schedule a throughput plan (:func:`price_windows` then :func:`schedule`).
 
     Parameters
@@ -1420,7 +1422,10 @@ def plan_throughput(plan: ThroughputPlan, *, scheduler: str | None = None, clien
     verdict : bool
         Compute each shell's largest rate (one more schedule per shell).
     progress : callable, optional
-        ``progress(done, total)`` in pricing tasks.
+        ``progress(done, total)`` in window-pricing tasks.
+    arrival_progress : callable, optional
+        ``progress(done, total)`` in arrival-strategy tasks (a second phase with its own
+        count, after the schedule); default ``progress``.
 
     Returns
     -------
@@ -1429,4 +1434,5 @@ def plan_throughput(plan: ThroughputPlan, *, scheduler: str | None = None, clien
     tables = price_windows(plan, scheduler=scheduler, client=client, checkpoint=checkpoint,
                            progress=progress)
     return schedule(plan, tables, block_days=block_days, scheduler=scheduler, client=client,
-                    checkpoint=checkpoint, verdict=verdict, progress=progress)
+                    checkpoint=checkpoint, verdict=verdict,
+                    progress=progress if arrival_progress is None else arrival_progress)

@@ -368,7 +368,7 @@ class Plan:
         cols["open_utc"] = table_times([x.open for x in w])
         cols["close_utc"] = table_times([x.close for x in w])
         cols["best_utc"] = table_times([x.best_epoch for x in w])
-        cols["branch"] = [x.branch for x in w]
+        cols["branch"] = np.array([x.branch for x in w], dtype=str)
         cols["speed"] = [x.speed.to_value(u.km / u.s) for x in w] * u.km / u.s
         cols["time_of_flight"] = [x.time_of_flight.to_value(u.day) for x in w] * u.day
         cols["perigee_altitude"] = [x.perigee.altitude.to_value(u.km) for x in w] * u.km
@@ -376,13 +376,19 @@ class Plan:
         cols["raan"] = [x.perigee.raan.to_value(u.deg) for x in w] * u.deg
         for part in ("mcc", "insertion", "plane_change", "circularization", "margin", "total"):
             cols[part] = [getattr(x.budget, part).to_value(u.km / u.s) for x in w] * u.km / u.s
-        cols["strategy"] = [x.budget.strategy for x in w]
+        cols["strategy"] = np.array([x.budget.strategy for x in w], dtype=str)
         cols["energy_per_shot"] = [x.energy_per_shot.to_value(u.J) for x in w] * u.J
         cols["truncated_start"] = np.array([x.truncated_start for x in w], dtype=bool)
         cols["truncated_end"] = np.array([x.truncated_end for x in w], dtype=bool)
         if w and all(x.arrival is not None for x in w):
             from massdriver.arrival import arrival_columns
             cols.update(arrival_columns([x.arrival for x in w]))
+        elif not w and getattr(self.mission, "satellite", None) is not None:
+            # no window, but a satellite: the strategy columns a run with windows would have
+            # (length 0), so that a reader of windows.ecsv sees one schema either way
+            from massdriver.arrival import ArrivalOptions, arrival_columns
+            options = getattr(self.mission, "arrival", None) or ArrivalOptions()
+            cols.update(arrival_columns([], strategies=options.strategies))
         return QTable(cols, meta={"massdriver_version": self.version, **self.inputs})
 
     def to_dict(self) -> dict:

@@ -70,3 +70,61 @@ def test_the_header_does_not_depend_on_the_outcomes():
         return [line for line in text.splitlines() if line.startswith("#")]
 
     assert header((True, True)) == header((False, False)) == header((True, False))
+
+
+def _all_strategies(scale: float) -> ArrivalComparison:
+    names = ("impulsive", "finite_burn", "multi_pass", "aerobraking", "aerocapture")
+    results = tuple(StrategyResult(n, n != "aerocapture", "ok", (1.0 + k) * scale * KMS,
+                                   (200.0 + k) * scale * u.kg, (1.0 + k) * scale * KMS)
+                    for k, n in enumerate(names))
+    return ArrivalComparison(results, "aerobraking", "propellant", {})
+
+
+def _header(table) -> dict:
+    """ECSV ``datatype`` entry and serialisation block of every column, by name."""
+    out = io.StringIO()
+    table.write(out, format="ascii.ecsv")
+    text = out.getvalue()
+    back = QTable.read(text, format="ascii.ecsv")
+    entries = {}
+    for line in text.splitlines():
+        if line.startswith("# - {name: "):
+            entries[line.split("name: ")[1].split(",")[0]] = line
+    return {name: (entries[name], type(back[name]).__name__, getattr(back[name], "unit", None))
+            for name in back.colnames}
+
+
+def test_a_run_without_windows_writes_the_strategy_columns():
+    """windows.ecsv of a mission with a satellite but no window has the columns (names, types,
+    units, masking) of a run with windows, with no rows; ``[arrival] strategies`` decides which.
+    The time columns are left out of the comparison: astropy writes an empty ``Time`` column
+    as float64 (it reads back as ``Time`` all the same)."""
+    import dataclasses
+
+    from fake_solve import MISSION_EXAMPLE, tiny_plan, window_plan
+
+    from massdriver.arrival import ArrivalOptions
+    from massdriver.config.mission import load_mission
+
+    mission = load_mission(MISSION_EXAMPLE)
+    assert mission.satellite is not None
+    full = window_plan()
+    full = dataclasses.replace(
+        full, mission=mission,
+        windows=tuple(dataclasses.replace(w, arrival=_all_strategies(1.0 + 0.01 * k))
+                      for k, w in enumerate(full.windows)))
+    empty = dataclasses.replace(tiny_plan(), mission=mission)
+    with_rows, without = _header(full.to_table()), _header(empty.to_table())
+    assert len(empty.to_table()) == 0
+    assert list(without) == list(with_rows)
+    assert "dv_aerocapture" in without and without["arrival_strategy"][0].endswith("string}")
+    times = {"open_utc", "close_utc", "best_utc"}
+    assert {k: v for k, v in without.items() if k not in times} == \
+        {k: v for k, v in with_rows.items() if k not in times}
+    assert without["dv_multi_pass"][1] == "MaskedQuantity"
+    # the strategies of [arrival], impulsive first
+    few = dataclasses.replace(mission, arrival=ArrivalOptions(strategies="aerobraking"))
+    names = dataclasses.replace(empty, mission=few).to_table().colnames
+    assert [n for n in names if n.startswith("dv_")] == ["dv_impulsive", "dv_aerobraking"]
+    # a mission without a satellite has no strategy columns
+    assert "arrival_strategy" not in tiny_plan().to_table().colnames

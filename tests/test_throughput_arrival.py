@@ -236,3 +236,20 @@ def test_chunked_shots_identical(flown, monkeypatch):
     again = tp.schedule(plan, tp.price_windows(plan), verdict=False)
     for f in ("strategy", "delta_v_km_s", "propellant_kg"):
         assert getattr(again.schedule, f).tobytes() == getattr(r.schedule, f).tobytes()
+
+
+def test_each_phase_counts_on_its_own_progress(flown):
+    """Window pricing and arrival-strategy tasks are two phases with two counters: each
+    ``progress(done, total)`` rises to its own total (the CLI labels them ``windows`` and
+    ``arrival`` instead of one bar that restarted at 0); the result is the same."""
+    _path, plan, r = flown
+    seen = {"windows": [], "arrival": []}
+    again = tp.plan_throughput(plan, verdict=False,
+                               progress=lambda d, t: seen["windows"].append((d, t)),
+                               arrival_progress=lambda d, t: seen["arrival"].append((d, t)))
+    for name, calls in seen.items():
+        assert calls, name
+        done = [d for d, _t in calls]
+        assert done == sorted(done) and calls[-1][0] == calls[-1][1], (name, calls)
+        assert len({t for _d, t in calls}) == 1, name
+    assert np.array_equal(again.schedule.strategy, r.schedule.strategy)

@@ -36,7 +36,8 @@ def add_parser(subparsers) -> None:
     p.set_defaults(run=run)
 
 
-def _progress(quiet: bool):
+def _progress(quiet: bool, label: str = "scan"):
+    """A ``progress(done, total)`` bar on stderr named ``label`` (``None`` when quiet)."""
     from massdriver.cli._common import progress_enabled
 
     if not progress_enabled(quiet):
@@ -45,7 +46,7 @@ def _progress(quiet: bool):
     def show(done: int, total: int) -> None:
         width = 30
         filled = int(width * done / max(total, 1))
-        sys.stderr.write(f"\rscan [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        sys.stderr.write(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
         if done >= total:
             sys.stderr.write("\n")
         sys.stderr.flush()

@@ -99,7 +99,8 @@ def run(args: argparse.Namespace) -> int:
             shutil.rmtree(checkpoint)
         result = plan_throughput(plan, scheduler=args.scheduler, checkpoint=checkpoint,
                                  block_days=args.block_days, verdict=not args.no_verdict,
-                                 progress=_progress(args.quiet))
+                                 progress=_progress(args.quiet, "windows"),
+                                 arrival_progress=_progress(args.quiet, "arrival"))
         d = result.to_dict()
         with txn.file_errors("schedule.parquet"):
             import pyarrow.parquet as pq
