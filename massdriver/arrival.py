@@ -14,11 +14,14 @@ delta-v:
     One retrograde burn, velocity-aligned (or inertially fixed), of finite duration; its start
     is chosen by ``scipy.optimize.minimize_scalar`` and its length by ``brentq`` so that the
     orbit after it has the target's energy and the remaining trim to the target apsides is
-    least. Gravity loss = this strategy's delta-v - the impulsive one.
+    least. Gravity loss = this strategy's delta-v - the impulsive one. A trim over
+    :func:`trim_tolerance` (5 % of the impulsive in-plane cost) is not a clean-up but the
+    insertion the burn could not do: infeasible.
 ``multi_pass``
     Capture into a long ellipse with a burn of at most ``max_burn`` seconds centred on perigee,
     then lower the apogee on the following perigee passes with burns of the same length, the
-    last one sized to land on the target. Reports passes, days and radiation-belt passes.
+    last one sized to land on the target (its trim held to the same tolerance). Reports
+    passes, days and radiation-belt passes.
 ``aerobraking``
     Capture (finite burn) into an ellipse of apoapsis altitude ``capture_apoapsis``, walk the
     perigee down into the atmosphere with a burn at the first apoapsis (bisection: the first
@@ -65,7 +68,8 @@ __all__ = [
     "aerocapture", "entry_corridor", "kernel_parameters", "parse_strategies", "price_window",
     "price_plan", "arrival_columns", "priced_strategies", "with_cli_choices",
     "comparison_lines", "PlaneDrift", "node_mismatch_cost",
-    "HISTORY_COLUMNS", "history_dict", "satellite_limits",
+    "HISTORY_COLUMNS", "history_dict", "satellite_limits", "trim_tolerance",
+    "TRIM_FRACTION", "TRIM_FLOOR",
 ]
 
 log = logging.getLogger(__name__)
@@ -81,6 +85,15 @@ _RTOL = 1e-9
 #: altitude (km) a powered flight may not go below: burns are not aero-assisted (a burn that
 #: would dip lower is rejected by the optimiser)
 BURN_FLOOR = 150.0
+#: largest trim (impulsive clean-up of the apsides a finite burn leaves) a finite-burn strategy
+#: may carry, as a fraction of the arrival's impulsive in-plane cost, and at least
+#: :data:`TRIM_FLOOR` km/s: a clean-up burn, not the insertion. The trim is priced as impulses,
+#: which is honest only for short burns (Robbins' loss grows as dv tau^2: at 1/20 of the
+#: insertion's delta-v and burn time, its own loss is ~1e-4 of that of one burn doing the
+#: whole insertion). More than that and the strategy is infeasible (docs/arrival.md).
+TRIM_FRACTION = 0.05
+#: km/s: the trim allowed whatever the insertion (a mid-course-correction-sized clean-up)
+TRIM_FLOOR = 0.010
 
 
 def parse_strategies(text: str | Sequence[str]) -> tuple[str, ...]:
@@ -213,6 +226,10 @@ class StrategyResult:
     history : ndarray or None
         Aerobraking: per pass (time d, perigee alt km, apogee alt km, peak q W/cm^2, peak g,
         load J/cm^2, corridor burn m/s).
+    trim : Quantity or None
+        Finite-burn strategies (finite burn, multi-pass): the impulsive clean-up of the apsides
+        left by the (last) finite burn, km/s, included in ``arrival_delta_v``; more than
+        :func:`trim_tolerance` makes the strategy infeasible (the trim is then the shortfall).
     node_mismatch : Quantity or None
         Multi-day strategies (multi-pass, aerobraking) into a target with a prescribed node:
         the node of the final orbit minus the target's at the end (deg, in (-180, 180]), both
@@ -238,6 +255,7 @@ class StrategyResult:
     burn_time: Any = 0.0 * u.s
     history: Any = field(default=None, repr=False, compare=False)
     node_mismatch: Any = None
+    trim: Any = None
 
     def as_dict(self) -> dict:
         """Plain floats for plan.json (NaN -> None)."""
@@ -258,6 +276,8 @@ class StrategyResult:
         }
         if self.node_mismatch is not None:
             out["node_mismatch_deg"] = f(self.node_mismatch, u.deg)
+        if self.trim is not None:
+            out["trim_km_s"] = f(self.trim, _KMS)
         if self.corridor is not None:
             out["corridor_deg"] = [f(self.corridor[0], u.deg), f(self.corridor[1], u.deg)]
         if self.history is not None and len(self.history):
@@ -390,6 +410,7 @@ class _Burn:
     trim: float
     peak_q: float = 0.0
     peak_g: float = 0.0
+    min_altitude: float = math.inf
 
 
 def _two_body(P: np.ndarray) -> np.ndarray:
@@ -488,7 +509,7 @@ def _finite_burn_to(y_p: np.ndarray, t_p: float, q: float, Q: float, P: np.ndarr
             return None
         dv = ve * math.log(float(y0[6]) / float(y[6]))
         return _Burn(start, d, y, t_p + start + d, dv, apsides_change_cost(rp, ra, q, Q),
-                     info[3], info[2])
+                     info[3], info[2], info[4])
 
     if centred:
         # the centred burn of the length that would do it: fixed point on d
@@ -606,10 +627,30 @@ def _result(name: str, feasible: bool, outcome: str, arrival_dv: float, extras: 
                           (arrival_dv if feasible else math.nan) * _KMS, loss, **kw)
 
 
+def trim_tolerance(impulsive_dv: float) -> float:
+    """Largest trim (km/s) a finite-burn strategy may carry for an arrival whose impulsive
+    in-plane cost is ``impulsive_dv`` km/s: :data:`TRIM_FRACTION` of it, at least
+    :data:`TRIM_FLOOR`."""
+    return max(TRIM_FRACTION * impulsive_dv, TRIM_FLOOR)
+
+
+def _trim_outcome(b: _Burn, which: str) -> str:
+    """Why a finite burn whose trim is over the tolerance is not an insertion (short enough
+    for the CLI table): the burn stopped at the burn floor, or ended off the target."""
+    if b.min_altitude < BURN_FLOOR + 1.0:
+        return f"{which} floored at {BURN_FLOOR:.0f} km, {b.trim:.2f} km/s short"
+    return f"{which} ends {b.trim:.2f} km/s off the orbit"
+
+
 def finite_burn(y_p: np.ndarray, q: float, Q: float, satellite: Satellite,
                 options: ArrivalOptions, extras: float = 0.0) -> StrategyResult:
     """One finite retrograde burn from the periapsis state ``y_p`` (8,: km, km/s, kg, J/m^2;
-    time 0 at periapsis) into apsides (q, Q) km."""
+    time 0 at periapsis) into apsides (q, Q) km.
+
+    The burn's start is optimised (burn + trim) and its length set so that the orbit after it
+    has the target's energy; the apsides it leaves are cleaned up by an impulsive trim. A trim
+    over :func:`trim_tolerance` means one burn cannot reach the orbit (typically: a longer burn
+    would dip under :data:`BURN_FLOOR`): infeasible, the outcome saying by how much."""
     P = kernel_parameters(satellite, solar=options.solar, floor=BURN_FLOOR)
     ve = _ve(satellite)
     r_p, v_p = float(np.linalg.norm(y_p[:3])), float(np.linalg.norm(y_p[3:6]))
@@ -618,8 +659,12 @@ def finite_burn(y_p: np.ndarray, q: float, Q: float, satellite: Satellite,
     if b is None:
         return _result("finite_burn", False, "no burn reaches the target", 0.0, extras,
                        satellite, imp)
-    return _result("finite_burn", True, "ok", b.delta_v + b.trim, extras, satellite, imp,
-                   passes=1, days=b.t_end / 86400.0 * u.day, burn_time=b.duration * u.s)
+    kw = dict(passes=1, days=b.t_end / 86400.0 * u.day, burn_time=b.duration * u.s,
+              trim=b.trim * _KMS)
+    if b.trim > trim_tolerance(imp):
+        return _result("finite_burn", False, _trim_outcome(b, "burn"), 0.0, extras,
+                       satellite, imp, **kw)
+    return _result("finite_burn", True, "ok", b.delta_v + b.trim, extras, satellite, imp, **kw)
 
 
 def multi_pass(y_p: np.ndarray, q: float, Q: float, satellite: Satellite,
@@ -652,6 +697,10 @@ def multi_pass(y_p: np.ndarray, q: float, Q: float, satellite: Satellite,
             if b is None:
                 return _result("multi_pass", False, "last burn failed", 0.0, extras,
                                satellite, imp)
+            last_trim = b.trim
+            if b.trim > trim_tolerance(imp):
+                return _result("multi_pass", False, _trim_outcome(b, "last burn"), 0.0,
+                               extras, satellite, imp, passes=passes, trim=b.trim * _KMS)
             dv_total += b.delta_v + b.trim
             burn_time += b.duration
             t_end = b.t_end
@@ -689,7 +738,8 @@ def multi_pass(y_p: np.ndarray, q: float, Q: float, satellite: Satellite,
     return _result("multi_pass", True, _mismatch_outcome(dv_plane, node_deg),
                    dv_total + dv_plane, extras, satellite, imp, passes=passes,
                    days=t_end / 86400.0 * u.day, belt_passes=belt, burn_time=burn_time * u.s,
-                   node_mismatch=None if node_deg is None else node_deg * u.deg)
+                   node_mismatch=None if node_deg is None else node_deg * u.deg,
+                   trim=last_trim * _KMS)
 
 
 def _lower_perigee(y_p: np.ndarray, r_new: float) -> np.ndarray:
