@@ -14,11 +14,16 @@ delta-v:
     One retrograde burn, velocity-aligned (or inertially fixed), of finite duration; its start
     is chosen by ``scipy.optimize.minimize_scalar`` and its length by ``brentq`` so that the
     orbit after it has the target's energy and the remaining trim to the target apsides is
-    least. Gravity loss = this strategy's delta-v - the impulsive one.
+    least; the mid-course correction aims the approach perigee higher where that lets the
+    burn end in the target orbit (the raise optimised too, its cost included). Gravity loss =
+    this strategy's delta-v - the impulsive one. A trim over :func:`trim_tolerance` (5 % of
+    the impulsive in-plane cost) is not a clean-up but the insertion the burn could not do:
+    infeasible.
 ``multi_pass``
     Capture into a long ellipse with a burn of at most ``max_burn`` seconds centred on perigee,
     then lower the apogee on the following perigee passes with burns of the same length, the
-    last one sized to land on the target. Reports passes, days and radiation-belt passes.
+    last one sized to land on the target (its trim held to the same tolerance). Reports
+    passes, days and radiation-belt passes.
 ``aerobraking``
     Capture (finite burn) into an ellipse of apoapsis altitude ``capture_apoapsis``, walk the
     perigee down into the atmosphere with a burn at the first apoapsis (bisection: the first
@@ -65,7 +70,8 @@ __all__ = [
     "aerocapture", "entry_corridor", "kernel_parameters", "parse_strategies", "price_window",
     "price_plan", "arrival_columns", "priced_strategies", "with_cli_choices",
     "comparison_lines", "PlaneDrift", "node_mismatch_cost",
-    "HISTORY_COLUMNS", "history_dict", "satellite_limits",
+    "HISTORY_COLUMNS", "history_dict", "satellite_limits", "trim_tolerance",
+    "TRIM_FRACTION", "TRIM_FLOOR",
 ]
 
 log = logging.getLogger(__name__)
@@ -81,6 +87,15 @@ _RTOL = 1e-9
 #: altitude (km) a powered flight may not go below: burns are not aero-assisted (a burn that
 #: would dip lower is rejected by the optimiser)
 BURN_FLOOR = 150.0
+#: largest trim (impulsive clean-up of the apsides a finite burn leaves) a finite-burn strategy
+#: may carry, as a fraction of the arrival's impulsive in-plane cost, and at least
+#: :data:`TRIM_FLOOR` km/s: a clean-up burn, not the insertion. The trim is priced as impulses,
+#: which is honest only for short burns (Robbins' loss grows as dv tau^2: at 1/20 of the
+#: insertion's delta-v and burn time, its own loss is ~1e-4 of that of one burn doing the
+#: whole insertion). More than that and the strategy is infeasible (docs/arrival.md).
+TRIM_FRACTION = 0.05
+#: km/s: the trim allowed whatever the insertion (a mid-course-correction-sized clean-up)
+TRIM_FLOOR = 0.010
 
 
 def parse_strategies(text: str | Sequence[str]) -> tuple[str, ...]:
@@ -125,8 +140,9 @@ class ArrivalOptions:
     max_passes : int
         Most aerobraking passes.
     mcc_radius : Quantity
-        Distance from the Earth where the corridor-targeting correction is made (km); the
-        correction changes the angular momentum by ``r x dv``.
+        Distance from the Earth where the corridor-targeting correction (aerobraking,
+        aerocapture) and the perigee aim of ``finite_burn`` are made (km); the correction
+        changes the angular momentum by ``r x dv``.
     interface_altitude : Quantity
         Entry interface of aerocapture (km).
     strategies : tuple of str
@@ -213,6 +229,14 @@ class StrategyResult:
     history : ndarray or None
         Aerobraking: per pass (time d, perigee alt km, apogee alt km, peak q W/cm^2, peak g,
         load J/cm^2, corridor burn m/s).
+    trim : Quantity or None
+        Finite-burn strategies (finite burn, multi-pass): the impulsive clean-up of the apsides
+        left by the (last) finite burn, km/s, included in ``arrival_delta_v``; more than
+        :func:`trim_tolerance` makes the strategy infeasible (the trim is then the shortfall).
+    approach_perigee : Quantity or None
+        ``finite_burn``: the perigee altitude (km) the mid-course correction aims the approach
+        at so that the burn ends in the target orbit (the arrival's own when not raised); its
+        cost is in ``arrival_delta_v``.
     node_mismatch : Quantity or None
         Multi-day strategies (multi-pass, aerobraking) into a target with a prescribed node:
         the node of the final orbit minus the target's at the end (deg, in (-180, 180]), both
@@ -238,6 +262,8 @@ class StrategyResult:
     burn_time: Any = 0.0 * u.s
     history: Any = field(default=None, repr=False, compare=False)
     node_mismatch: Any = None
+    trim: Any = None
+    approach_perigee: Any = None
 
     def as_dict(self) -> dict:
         """Plain floats for plan.json (NaN -> None)."""
@@ -258,6 +284,10 @@ class StrategyResult:
         }
         if self.node_mismatch is not None:
             out["node_mismatch_deg"] = f(self.node_mismatch, u.deg)
+        if self.trim is not None:
+            out["trim_km_s"] = f(self.trim, _KMS)
+        if self.approach_perigee is not None:
+            out["approach_perigee_altitude_km"] = f(self.approach_perigee, u.km)
         if self.corridor is not None:
             out["corridor_deg"] = [f(self.corridor[0], u.deg), f(self.corridor[1], u.deg)]
         if self.history is not None and len(self.history):
@@ -390,6 +420,7 @@ class _Burn:
     trim: float
     peak_q: float = 0.0
     peak_g: float = 0.0
+    min_altitude: float = math.inf
 
 
 def _two_body(P: np.ndarray) -> np.ndarray:
@@ -488,7 +519,7 @@ def _finite_burn_to(y_p: np.ndarray, t_p: float, q: float, Q: float, P: np.ndarr
             return None
         dv = ve * math.log(float(y0[6]) / float(y[6]))
         return _Burn(start, d, y, t_p + start + d, dv, apsides_change_cost(rp, ra, q, Q),
-                     info[3], info[2])
+                     info[3], info[2], info[4])
 
     if centred:
         # the centred burn of the length that would do it: fixed point on d
@@ -606,20 +637,96 @@ def _result(name: str, feasible: bool, outcome: str, arrival_dv: float, extras: 
                           (arrival_dv if feasible else math.nan) * _KMS, loss, **kw)
 
 
+def trim_tolerance(impulsive_dv: float) -> float:
+    """Largest trim (km/s) a finite-burn strategy may carry for an arrival whose impulsive
+    in-plane cost is ``impulsive_dv`` km/s: :data:`TRIM_FRACTION` of it, at least
+    :data:`TRIM_FLOOR`."""
+    return max(TRIM_FRACTION * impulsive_dv, TRIM_FLOOR)
+
+
+def _trim_outcome(b: _Burn, which: str) -> str:
+    """Why a finite burn whose trim is over the tolerance is not an insertion (short enough
+    for the CLI table): the burn stopped at the burn floor, or ended off the target."""
+    if b.min_altitude < BURN_FLOOR + 1.0:
+        return f"{which} floored at {BURN_FLOOR:.0f} km, {b.trim:.2f} km/s short"
+    return f"{which} ends {b.trim:.2f} km/s off the orbit"
+
+
+#: raises (km) of the approach perigee the finite burn is tried at before the refinement
+#: between the two neighbours of the best (:func:`finite_burn`); at 2,000 km the correction
+#: alone is ~50 m/s and the burn, that high in the well, loses hundreds of m/s more
+FINITE_BURN_RAISES = (0.0, 25.0, 50.0, 100.0, 150.0, 200.0, 300.0, 400.0, 500.0, 700.0,
+                      1000.0, 1500.0, 2000.0)
+
+
 def finite_burn(y_p: np.ndarray, q: float, Q: float, satellite: Satellite,
                 options: ArrivalOptions, extras: float = 0.0) -> StrategyResult:
     """One finite retrograde burn from the periapsis state ``y_p`` (8,: km, km/s, kg, J/m^2;
-    time 0 at periapsis) into apsides (q, Q) km."""
+    time 0 at periapsis) into apsides (q, Q) km, the approach perigee raised by the mid-course
+    correction where that helps.
+
+    For a given approach perigee the burn's start is optimised (burn + trim) and its length
+    set so that the orbit after it has the target's energy; the apsides it leaves are cleaned
+    up by an impulsive trim. A long burn started before perigee sags towards the Earth while
+    it slows: the mid-course correction aims the approach at a higher perigee ``r_p' >= r_p``
+    (same energy and plane, :func:`_perigee_moved`), costed ``|dh| / r`` at
+    ``options.mcc_radius`` (:func:`_mcc_cost`, as aerobraking's corridor targeting), so that the
+    burn ends in the target orbit above :data:`BURN_FLOOR`. The raise minimises correction +
+    burn + trim among the raises whose trim is within :func:`trim_tolerance`: tried at
+    :data:`FINITE_BURN_RAISES`, then refined (``minimize_scalar``, 0.5 km) between the two
+    neighbours of the best feasible one. Infeasible (the outcome saying by how much) when no
+    raise brings the trim within the tolerance: typically a longer burn would dip under the
+    floor whatever the aim. The result's ``approach_perigee`` is the altitude aimed at."""
     P = kernel_parameters(satellite, solar=options.solar, floor=BURN_FLOOR)
     ve = _ve(satellite)
     r_p, v_p = float(np.linalg.norm(y_p[:3])), float(np.linalg.norm(y_p[3:6]))
     imp = impulsive_in_plane(r_p, v_p, q, Q)
-    b = _finite_burn_to(y_p, 0.0, q, Q, P, ve, options.steering)
-    if b is None:
-        return _result("finite_burn", False, "no burn reaches the target", 0.0, extras,
-                       satellite, imp)
-    return _result("finite_burn", True, "ok", b.delta_v + b.trim, extras, satellite, imp,
-                   passes=1, days=b.t_end / 86400.0 * u.day, burn_time=b.duration * u.s)
+    tol = trim_tolerance(imp)
+    r_mcc = float(u.Quantity(options.mcc_radius).to_value(u.km))
+    tried: dict[float, tuple[_Burn | None, float]] = {}
+
+    def attempt(raise_km: float) -> tuple[_Burn | None, float]:
+        if raise_km not in tried:
+            if raise_km <= 0.0:
+                y_c, mcc = y_p, 0.0
+            else:
+                y_c = _perigee_moved(y_p, r_p + raise_km)
+                mcc = _mcc_cost(y_p, y_c, r_mcc)
+                y_c[6] = float(y_p[6]) * math.exp(-mcc / ve)    # burnt before arrival
+            tried[raise_km] = (_finite_burn_to(y_c, 0.0, q, Q, P, ve, options.steering), mcc)
+        return tried[raise_km]
+
+    def cost(raise_km: float) -> float:
+        """Correction + burn + trim, km/s; a trim over the tolerance (or no burn) ranks
+        behind every feasible raise."""
+        b, mcc = attempt(raise_km)
+        if b is None:
+            return 1e3
+        total = mcc + b.delta_v + b.trim
+        return total if b.trim <= tol else total + 10.0 + b.trim
+
+    raises = FINITE_BURN_RAISES
+    costs = [cost(h) for h in raises]
+    k = int(np.argmin(costs))
+    if costs[k] < 10.0:     # a feasible aim on the grid: refine it (else nothing to refine)
+        lo, hi = raises[max(k - 1, 0)], raises[min(k + 1, len(raises) - 1)]
+        minimize_scalar(cost, bounds=(lo, hi), method="bounded", options={"xatol": 0.5})
+    feasible = [(cost(h), h) for h, (b, _) in tried.items() if b is not None and b.trim <= tol]
+    if not feasible:
+        b, _ = attempt(0.0)
+        if b is None:
+            return _result("finite_burn", False, "no burn reaches the target", 0.0, extras,
+                           satellite, imp)
+        return _result("finite_burn", False, _trim_outcome(b, "burn"), 0.0, extras,
+                       satellite, imp, passes=1, days=b.t_end / 86400.0 * u.day,
+                       burn_time=b.duration * u.s, trim=b.trim * _KMS,
+                       approach_perigee=(r_p - R_EARTH) * u.km)
+    _, raise_km = min(feasible)
+    b, mcc = attempt(raise_km)
+    outcome = "ok" if raise_km < 1.0 else f"ok, perigee aimed at {r_p + raise_km - R_EARTH:.0f} km"
+    return _result("finite_burn", True, outcome, mcc + b.delta_v + b.trim, extras, satellite,
+                   imp, passes=1, days=b.t_end / 86400.0 * u.day, burn_time=b.duration * u.s,
+                   trim=b.trim * _KMS, approach_perigee=(r_p + raise_km - R_EARTH) * u.km)
 
 
 def multi_pass(y_p: np.ndarray, q: float, Q: float, satellite: Satellite,
@@ -652,6 +759,10 @@ def multi_pass(y_p: np.ndarray, q: float, Q: float, satellite: Satellite,
             if b is None:
                 return _result("multi_pass", False, "last burn failed", 0.0, extras,
                                satellite, imp)
+            last_trim = b.trim
+            if b.trim > trim_tolerance(imp):
+                return _result("multi_pass", False, _trim_outcome(b, "last burn"), 0.0,
+                               extras, satellite, imp, passes=passes, trim=b.trim * _KMS)
             dv_total += b.delta_v + b.trim
             burn_time += b.duration
             t_end = b.t_end
@@ -689,7 +800,8 @@ def multi_pass(y_p: np.ndarray, q: float, Q: float, satellite: Satellite,
     return _result("multi_pass", True, _mismatch_outcome(dv_plane, node_deg),
                    dv_total + dv_plane, extras, satellite, imp, passes=passes,
                    days=t_end / 86400.0 * u.day, belt_passes=belt, burn_time=burn_time * u.s,
-                   node_mismatch=None if node_deg is None else node_deg * u.deg)
+                   node_mismatch=None if node_deg is None else node_deg * u.deg,
+                   trim=last_trim * _KMS)
 
 
 def _lower_perigee(y_p: np.ndarray, r_new: float) -> np.ndarray:

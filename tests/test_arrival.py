@@ -206,11 +206,12 @@ def test_comparison_of_a_lunar_return_to_leo(leo_comparison):
     c = leo_comparison
     imp = c["impulsive"]
     fin = c["finite_burn"]
-    # 400 N on 800 kg: an hour-long burn, tens of m/s to a few hundred m/s of gravity loss
-    assert 0.02 < fin.gravity_loss.to_value("km/s") < 0.4
-    assert fin.delta_v > imp.delta_v
+    # 400 N on 800 kg: no single burn above the 150 km floor reaches the circle (it stops at
+    # the floor, ~2.4 km/s short): infeasible, said so (tests/test_arrival_trim.py)
+    assert not fin.feasible and "floored at 150 km" in fin.outcome
     mp = c["multi_pass"]
-    assert imp.delta_v < mp.delta_v < fin.delta_v
+    # seven 10-minute passes do it, with tens of m/s of gravity loss
+    assert imp.delta_v < mp.delta_v and 0.02 < mp.gravity_loss.to_value("km/s") < 0.1
     assert mp.passes > 2 and mp.belt_passes >= 1
     ab = c["aerobraking"]
     assert ab.feasible and ab.delta_v < 0.6 * imp.delta_v
