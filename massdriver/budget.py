@@ -55,9 +55,10 @@ STRATEGIES = ("perigee_burn", "high_ellipse")
 MCC_STRATEGY = "mid_course_correction"
 #: default upper bound (and, if not optimised, value) of the capture-ellipse apoapsis radius, km
 DEFAULT_CAPTURE_APOAPSIS = 100_000.0
-#: fewer arrivals than this are priced on the calling thread only: waking numba's thread pool
-#: for the one-row calls of the window refinement cost ~0.6-8 ms CPU a call (OpenMP workers
-#: spinning), pricing the row ~0.1 ms (measured, docs/performance.md "Warm main job")
+#: fewer arrivals than this are priced on the calling thread only: waking numba's sleeping
+#: OpenMP worker for the one-row calls of the window refinement cost up to ~10 ms of CPU a
+#: call when the other core was busy, pricing the row ~0.01 ms (docs/performance.md, "Warm
+#: main job")
 _SERIAL_ROWS = 64
 
 

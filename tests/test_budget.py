@@ -556,8 +556,8 @@ def test_scanner_sized_batch_is_priced_like_single_arrivals():
 def test_few_arrivals_are_priced_on_the_calling_thread(two_threads, monkeypatch):
     """The window refinement prices one arrival at a time (~80 calls in the README's job):
     fewer than 64 rows run the parallel kernel on the calling thread alone (waking numba's
-    threads cost ~0.6-8 ms CPU a call, the row ~0.1 ms), bit for bit as in a batch, and the
-    caller's thread count is restored."""
+    sleeping worker cost up to ~10 ms CPU a call, the row ~0.01 ms), bit for bit as in a
+    batch, and the caller's thread count is restored."""
     import numba
 
     import massdriver.budget as budget
