@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import astropy.units as u
+import numba
 import numpy as np
 
 from massdriver.bodies import G0, GM_EARTH
@@ -54,6 +55,11 @@ STRATEGIES = ("perigee_burn", "high_ellipse")
 MCC_STRATEGY = "mid_course_correction"
 #: default upper bound (and, if not optimised, value) of the capture-ellipse apoapsis radius, km
 DEFAULT_CAPTURE_APOAPSIS = 100_000.0
+#: fewer arrivals than this are priced on the calling thread only: waking numba's sleeping
+#: OpenMP worker for the one-row calls of the window refinement cost up to ~10 ms of CPU a
+#: call when the other core was busy, pricing the row ~0.01 ms (docs/performance.md, "Warm
+#: main job")
+_SERIAL_ROWS = 64
 
 
 # --- raw, vectorised -----------------------------------------------------------------------------
@@ -139,7 +145,8 @@ def budget_arrays(r, v, t_tdb, target: TargetOrbit, *,
     Notes
     -----
     Cost: about 3-5 microseconds per arrival per core (see ``docs/budget.md``); the target plane
-    for all epochs is computed in numpy first (IAU 1976 precession, mean Sun).
+    for all epochs is computed in numpy first (IAU 1976 precession, mean Sun). Fewer than
+    64 arrivals are priced on the calling thread alone (starting numba's threads costs more).
     """
     rr = _rows(r, "r")
     vv = _rows(v, "v")
@@ -156,10 +163,16 @@ def budget_arrays(r, v, t_tdb, target: TargetOrbit, *,
     out = np.empty((n, 2, 3))
     out_ra = np.empty(n)
     out_geom = np.empty((n, 3))
-    insertion_budgets(rr, vv, plane.normal, plane.pole, plane.cos_inclination, plane.free_raan,
-                      plane.perigee_radius, plane.apogee_radius, float(mu),
-                      float(capture_apoapsis), bool(optimize_capture), plane.raan_rate, out,
-                      out_ra, out_geom)
+    threads = numba.get_num_threads()          # of this thread (numba keeps it per thread)
+    if n < _SERIAL_ROWS:
+        numba.set_num_threads(1)
+    try:
+        insertion_budgets(rr, vv, plane.normal, plane.pole, plane.cos_inclination,
+                          plane.free_raan, plane.perigee_radius, plane.apogee_radius,
+                          float(mu), float(capture_apoapsis), bool(optimize_capture),
+                          plane.raan_rate, out, out_ra, out_geom)
+    finally:
+        numba.set_num_threads(threads)
     strategy_total = out.sum(axis=2)
     best = np.argmin(strategy_total, axis=1)
     return BudgetArrays(

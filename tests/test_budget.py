@@ -553,6 +553,41 @@ def test_scanner_sized_batch_is_priced_like_single_arrivals():
         assert alone.total[0] == pytest.approx(b.total[k], rel=1e-12, abs=1e-12)
 
 
+def test_few_arrivals_are_priced_on_the_calling_thread(two_threads, monkeypatch):
+    """The window refinement prices one arrival at a time (~80 calls in the README's job):
+    fewer than 64 rows run the parallel kernel on the calling thread alone (waking numba's
+    sleeping worker cost up to ~10 ms CPU a call, the row ~0.01 ms), bit for bit as in a
+    batch, and the caller's thread count is restored."""
+    import numba
+
+    import massdriver.budget as budget
+
+    two_threads(2)
+    seen = []
+    kernel = budget.insertion_budgets
+
+    def spy(*args):
+        seen.append(numba.get_num_threads())
+        return kernel(*args)
+
+    monkeypatch.setattr(budget, "insertion_budgets", spy)
+    n = 64
+    r, v = _random_perigees(3, n, 6700, 7200)
+    t = T0 + 600.0 * np.arange(n)
+    target = tg.circular(400 * u.km, 28.5 * u.deg)
+    batch = budget_arrays(r, v, t, target)
+    assert seen == [2]
+    for k in (0, 17, n - 1):
+        alone = budget_arrays(r[k:k + 1], v[k:k + 1], t[k:k + 1], target)
+        for name in ("strategy_total", "capture_apoapsis_radius", "plane_angle",
+                     "out_of_plane_angle", "perigee_rotation_fraction"):
+            np.testing.assert_array_equal(getattr(alone, name)[0], getattr(batch, name)[k])
+    few = budget_arrays(r[:n - 1], v[:n - 1], t[:n - 1], target)
+    np.testing.assert_array_equal(few.strategy_total, batch.strategy_total[:n - 1])
+    assert seen == [2, 1, 1, 1, 1]
+    assert numba.get_num_threads() == 2
+
+
 # --- units-aware layer ---------------------------------------------------------------------------
 def _state_on_plane(target, di_deg=10.0, alt=600.0, v_inf=0.9):
     rp = R_EARTH + alt

@@ -138,7 +138,10 @@ def save_figure(fig, stem: str | os.PathLike, formats: Sequence[str] = ("png",),
     written = []
     for fmt in formats:
         path = stem.with_suffix(f".{fmt}")
-        fig.savefig(path, format=fmt, dpi=dpi, metadata=_metadata(fmt))
+        if fmt == "png":
+            _save_png(fig, path, dpi)
+        else:
+            fig.savefig(path, format=fmt, dpi=dpi, metadata=_metadata(fmt))
         written.append(path)
     return written
 
@@ -146,8 +149,38 @@ def save_figure(fig, stem: str | os.PathLike, formats: Sequence[str] = ("png",),
 def png_bytes(fig, *, dpi: float | None = None) -> bytes:
     """The figure as PNG bytes (what the HTML page embeds)."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, metadata=_metadata("png"))
+    _save_png(fig, buf, dpi)
     return buf.getvalue()
+
+
+def _save_png(fig, target, dpi: float | None) -> None:
+    """``fig.savefig(target, format="png")`` with one drawing of the figure instead of two.
+
+    For a figure with a layout engine, ``savefig`` first draws the whole figure without output
+    to run the layout, then draws it again into the image. Here the engine is run once at the
+    saved dpi (the text sizes it measures are those of the image) and switched off while the
+    figure is drawn and saved, then restored. The pixels are those of ``savefig``.
+    """
+    dpi = matplotlib.rcParams["savefig.dpi"] if dpi is None else dpi
+    engine = fig.get_layout_engine()
+    if engine is None or dpi == "figure":
+        fig.savefig(target, format="png", dpi=dpi, metadata=_metadata("png"))
+        return
+    shown_dpi = fig.dpi
+    try:
+        fig.dpi = dpi
+        if fig.axes:           # as Figure.draw does before drawing
+            with contextlib.suppress(ValueError):
+                engine.execute(fig)
+        # no engine at all (not the "none" placeholder, with which savefig draws twice); the
+        # rc keys would otherwise give a figure without an engine a tight or constrained one
+        with matplotlib.rc_context({"figure.autolayout": False,
+                                    "figure.constrained_layout.use": False}):
+            fig.set_layout_engine(None)
+        fig.savefig(target, format="png", dpi=dpi, metadata=_metadata("png"))
+    finally:
+        fig.set_layout_engine(engine)
+        fig.dpi = shown_dpi
 
 
 def _metadata(fmt: str) -> dict:
