@@ -1,8 +1,9 @@
-"""Compile the pricing kernels on a second core while a cold ``solve`` compiles its scan.
+"""Compile kernels on a second core while a cold ``solve`` compiles its scan.
 
 A cold run (empty numba cache) compiles its kernels one after another on one core: the scan's
-integrator first, the insertion budgets and arrival strategies only when the windows are
-priced, tens of seconds later. Those later kernels do not depend on the scan's, so a child
+integrator first (its called parts several seconds in), the insertion budgets and arrival
+strategies only when the windows are priced, tens of seconds later. None of these depends on
+the scan's own kernels, so a child
 ``massdriver warmup --only STEPS`` can compile them on another core meanwhile and write them to
 the shared on-disk cache, from which the parent loads them when it gets there. A kernel the
 parent reaches first it compiles itself, exactly as without the child, so results never depend
@@ -39,11 +40,13 @@ _SENTINELS: dict[str, tuple[str, str]] = {
 def _cached(step: str) -> bool | None:
     """Whether ``step``'s sentinel kernel has an entry in the numba cache this process uses
     (None when that cannot be told: caching off, or numba's cache layout not recognised)."""
+    if not jit_module.CACHE:
+        return None
     module_name, function = _SENTINELS[step]
     dispatcher = getattr(importlib.import_module(module_name), function, None)
     cache_file = getattr(getattr(dispatcher, "_cache", None), "_cache_file", None)
     index = getattr(cache_file, "_index_path", None)
-    if not jit_module.CACHE or index is None:
+    if index is None:
         return None
     return os.path.exists(index)
 

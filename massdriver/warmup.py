@@ -36,6 +36,7 @@ from massdriver.bodies import R_EARTH
 from massdriver.budget import delta_v_budget
 from massdriver.coilgun import Armature, Coilgun, DriveCoil, simulate
 from massdriver.ephemeris import Ephemeris
+from massdriver.errors import InputError
 from massdriver.kernels import forces, shots
 from massdriver.kernels import jit as jit_module
 from massdriver.kernels.integrators import batch, dop853, events, propagate
@@ -47,7 +48,7 @@ from massdriver.timescales import to_tdb_seconds
 from massdriver.trajectory import FAR_PERIGEE_RADIUS, perigee_arrival_from_state, shoot
 from massdriver.windows import solve
 
-__all__ = ["warmup", "STEPS", "cache_location", "cache_directories"]
+__all__ = ["warmup", "STEPS", "check_steps", "cache_location", "cache_directories"]
 
 #: warm-up steps in the order they run: (name, modules that must exist, description)
 STEPS: tuple[tuple[str, tuple[str, ...], str], ...] = (
@@ -227,9 +228,8 @@ def _twobody_budgets(state: dict) -> None:
     # kernels alone: massdriver.background_compile runs it beside a cold solve that is
     # compiling the integrator itself
     t_perigee = float(to_tdb_seconds(_epoch()))
-    state = np.array([R_EARTH + 400.0, 0.0, 0.0, 0.0, 10.85 * math.cos(0.5),
-                      10.85 * math.sin(0.5)])
-    perigee = perigee_arrival_from_state(t_perigee, t_perigee - 4.5 * bodies.DAY, state)
+    y = np.array([R_EARTH + 400.0, 0.0, 0.0, 0.0, 10.85 * math.cos(0.5), 10.85 * math.sin(0.5)])
+    perigee = perigee_arrival_from_state(t_perigee, t_perigee - 4.5 * bodies.DAY, y)
     target = circular(400 * u.km, 28.5 * u.deg)
     delta_v_budget(perigee.position, perigee.velocity, perigee.epoch, target)
 
@@ -284,6 +284,15 @@ _FUNCTIONS: dict[str, Callable[[dict], None]] = {
 }
 
 
+def check_steps(steps: Sequence[str]) -> None:
+    """Raise :class:`massdriver.errors.InputError` (one line) unless ``steps`` names at least one
+    step and only steps of :data:`STEPS`."""
+    unknown = sorted(set(steps) - set(_FUNCTIONS))
+    if unknown or not steps:
+        raise InputError(f"unknown warm-up step {', '.join(unknown) or '(none)'}; choose "
+                         f"from {', '.join(name for name, _, _ in STEPS)}")
+
+
 def warmup(progress: Callable[[str, float | None, str], None] | None = None,
            steps: Sequence[str] | None = None) -> dict[str, float]:
     """Compile (or load from the on-disk cache) every kernel by running tiny problems.
@@ -295,6 +304,8 @@ def warmup(progress: Callable[[str, float | None, str], None] | None = None,
         the step was skipped (``note`` says why), else ``note`` describes the step.
     steps : sequence of str, optional
         Run only these steps (names of :data:`STEPS`, run in that table's order); default all.
+        An unknown name, or none at all, raises :class:`massdriver.errors.InputError`
+        (:func:`check_steps`).
 
     Returns
     -------
@@ -313,10 +324,7 @@ def warmup(progress: Callable[[str, float | None, str], None] | None = None,
     state: dict = {}
     start = time.perf_counter()
     if steps is not None:
-        unknown = sorted(set(steps) - set(_FUNCTIONS))
-        if unknown:
-            raise ValueError(f"unknown warm-up step(s) {', '.join(unknown)}; choose from "
-                             f"{', '.join(name for name, _, _ in STEPS)}")
+        check_steps(steps)
     for name, modules, description in STEPS:
         if steps is not None and name not in steps:
             continue
@@ -336,4 +344,3 @@ def warmup(progress: Callable[[str, float | None, str], None] | None = None,
             progress(name, timings[name], description)
     timings["total"] = time.perf_counter() - start
     return timings
-

@@ -28,17 +28,12 @@ def add_parser(subparsers) -> None:
 
 def run(args) -> int:
     """Run ``massdriver warmup``."""
-    from massdriver.warmup import STEPS, cache_directories, cache_location, warmup
+    from massdriver.warmup import cache_directories, cache_location, check_steps, warmup
 
     steps = None
     if args.only is not None:
         steps = [name.strip() for name in args.only.split(",") if name.strip()]
-        known = [name for name, _, _ in STEPS]
-        unknown = [name for name in steps if name not in known]
-        if unknown or not steps:
-            print(f"massdriver warmup: error: --only: unknown step {', '.join(unknown) or '(none)'}"
-                  f"; choose from {', '.join(known)}", file=sys.stderr)
-            return 2
+        check_steps(steps)          # an unknown step: one line (InputError), exit 2
 
     def report(name: str, seconds: float | None, note: str) -> None:
         if args.quiet:
