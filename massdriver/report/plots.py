@@ -96,6 +96,7 @@ STYLE = {
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.axisbelow": True,
+    "axes.titley": 1.0,
     "figure.dpi": 100.0,
     "savefig.dpi": 110.0,
     "pdf.fonttype": 42,
@@ -164,7 +165,8 @@ def _save_png(fig, target, dpi: float | None) -> None:
     dpi = matplotlib.rcParams["savefig.dpi"] if dpi is None else dpi
     engine = fig.get_layout_engine()
     if engine is None or dpi == "figure":
-        fig.savefig(target, format="png", dpi=dpi, metadata=_metadata("png"))
+        fig.savefig(target, format="png", dpi=dpi, metadata=_metadata("png"),
+                    pil_kwargs=_PNG_OPTIONS)
         return
     shown_dpi = fig.dpi
     try:
@@ -177,10 +179,16 @@ def _save_png(fig, target, dpi: float | None) -> None:
         with matplotlib.rc_context({"figure.autolayout": False,
                                     "figure.constrained_layout.use": False}):
             fig.set_layout_engine(None)
-        fig.savefig(target, format="png", dpi=dpi, metadata=_metadata("png"))
+        fig.savefig(target, format="png", dpi=dpi, metadata=_metadata("png"),
+                    pil_kwargs=_PNG_OPTIONS)
     finally:
         fig.set_layout_engine(engine)
         fig.dpi = shown_dpi
+
+
+#: zlib level of the PNG files: 3 encodes the report's six figures in two thirds of the time of
+#: Pillow's default (6), for files 0-8 % larger (measured on the README's example)
+_PNG_OPTIONS = {"compress_level": 3}
 
 
 def _metadata(fmt: str) -> dict:
@@ -437,6 +445,8 @@ def plot_budget_bars(windows: Sequence[dict], threshold_km_s: float):
         ax_log.bar(x + (j - (len(BUDGET_PARTS) - 1) / 2) * width, np.where(val >= floor, val, 0),
                    width=width, color=PART_COLORS[part], label=PART_LABELS[part])
     ax_log.set_yscale("log")
+    ax_log.yaxis.set_major_formatter(_power_of_ten)
+    ax_log.yaxis.set_minor_formatter("")      # at least six decades: no minor labels anyway
     largest = 1000.0 * max(1e-3, float(base.max(initial=1.0)))          # m/s
     ax_log.set_ylim(floor, 10.0 ** np.ceil(np.log10(largest)))
     ax_log.set_xticks(x, labels)
@@ -450,6 +460,25 @@ def plot_budget_bars(windows: Sequence[dict], threshold_km_s: float):
                    va="center", fontsize=12, color="0.4")
     fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=6)
     return fig
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076"
+                              "\u2077\u2078\u2079")
+
+
+def _power_of_ten(value: float, _pos=None) -> str:
+    """Tick label of a logarithmic axis: ``10`` with the exponent in Unicode superscripts.
+
+    Matplotlib's default writes the same label as mathtext, whose parser costs about 0.1 s
+    CPU a figure; these are plain text (DejaVu Sans has the glyphs). Ticks off a power of ten
+    get no label.
+    """
+    if not value > 0:
+        return ""
+    exponent = round(float(np.log10(value)))
+    if not np.isclose(value, 10.0 ** exponent, rtol=1e-9):
+        return ""
+    return "10" + str(exponent).translate(_SUPERSCRIPT)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -572,7 +601,8 @@ def plot_trajectory_views(trajectory, *, target_radius_km: float | None = None,
     ax_i = fig.add_subplot(grid[0, 0])
     ax_r = fig.add_subplot(grid[0, 1])
     ax_z = fig.add_subplot(grid[1, 0])
-    ax_3 = fig.add_subplot(grid[1, 1], projection="3d")
+    with matplotlib.rc_context({"axes.titley": None}):   # title level with (c)'s, as before
+        ax_3 = fig.add_subplot(grid[1, 1], projection="3d")
 
     def marks(ax, rr, mm, moon=True):
         ax.add_patch(Circle((0.0, 0.0), bodies.R_EARTH * s, color="#2ca02c", alpha=0.6, lw=0,
@@ -633,7 +663,8 @@ def plot_trajectory_views(trajectory, *, target_radius_km: float | None = None,
     ax_3.set_xlabel("x [1000 km]")
     ax_3.set_ylabel("y [1000 km]")
     ax_3.set_zlabel("z [1000 km]")
-    ax_3.set_title("(d) Earth-centred ICRF, 3D")
+    with matplotlib.rc_context({"axes.titley": None}):
+        ax_3.set_title("(d) Earth-centred ICRF, 3D")
     if title:
         fig.suptitle(title)
     return fig
