@@ -1,0 +1,172 @@
+"""The report's figures are laid out without clipping or overlap (issue 15 C).
+
+The layout of the figures is made cheaper than matplotlib's constrained layout would make it
+(see :mod:`massdriver.report.plots`); these tests check what a layout has to get right, on
+every figure of the report (test_report_arrival's synthetic run, which has all six), drawn
+as the report saves them:
+
+* every text that is drawn lies inside the figure (no clipped tick label, label or title);
+* the axes of different panels do not overlap (a twin shares its panel's rectangle);
+* no drawn text of one panel (tick labels, labels, title) overlaps another panel's axes or
+  another panel's texts, and none overlaps a figure-level text or legend (suptitle, the
+  legends under the panels); an axes title overlaps no other text at all.
+"""
+
+from __future__ import annotations
+
+import pytest
+from test_report_arrival import write_run_with_arrival
+
+#: pixels a bounding box may stick out (rounding of the text extents)
+TOLERANCE_PX = 1.0
+
+
+@pytest.fixture(scope="module")
+def drawn(tmp_path_factory):
+    """``{stem: (figure, renderer, drawn texts)}`` of every report figure, drawn at the saved
+    dpi with the layout the report uses."""
+    import matplotlib
+
+    from massdriver import report
+    from massdriver.report import plots
+
+    d = tmp_path_factory.mktemp("layout") / "leo"
+    write_run_with_arrival(d)
+    out = {}
+    with plots.style():
+        figs = report.figures(report.read_results(d))
+        for stem, fig in figs.items():
+            fig.dpi = matplotlib.rcParams["savefig.dpi"]
+            out[stem] = (fig, *_draw_recording_texts(fig))
+    return out
+
+
+def _draw_recording_texts(fig):
+    """Draw ``fig`` (its layout engine runs first, as when saving) and return the renderer
+    and the :class:`matplotlib.text.Text` artists it actually drew (not the hidden ones,
+    nor the spare tick labels matplotlib keeps)."""
+    renderer = fig.canvas.get_renderer()
+    seen = {}
+    original = renderer.draw_text
+
+    def draw_text(gc, x, y, s, prop, angle, ismath=False, mtext=None):
+        if mtext is not None and s.strip():
+            seen[id(mtext)] = mtext
+        return original(gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
+
+    renderer.draw_text = draw_text
+    try:
+        fig.canvas.draw()
+    finally:
+        del renderer.draw_text
+    assert fig.canvas.get_renderer() is renderer
+    return renderer, list(seen.values())
+
+
+def _panels(fig) -> list[list]:
+    """The axes grouped by panel: axes with the same rectangle (an axes and its twins)."""
+    groups: dict[tuple, list] = {}
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        key = tuple(round(v, 6) for v in ax.get_position().bounds)
+        groups.setdefault(key, []).append(ax)
+    return list(groups.values())
+
+
+def _overlap(a, b) -> bool:
+    """``a`` and ``b`` (display bboxes) share more than :data:`TOLERANCE_PX` each way."""
+    return (min(a.x1, b.x1) - max(a.x0, b.x0) > TOLERANCE_PX
+            and min(a.y1, b.y1) - max(a.y0, b.y0) > TOLERANCE_PX)
+
+
+def layout_problems(fig, renderer, texts) -> list[str]:
+    """What is wrong with the layout of a drawn figure (empty when nothing is)."""
+    problems = []
+    page = fig.bbox
+    panels = _panels(fig)
+    # the panel each text belongs to (``Text.axes`` is unset on the 3D axis labels)
+    from matplotlib.text import Text
+
+    panel_of = {id(t): k for k, group in enumerate(panels) for ax in group
+                for t in ax.findobj(Text)}
+    boxes = []                       # (owner panel or -1 for the figure, label, bbox, title?)
+    for t in texts:
+        bb = t.get_window_extent(renderer)
+        label = repr(t.get_text()[:40])
+        if (bb.x0 < page.x0 - TOLERANCE_PX or bb.y0 < page.y0 - TOLERANCE_PX
+                or bb.x1 > page.x1 + TOLERANCE_PX or bb.y1 > page.y1 + TOLERANCE_PX):
+            problems.append(f"text {label} sticks out of the figure: {bb.bounds} vs "
+                            f"{page.bounds}")
+        owner = panel_of.get(id(t), -1)
+        if owner == -1 and _in_figure_legend(fig, t):
+            continue                 # a legend's texts: the legend's frame stands for them
+        title = any(t in (ax.title, ax._left_title, ax._right_title) for ax in fig.axes)
+        boxes.append((owner, label, bb, title))
+    for legend in fig.legends:
+        boxes.append((-1, "figure legend", legend.get_window_extent(renderer), False))
+    # panels do not overlap one another
+    rects = [group[0].get_window_extent(renderer) for group in panels]
+    for i in range(len(rects)):
+        for j in range(i + 1, len(rects)):
+            if _overlap(rects[i], rects[j]):
+                problems.append(f"panels {i} and {j} overlap: {rects[i].bounds}, "
+                                f"{rects[j].bounds}")
+    for owner, label, bb, _ in boxes:
+        for k, rect in enumerate(rects):
+            if k != owner and _overlap(bb, rect):
+                problems.append(f"{label} (panel {owner}) overlaps panel {k}")
+    for i in range(len(boxes)):
+        for j in range(i + 1, len(boxes)):
+            (oi, li, bi, ti), (oj, lj, bj, tj) = boxes[i], boxes[j]
+            if (oi != oj or oi == -1 or ti or tj) and _overlap(bi, bj):
+                problems.append(f"{li} (panel {oi}) overlaps {lj} (panel {oj})")
+    return problems
+
+
+def _in_figure_legend(fig, text) -> bool:
+    return any(text in legend.get_texts() for legend in fig.legends)
+
+
+def test_the_report_draws_all_six_figures(drawn):
+    from massdriver.report import ARRIVAL_FIGURES, FIGURES
+
+    assert tuple(drawn) == FIGURES + ARRIVAL_FIGURES
+
+
+@pytest.mark.parametrize("stem", ["window_chart", "speed_map", "budget", "trajectory",
+                                  "arrival_strategies", "aerobraking"])
+def test_figure_layout_clips_and_overlaps_nothing(drawn, stem):
+    fig, renderer, texts = drawn[stem]
+    assert len(texts) > 10                       # tick labels, labels and titles were seen
+    assert fig.get_suptitle() == "" or any(t is fig._suptitle for t in texts)
+    problems = layout_problems(fig, renderer, texts)
+    assert not problems, f"{stem}: " + "; ".join(problems[:8])
+
+
+def test_layout_check_sees_a_clipped_label_and_overlapping_panels(drawn):
+    """The check itself: a figure with its axes moved off the page and onto each other
+    fails it."""
+    import matplotlib
+
+    from massdriver import report
+    from massdriver.report import plots
+
+    fig = drawn["budget"][0]
+    with plots.style():
+        clone = report.plots.plot_budget_bars(
+            [{"budget": {"strategy": "perigee_burn", "total_km_s": 3.1, "mcc_km_s": 0.0,
+                         "insertion_km_s": 3.0, "plane_change_km_s": 0.05,
+                         "circularization_km_s": 0.0, "margin_km_s": 0.05},
+              "best_utc": "2027-01-03T07:48:00", "branch": "prograde"}], 3.3)
+        clone.dpi = matplotlib.rcParams["savefig.dpi"]
+        with matplotlib.rc_context({"figure.autolayout": False,
+                                    "figure.constrained_layout.use": False}):
+            clone.set_layout_engine(None)
+        left, right = clone.axes[:2]
+        left.set_position([0.0, 0.05, 0.6, 0.9])           # y labels off the left edge
+        right.set_position([0.5, 0.05, 0.45, 0.9])         # onto the left panel
+        problems = layout_problems(clone, *_draw_recording_texts(clone))
+    assert fig is not clone
+    assert any("sticks out of the figure" in p for p in problems)
+    assert any(p.startswith("panels 0 and 1 overlap") for p in problems)
