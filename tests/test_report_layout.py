@@ -170,3 +170,82 @@ def test_layout_check_sees_a_clipped_label_and_overlapping_panels(drawn):
     assert fig is not clone
     assert any("sticks out of the figure" in p for p in problems)
     assert any(p.startswith("panels 0 and 1 overlap") for p in problems)
+
+
+# ------------------------------------------------------------------------------------------------
+# the layout engine itself (massdriver.report.layout)
+# ------------------------------------------------------------------------------------------------
+def test_grid_margins_take_the_widest_reach_per_row_and_column():
+    from massdriver.report.layout import grid_margins
+
+    cells = [(range(0, 1), range(0, 1), 0.5, 0.1, 0.3, 0.2),
+             (range(0, 1), range(1, 2), 0.7, 0.4, 0.2, 0.6),
+             (range(1, 2), range(0, 2), 0.6, 0.9, 0.5, 0.1)]      # spans both columns
+    left, right, bottom, top = grid_margins(cells, 2, 2)
+    assert left == [0.6, 0.7] and right == [0.1, 0.9]
+    assert bottom == [0.3, 0.5] and top == [0.6, 0.1]
+
+
+def _chart(legend_loc="outside lower center", extra_axes=False):
+    import numpy as np
+
+    from massdriver.report import plots
+
+    fig = plots.new_figure(6.0, 4.0, layout="margins")
+    ax1, ax2 = fig.subplots(1, 2)
+    x = np.linspace(0.0, 1.0, 50)
+    ax1.plot(x, 1e4 * x, label="a")
+    ax2.plot(x, -x, label="b")
+    for ax in (ax1, ax2):
+        ax.set_xlabel("x [m]")
+        ax.set_ylabel("y [m]")
+        ax.set_title("a panel")
+    fig.suptitle("a figure")
+    fig.legend(loc=legend_loc, ncols=2)
+    if extra_axes:
+        fig.add_axes((0.4, 0.4, 0.2, 0.2))
+    return fig
+
+
+def test_layout_measures_once_and_again_only_when_the_ticks_moved(monkeypatch):
+    """One measurement when the ticks drawn are those measured; a second one (as constrained
+    layout always does) when placing the panels changed their ticks, here forced by an
+    estimate far off the margins the figure needs. Both lay it out cleanly."""
+    import matplotlib
+
+    from massdriver.report import layout, plots
+
+    passes = []
+    measure = layout._measured_params
+    monkeypatch.setattr(layout, "_measured_params",
+                        lambda *a, **k: passes.append(1) or measure(*a, **k))
+    with plots.style():
+        for estimate, expected in ((layout.ESTIMATE, 1), ((2.2, 0.1, 1.5, 1.2, 0.1, 0.1), 2)):
+            monkeypatch.setattr(layout, "ESTIMATE", estimate)
+            passes.clear()
+            fig = _chart()
+            fig.dpi = matplotlib.rcParams["savefig.dpi"]
+            problems = layout_problems(fig, *_draw_recording_texts(fig))
+            assert len(passes) == expected and not problems, (estimate, problems)
+
+
+@pytest.mark.parametrize("case", ["legend above", "axes outside the grid"])
+def test_layout_falls_back_to_constrained_layout(case, monkeypatch):
+    """A figure that is not one grid of panels with its legends below is left to matplotlib's
+    constrained layout (the report's figures never are)."""
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+    from massdriver.report import plots
+
+    fallbacks = []
+    execute = ConstrainedLayoutEngine.execute
+    monkeypatch.setattr(ConstrainedLayoutEngine, "execute",
+                        lambda self, fig: fallbacks.append(fig) or execute(self, fig))
+    with plots.style():
+        fig = (_chart(legend_loc="outside upper center") if case == "legend above"
+               else _chart(extra_axes=True))
+        plots.png_bytes(fig)
+        assert fallbacks == [fig]
+        fallbacks.clear()
+        plots.png_bytes(_chart())
+        assert fallbacks == []

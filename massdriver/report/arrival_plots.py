@@ -113,7 +113,7 @@ def plot_arrival_strategies(windows: Sequence[dict]):
     n = max(1, len(priced))
     ncols = min(n, 3)
     nrows = math.ceil(n / ncols)
-    fig = new_figure(4.6 * ncols + 0.6, 3.9 * nrows + 0.5)
+    fig = new_figure(4.6 * ncols + 0.6, 3.9 * nrows + 0.5, layout="margins")
     # only the panels drawn: a hidden panel in the empty cells would cost as much as a drawn one
     grid = fig.add_gridspec(nrows, ncols)
     axes = [fig.add_subplot(grid[k // ncols, k % ncols]) for k in range(n)]
@@ -211,7 +211,7 @@ def plot_aerobraking(window: dict, limits: dict | None = None):
     n = np.arange(1, per.size + 1)
     limits = limits if limits is not None else (window["arrival"].get("limits") or {})
 
-    fig = new_figure(10.0, 6.4)
+    fig = new_figure(10.0, 6.4, layout="margins")
     ax_a, ax_b = fig.subplots(2, 1, sharex=True, height_ratios=(1.5, 1.0))
     ax_a.plot(n, apo, color="#1f77b4", lw=1.4, label="apogee altitude")
     ax_p = ax_a.twinx()

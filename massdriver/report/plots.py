@@ -117,9 +117,19 @@ def style() -> Iterator[None]:
         yield
 
 
-def new_figure(width: float, height: float):
-    """A figure of ``width`` x ``height`` inches on an Agg canvas (constrained layout)."""
-    fig = Figure(figsize=(width, height), layout="constrained")
+def new_figure(width: float, height: float, *, layout: str = "constrained"):
+    """A figure of ``width`` x ``height`` inches on an Agg canvas.
+
+    ``layout``: ``"constrained"`` (matplotlib's constrained layout) or ``"margins"``
+    (:class:`massdriver.report.layout.MarginLayout`: one measurement of a single grid of
+    panels, about half the cost; what the mission report's figures use).
+    """
+    if layout == "margins":
+        from massdriver.report.layout import MarginLayout
+
+        fig = Figure(figsize=(width, height), layout=MarginLayout())
+    else:
+        fig = Figure(figsize=(width, height), layout=layout)
     FigureCanvasAgg(fig)
     return fig
 
@@ -272,7 +282,7 @@ def plot_window_chart(scan, windows: Sequence[dict], threshold_km_s: float):
     matplotlib.figure.Figure
     """
     branches = _branches(scan)
-    fig = new_figure(9.0, 2.2 + 2.3 * len(branches))
+    fig = new_figure(9.0, 2.2 + 2.3 * len(branches), layout="margins")
     axes = fig.subplots(len(branches), 1, sharex=True, squeeze=False)[:, 0]
     t_all = _datetimes(scan["launch_utc"])
     branch_col = np.asarray(scan["branch"], dtype=str)
@@ -347,8 +357,10 @@ def plot_speed_map(scan, windows: Sequence[dict], threshold_km_s: float):
     -------
     matplotlib.figure.Figure
     """
-    fig = new_figure(9.0, 4.6)
-    ax = fig.subplots()
+    fig = new_figure(9.0, 4.6, layout="margins")
+    # the colour bar in a narrow column of its own: a panel of the grid the layout places
+    grid = fig.add_gridspec(1, 2, width_ratios=(1.0, 0.022))
+    ax = fig.add_subplot(grid[0, 0])
     t_all = _datetimes(scan["launch_utc"])
     branch_col = np.asarray(scan["branch"], dtype=str)
     speed = _values(scan["speed"], "km/s")
@@ -371,7 +383,8 @@ def plot_speed_map(scan, windows: Sequence[dict], threshold_km_s: float):
                 [float(w["speed_km_s"]) for w in windows], "*", color="gold", mec="k",
                 mew=0.6, ms=13, zorder=3, label="best shot of a window")
     if mappable is not None:
-        bar = fig.colorbar(mappable, ax=ax, extend="max", pad=0.01)
+        bar = fig.colorbar(mappable, cax=fig.add_subplot(grid[0, 1], label="<colorbar>"),
+                           extend="max")
         bar.set_label("total delta-v, cheapest strategy [km/s]")
         bar.ax.axhline(threshold_km_s, color=_THRESHOLD_COLOR, lw=1.5)
     if t_all.size:
@@ -411,7 +424,7 @@ def plot_budget_bars(windows: Sequence[dict], threshold_km_s: float):
     matplotlib.figure.Figure
     """
     n = len(windows)
-    fig = new_figure(max(9.0, min(16.0, 4.0 + 1.6 * n)), 4.6)
+    fig = new_figure(max(9.0, min(16.0, 4.0 + 1.6 * n)), 4.6, layout="margins")
     ax, ax_log = fig.subplots(1, 2, width_ratios=(1.0, 1.0))
     x = np.arange(n)
     parts = {p: np.array([float(w["budget"][f"{p}_km_s"]) for w in windows])
@@ -596,7 +609,7 @@ def plot_trajectory_views(trajectory, *, target_radius_km: float | None = None,
                                  np.array([0.0, 0.0, 1.0]))
     s = 1.0 / _KM_PER_UNIT
 
-    fig = new_figure(11.0, 10.0)
+    fig = new_figure(11.0, 10.0, layout="margins")
     grid = fig.add_gridspec(2, 2)
     ax_i = fig.add_subplot(grid[0, 0])
     ax_r = fig.add_subplot(grid[0, 1])
