@@ -249,3 +249,30 @@ def test_layout_falls_back_to_constrained_layout(case, monkeypatch):
         fallbacks.clear()
         plots.png_bytes(_chart())
         assert fallbacks == []
+
+
+def test_figures_are_drawn_without_automatic_garbage_collection(tmp_path, monkeypatch):
+    """Drawing the report pauses the garbage collector (its full collections walked every
+    object of the process) and gives it back as it found it."""
+    import gc
+
+    from massdriver import report
+    from massdriver.report import plots
+
+    write_run_with_arrival(tmp_path / "leo")
+    seen = []
+    save = plots.save_figure
+    monkeypatch.setattr(plots, "save_figure",
+                        lambda *a, **k: seen.append(gc.isenabled()) or save(*a, **k))
+    assert gc.isenabled()
+    for k, enabled in enumerate((True, False)):
+        if not enabled:
+            gc.disable()
+        try:
+            out = tmp_path / f"out{k}"
+            out.mkdir()
+            report.write_into(tmp_path / "leo", out)
+            assert gc.isenabled() is enabled
+        finally:
+            gc.enable()
+    assert seen == [False] * 12
