@@ -276,3 +276,52 @@ def test_figures_are_drawn_without_automatic_garbage_collection(tmp_path, monkey
         finally:
             gc.enable()
     assert seen == [False] * 12
+
+
+@pytest.fixture(scope="module")
+def edge_inputs(drawn, tmp_path_factory):
+    from massdriver.report import read_results
+
+    d = tmp_path_factory.mktemp("edge") / "leo"
+    write_run_with_arrival(d)
+    return read_results(d)
+
+
+def _edge_figure(case, inputs):
+    import copy
+
+    import numpy as np
+
+    from massdriver.report import arrival_plots, plots
+
+    windows = inputs.plan["windows"]
+    if case == "unsolved scan":
+        scan = inputs.scan.copy()
+        for name in ("speed", "total", "insertion", "plane_change", "circularization"):
+            scan[name] = scan[name] * np.nan
+        return [plots.plot_speed_map(scan, [], 3.3), plots.plot_window_chart(scan, [], 3.3)]
+    if case == "no window":
+        return [plots.plot_budget_bars([], 3.3)]
+    if case == "one window":
+        return [plots.plot_budget_bars(windows[:1], 3.3),
+                arrival_plots.plot_arrival_strategies(windows[:1])]
+    if case == "many windows":     # more than arrival_plots.MAX_WINDOWS (the budget bars of
+        # 14 windows are not here: their tick labels overlap one another, in one panel)
+        many = [copy.deepcopy(windows[k % len(windows)]) for k in range(14)]
+        return [arrival_plots.plot_arrival_strategies(many)]
+    raise AssertionError(case)
+
+
+@pytest.mark.parametrize("case", ["unsolved scan", "no window", "one window", "many windows"])
+def test_edge_case_figures_are_laid_out_cleanly(edge_inputs, case):
+    """Figures of unusual results (nothing solved, no window, one, more than fit) are laid out
+    as cleanly as the usual ones."""
+    import matplotlib
+
+    from massdriver.report import plots
+
+    with plots.style():
+        for fig in _edge_figure(case, edge_inputs):
+            fig.dpi = matplotlib.rcParams["savefig.dpi"]
+            problems = layout_problems(fig, *_draw_recording_texts(fig))
+            assert not problems, f"{case}: " + "; ".join(problems[:6])

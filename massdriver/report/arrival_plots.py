@@ -173,6 +173,8 @@ def plot_arrival_strategies(windows: Sequence[dict]):
         axes[0].text(0.5, 0.5, "no arrival priced (no [satellite] in the mission)",
                      transform=axes[0].transAxes, ha="center", va="center", color="0.4")
     title = "Arrival strategies per window: delta-v (blue) and propellant mass (orange)"
+    if ncols == 1:               # one panel: the title in one line is wider than the figure
+        title = title.replace(": ", ":\n")
     if dropped:
         title += f" ({dropped} more windows not drawn)"
     fig.suptitle(title)
