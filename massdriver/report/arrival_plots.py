@@ -113,8 +113,10 @@ def plot_arrival_strategies(windows: Sequence[dict]):
     n = max(1, len(priced))
     ncols = min(n, 3)
     nrows = math.ceil(n / ncols)
-    fig = new_figure(4.6 * ncols + 0.6, 3.9 * nrows + 0.5)
-    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
+    fig = new_figure(4.6 * ncols + 0.6, 3.9 * nrows + 0.5, layout="margins")
+    # only the panels drawn: a hidden panel in the empty cells would cost as much as a drawn one
+    grid = fig.add_gridspec(nrows, ncols)
+    axes = [fig.add_subplot(grid[k // ncols, k % ncols]) for k in range(n)]
     dv_top = kg_top = 0.0
     for w in priced:
         for r in w["arrival"]["strategies"]:
@@ -124,11 +126,7 @@ def plot_arrival_strategies(windows: Sequence[dict]):
     dv_top = 1.3 * (dv_top or 1.0)
     kg_top = 1.3 * (kg_top or 1.0)
     twins = []
-    for k, ax in enumerate(axes):
-        if k >= len(priced):
-            ax.set_axis_off()
-            continue
-        w = priced[k]
+    for ax, w in zip(axes, priced, strict=False):
         a = w["arrival"]
         results = a["strategies"]
         names = [r["strategy"] for r in results]
@@ -172,10 +170,11 @@ def plot_arrival_strategies(windows: Sequence[dict]):
                      f"{literal(w.get('branch', ''))}\nchosen by {literal(a.get('choose_by'))}: "
                      f"{STRATEGY_LABELS.get(a['chosen'], literal(a['chosen']))}", fontsize=8.5)
     if not priced:
-        axes[0].set_axis_on()
         axes[0].text(0.5, 0.5, "no arrival priced (no [satellite] in the mission)",
                      transform=axes[0].transAxes, ha="center", va="center", color="0.4")
     title = "Arrival strategies per window: delta-v (blue) and propellant mass (orange)"
+    if ncols == 1:               # one panel: the title in one line is wider than the figure
+        title = title.replace(": ", ":\n")
     if dropped:
         title += f" ({dropped} more windows not drawn)"
     fig.suptitle(title)
@@ -214,7 +213,7 @@ def plot_aerobraking(window: dict, limits: dict | None = None):
     n = np.arange(1, per.size + 1)
     limits = limits if limits is not None else (window["arrival"].get("limits") or {})
 
-    fig = new_figure(10.0, 6.4)
+    fig = new_figure(10.0, 6.4, layout="margins")
     ax_a, ax_b = fig.subplots(2, 1, sharex=True, height_ratios=(1.5, 1.0))
     ax_a.plot(n, apo, color="#1f77b4", lw=1.4, label="apogee altitude")
     ax_p = ax_a.twinx()
