@@ -50,7 +50,7 @@ __all__ = [
     "FLOOR", "STOP_EXIT", "EXIT_ALT", "DONE", "EXITED", "FLOOR_HIT", "MAXSTEPS",
     "SUTTON_GRAVES_K", "G0", "propagate", "perigee_of", "state_at_anomaly", "apsides",
     "time_from_periapsis", "aerobrake", "aerocapture_pass", "entry_pass", "N_INFO",
-    "j2_secular_rates", "j2_secular_drift",
+    "j2_secular_rates", "j2_secular_drift", "burn_trace", "burn_resume", "TRACE_WIDTH",
 ]
 
 G0 = 9.80665
@@ -314,6 +314,173 @@ def propagate(y, t0, t1, P, rtol, info):
         if info[1] != DONE:
             return
     info[0] = t1
+
+
+# --- burns of several lengths from one start -----------------------------------------------------
+#: columns of a burn trace row (:func:`burn_trace`): trial time, trial step (after the
+#: atmosphere limit, before the cut at the end time), state, first stage, info[2:7]
+TRACE_WIDTH = 23
+
+
+@jit
+def _burn_steps(y, t, t1, P, rtol, h, atol_m, info, work, trace):
+    """The step loop of :func:`_segment` for a thrust-on segment that does not stop at the exit
+    altitude, entered at ``(t, y)`` with the next trial step ``h`` and ``work[0]`` the first
+    stage there; the same operations in the same order (bit-identical results).
+
+    Before each trial step a row of ``trace`` (while rows remain) gets ``t``, the trial ``h``
+    (after the atmosphere limit, before the cut at ``t1``), ``y``, the first stage and
+    ``info[2:7]``. Returns the number of trial steps (rows wanted)."""
+    n = 8
+    k1, k2, k3, k4, k5, k6, k7 = (work[0], work[1], work[2], work[3], work[4], work[5],
+                                  work[6])
+    ytmp, ynew = work[7], work[8]
+    diag = np.empty(3)
+    atol_pos = rtol * 1000.0
+    atol_vel = rtol * 1.0
+    atol_q = 1.0
+    rows = 0
+    while True:
+        if info[5] >= _MAX_STEPS:
+            info[1] = MAXSTEPS
+            info[0] = t
+            return rows
+        rn = math.sqrt(y[0] * y[0] + y[1] * y[1] + y[2] * y[2])
+        rdot = abs(y[0] * y[3] + y[1] * y[4] + y[2] * y[5]) / rn
+        hmax = (max(rn - P[R_REF] - 80.0, 0.0) * 0.5 + 5.0) / max(rdot, 1e-3)
+        if h > hmax:
+            h = hmax
+        if rows < trace.shape[0]:
+            row = trace[rows]
+            row[0] = t
+            row[1] = h
+            for i in range(n):
+                row[2 + i] = y[i]
+                row[10 + i] = k1[i]
+            for i in range(5):
+                row[18 + i] = info[2 + i]
+        rows += 1
+        last = False
+        if h >= abs(t1 - t):
+            h = abs(t1 - t)
+            last = True
+        hs = h
+        for i in range(n):
+            ytmp[i] = y[i] + hs * _A21 * k1[i]
+        _rhs(t + _C2 * hs, ytmp, P, k2, diag, True)
+        for i in range(n):
+            ytmp[i] = y[i] + hs * (_A31 * k1[i] + _A32 * k2[i])
+        _rhs(t + _C3 * hs, ytmp, P, k3, diag, True)
+        for i in range(n):
+            ytmp[i] = y[i] + hs * (_A41 * k1[i] + _A42 * k2[i] + _A43 * k3[i])
+        _rhs(t + _C4 * hs, ytmp, P, k4, diag, True)
+        for i in range(n):
+            ytmp[i] = y[i] + hs * (_A51 * k1[i] + _A52 * k2[i] + _A53 * k3[i] + _A54 * k4[i])
+        _rhs(t + _C5 * hs, ytmp, P, k5, diag, True)
+        for i in range(n):
+            ytmp[i] = y[i] + hs * (_A61 * k1[i] + _A62 * k2[i] + _A63 * k3[i] + _A64 * k4[i]
+                                   + _A65 * k5[i])
+        _rhs(t + hs, ytmp, P, k6, diag, True)
+        for i in range(n):
+            ynew[i] = y[i] + hs * (_B1 * k1[i] + _B3 * k3[i] + _B4 * k4[i] + _B5 * k5[i]
+                                   + _B6 * k6[i])
+        _rhs(t + hs, ynew, P, k7, diag, True)
+        info[6] += 6
+        err = 0.0
+        for i in range(n):
+            e = hs * (_E1 * k1[i] + _E3 * k3[i] + _E4 * k4[i] + _E5 * k5[i] + _E6 * k6[i]
+                      + _E7 * k7[i])
+            if i < 3:
+                sc = atol_pos + rtol * max(abs(y[i]), abs(ynew[i]))
+            elif i < 6:
+                sc = atol_vel + rtol * max(abs(y[i]), abs(ynew[i]))
+            elif i == 6:
+                sc = atol_m + rtol * max(abs(y[i]), abs(ynew[i]))
+            else:
+                sc = atol_q + rtol * max(abs(y[i]), abs(ynew[i]))
+            err += (e / sc) ** 2
+        err = math.sqrt(err / n)
+        if err <= 1.0 or h < 1e-9:
+            t = t + hs
+            for i in range(n):
+                y[i] = ynew[i]
+                k1[i] = k7[i]
+            info[5] += 1
+            if diag[1] > info[2]:
+                info[2] = diag[1]
+            if diag[2] > info[3]:
+                info[3] = diag[2]
+            if diag[0] < info[4]:
+                info[4] = diag[0]
+            fac = 5.0 if err == 0.0 else min(5.0, 0.9 * err ** -0.2)
+            h_next = h * max(0.2, fac)
+            if diag[0] < P[FLOOR]:
+                info[1] = FLOOR_HIT
+                info[0] = t
+                return rows
+            if last:
+                info[0] = t
+                return rows
+            h = h_next
+        else:
+            h = h * max(0.2, 0.9 * err ** -0.2)
+
+
+@jit
+def burn_trace(y, t0, t1, P, rtol, info, trace):
+    """:func:`propagate` of a burn (thrust on from ``t0`` to ``t1 > t0``, ``P[THRUST] > 0``,
+    ``P[STOP_EXIT] != 1``), recording its trial steps in ``trace`` (rows of
+    :data:`TRACE_WIDTH`) so that :func:`burn_resume` gives any shorter burn from the same start.
+
+    Returns the number of trial steps; more than ``trace``'s rows and the trace is incomplete
+    (not to be resumed from)."""
+    info[0] = t0
+    info[1] = DONE
+    info[2] = 0.0
+    info[3] = 0.0
+    info[4] = 1e300
+    info[5] = 0.0
+    info[6] = 0.0
+    work = np.empty((9, 8))
+    diag = np.empty(3)
+    h = min(10.0, abs(t1 - t0))
+    atol_m = rtol * max(y[6], 1.0)
+    _rhs(t0, y, P, work[0], diag, True)
+    info[6] += 1
+    rows = _burn_steps(y, t0, t1, P, rtol, h, atol_m, info, work, trace)
+    if info[1] == DONE:
+        info[0] = t1
+    return rows
+
+
+@jit
+def burn_resume(trace, rows, y0, t1, P, rtol, y, info):
+    """The end of the burn from ``y0`` (the start of the complete ``trace`` of ``rows`` trial
+    steps, :func:`burn_trace`) to ``t1``, bit-identical to :func:`propagate`'s, both of a first
+    step of 10 s (a burn of at least 10 s).
+
+    Such a burn takes the traced steps until the first trial step that reaches ``t1`` (the step
+    sizes and states before it do not depend on the end time); from there it is flown on.
+    Returns False, ``y`` and ``info`` untouched, when no traced trial reaches ``t1`` (the
+    traced burn ended, at the floor, before it)."""
+    for j in range(rows):
+        row = trace[j]
+        if row[1] >= abs(t1 - row[0]):
+            for i in range(8):
+                y[i] = row[2 + i]
+            work = np.empty((9, 8))
+            for i in range(8):
+                work[0, i] = row[10 + i]
+            info[0] = row[0]
+            info[1] = DONE
+            for i in range(5):
+                info[2 + i] = row[18 + i]
+            _burn_steps(y, row[0], t1, P, rtol, row[1], rtol * max(y0[6], 1.0), info, work,
+                        trace[:0])
+            if info[1] == DONE:
+                info[0] = t1
+            return True
+    return False
 
 
 # --- two-body helpers (in-plane) -----------------------------------------------------------------
