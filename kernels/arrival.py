@@ -33,7 +33,9 @@ An adaptive Dormand-Prince 5(4) pair (Dormand & Prince 1980, the coefficients of
 thrust switching times, and a step is limited so it cannot jump over the atmosphere. Status of a
 run: :data:`DONE` (reached the end time), :data:`EXITED` (rose through ``P[EXIT_ALT]`` after
 having been below it, when ``P[STOP_EXIT] = 1``), :data:`FLOOR` (fell below ``P[FLOOR]``: a
-re-entry), :data:`MAXSTEPS`.
+re-entry), :data:`MAXSTEPS`. :func:`burn_trace` flies a burn recording its trial steps, and
+:func:`burn_resume` gives from them any shorter burn from the same start, bit-identical to
+:func:`propagate`'s (the root finding of a burn's length flies ~40 of them).
 """
 
 from __future__ import annotations

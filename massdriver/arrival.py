@@ -510,25 +510,31 @@ class _BurnLengths:
             self.end = (y, info)
 
     def __call__(self, duration: float) -> tuple[np.ndarray, np.ndarray]:
-        """:func:`_burn` of ``duration`` s (fresh arrays; a length asked again is not flown
-        again: the root finder asks for its bracket's end twice, and the caller for the root)."""
-        key = float(duration)
-        if key not in self.seen:
-            self.seen[key] = self._fly(duration)
-        y, info = self.seen[key]
+        """:func:`_burn` of ``duration`` s (fresh arrays)."""
+        y, info = self.peek(duration)
         return y.copy(), info.copy()
+
+    def peek(self, duration: float) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`_burn` of ``duration`` s, arrays that may be shared (not to be written). A
+        length asked again is not flown again: the root finder asks for its bracket's end
+        twice, and the caller for the root."""
+        key = float(duration)
+        burn = self.seen.get(key)
+        if burn is None:
+            burn = self.seen[key] = self._fly(key)
+        return burn
 
     def _fly(self, duration: float) -> tuple[np.ndarray, np.ndarray]:
         y_start, t_start, P, direction = self.args
         if self.trace is None or not 20.0 <= duration <= self.d_max:
             return _burn(y_start, t_start, duration, P, direction)
-        y = np.empty_like(y_start)
+        y = np.empty(y_start.shape[0])
         info = np.empty(K.N_INFO)
         if K.burn_resume(self.trace, self.rows, y_start, t_start + duration, self.Pb, _RTOL,
                          y, info):
             return y, info
         if self.end[1][1] == K.FLOOR_HIT:
-            return self.end[0].copy(), self.end[1].copy()
+            return self.end
         return _burn(y_start, t_start, duration, P, direction)
 
 
@@ -550,7 +556,7 @@ def _solve_duration(y_start, t_start, a_target, P, direction, d_max, d_guess,
         burns = _BurnLengths(y_start, t_start, P, direction, d_max)
 
     def g(d):
-        y, info = burns(d)
+        y, info = burns.peek(d)
         if info[1] != K.DONE:
             return 1.0          # fell below the floor: counts as "enough" (rejected later)
         a = _energy_radius(y)
