@@ -68,6 +68,9 @@ N_PARAMS = 24
 DONE, EXITED, FLOOR_HIT, MAXSTEPS = 0, 1, 2, 3
 # info vector: t, status, peak g, peak q (W/m^2), min altitude (km), steps, rhs calls
 N_INFO = 7
+#: columns of a trace row (:func:`burn_trace`): trial time, trial step (after the atmosphere
+#: limit, before the cut at the end time), state, first stage, info[2:7]
+TRACE_WIDTH = 23
 
 _MAX_STEPS = 20_000
 #: bisections of cos(bank) per guidance cycle (resolution 2 / 2^12)
@@ -172,32 +175,50 @@ def _rhs(t, y, P, dy, diag, thrust_on):
 
 
 @jit
-def _segment(y, t0, t1, P, rtol, h_init, info, work, thrust_on):
+def _segment(y, t0, t1, P, rtol, h_init, info, work, thrust_on, trace):
     """Integrate ``y`` in place from ``t0`` to ``t1`` (either direction); update ``info``.
 
-    Returns the last accepted step size (signed) for the next segment."""
+    ``h_init`` is the first trial step (s; 0 for the default, ``min(10, |t1 - t0|)``).
+    ``work`` (9, 8) is scratch and ``trace`` (rows, :data:`TRACE_WIDTH`) records the trial
+    steps (see :func:`_steps`; no rows, no record). Returns the last accepted step size
+    (signed) for the next segment and the number of trial steps."""
+    if t1 == t0:
+        return h_init, 0
+    diag = np.empty(3)
+    direction = 1.0 if t1 >= t0 else -1.0
+    h = abs(h_init) if h_init != 0.0 else min(10.0, abs(t1 - t0))
+    atol_m = rtol * max(y[6], 1.0)
+    _rhs(t0, y, P, work[0], diag, thrust_on)
+    info[6] += 1
+    return _steps(y, t0, t1, direction, P, rtol, h, atol_m, info, work, thrust_on,
+                  diag[0] < P[EXIT_ALT], trace)
+
+
+@jit
+def _steps(y, t, t1, direction, P, rtol, h, atol_m, info, work, thrust_on, was_below, trace):
+    """The adaptive Dormand-Prince 5(4) step loop, from ``(t, y)`` to ``t1`` (``direction``
+    +-1), with the next trial step size ``h`` (s, > 0) and ``work[0]`` the first stage at ``t``.
+
+    ``atol_m`` is the mass's absolute tolerance (kg; that of the segment's start) and
+    ``was_below`` whether the flight has been below ``P[EXIT_ALT]`` (for ``P[STOP_EXIT]``).
+    Before each trial step a row of ``trace`` (while rows remain) gets ``t``, the trial step
+    size (after the atmosphere limit, before the cut at ``t1``), ``y``, the first stage and
+    ``info[2:7]``: all that the loop needs to go on from there (:func:`burn_resume`).
+    Returns the last accepted step size (signed) and the number of trial steps."""
     n = 8
     k1, k2, k3, k4, k5, k6, k7 = (work[0], work[1], work[2], work[3], work[4], work[5],
                                   work[6])
     ytmp, ynew = work[7], work[8]
     diag = np.empty(3)
-    direction = 1.0 if t1 >= t0 else -1.0
-    t = t0
-    if t1 == t0:
-        return h_init
-    h = abs(h_init) if h_init != 0.0 else min(10.0, abs(t1 - t0))
     atol_pos = rtol * 1000.0
     atol_vel = rtol * 1.0
-    atol_m = rtol * max(y[6], 1.0)
     atol_q = 1.0
-    _rhs(t, y, P, k1, diag, thrust_on)
-    info[6] += 1
-    was_below = diag[0] < P[EXIT_ALT]
+    rows = 0
     while True:
         if info[5] >= _MAX_STEPS:
             info[1] = MAXSTEPS
             info[0] = t
-            return direction * h
+            return direction * h, rows
         # a step may not jump over the dense atmosphere: on the way down it covers at most
         # about half the height above 80 km (plus 5 km)
         rn = math.sqrt(y[0] * y[0] + y[1] * y[1] + y[2] * y[2])
@@ -205,6 +226,16 @@ def _segment(y, t0, t1, P, rtol, h_init, info, work, thrust_on):
         hmax = (max(rn - P[R_REF] - 80.0, 0.0) * 0.5 + 5.0) / max(rdot, 1e-3)
         if h > hmax:
             h = hmax
+        if rows < trace.shape[0]:
+            row = trace[rows]
+            row[0] = t
+            row[1] = h
+            for i in range(n):
+                row[2 + i] = y[i]
+                row[10 + i] = k1[i]
+            for i in range(5):
+                row[18 + i] = info[2 + i]
+        rows += 1
         last = False
         if h >= abs(t1 - t):
             h = abs(t1 - t)
@@ -262,7 +293,7 @@ def _segment(y, t0, t1, P, rtol, h_init, info, work, thrust_on):
             if diag[0] < P[FLOOR]:
                 info[1] = FLOOR_HIT
                 info[0] = t
-                return direction * h
+                return direction * h, rows
             if P[STOP_EXIT] == 1.0:
                 if diag[0] < P[EXIT_ALT]:
                     was_below = True
@@ -271,10 +302,10 @@ def _segment(y, t0, t1, P, rtol, h_init, info, work, thrust_on):
                     if radial > 0.0:
                         info[1] = EXITED
                         info[0] = t
-                        return direction * h
+                        return direction * h, rows
             if last:
                 info[0] = t
-                return direction * h_next
+                return direction * h_next, rows
             h = h_next
         else:
             h = h * max(0.2, 0.9 * err ** -0.2)
@@ -295,6 +326,7 @@ def propagate(y, t0, t1, P, rtol, info):
     info[5] = 0.0
     info[6] = 0.0
     work = np.empty((9, 8))
+    no_trace = np.empty((0, TRACE_WIDTH))
     direction = 1.0 if t1 >= t0 else -1.0
     cuts = np.empty(4)
     nc = 0
@@ -312,122 +344,13 @@ def propagate(y, t0, t1, P, rtol, info):
     for k in range(nc - 1):
         mid = 0.5 * (cuts[k] + cuts[k + 1])
         on = P[THRUST] > 0.0 and P[T_ON] <= mid < P[T_OFF]
-        h = _segment(y, cuts[k], cuts[k + 1], P, rtol, h, info, work, on)
+        h = _segment(y, cuts[k], cuts[k + 1], P, rtol, h, info, work, on, no_trace)[0]
         if info[1] != DONE:
             return
     info[0] = t1
 
 
 # --- burns of several lengths from one start -----------------------------------------------------
-#: columns of a burn trace row (:func:`burn_trace`): trial time, trial step (after the
-#: atmosphere limit, before the cut at the end time), state, first stage, info[2:7]
-TRACE_WIDTH = 23
-
-
-@jit
-def _burn_steps(y, t, t1, P, rtol, h, atol_m, info, work, trace):
-    """The step loop of :func:`_segment` for a thrust-on segment that does not stop at the exit
-    altitude, entered at ``(t, y)`` with the next trial step ``h`` and ``work[0]`` the first
-    stage there; the same operations in the same order (bit-identical results).
-
-    Before each trial step a row of ``trace`` (while rows remain) gets ``t``, the trial ``h``
-    (after the atmosphere limit, before the cut at ``t1``), ``y``, the first stage and
-    ``info[2:7]``. Returns the number of trial steps (rows wanted)."""
-    n = 8
-    k1, k2, k3, k4, k5, k6, k7 = (work[0], work[1], work[2], work[3], work[4], work[5],
-                                  work[6])
-    ytmp, ynew = work[7], work[8]
-    diag = np.empty(3)
-    atol_pos = rtol * 1000.0
-    atol_vel = rtol * 1.0
-    atol_q = 1.0
-    rows = 0
-    while True:
-        if info[5] >= _MAX_STEPS:
-            info[1] = MAXSTEPS
-            info[0] = t
-            return rows
-        rn = math.sqrt(y[0] * y[0] + y[1] * y[1] + y[2] * y[2])
-        rdot = abs(y[0] * y[3] + y[1] * y[4] + y[2] * y[5]) / rn
-        hmax = (max(rn - P[R_REF] - 80.0, 0.0) * 0.5 + 5.0) / max(rdot, 1e-3)
-        if h > hmax:
-            h = hmax
-        if rows < trace.shape[0]:
-            row = trace[rows]
-            row[0] = t
-            row[1] = h
-            for i in range(n):
-                row[2 + i] = y[i]
-                row[10 + i] = k1[i]
-            for i in range(5):
-                row[18 + i] = info[2 + i]
-        rows += 1
-        last = False
-        if h >= abs(t1 - t):
-            h = abs(t1 - t)
-            last = True
-        hs = h
-        for i in range(n):
-            ytmp[i] = y[i] + hs * _A21 * k1[i]
-        _rhs(t + _C2 * hs, ytmp, P, k2, diag, True)
-        for i in range(n):
-            ytmp[i] = y[i] + hs * (_A31 * k1[i] + _A32 * k2[i])
-        _rhs(t + _C3 * hs, ytmp, P, k3, diag, True)
-        for i in range(n):
-            ytmp[i] = y[i] + hs * (_A41 * k1[i] + _A42 * k2[i] + _A43 * k3[i])
-        _rhs(t + _C4 * hs, ytmp, P, k4, diag, True)
-        for i in range(n):
-            ytmp[i] = y[i] + hs * (_A51 * k1[i] + _A52 * k2[i] + _A53 * k3[i] + _A54 * k4[i])
-        _rhs(t + _C5 * hs, ytmp, P, k5, diag, True)
-        for i in range(n):
-            ytmp[i] = y[i] + hs * (_A61 * k1[i] + _A62 * k2[i] + _A63 * k3[i] + _A64 * k4[i]
-                                   + _A65 * k5[i])
-        _rhs(t + hs, ytmp, P, k6, diag, True)
-        for i in range(n):
-            ynew[i] = y[i] + hs * (_B1 * k1[i] + _B3 * k3[i] + _B4 * k4[i] + _B5 * k5[i]
-                                   + _B6 * k6[i])
-        _rhs(t + hs, ynew, P, k7, diag, True)
-        info[6] += 6
-        err = 0.0
-        for i in range(n):
-            e = hs * (_E1 * k1[i] + _E3 * k3[i] + _E4 * k4[i] + _E5 * k5[i] + _E6 * k6[i]
-                      + _E7 * k7[i])
-            if i < 3:
-                sc = atol_pos + rtol * max(abs(y[i]), abs(ynew[i]))
-            elif i < 6:
-                sc = atol_vel + rtol * max(abs(y[i]), abs(ynew[i]))
-            elif i == 6:
-                sc = atol_m + rtol * max(abs(y[i]), abs(ynew[i]))
-            else:
-                sc = atol_q + rtol * max(abs(y[i]), abs(ynew[i]))
-            err += (e / sc) ** 2
-        err = math.sqrt(err / n)
-        if err <= 1.0 or h < 1e-9:
-            t = t + hs
-            for i in range(n):
-                y[i] = ynew[i]
-                k1[i] = k7[i]
-            info[5] += 1
-            if diag[1] > info[2]:
-                info[2] = diag[1]
-            if diag[2] > info[3]:
-                info[3] = diag[2]
-            if diag[0] < info[4]:
-                info[4] = diag[0]
-            fac = 5.0 if err == 0.0 else min(5.0, 0.9 * err ** -0.2)
-            h_next = h * max(0.2, fac)
-            if diag[0] < P[FLOOR]:
-                info[1] = FLOOR_HIT
-                info[0] = t
-                return rows
-            if last:
-                info[0] = t
-                return rows
-            h = h_next
-        else:
-            h = h * max(0.2, 0.9 * err ** -0.2)
-
-
 @jit
 def burn_trace(y, t0, t1, P, rtol, info, trace):
     """:func:`propagate` of a burn (thrust on from ``t0`` to ``t1 > t0``, ``P[THRUST] > 0``,
@@ -443,13 +366,7 @@ def burn_trace(y, t0, t1, P, rtol, info, trace):
     info[4] = 1e300
     info[5] = 0.0
     info[6] = 0.0
-    work = np.empty((9, 8))
-    diag = np.empty(3)
-    h = min(10.0, abs(t1 - t0))
-    atol_m = rtol * max(y[6], 1.0)
-    _rhs(t0, y, P, work[0], diag, True)
-    info[6] += 1
-    rows = _burn_steps(y, t0, t1, P, rtol, h, atol_m, info, work, trace)
+    rows = _segment(y, t0, t1, P, rtol, 0.0, info, np.empty((9, 8)), True, trace)[1]
     if info[1] == DONE:
         info[0] = t1
     return rows
@@ -477,8 +394,8 @@ def burn_resume(trace, rows, y0, t1, P, rtol, y, info):
             info[1] = DONE
             for i in range(5):
                 info[2 + i] = row[18 + i]
-            _burn_steps(y, row[0], t1, P, rtol, row[1], rtol * max(y0[6], 1.0), info, work,
-                        trace[:0])
+            _steps(y, row[0], t1, 1.0, P, rtol, row[1], rtol * max(y0[6], 1.0), info, work,
+                   True, False, np.empty((0, TRACE_WIDTH)))
             if info[1] == DONE:
                 info[0] = t1
             return True
