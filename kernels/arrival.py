@@ -33,7 +33,9 @@ An adaptive Dormand-Prince 5(4) pair (Dormand & Prince 1980, the coefficients of
 thrust switching times, and a step is limited so it cannot jump over the atmosphere. Status of a
 run: :data:`DONE` (reached the end time), :data:`EXITED` (rose through ``P[EXIT_ALT]`` after
 having been below it, when ``P[STOP_EXIT] = 1``), :data:`FLOOR` (fell below ``P[FLOOR]``: a
-re-entry), :data:`MAXSTEPS`.
+re-entry), :data:`MAXSTEPS`. :func:`burn_trace` flies a burn recording its trial steps, and
+:func:`burn_resume` gives from them any shorter burn from the same start, bit-identical to
+:func:`propagate`'s (the root finding of a burn's length flies ~40 of them).
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ __all__ = [
     "FLOOR", "STOP_EXIT", "EXIT_ALT", "DONE", "EXITED", "FLOOR_HIT", "MAXSTEPS",
     "SUTTON_GRAVES_K", "G0", "propagate", "perigee_of", "state_at_anomaly", "apsides",
     "time_from_periapsis", "aerobrake", "aerocapture_pass", "entry_pass", "N_INFO",
-    "j2_secular_rates", "j2_secular_drift",
+    "j2_secular_rates", "j2_secular_drift", "burn_trace", "burn_resume", "TRACE_WIDTH",
 ]
 
 G0 = 9.80665
@@ -66,6 +68,9 @@ N_PARAMS = 24
 DONE, EXITED, FLOOR_HIT, MAXSTEPS = 0, 1, 2, 3
 # info vector: t, status, peak g, peak q (W/m^2), min altitude (km), steps, rhs calls
 N_INFO = 7
+#: columns of a trace row (:func:`burn_trace`): trial time, trial step (after the atmosphere
+#: limit, before the cut at the end time), state, first stage, info[2:7]
+TRACE_WIDTH = 23
 
 _MAX_STEPS = 20_000
 #: bisections of cos(bank) per guidance cycle (resolution 2 / 2^12)
@@ -170,32 +175,50 @@ def _rhs(t, y, P, dy, diag, thrust_on):
 
 
 @jit
-def _segment(y, t0, t1, P, rtol, h_init, info, work, thrust_on):
+def _segment(y, t0, t1, P, rtol, h_init, info, work, thrust_on, trace):
     """Integrate ``y`` in place from ``t0`` to ``t1`` (either direction); update ``info``.
 
-    Returns the last accepted step size (signed) for the next segment."""
+    ``h_init`` is the first trial step (s; 0 for the default, ``min(10, |t1 - t0|)``).
+    ``work`` (9, 8) is scratch and ``trace`` (rows, :data:`TRACE_WIDTH`) records the trial
+    steps (see :func:`_steps`; no rows, no record). Returns the last accepted step size
+    (signed) for the next segment and the number of trial steps."""
+    if t1 == t0:
+        return h_init, 0
+    diag = np.empty(3)
+    direction = 1.0 if t1 >= t0 else -1.0
+    h = abs(h_init) if h_init != 0.0 else min(10.0, abs(t1 - t0))
+    atol_m = rtol * max(y[6], 1.0)
+    _rhs(t0, y, P, work[0], diag, thrust_on)
+    info[6] += 1
+    return _steps(y, t0, t1, direction, P, rtol, h, atol_m, info, work, thrust_on,
+                  diag[0] < P[EXIT_ALT], trace)
+
+
+@jit
+def _steps(y, t, t1, direction, P, rtol, h, atol_m, info, work, thrust_on, was_below, trace):
+    """The adaptive Dormand-Prince 5(4) step loop, from ``(t, y)`` to ``t1`` (``direction``
+    +-1), with the next trial step size ``h`` (s, > 0) and ``work[0]`` the first stage at ``t``.
+
+    ``atol_m`` is the mass's absolute tolerance (kg; that of the segment's start) and
+    ``was_below`` whether the flight has been below ``P[EXIT_ALT]`` (for ``P[STOP_EXIT]``).
+    Before each trial step a row of ``trace`` (while rows remain) gets ``t``, the trial step
+    size (after the atmosphere limit, before the cut at ``t1``), ``y``, the first stage and
+    ``info[2:7]``: all that the loop needs to go on from there (:func:`burn_resume`).
+    Returns the last accepted step size (signed) and the number of trial steps."""
     n = 8
     k1, k2, k3, k4, k5, k6, k7 = (work[0], work[1], work[2], work[3], work[4], work[5],
                                   work[6])
     ytmp, ynew = work[7], work[8]
     diag = np.empty(3)
-    direction = 1.0 if t1 >= t0 else -1.0
-    t = t0
-    if t1 == t0:
-        return h_init
-    h = abs(h_init) if h_init != 0.0 else min(10.0, abs(t1 - t0))
     atol_pos = rtol * 1000.0
     atol_vel = rtol * 1.0
-    atol_m = rtol * max(y[6], 1.0)
     atol_q = 1.0
-    _rhs(t, y, P, k1, diag, thrust_on)
-    info[6] += 1
-    was_below = diag[0] < P[EXIT_ALT]
+    rows = 0
     while True:
         if info[5] >= _MAX_STEPS:
             info[1] = MAXSTEPS
             info[0] = t
-            return direction * h
+            return direction * h, rows
         # a step may not jump over the dense atmosphere: on the way down it covers at most
         # about half the height above 80 km (plus 5 km)
         rn = math.sqrt(y[0] * y[0] + y[1] * y[1] + y[2] * y[2])
@@ -203,6 +226,16 @@ def _segment(y, t0, t1, P, rtol, h_init, info, work, thrust_on):
         hmax = (max(rn - P[R_REF] - 80.0, 0.0) * 0.5 + 5.0) / max(rdot, 1e-3)
         if h > hmax:
             h = hmax
+        if rows < trace.shape[0]:
+            row = trace[rows]
+            row[0] = t
+            row[1] = h
+            for i in range(n):
+                row[2 + i] = y[i]
+                row[10 + i] = k1[i]
+            for i in range(5):
+                row[18 + i] = info[2 + i]
+        rows += 1
         last = False
         if h >= abs(t1 - t):
             h = abs(t1 - t)
@@ -260,7 +293,7 @@ def _segment(y, t0, t1, P, rtol, h_init, info, work, thrust_on):
             if diag[0] < P[FLOOR]:
                 info[1] = FLOOR_HIT
                 info[0] = t
-                return direction * h
+                return direction * h, rows
             if P[STOP_EXIT] == 1.0:
                 if diag[0] < P[EXIT_ALT]:
                     was_below = True
@@ -269,10 +302,10 @@ def _segment(y, t0, t1, P, rtol, h_init, info, work, thrust_on):
                     if radial > 0.0:
                         info[1] = EXITED
                         info[0] = t
-                        return direction * h
+                        return direction * h, rows
             if last:
                 info[0] = t
-                return direction * h_next
+                return direction * h_next, rows
             h = h_next
         else:
             h = h * max(0.2, 0.9 * err ** -0.2)
@@ -293,6 +326,7 @@ def propagate(y, t0, t1, P, rtol, info):
     info[5] = 0.0
     info[6] = 0.0
     work = np.empty((9, 8))
+    no_trace = np.empty((0, TRACE_WIDTH))
     direction = 1.0 if t1 >= t0 else -1.0
     cuts = np.empty(4)
     nc = 0
@@ -310,10 +344,62 @@ def propagate(y, t0, t1, P, rtol, info):
     for k in range(nc - 1):
         mid = 0.5 * (cuts[k] + cuts[k + 1])
         on = P[THRUST] > 0.0 and P[T_ON] <= mid < P[T_OFF]
-        h = _segment(y, cuts[k], cuts[k + 1], P, rtol, h, info, work, on)
+        h = _segment(y, cuts[k], cuts[k + 1], P, rtol, h, info, work, on, no_trace)[0]
         if info[1] != DONE:
             return
     info[0] = t1
+
+
+# --- burns of several lengths from one start -----------------------------------------------------
+@jit
+def burn_trace(y, t0, t1, P, rtol, info, trace):
+    """:func:`propagate` of a burn (thrust on from ``t0`` to ``t1 > t0``, ``P[THRUST] > 0``,
+    ``P[STOP_EXIT] != 1``), recording its trial steps in ``trace`` (rows of
+    :data:`TRACE_WIDTH`) so that :func:`burn_resume` gives any shorter burn from the same start.
+
+    Returns the number of trial steps; more than ``trace``'s rows and the trace is incomplete
+    (not to be resumed from)."""
+    info[0] = t0
+    info[1] = DONE
+    info[2] = 0.0
+    info[3] = 0.0
+    info[4] = 1e300
+    info[5] = 0.0
+    info[6] = 0.0
+    rows = _segment(y, t0, t1, P, rtol, 0.0, info, np.empty((9, 8)), True, trace)[1]
+    if info[1] == DONE:
+        info[0] = t1
+    return rows
+
+
+@jit
+def burn_resume(trace, rows, y0, t1, P, rtol, y, info):
+    """The end of the burn from ``y0`` (the start of the complete ``trace`` of ``rows`` trial
+    steps, :func:`burn_trace`) to ``t1``, bit-identical to :func:`propagate`'s, both of a first
+    step of 10 s (a burn of at least 10 s).
+
+    Such a burn takes the traced steps until the first trial step that reaches ``t1`` (the step
+    sizes and states before it do not depend on the end time); from there it is flown on.
+    Returns False, ``y`` and ``info`` untouched, when no traced trial reaches ``t1`` (the
+    traced burn ended, at the floor, before it)."""
+    for j in range(rows):
+        row = trace[j]
+        if row[1] >= abs(t1 - row[0]):
+            for i in range(8):
+                y[i] = row[2 + i]
+            work = np.empty((9, 8))
+            for i in range(8):
+                work[0, i] = row[10 + i]
+            info[0] = row[0]
+            info[1] = DONE
+            for i in range(5):
+                info[2 + i] = row[18 + i]
+            _steps(y, row[0], t1, 1.0, P, rtol, row[1], rtol * max(y0[6], 1.0), info, work,
+                   True, False, np.empty((0, TRACE_WIDTH)))
+            if info[1] == DONE:
+                info[0] = t1
+            return True
+    return False
 
 
 # --- two-body helpers (in-plane) -----------------------------------------------------------------

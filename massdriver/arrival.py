@@ -467,17 +467,96 @@ def _burn(y_start: np.ndarray, t_start: float, duration: float, P: np.ndarray,
     return y, info
 
 
+#: trial steps a :class:`_BurnLengths` trace holds (a burn of an hour takes ~50)
+_TRACE_ROWS = 1024
+
+
+class _BurnLengths:
+    """Burns of several lengths (at most ``d_max`` s) from one start, each bit-identical to
+    :func:`_burn`'s, most of them without flying the burn again.
+
+    The integrator's steps do not depend on where the burn ends until the trial step that
+    reaches the end (its first step is 10 s for any burn of at least 10 s). The longest burn
+    is flown once with its trial steps recorded (:func:`massdriver.kernels.arrival.burn_trace`);
+    a shorter one is resumed from the trial step that reaches its end
+    (:func:`~massdriver.kernels.arrival.burn_resume`, one or two steps), and one that ends
+    after the traced burn fell to the floor ends there as that one did. What the trace cannot
+    give (under 20 s or over ``d_max``, an incomplete trace, thrust off) is flown by
+    :func:`_burn`. The root finding of :func:`_solve_duration` then sees the same numbers and
+    finds the same length: the answers do not change (``tests/test_arrival_burn_lengths.py``).
+    """
+
+    def __init__(self, y_start: np.ndarray, t_start: float, P: np.ndarray,
+                 direction: np.ndarray | None, d_max: float) -> None:
+        self.args = (y_start, t_start, P, direction)
+        self.d_max = d_max
+        self.trace = None
+        self.seen: dict[float, tuple[np.ndarray, np.ndarray]] = {}
+        if not (d_max >= 20.0 and P[K.THRUST] > 0.0 and P[K.STOP_EXIT] != 1.0):
+            return
+        Pb = _two_body(P)
+        Pb[K.T_ON], Pb[K.T_OFF] = t_start, t_start + d_max
+        if direction is not None:
+            Pb[K.STEER] = 2.0
+            Pb[K.DIR:K.DIR + 3] = direction
+        else:
+            Pb[K.STEER] = 0.0
+        y = y_start.copy()
+        info = np.empty(K.N_INFO)
+        trace = np.empty((_TRACE_ROWS, K.TRACE_WIDTH))
+        rows = K.burn_trace(y, t_start, t_start + d_max, Pb, _RTOL, info, trace)
+        if rows <= _TRACE_ROWS and info[1] in (K.DONE, K.FLOOR_HIT):
+            self.trace, self.rows, self.Pb = trace, rows, Pb
+            self.end = (y, info)
+
+    def __call__(self, duration: float) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`_burn` of ``duration`` s (fresh arrays)."""
+        y, info = self.peek(duration)
+        return y.copy(), info.copy()
+
+    def peek(self, duration: float) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`_burn` of ``duration`` s, arrays that may be shared (not to be written). A
+        length asked again is not flown again: the root finder asks for its bracket's end
+        twice, and the caller for the root."""
+        key = float(duration)
+        burn = self.seen.get(key)
+        if burn is None:
+            burn = self.seen[key] = self._fly(key)
+        return burn
+
+    def _fly(self, duration: float) -> tuple[np.ndarray, np.ndarray]:
+        y_start, t_start, P, direction = self.args
+        if self.trace is None or not 20.0 <= duration <= self.d_max:
+            return _burn(y_start, t_start, duration, P, direction)
+        y = np.empty(y_start.shape[0])
+        info = np.empty(K.N_INFO)
+        if K.burn_resume(self.trace, self.rows, y_start, t_start + duration, self.Pb, _RTOL,
+                         y, info):
+            return y, info
+        if self.end[1][1] == K.FLOOR_HIT:
+            return self.end
+        return _burn(y_start, t_start, duration, P, direction)
+
+
 def _energy_radius(y: np.ndarray) -> float:
     """Semi-major axis of the osculating orbit (km; negative for an open orbit)."""
-    r = float(np.linalg.norm(y[:3]))
-    v2 = float(np.dot(y[3:6], y[3:6]))
+    # np.linalg.norm's own sum and root (x.dot(x), then sqrt) without its checks: the same
+    # bits, a third of the time (called ~40 times per burn length solved)
+    x, v = y[:3], y[3:6]
+    r = math.sqrt(float(x.dot(x)))
+    v2 = float(v.dot(v))
     return 1.0 / (2.0 / r - v2 / GM_EARTH)
 
 
-def _solve_duration(y_start, t_start, a_target, P, direction, d_max, d_guess):
-    """Burn length (s) after which the osculating semi-major axis is ``a_target``."""
+def _solve_duration(y_start, t_start, a_target, P, direction, d_max, d_guess,
+                    burns: _BurnLengths | None = None):
+    """Burn length (s) after which the osculating semi-major axis is ``a_target``; ``burns``
+    (of the same start, up to ``d_max``) flies the trial burns."""
+    if burns is None:
+        burns = _BurnLengths(y_start, t_start, P, direction, d_max)
+
     def g(d):
-        y, info = _burn(y_start, t_start, d, P, direction)
+        y, info = burns.peek(d)
         if info[1] != K.DONE:
             return 1.0          # fell below the floor: counts as "enough" (rejected later)
         a = _energy_radius(y)
@@ -508,12 +587,23 @@ def _finite_burn_to(y_p: np.ndarray, t_p: float, q: float, Q: float, P: np.ndarr
     d_max = min(1.25 * d_imp + 60.0, 0.95 * m0 / mdot)
     direction = -y_p[3:6] / v_p if steering == "inertial" else None
 
+    flown: dict[float, _Burn | None] = {}
+
     def fly(start: float) -> _Burn | None:
+        """The burn from ``start`` s (once per start: the search's answer is one it tried)."""
+        key = float(start)
+        if key not in flown:
+            flown[key] = fly_from(key)
+        return flown[key]
+
+    def fly_from(start: float) -> _Burn | None:
         y0 = _backward(y_p, t_p, t_p + start, P)
-        d = _solve_duration(y0, t_p + start, a_t, P, direction, d_max, 1.3 * d_imp + 30.0)
+        burns = _BurnLengths(y0, t_p + start, P, direction, d_max)
+        d = _solve_duration(y0, t_p + start, a_t, P, direction, d_max, 1.3 * d_imp + 30.0,
+                            burns)
         if not math.isfinite(d):
             return None
-        y, info = _burn(y0, t_p + start, d, P, direction)
+        y, info = burns(d)
         rp, ra = K.apsides(GM_EARTH, y[:3], y[3:6])
         if info[1] != K.DONE or not math.isfinite(ra):
             return None
