@@ -27,7 +27,6 @@ from collections.abc import Callable, Sequence
 import astropy.units as u
 import numpy as np
 from astropy.time import Time
-from numba.core import types as nbt
 
 import massdriver.kernels as kernels
 from massdriver import bodies, targets
@@ -37,9 +36,9 @@ from massdriver.budget import delta_v_budget
 from massdriver.coilgun import Armature, Coilgun, DriveCoil, simulate
 from massdriver.ephemeris import Ephemeris
 from massdriver.errors import InputError
-from massdriver.kernels import forces, shots
+from massdriver.kernels import forces, precompile, shots
 from massdriver.kernels import jit as jit_module
-from massdriver.kernels.integrators import batch, dop853, events, propagate
+from massdriver.kernels.integrators import batch, propagate
 from massdriver.kernels.jit import JitCacheWarning
 from massdriver.satellite import Engine, Satellite
 from massdriver.site import LaunchSite
@@ -52,9 +51,13 @@ __all__ = ["warmup", "STEPS", "check_steps", "cache_location", "cache_directorie
 
 #: warm-up steps in the order they run: (name, modules that must exist, description)
 STEPS: tuple[tuple[str, tuple[str, ...], str], ...] = (
-    ("integrator_parts", ("massdriver.kernels.integrators.dop853",),
+    ("scan_head", ("massdriver.kernels.precompile",),
+     "the scan's launch state and ephemeris packing, compiled by signature"),
+    ("integrator_parts", ("massdriver.kernels.precompile",),
      "the integrator's out-of-line parts (events, first step, dense output), compiled by "
      "signature"),
+    ("scan_tail", ("massdriver.kernels.precompile",),
+     "the refinement's perigee, launch-state and Moon-state kernels, compiled by signature"),
     ("shoot_ephemeris", ("massdriver.trajectory",),
      "one DE421 coast (DOP853, ephemeris forces, events)"),
     ("shoot_cr3bp", ("massdriver.trajectory",), "one CR3BP coast"),
@@ -131,41 +134,26 @@ def cache_directories() -> list[str]:
 
 
 def _site():
-
-
     return LaunchSite(lat=0 * u.deg, lon=-55 * u.deg, azimuth=90 * u.deg, elevation=0 * u.deg)
 
 
 def _epoch():
-
     return Time("2027-01-01T00:00", scale="utc")
 
 
 def _shoot(model: str, method: str = "dop853"):
-
-
     return shoot(_site(), _epoch(), 2.5017 * u.km / u.s, model=model, days=6.0, method=method)
 
 
-def _integrator_parts(state: dict) -> None:
-    # Compiled, not run: the argument types DOP853 (integrate_packed, the batch and Sundman
-    # loops) passes them. These functions are called, not inlined, so once they are in the
-    # cache a process compiling an integrator loads them instead of compiling them; a
-    # background child (massdriver.background_compile) compiles them while its parent is
-    # still typing the scan's kernels. tests/test_background_compile.py checks the types.
-    f8, i8 = nbt.float64, nbt.int64
-    a1, a2, a3 = (nbt.Array(nbt.float64, ndim, "C") for ndim in (1, 2, 3))
-    ai = nbt.Array(nbt.int64, 1, "C")
-    parts = (
-        (events.event_workspace, (i8, ai, i8, f8, a1, a1, a1)),
-        (forces.rhs_called, (i8, f8, a1, a1, a1, a2, i8)),
-        (dop853.select_initial_step, (i8, f8, a1, a1, f8, f8, f8, f8, a1, a1, a1, a2, a1)),
-        (dop853.dense_coefficients, (i8, f8, a1, a1, f8, a2, a1, a2, a1, a1)),
-        (events.handle_events, (i8, ai, i8, ai, a1, f8, f8, f8, a1, a1, a2, a1, a1, a1, f8, ai,
-                                a2, a3)),
-    )
-    for dispatcher, signature in parts:
-        dispatcher.compile(signature)
+def _compiled_by_signature(group: str) -> Callable[[dict], None]:
+    """A step compiling one :mod:`massdriver.kernels.precompile` group: compiled, not run, for
+    the argument types the scan passes. These kernels are called, not inlined, so once they
+    are in the cache a process compiling the scan loads them instead of compiling them; a
+    background child (:mod:`massdriver.background_compile`) compiles them while its parent is
+    still typing the scan. tests/test_background_compile.py checks the types."""
+    def step(state: dict) -> None:
+        precompile.compile_group(group)
+    return step
 
 
 def _shoot_ephemeris(state: dict) -> None:
@@ -181,9 +169,6 @@ def _shoot_taylor(state: dict) -> None:
 
 
 def _shot_speeds(state: dict) -> None:
-
-
-
     site_body, dir_body = _site().kernel_arguments()
     t0 = float(to_tdb_seconds(_epoch()))
     epochs = t0 + np.array([0.0, 3600.0])
@@ -203,8 +188,6 @@ def _shot_speeds(state: dict) -> None:
 
 
 def _batch(state: dict) -> None:
-
-
     site = _site()
     t0 = float(to_tdb_seconds(_epoch()))
     tables = Ephemeris().kernel_tables()
@@ -235,15 +218,11 @@ def _twobody_budgets(state: dict) -> None:
 
 
 def _windows(state: dict) -> None:
-
-
     solve(_site(), circular(400 * u.km, 28.5 * u.deg), _epoch(), 2 * u.hour,
           threshold=3.5 * u.km / u.s, step=60 * u.min, dispersion_samples=20)
 
 
 def _coilgun(state: dict) -> None:
-
-
     # two 1 kJ stages pushing a 1 kg carrier with an aluminium sleeve (about 20 m/s)
     coil = DriveCoil(inner_radius=0.06 * u.m, outer_radius=0.08 * u.m, length=0.1 * u.m,
                      turns=40)
@@ -259,9 +238,6 @@ def _coilgun(state: dict) -> None:
 
 
 def _arrival(state: dict) -> None:
-
-
-
     sat = Satellite(wet_mass=800 * u.kg, engines=(Engine(400 * u.N, 320 * u.s),),
                     lift_to_drag=0.2, max_heat_rate=5 * u.W / u.cm ** 2,
                     max_heat_load=5000 * u.J / u.cm ** 2)
@@ -271,7 +247,9 @@ def _arrival(state: dict) -> None:
 
 
 _FUNCTIONS: dict[str, Callable[[dict], None]] = {
-    "integrator_parts": _integrator_parts,
+    "scan_head": _compiled_by_signature("scan_head"),
+    "integrator_parts": _compiled_by_signature("integrator_parts"),
+    "scan_tail": _compiled_by_signature("scan_tail"),
     "shoot_ephemeris": _shoot_ephemeris,
     "shoot_cr3bp": _shoot_cr3bp,
     "shoot_taylor": _shoot_taylor,

@@ -65,9 +65,39 @@ def test_the_child_is_ended_however_the_body_ends(monkeypatch):
 def test_solve_steps_follow_the_satellite():
     class Mission:
         satellite = None
-    assert bc.solve_steps(Mission()) == ["integrator_parts", "twobody_budgets"]
+    head = ["scan_head", "integrator_parts", "scan_tail", "twobody_budgets"]
+    assert bc.solve_steps(Mission()) == head
     Mission.satellite = object()
-    assert bc.solve_steps(Mission()) == ["integrator_parts", "twobody_budgets", "arrival"]
+    assert bc.solve_steps(Mission()) == head + ["arrival"]
+
+
+def test_steps_from_the_mission_file_before_it_loads(tmp_path):
+    """The child starts before the mission is checked: its steps come from the file's TOML
+    alone, and a file that does not parse starts none (loading it reports the error)."""
+    example = ROOT / "examples" / "leo_from_procellarum.toml"
+    assert bc.mission_file_steps(example)[-1] == "arrival"
+    text = example.read_text()
+    without = tmp_path / "no_satellite.toml"
+    without.write_text(text[:text.index("[satellite]")])
+    assert bc.mission_file_steps(without) == bc.solve_steps(type("M", (), {"satellite": None}))
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[site\n")
+    assert bc.mission_file_steps(broken) == []
+    assert bc.mission_file_steps(tmp_path / "missing.toml") == []
+
+
+def test_every_step_of_a_solve_is_a_warmup_step_in_the_same_order():
+    from massdriver.warmup import STEPS
+
+    order = [name for name, _, _ in STEPS]
+    steps = bc.solve_steps(type("M", (), {"satellite": object()}))
+    assert [order.index(step) for step in steps] == sorted(order.index(s) for s in steps)
+    assert set(steps) == set(bc._SENTINELS)
+
+
+def test_the_child_runs_its_steps_and_exits():
+    # a group compiled by signature, then a step of the public API
+    assert bc.main(["--only", "scan_tail,twobody_budgets"]) == 0
 
 
 def test_warmup_only_refuses_an_unknown_step(capsys):
@@ -113,25 +143,33 @@ def test_child_steps_compile_what_solve_uses(tmp_path):
 
 
 @pytest.mark.slow
-def test_integrator_parts_are_the_ones_an_integrator_uses(tmp_path):
-    """On an EMPTY cache (a warm one would load integrate_packed whole and never type its
-    callees): after the ``integrator_parts`` step, compiling the DOP853 integrator through a
-    real shot compiles no new specialisation of those parts."""
-    code = textwrap.dedent("""
-        import massdriver.kernels.forces as f
-        import massdriver.kernels.integrators.dop853 as d
-        import massdriver.kernels.integrators.events as e
-        from massdriver import warmup
+def test_signature_groups_are_the_ones_a_scan_uses(tmp_path):
+    """On an EMPTY cache (a warm one would load the scan kernel whole and never type its
+    callees): after the groups compiled by signature (``scan_head``, ``integrator_parts``,
+    ``scan_tail``), a real window solve (scan, refinement) compiles no new specialisation of
+    any of their kernels, so none of the child's work is compiled again by the parent."""
+    mission = (ROOT / "examples" / "leo_from_procellarum.toml").read_text()
+    mission = mission[:mission.index("[satellite]")]             # no arrival kernels here
+    mission = (mission.replace('start = "2027-01-01T00:00"', 'start = "2027-01-03T04:00"')
+               .replace('span = "28 d"', 'span = "8 h"'))
+    assert 'span = "8 h"' in mission
+    path = tmp_path / "mission.toml"
+    path.write_text(mission)
+    code = textwrap.dedent(f"""
+        from massdriver.config import load_mission
+        from massdriver.kernels import precompile
+        from massdriver.windows import solve_mission
 
-        parts = {"event_workspace": e.event_workspace, "handle_events": e.handle_events,
-                 "rhs_called": f.rhs_called, "select_initial_step": d.select_initial_step,
-                 "dense_coefficients": d.dense_coefficients}
-        warmup.warmup(steps=["integrator_parts"])
-        before = {k: len(v.signatures) for k, v in parts.items()}
+        parts = {{}}
+        for group in precompile.GROUPS:
+            precompile.compile_group(group)
+            parts.update({{d.py_func.__qualname__: d for d, _ in precompile.GROUPS[group]()}})
+        before = {{k: len(v.signatures) for k, v in parts.items()}}
         assert all(n == 1 for n in before.values()), before
-        warmup.warmup(steps=["shoot_ephemeris"])
-        after = {k: len(v.signatures) for k, v in parts.items()}
-        print("NEW", {k: after[k] - before[k] for k in parts if after[k] != before[k]})
+        plan = solve_mission(load_mission({str(path)!r}))
+        assert plan.windows, plan.message
+        after = {{k: len(v.signatures) for k, v in parts.items()}}
+        print("NEW", {{k: after[k] - before[k] for k in parts if after[k] != before[k]}})
     """)
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=os.pathsep.join(
         [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))

@@ -351,8 +351,9 @@ FORBIDDEN = [
 ]
 
 
-#: the one process the package starts: ``massdriver warmup --only STEPS`` with a fixed argument
-#: list (no shell, nothing from a config or result file), compiling kernels beside a cold solve
+#: the one process the package starts: ``python -m massdriver.background_compile --only STEPS``
+#: with a fixed argument list (no shell, nothing from a config or result file), compiling
+#: kernels beside a cold solve
 ALLOWED = {("massdriver/background_compile.py", "shell")}
 
 

@@ -80,6 +80,9 @@ LAZY_IMPORTS_ALLOWED = {
     # bodies.py imports astropy only in quantity(): kernels/ import bodies for its constants
     # and stay free of astropy
     "bodies.py",
+    # the background compile child imports massdriver.warmup (astropy, scipy, the package)
+    # only after the kernels its parent needs first are compiled
+    "background_compile.py",
 }
 #: optional dependencies are imported where they are used, with a message when missing
 OPTIONAL_MODULES = ("distributed", "dask", "boinor", "heyoka", "pyarrow")

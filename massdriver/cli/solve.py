@@ -132,9 +132,21 @@ def output_names() -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from massdriver import background_compile as bc
+
+    # on a cold numba cache the kernels the solve links compile on a second core meanwhile;
+    # started before the package loads and the mission is checked, ended once solved
+    child = bc.start_background(bc.mission_file_steps(args.config))
+    try:
+        return _run(args, child)
+    finally:
+        bc.stop_background(child)
+
+
+def _run(args: argparse.Namespace, child) -> int:
     import json
 
-    from massdriver.background_compile import compiling_beside, solve_steps
+    from massdriver.background_compile import stop_background
     from massdriver.cli._common import emit_json, json_ready
     from massdriver.config import load_mission
     from massdriver.outputs import OutputDirectory
@@ -160,9 +172,8 @@ def run(args: argparse.Namespace) -> int:
     with OutputDirectory(args.out, output_names(), force=args.force, command="solve",
                          patterns=export_patterns,
                          same_input=("mission.toml", mission_bytes)) as txn:
-        # on a cold numba cache the pricing kernels compile on a second core meanwhile
-        with compiling_beside(solve_steps(mission)):
-            plan = solve_loaded(mission, args.quiet)
+        plan = solve_loaded(mission, args.quiet)
+        stop_background(child)          # nothing left for it: writing and drawing follow
         best = plan.best
         with txn.file_errors("plan.json"):
             txn.write_text("plan.json", json.dumps(json_ready(plan.to_dict()), indent=2,
