@@ -11,6 +11,11 @@ The suite runs numba's parallel kernels on at least two threads, also on a one-c
 (``NUMBA_NUM_THREADS`` is read once, when numba is first imported, which is after this file):
 the thread-split tests compare 1 with 2 threads, never 1 with 1.
 
+The suite runs on pytest-xdist workers (``-n auto --dist loadfile`` in ``pyproject.toml``; ``-n
+0`` for one process): each file on one worker, all workers sharing one numba cache. A test that
+damages or empties cache entries gives its processes their own ``NUMBA_CACHE_DIR`` under
+``tmp_path``; the other worker may load the same kernel at any moment.
+
 With ``MASSDRIVER_NO_SKIPS=1`` (set by ``.ci/run``) a skipped test fails instead, except the
 headless-browser check (chromium is a system package): what CI installs, CI runs. The Orekit
 check's Java runtime is a system package too, but ``.ci/run`` installs it, so its skip fails.

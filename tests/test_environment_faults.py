@@ -240,12 +240,14 @@ def test_read_only_cache_location_compiles_in_memory(tmp_path):
     assert list(cache.rglob("*.nb*")) == []
 
 
-def _warmup(*flags):
-    return subprocess.run([sys.executable, "-m", "massdriver", "warmup", *flags],
-                          capture_output=True, text=True, timeout=1800)
+def _warmup(cache, *flags):
+    """``massdriver warmup --only coilgun`` with ``NUMBA_CACHE_DIR=cache``."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache))
+    return subprocess.run([sys.executable, "-m", "massdriver", "warmup", "--only", "coilgun",
+                           *flags], env=env, capture_output=True, text=True, timeout=1800)
 
 
-def test_warmup_repairs_a_truncated_entry():
+def test_warmup_repairs_a_truncated_entry(tmp_path):
     """``massdriver warmup`` meets truncated entries of the coilgun kernel ``simulate_shot``
     in the cache it really uses: they are removed, compiled again and saved.
 
@@ -253,8 +255,15 @@ def test_warmup_repairs_a_truncated_entry():
     own cache paths, :func:`massdriver.warmup.cache_directories`), not by globbing a root: an
     installed copy and a source checkout of the package have different cache folders, under
     ``NUMBA_CACHE_DIR`` as beside the sources, and truncating the other copy's entries would
-    test nothing (this test once failed in CI for that reason)."""
-    first = _warmup()                                     # fills a cold cache, names it
+    test nothing (this test once failed in CI for that reason).
+
+    The cache is this test's own (``NUMBA_CACHE_DIR`` under ``tmp_path``), not the suite's: the
+    other pytest-xdist worker shares the suite's cache and, loading ``simulate_shot`` between
+    the truncation and the check, would repair the entry first (no warning here) or meet the
+    damage itself. Only the ``coilgun`` step runs: it compiles ``simulate_shot``, and a full
+    warm-up on an empty cache costs minutes."""
+    cache = tmp_path / "cache"
+    first = _warmup(cache)                                # fills a cold cache, names it
     assert first.returncode == 0, first.stderr
     (line,) = [x for x in first.stderr.splitlines() if x.startswith("warmup: numba cache in ")]
     where = line.removeprefix("warmup: numba cache in ")
@@ -262,9 +271,8 @@ def test_warmup_repairs_a_truncated_entry():
         pytest.skip("the numba cache is disabled (MASSDRIVER_JIT_CACHE=0)")
     directories = where.split(", ")
     assert all(os.path.isdir(d) for d in directories), directories
-    if os.environ.get("NUMBA_CACHE_DIR"):
-        root = os.path.realpath(os.environ["NUMBA_CACHE_DIR"])
-        assert all(os.path.realpath(d).startswith(root + os.sep) for d in directories)
+    root = os.path.realpath(cache)
+    assert all(os.path.realpath(d).startswith(root + os.sep) for d in directories)
     entries = [p for d in directories
                for p in glob.glob(os.path.join(glob.escape(d), "*.simulate_shot-*.nbc"))]
     assert entries, (directories, "no simulate_shot entry after a warmup")
@@ -272,7 +280,7 @@ def test_warmup_repairs_a_truncated_entry():
     for p, size in sizes.items():                         # runs killed while writing them
         with open(p, "r+b") as f:
             f.truncate(size // 2)
-    run = _warmup("--quiet")
+    run = _warmup(cache, "--quiet")
     assert run.returncode == 0, run.stderr
     warned = [x for x in run.stderr.splitlines() if "simulate_shot" in x]
     assert len(warned) == 1, run.stderr
@@ -281,7 +289,7 @@ def test_warmup_repairs_a_truncated_entry():
     rebuilt = [p for d in directories
                for p in glob.glob(os.path.join(glob.escape(d), "*.simulate_shot-*.nbc"))]
     assert rebuilt and all(os.path.getsize(p) > 1000 for p in rebuilt)
-    again = _warmup("--quiet")
+    again = _warmup(cache, "--quiet")
     assert again.returncode == 0 and "simulate_shot" not in again.stderr, again.stderr
 
 
