@@ -366,7 +366,10 @@ def burn_trace(y, t0, t1, P, rtol, info, trace):
     info[4] = 1e300
     info[5] = 0.0
     info[6] = 0.0
-    rows = _segment(y, t0, t1, P, rtol, 0.0, info, np.empty((9, 8)), True, trace)[1]
+    # np.bool_: a run-time flag, not a Literal[bool] that compiles _segment, _steps and _rhs
+    # once more for the constant
+    rows = _segment(y, t0, t1, P, rtol, 0.0, info, np.empty((9, 8)), np.bool_(True),
+                    trace)[1]
     if info[1] == DONE:
         info[0] = t1
     return rows
@@ -395,7 +398,7 @@ def burn_resume(trace, rows, y0, t1, P, rtol, y, info):
             for i in range(5):
                 info[2 + i] = row[18 + i]
             _steps(y, row[0], t1, 1.0, P, rtol, row[1], rtol * max(y0[6], 1.0), info, work,
-                   True, False, np.empty((0, TRACE_WIDTH)))
+                   np.bool_(True), np.bool_(False), np.empty((0, TRACE_WIDTH)))
             if info[1] == DONE:
                 info[0] = t1
             return True
