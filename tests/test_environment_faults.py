@@ -7,6 +7,7 @@ that cannot be created.
 from __future__ import annotations
 
 import glob
+import json
 import os
 import signal
 import socket
@@ -126,25 +127,50 @@ def test_a_real_scheduler_still_connects(short_connect_timeout):
             assert client.scheduler_info()["type"] == "Scheduler"
 
 
+def _scheduler_process(tmp_path):
+    """A Dask scheduler with no workers in its own process (as a user's is), and its address.
+
+    Not an in-process ``LocalCluster``: that scheduler would run on an event-loop thread of
+    this test process, where whatever earlier tests left holding the GIL slows its replies;
+    the interrupted campaign then waited on them for its whole shutdown (seen only in full
+    runs of the suite, never alone)."""
+    info = tmp_path / "scheduler.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+         "--port", "0", "--no-dashboard", "--scheduler-file", str(info)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not info.exists() or not info.read_text().strip().endswith("}"):
+        assert proc.poll() is None, "the scheduler did not start"
+        assert time.monotonic() < deadline, "the scheduler did not start within 120 s"
+        time.sleep(0.1)
+    return proc, json.loads(info.read_text())["address"]
+
+
 def test_ctrl_c_during_a_dask_run(short_connect_timeout, tmp_path):
     """SIGINT while the campaign waits on a real scheduler (no workers: the plane tasks stay
     pending): exit 130, one line, no "Task exception was never retrieved", no --out."""
     distributed = pytest.importorskip("distributed")
     out = tmp_path / "run"
-    with distributed.LocalCluster(n_workers=0, processes=False, protocol="tcp",
-                                  host="127.0.0.1", dashboard_address=None) as cluster:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "massdriver", "campaign", CAMPAIGN, "--out", str(out),
-             "--quiet", "--scheduler", cluster.scheduler_address],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 120
-        while not cluster.scheduler.tasks:              # the planes were submitted
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
-        time.sleep(0.5)
-        proc.send_signal(signal.SIGINT)
-        stdout, err = proc.communicate(timeout=60)
+    scheduler, address = _scheduler_process(tmp_path)
+    try:
+        with distributed.Client(address, timeout=60) as watcher:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "massdriver", "campaign", CAMPAIGN, "--out", str(out),
+                 "--quiet", "--scheduler", address],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            deadline = time.monotonic() + 120
+            while not watcher.run_on_scheduler(                  # the planes were submitted
+                    lambda dask_scheduler: len(dask_scheduler.tasks)):
+                assert proc.poll() is None, proc.communicate()
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+            time.sleep(0.5)
+            proc.send_signal(signal.SIGINT)
+            stdout, err = proc.communicate(timeout=60)
+    finally:
+        scheduler.terminate()
+        scheduler.wait(timeout=30)
     assert proc.returncode == 130, err
     assert err == "massdriver: interrupted\n"
     assert not out.exists()
