@@ -311,13 +311,10 @@ def _steps(y, t, t1, direction, P, rtol, h, atol_m, info, work, thrust_on, was_b
             h = h * max(0.2, 0.9 * err ** -0.2)
 
 
-@jit
-def propagate(y, t0, t1, P, rtol, info):
-    """Integrate the state ``y`` (8,) in place from ``t0`` to ``t1`` (s).
-
-    Steps stop at the thrust switching times ``P[T_ON]``, ``P[T_OFF]``. ``info`` (N_INFO,) is
-    reset and returns ``(t_end, status, peak g, peak q W/m^2, min altitude km, steps, calls)``.
-    """
+@jit(inline="always")
+def _reset_info(info, t0):
+    """``info`` at the start of a run from ``t0``: done, no peaks, no steps (see
+    :func:`propagate`)."""
     info[0] = t0
     info[1] = DONE
     info[2] = 0.0
@@ -325,6 +322,16 @@ def propagate(y, t0, t1, P, rtol, info):
     info[4] = 1e300
     info[5] = 0.0
     info[6] = 0.0
+
+
+@jit
+def propagate(y, t0, t1, P, rtol, info):
+    """Integrate the state ``y`` (8,) in place from ``t0`` to ``t1`` (s).
+
+    Steps stop at the thrust switching times ``P[T_ON]``, ``P[T_OFF]``. ``info`` (N_INFO,) is
+    reset and returns ``(t_end, status, peak g, peak q W/m^2, min altitude km, steps, calls)``.
+    """
+    _reset_info(info, t0)
     work = np.empty((9, 8))
     no_trace = np.empty((0, TRACE_WIDTH))
     direction = 1.0 if t1 >= t0 else -1.0
@@ -359,13 +366,7 @@ def burn_trace(y, t0, t1, P, rtol, info, trace):
 
     Returns the number of trial steps; more than ``trace``'s rows and the trace is incomplete
     (not to be resumed from)."""
-    info[0] = t0
-    info[1] = DONE
-    info[2] = 0.0
-    info[3] = 0.0
-    info[4] = 1e300
-    info[5] = 0.0
-    info[6] = 0.0
+    _reset_info(info, t0)
     # np.bool_: a run-time flag, not a Literal[bool] that compiles _segment, _steps and _rhs
     # once more for the constant
     rows = _segment(y, t0, t1, P, rtol, 0.0, info, np.empty((9, 8)), np.bool_(True),

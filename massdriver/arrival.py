@@ -454,6 +454,17 @@ def _burn(y_start: np.ndarray, t_start: float, duration: float, P: np.ndarray,
           direction: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """Fly a burn of ``duration`` s from ``(y_start, t_start)``: two-body gravity (``P``'s J2
     is ignored, see :func:`_two_body`), thrust with mass flow, drag above ``P[FLOOR]``."""
+    Pb = _burn_params(P, t_start, duration, direction)
+    y = y_start.copy()
+    info = np.empty(K.N_INFO)
+    K.propagate(y, t_start, t_start + duration, Pb, _RTOL, info)
+    return y, info
+
+
+def _burn_params(P: np.ndarray, t_start: float, duration: float,
+                 direction: np.ndarray | None) -> np.ndarray:
+    """``P`` for a burn of ``duration`` s from ``t_start``: two-body gravity, thrust on over the
+    burn, steered along ``direction`` (inertial unit vector) or along the velocity (None)."""
     Pb = _two_body(P)
     Pb[K.T_ON], Pb[K.T_OFF] = t_start, t_start + duration
     if direction is not None:
@@ -461,10 +472,7 @@ def _burn(y_start: np.ndarray, t_start: float, duration: float, P: np.ndarray,
         Pb[K.DIR:K.DIR + 3] = direction
     else:
         Pb[K.STEER] = 0.0
-    y = y_start.copy()
-    info = np.empty(K.N_INFO)
-    K.propagate(y, t_start, t_start + duration, Pb, _RTOL, info)
-    return y, info
+    return Pb
 
 
 #: trial steps a :class:`_BurnLengths` trace holds (a burn of an hour takes ~50)
@@ -494,13 +502,7 @@ class _BurnLengths:
         self.seen: dict[float, tuple[np.ndarray, np.ndarray]] = {}
         if not (d_max >= 20.0 and P[K.THRUST] > 0.0 and P[K.STOP_EXIT] != 1.0):
             return
-        Pb = _two_body(P)
-        Pb[K.T_ON], Pb[K.T_OFF] = t_start, t_start + d_max
-        if direction is not None:
-            Pb[K.STEER] = 2.0
-            Pb[K.DIR:K.DIR + 3] = direction
-        else:
-            Pb[K.STEER] = 0.0
+        Pb = _burn_params(P, t_start, d_max, direction)
         y = y_start.copy()
         info = np.empty(K.N_INFO)
         trace = np.empty((_TRACE_ROWS, K.TRACE_WIDTH))

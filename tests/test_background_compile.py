@@ -107,16 +107,25 @@ def test_warmup_only_refuses_an_unknown_step(capsys):
     assert main(["warmup", "--quiet", "--only", "twobody_budgets"]) == 0
 
 
-@pytest.mark.slow
-def test_child_steps_compile_what_solve_uses(tmp_path):
-    """After the two background steps, pricing a real window compiles no new specialisation
-    of any two-body or arrival kernel (run in a fresh process: the dispatchers start empty)."""
+def _short_mission(tmp_path, satellite: bool):
+    """The README's mission over 8 h around its first window (with or without its
+    ``[satellite]``), written to ``tmp_path``."""
     mission = (ROOT / "examples" / "leo_from_procellarum.toml").read_text()
+    if not satellite:
+        mission = mission[:mission.index("[satellite]")]
     mission = (mission.replace('start = "2027-01-01T00:00"', 'start = "2027-01-03T04:00"')
                .replace('span = "28 d"', 'span = "8 h"'))
     assert 'span = "8 h"' in mission
     path = tmp_path / "mission.toml"
     path.write_text(mission)
+    return path
+
+
+@pytest.mark.slow
+def test_child_steps_compile_what_solve_uses(tmp_path):
+    """After the two background steps, pricing a real window compiles no new specialisation
+    of any two-body or arrival kernel (run in a fresh process: the dispatchers start empty)."""
+    path = _short_mission(tmp_path, satellite=True)
     code = textwrap.dedent(f"""
         import massdriver.kernels.arrival as a, massdriver.kernels.twobody as t
         from massdriver import warmup
@@ -148,13 +157,7 @@ def test_signature_groups_are_the_ones_a_scan_uses(tmp_path):
     callees): after the groups compiled by signature (``scan_head``, ``integrator_parts``,
     ``scan_tail``), a real window solve (scan, refinement) compiles no new specialisation of
     any of their kernels, so none of the child's work is compiled again by the parent."""
-    mission = (ROOT / "examples" / "leo_from_procellarum.toml").read_text()
-    mission = mission[:mission.index("[satellite]")]             # no arrival kernels here
-    mission = (mission.replace('start = "2027-01-01T00:00"', 'start = "2027-01-03T04:00"')
-               .replace('span = "28 d"', 'span = "8 h"'))
-    assert 'span = "8 h"' in mission
-    path = tmp_path / "mission.toml"
-    path.write_text(mission)
+    path = _short_mission(tmp_path, satellite=False)             # no arrival kernels here
     code = textwrap.dedent(f"""
         from massdriver.config import load_mission
         from massdriver.kernels import precompile
