@@ -155,19 +155,34 @@ def test_ctrl_c_during_a_dask_run(short_connect_timeout, tmp_path):
     scheduler, address = _scheduler_process(tmp_path)
     try:
         with distributed.Client(address, timeout=60) as watcher:
+            # faulthandler: a child still running after the deadline is stopped with SIGABRT,
+            # which makes it print every thread's stack (in the failure message)
             proc = subprocess.Popen(
-                [sys.executable, "-m", "massdriver", "campaign", CAMPAIGN, "--out", str(out),
-                 "--quiet", "--scheduler", address],
+                [sys.executable, "-X", "faulthandler", "-m", "massdriver", "campaign",
+                 CAMPAIGN, "--out", str(out), "--quiet", "--scheduler", address],
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            # the planes were submitted: tasks on the scheduler, their count unchanged for 2 s
+            # (the campaign then waits on them; a SIGINT in the middle of the submission is
+            # another case, not this test's)
             deadline = time.monotonic() + 120
-            while not watcher.run_on_scheduler(                  # the planes were submitted
-                    lambda dask_scheduler: len(dask_scheduler.tasks)):
+            counts = []
+            while not (counts and counts[-1] > 0 and len(counts) >= 20
+                       and len(set(counts[-20:])) == 1):
                 assert proc.poll() is None, proc.communicate()
                 assert time.monotonic() < deadline
+                counts.append(watcher.run_on_scheduler(
+                    lambda dask_scheduler: len(dask_scheduler.tasks)))
                 time.sleep(0.1)
-            time.sleep(0.5)
             proc.send_signal(signal.SIGINT)
-            stdout, err = proc.communicate(timeout=60)
+            try:
+                stdout, err = proc.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.send_signal(signal.SIGABRT)
+                stdout, err = proc.communicate(timeout=60)
+                state = (signal.getsignal(signal.SIGINT),
+                         signal.pthread_sigmask(signal.SIG_BLOCK, []))
+                pytest.fail(f"no exit within 60 s of SIGINT (this process: SIGINT handler and "
+                            f"blocked signals {state}); its threads:\n{err[-6000:]}")
     finally:
         scheduler.terminate()
         scheduler.wait(timeout=30)
