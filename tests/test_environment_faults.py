@@ -155,12 +155,19 @@ def test_ctrl_c_during_a_dask_run(short_connect_timeout, tmp_path):
     scheduler, address = _scheduler_process(tmp_path)
     try:
         with distributed.Client(address, timeout=60) as watcher:
+            # The child gets Python's Ctrl-C handler whatever this process inherited: a test
+            # run started in the background by a non-interactive shell (CI) has SIGINT
+            # ignored, which its children inherit, and Python then installs no handler (the
+            # campaign rightly kept ignoring the signal; seen in CI with faulthandler).
             # faulthandler: a child still running after the deadline is stopped with SIGABRT,
-            # which makes it print every thread's stack (in the failure message)
-            proc = subprocess.Popen(
-                [sys.executable, "-X", "faulthandler", "-m", "massdriver", "campaign",
-                 CAMPAIGN, "--out", str(out), "--quiet", "--scheduler", address],
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            # which makes it print every thread's stack (in the failure message).
+            argv = ["massdriver", "campaign", CAMPAIGN, "--out", str(out), "--quiet",
+                    "--scheduler", address]
+            code = ("import runpy, signal, sys; "
+                    "signal.signal(signal.SIGINT, signal.default_int_handler); "
+                    f"sys.argv = {argv!r}; runpy.run_module('massdriver', run_name='__main__')")
+            proc = subprocess.Popen([sys.executable, "-X", "faulthandler", "-c", code],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             # the planes were submitted: tasks on the scheduler, their count unchanged for 2 s
             # (the campaign then waits on them; a SIGINT in the middle of the submission is
             # another case, not this test's)
