@@ -125,7 +125,12 @@ def solve_steps(mission) -> list[str]:
     in the order the solve reaches them: the scan's launch state and ephemeris packing, the
     integrator's out-of-line parts, the refinement's helpers, the two-body budgets, and the
     arrival strategies when it has a ``[satellite]``."""
-    return _SOLVE_STEPS + (["arrival"] if mission.satellite is not None else [])
+    return _steps_for(mission.satellite is not None)
+
+
+def _steps_for(satellite: bool) -> list[str]:
+    """The solve's steps, with the arrival strategies when the mission has a satellite."""
+    return _SOLVE_STEPS + (["arrival"] if satellite else [])
 
 
 def mission_file_steps(path: str | os.PathLike) -> list[str]:
@@ -137,7 +142,7 @@ def mission_file_steps(path: str | os.PathLike) -> list[str]:
         table = tomllib.loads(read_limited(path).decode("utf-8"))
     except Exception:      # unreadable, too large, not TOML: a hint only, load_mission reports it
         return []
-    return _SOLVE_STEPS + (["arrival"] if "satellite" in table else [])
+    return _steps_for("satellite" in table)
 
 
 @contextmanager
@@ -155,8 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """The child: ``python -m massdriver.background_compile --only STEPS`` runs the warm-up
     ``STEPS`` (comma-separated, in that order), those of
     :data:`massdriver.kernels.precompile.GROUPS` before importing anything beyond the kernels.
-    Prints nothing; returns 0 (a step that fails is left to the parent, which compiles that
-    kernel itself)."""
+    Its output goes nowhere (:func:`start_background`); a step that raises ends the child, and
+    the parent then compiles the kernels left over itself. Returns 0 when every step ran."""
     parser = argparse.ArgumentParser(prog="python -m massdriver.background_compile")
     parser.add_argument("--only", required=True, metavar="STEPS")
     steps = [name for name in parser.parse_args(argv).only.split(",") if name]
